@@ -1,0 +1,52 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "visag",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "visag", targets: ["visag"]),
+        .library(name: "Model", targets: ["Model"]),
+        .library(name: "Sim", targets: ["Sim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // GSL with OpenBLAS as its CBLAS: the module map links gsl then openblas, never gslcblas.
+        .systemLibrary(name: "CGSL", path: "Sources/CGSL"),
+        // libcrypto for SHA-256 trace digests (and, later, AES-GCM).
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
+        // The control plane: sans-I/O state machines. Standard library only.
+        .target(name: "Model", path: "Sources/Model"),
+        // The discrete-event engine, the simulated world and scenario files.
+        .target(
+            name: "Sim",
+            dependencies: [
+                "Model", "CGSL", "COpenSSL",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Collections", package: "swift-collections"),
+            ],
+            path: "Sources/Sim"
+        ),
+        // Benchmarks built on Sim (vm-pool now; the matrix benchmark later).
+        .target(name: "Bench", dependencies: ["Model", "Sim"], path: "Sources/Bench"),
+        .executableTarget(
+            name: "visag",
+            dependencies: [
+                "Model", "Sim", "Bench",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/visag"
+        ),
+        .testTarget(name: "ModelTests", dependencies: ["Model"], path: "Tests/ModelTests"),
+        .testTarget(name: "SimTests", dependencies: ["Model", "Sim", "Bench"], path: "Tests/SimTests",
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "CLITests", dependencies: ["visag"], path: "Tests/CLITests"),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,42 @@
+import Foundation
+import Model
+import Sim
+
+/// The shared vm-pool workload (SimPy and SimGrid agree on its answers): every job is an
+/// application of one object, placed by the central broker on the least-loaded host; its VM
+/// is reverted (30 s) and leased an address (5 s) before it computes, then shut down at once.
+public enum VMPoolBenchmark {
+    public static func scenario(jobs: [TraceJob], hosts: Int, slots: Int, prepSeconds: Double) -> Scenario {
+        let revertSeconds = prepSeconds * 30 / 35
+        let node = NodeConfig(maxJobs: Int32(slots), maxVMs: Int32(slots), initialWorkers: Int32(slots))
+        let grid = GridConfig(
+            mode: .virtual, fidelity: .fixed, placement: .central(broker: NodeID(0)),
+            endNotification: .targeted, recycle: .shutdown, dhcpRenewal: .renew, cloneAheadThreshold: 0,
+            reservationTimeoutSeconds: nil, execTimeoutSeconds: nil, revertWorkersAtStartup: false,
+            nodes: Array(repeating: node, count: hosts))
+        let timings = HypervisorTimings(
+            revert: .fixed(revertSeconds), suspend: .fixed(0), shutdown: .fixed(0), clone: .fixed(0),
+            addressRead: .fixed(0), keyFetch: .fixed(0), keyWrite: .fixed(0), launch: .fixed(0))
+        let dhcp = DHCPSettings(areas: 1, poolSize: hosts * slots, leaseSeconds: nil,
+                                renew: .fixed(prepSeconds - revertSeconds))
+        return Scenario(name: "vm-pool", seed: 1, durationSeconds: nil, grid: grid, hypervisor: timings, dhcp: dhcp,
+                        network: NetworkSettings(latency: .fixed(0)),
+                        workload: .trace(jobs: jobs, mainNode: .node(0)))
+    }
+
+    /// The reference's two lines.
+    public static func report(_ m: Metrics, hosts: Int) -> String {
+        let jobs = m.applicationsCompleted
+        let meanWait = m.applicationsSubmitted > 0 ? m.waitSum / Double(m.applicationsSubmitted) : 0
+        let rate = m.wallSeconds > 0 ? Double(m.events) / m.wallSeconds : 0
+        return "jobs=\(jobs) hosts=\(hosts) end=\(fixed(m.makespanSeconds, 3)) "
+            + "mean_resp=\(fixed(m.meanResponseSeconds, 6)) mean_wait=\(fixed(meanWait, 6)) "
+            + "queued=\(m.applicationsQueued) maxload=\(m.maxNodeLoad)\n"
+            + "wall_s=\(fixed(m.wallSeconds, 3)) events=\(m.events) events_per_s=\(Int(rate.rounded()))"
+    }
+}
+
+/// `%.Nf`, as C and Python print it.
+public func fixed(_ value: Double, _ digits: Int) -> String {
+    String(format: "%.\(digits)f", value)
+}

@@ -1,0 +1,83 @@
+/// The initiator's view of an application (its AppService and the main node's JobMgr).
+public struct Application: Equatable, Sendable {
+    public enum State: Equatable, Sendable {
+        /// Waiting for a placement: the broker's answer or the discovery wait.
+        case placing(round: Int32)
+        /// Reserve sent for every object; waiting for the answers.
+        case reserving(round: Int32, pending: Int32)
+        /// Execute sent; waiting until every object runs.
+        case starting(round: Int32, pending: Int32)
+        /// Every object runs; waiting for them to complete.
+        case running(remaining: Int32)
+        /// A round failed; the next one starts when the pause is over.
+        case paused(nextRound: Int32)
+        case completed
+        case failed(FailureReason)
+    }
+
+    public let main: NodeID
+    public let firstObject: ObjectID
+    public let objectCount: Int32
+    public internal(set) var state: State
+    /// One node per object for the current round.
+    public internal(set) var placement: [NodeID]
+    /// Discovery answers of the current round, in arrival order.
+    var responders: [NodeID]
+    var request: RequestID
+    /// Objects of the current round that have not completed (an object may finish before
+    /// the last one of its round has started).
+    var unfinishedObjects: Int32 = 0
+    /// Nodes that may hold reservations of this application (for a targeted end).
+    var touchedNodes: [NodeID]
+
+    public var isFinished: Bool {
+        switch state {
+        case .completed, .failed: true
+        case .placing, .reserving, .starting, .running, .paused: false
+        }
+    }
+
+    public func objects() -> Range<Int32> { firstObject.index..<(firstObject.index + objectCount) }
+}
+
+/// One parallel object, as seen by the initiator and by the node hosting it.
+public struct ObjectRecord: Equatable, Sendable {
+    public enum InitiatorState: Equatable, Sendable {
+        case unplaced
+        case reserving
+        case reserved
+        case starting
+        case running
+        case completed
+        case cancelled
+    }
+
+    public enum HostState: Equatable, Sendable {
+        case none
+        /// Reserved, no Execute yet (reservation expiry applies).
+        case reserved
+        /// Waiting for its VM's preparation.
+        case waitingForVM
+        /// The requester key is being written.
+        case writingKey
+        /// `ssh <ip> <command>` issued.
+        case launching
+        case running
+        /// Could not start here (key missing, launch failed); the job is held until cancel or end.
+        case failed
+        case finished
+        case released
+    }
+
+    public let app: AppID
+    public internal(set) var initiator: InitiatorState = .unplaced
+    public internal(set) var host: HostState = .none
+    public internal(set) var node: NodeID?
+    public internal(set) var vm: VMID?
+    /// The VM was ready (prepared for the application) when the object was executed.
+    public internal(set) var vmWasReady = false
+    var request: RequestID
+    /// Bumped whenever the object is re-placed, so stale timers are ignored.
+    var generation: UInt32 = 0
+    var nextWaiting: Int32 = -1
+}

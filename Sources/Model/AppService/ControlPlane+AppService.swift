@@ -1,0 +1,184 @@
+/// AppService and the initiator side of object creation (report §5.3, reference flow 5):
+/// up to `creationRounds` rounds of allocate + exec; a failed round cancels its reservations
+/// and kills what it created, and the application pauses before the next round.
+extension ControlPlane {
+    mutating func applicationStarted(_ app: AppID) {
+        let main = self.app(app).main
+        if config.mode.usesKeys {
+            nodes[Int(main.index)].security.mainNodeLearned(app, main: main)
+        }
+        startRound(app, round: 1)
+    }
+
+    mutating func startRound(_ app: AppID, round: Int32) {
+        let main = self.app(app).main
+        apps[Int(app.index)].state = .placing(round: round)
+        apps[Int(app.index)].responders.removeAll(keepingCapacity: true)
+        for o in self.app(app).objects() {
+            objects[Int(o)].initiator = .unplaced
+            objects[Int(o)].generation &+= 1
+        }
+        switch config.placement {
+        case .central(let broker):
+            send(.placeObjects(app, round: round), from: main, to: broker)
+        case .discovery(let policy):
+            startDiscovery(app, round: round, policy: policy)
+        }
+    }
+
+    /// The placement for `round` is in `placement`: reserve every object on its node.
+    mutating func placementArrived(_ app: AppID, round: Int32) {
+        guard case .placing(let current) = self.app(app).state, current == round else {
+            ignoredEvents += 1
+            return
+        }
+        let a = self.app(app)
+        precondition(a.placement.count == Int(a.objectCount), "placement of \(app) has \(a.placement.count) nodes")
+        apps[Int(app.index)].state = .reserving(round: round, pending: a.objectCount)
+        let carriesKey = config.mode.usesKeys && !carriesKeyOnlyAtDiscovery
+        for (k, o) in a.objects().enumerated() {
+            let target = a.placement[k]
+            objects[Int(o)].initiator = .reserving
+            objects[Int(o)].node = target
+            if !apps[Int(app.index)].touchedNodes.contains(target) { apps[Int(app.index)].touchedNodes.append(target) }
+            send(.reserve(app, ObjectID(Int(o)), a.request, carriesRequesterKey: carriesKey), from: a.main, to: target)
+        }
+    }
+
+    /// With discovery, the original stores the requester key when the discovery request
+    /// arrives and the Reserve carries none; a retried round then finds it consumed.
+    var carriesKeyOnlyAtDiscovery: Bool {
+        if case .discovery = config.placement { return config.fidelity.has(.requesterKeyTakeRaces) }
+        return false
+    }
+
+    mutating func reserveAnswered(_ app: AppID, _ object: ObjectID, accepted: Bool) {
+        guard case .reserving(let round, let pending) = self.app(app).state,
+              self.object(object).initiator == .reserving else {
+            ignoredEvents += 1
+            return
+        }
+        guard accepted else {
+            objects[Int(object.index)].initiator = .cancelled
+            roundFailed(app, round: round, reason: .refused)
+            return
+        }
+        objects[Int(object.index)].initiator = .reserved
+        guard pending == 1 else {
+            apps[Int(app.index)].state = .reserving(round: round, pending: pending - 1)
+            return
+        }
+        let a = self.app(app)
+        apps[Int(app.index)].state = .starting(round: round, pending: a.objectCount)
+        apps[Int(app.index)].unfinishedObjects = a.objectCount
+        for o in a.objects() {
+            let id = ObjectID(Int(o))
+            objects[Int(o)].initiator = .starting
+            send(.execute(app, id), from: a.main, to: self.object(id).node!)
+            if let timeout = config.execTimeoutSeconds {
+                emit(.startTimer(.execTimeout(id, generation: self.object(id).generation), afterSeconds: timeout))
+            }
+        }
+    }
+
+    mutating func objectStarted(_ app: AppID, _ object: ObjectID, vmWasReady: Bool) {
+        guard case .starting(let round, let pending) = self.app(app).state,
+              self.object(object).initiator == .starting else {
+            // The round was given up while this object started; its cancel is on its way.
+            ignoredEvents += 1
+            return
+        }
+        objects[Int(object.index)].initiator = .running
+        guard pending == 1 else {
+            apps[Int(app.index)].state = .starting(round: round, pending: pending - 1)
+            return
+        }
+        let unfinished = self.app(app).unfinishedObjects
+        apps[Int(app.index)].state = .running(remaining: unfinished)
+        if unfinished == 0 { applicationFinished(app, outcome: .completed) }
+    }
+
+    mutating func objectFailed(_ app: AppID, _ object: ObjectID, reason: FailureReason) {
+        switch self.app(app).state {
+        case .reserving(let round, _), .starting(let round, _):
+            objects[Int(object.index)].initiator = .cancelled
+            roundFailed(app, round: round, reason: reason)
+        case .running:
+            // A running object crashed: the application fails (no restart in POP-C++).
+            objects[Int(object.index)].initiator = .cancelled
+            applicationFinished(app, outcome: .failed(reason))
+        case .placing, .paused, .completed, .failed:
+            ignoredEvents += 1
+        }
+    }
+
+    mutating func objectCompleted(_ app: AppID, _ object: ObjectID) {
+        guard self.object(object).initiator == .running else {
+            ignoredEvents += 1
+            return
+        }
+        objects[Int(object.index)].initiator = .completed
+        apps[Int(app.index)].unfinishedObjects -= 1
+        switch self.app(app).state {
+        case .running(let remaining):
+            if remaining == 1 {
+                applicationFinished(app, outcome: .completed)
+            } else {
+                apps[Int(app.index)].state = .running(remaining: remaining - 1)
+            }
+        case .starting:
+            // Finished before the round's last object started: counted when it starts.
+            break
+        case .placing, .reserving, .paused, .completed, .failed:
+            preconditionFailure("\(object) of \(app) ran while the application is \(self.app(app).state)")
+        }
+    }
+
+    mutating func execTimedOut(_ object: ObjectID, generation: UInt32) {
+        let record = self.object(object)
+        guard record.generation == generation, record.initiator == .starting,
+              case .starting(let round, _) = self.app(record.app).state else { return }
+        objects[Int(object.index)].initiator = .cancelled
+        roundFailed(record.app, round: round, reason: .execTimeout)
+    }
+
+    /// Cancels every reservation of the round and kills what it created; pauses, then retries.
+    mutating func roundFailed(_ app: AppID, round: Int32, reason: FailureReason) {
+        let a = self.app(app)
+        for o in a.objects() {
+            let id = ObjectID(Int(o))
+            let record = self.object(id)
+            switch record.initiator {
+            case .reserving, .reserved, .starting, .running, .cancelled:
+                if let node = record.node { send(.cancelObject(app, id), from: a.main, to: node) }
+            case .unplaced, .completed:
+                break
+            }
+            objects[Int(o)].initiator = .cancelled
+            objects[Int(o)].generation &+= 1
+        }
+        if round >= config.creationRounds {
+            applicationFinished(app, outcome: .failed(reason))
+            return
+        }
+        apps[Int(app.index)].state = .paused(nextRound: round + 1)
+        emit(.startTimer(.errorPauseOver(app), afterSeconds: config.errorPauseSeconds))
+    }
+
+    mutating func errorPauseOver(_ app: AppID) {
+        guard case .paused(let next) = self.app(app).state else { return }
+        startRound(app, round: next)
+    }
+
+    /// The AppService's destructor: report, then ApplicationEnd(appId, initiator: true).
+    mutating func applicationFinished(_ app: AppID, outcome: Application.State) {
+        apps[Int(app.index)].state = outcome
+        switch outcome {
+        case .failed(let reason):
+            emit(.report(.applicationFinished(app, succeeded: false, reason: reason)))
+        default:
+            emit(.report(.applicationFinished(app, succeeded: true, reason: nil)))
+        }
+        notifyApplicationEnd(app)
+    }
+}

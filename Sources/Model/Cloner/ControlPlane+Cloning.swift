@@ -1,0 +1,131 @@
+/// Start-up flow and cloning (reference flows 1 and 7): revert the workers found at start-up,
+/// clone as `num_clone` says, clone ahead when few VMs are free, AddClone on success.
+extension ControlPlane {
+    mutating func gridStarted() {
+        for i in 0..<nodes.count {
+            let node = NodeID(i)
+            guard config.mode.usesWorkerVMs else {
+                nodes[i].started = true
+                continue
+            }
+            guard config.revertWorkersAtStartup else {
+                startupFinished(on: node)
+                continue
+            }
+            nodes[i].pendingStartupReverts = Int32(nodes[i].vms.count)
+            for vmID in nodes[i].vms {
+                let ticket = vms[Int(vmID.index)].nextTicket()
+                vms[Int(vmID.index)].maintenance = WorkerVM.Maintenance(operation: .revert, ticket: ticket,
+                                                                        purpose: .startup)
+                emit(.hypervisor(vmID, .revert, ticket: ticket))
+            }
+        }
+    }
+
+    mutating func startupRevertFinished(on node: NodeID) {
+        nodes[Int(node.index)].pendingStartupReverts -= 1
+        if nodes[Int(node.index)].pendingStartupReverts == 0 { startupFinished(on: node) }
+    }
+
+    private mutating func startupFinished(on node: NodeID) {
+        nodes[Int(node.index)].started = true
+        let config = self.node(node).config
+        let existing = existingVMCount(on: node)
+        let room = max(0, config.maxVMs - existing)
+        let clones: Int32
+        switch config.startupCloning {
+        case .off:
+            clones = 0
+        case .count(let wanted):
+            clones = self.config.fidelity.has(.startupCloneIgnoresMaxVM) ? wanted : min(wanted, room)
+        case .keepAheadPlusOne:
+            clones = min(max(0, self.config.cloneAheadThreshold + 1 - freeVMCount(on: node)), room)
+        }
+        // The first worker is the usual source, unless an application reserved it during start-up.
+        guard clones > 0, let source = firstFreeVM(on: node) else { return }
+        for _ in 0..<clones { requestClone(from: source, on: node) }
+    }
+
+    /// Clone-ahead after a reservation: fewer than `threshold` free VMs and fewer than `maxvm`.
+    mutating func cloneAheadIfNeeded(on node: NodeID) {
+        guard !config.fidelity.has(.cloneAheadNeverFires), config.cloneAheadThreshold > 0,
+              self.node(node).cloner.isIdle else { return }
+        let free = freeVMCount(on: node)
+        guard free < config.cloneAheadThreshold, existingVMCount(on: node) < self.node(node).config.maxVMs,
+              let source = firstFreeVM(on: node) else { return }
+        requestClone(from: source, on: node)
+    }
+
+    /// The source is held by the cloner until its last clone ends.
+    mutating func requestClone(from source: VMID, on node: NodeID) {
+        let ordinal = Int32(self.node(node).vms.count + 1)
+        let target = addVM(on: node, ordinal: ordinal, holder: .beingCloned, power: .off)
+        switch vm(source).holder {
+        case .free:
+            vms[Int(source.index)].holder = .cloneSource(clones: 1)
+        case .cloneSource(let clones):
+            vms[Int(source.index)].holder = .cloneSource(clones: clones + 1)
+        case .application, .beingCloned, .discarded:
+            preconditionFailure("clone source \(source) is \(vm(source).holder)")
+        }
+        emit(.report(.cloneStarted(source: source, target: target)))
+        emit(.defineVM(target, on: node, ordinal: ordinal))
+        if case .startClone(let s, let t) = nodes[Int(node.index)].cloner.cloneRequested(source: source, target: target) {
+            startClone(source: s, target: t)
+        }
+    }
+
+    private mutating func startClone(source: VMID, target: VMID) {
+        let ticket = vms[Int(source.index)].nextTicket()
+        emit(.hypervisor(source, .clone(target: target), ticket: ticket))
+    }
+
+    mutating func cloneFinished(source: VMID, target: VMID, succeeded: Bool) {
+        let node = vm(source).node
+        emit(.report(.cloneFinished(target: target, succeeded: succeeded)))
+        vms[Int(source.index)].power = .off
+        if succeeded {
+            // AddClone: the clone joins as FREE.
+            vms[Int(target.index)].holder = .free
+            vms[Int(target.index)].power = .off
+            if case .central(let broker) = config.placement { send(.vmAdded(node: node), from: node, to: broker) }
+            releaseCloneSource(source)
+            vmBecameAvailable(target)
+        } else {
+            vms[Int(target.index)].holder = .discarded
+            // Faithful: no callback, so the source is never given back.
+            if !config.fidelity.has(.cloneFailureNeverCallsBack) { releaseCloneSource(source) }
+        }
+        if case .startClone(let s, let t) = nodes[Int(node.index)].cloner.cloneEnded(target: target) {
+            startClone(source: s, target: t)
+        }
+    }
+
+    private mutating func releaseCloneSource(_ source: VMID) {
+        guard case .cloneSource(let clones) = vm(source).holder else {
+            preconditionFailure("\(source) is not a clone source")
+        }
+        if clones > 1 {
+            vms[Int(source.index)].holder = .cloneSource(clones: clones - 1)
+        } else {
+            vms[Int(source.index)].holder = .free
+            emit(.report(.vmFreed(source)))
+            vmBecameAvailable(source)
+        }
+    }
+
+    /// Routes a hypervisor completion to the preparation, clone or maintenance that asked for it.
+    mutating func hypervisorFinished(_ vmID: VMID, _ operation: HypervisorOperation, ticket: UInt32, succeeded: Bool) {
+        if case .clone(let target) = operation {
+            return cloneFinished(source: vmID, target: target, succeeded: succeeded)
+        }
+        let vm = self.vm(vmID)
+        if let prep = vm.preparation, prep.ticket == ticket, prep.step == .reverting {
+            return preparationReverted(vmID, succeeded: succeeded)
+        }
+        if let maintenance = vm.maintenance, maintenance.ticket == ticket {
+            return maintenanceFinished(vmID, maintenance, succeeded: succeeded)
+        }
+        ignoredEvents += 1
+    }
+}

@@ -1,0 +1,177 @@
+/// The whole grid's control plane: every node's JobMgr, SearchNode, SecurityManager and
+/// Cloner, every AppService, and the central broker when placement is central.
+///
+/// Sans-I/O: `handle(_:now:)` takes one event and appends the resulting actions to
+/// `outbox`; the driver drains them with `drainActions(into:)`. Nodes share this one value
+/// for speed, but a node only reads another node's state through a delivered message.
+public struct ControlPlane {
+    public let config: GridConfig
+    var nodes: [NodeServices]
+    public internal(set) var vms: [WorkerVM]
+    public internal(set) var apps: [Application]
+    public internal(set) var objects: [ObjectRecord]
+    var broker: CentralBroker?
+    var wayBacks = WayBackPool()
+    /// Jobs released by an ApplicationEnd whose recycle is still running, per VM.
+    var pendingReleasedJobs: [Int32] = []
+    var outbox: [Action]
+    /// Events that arrived for a state where they mean nothing (stale tickets, late answers).
+    public internal(set) var ignoredEvents: Int = 0
+
+    public init(config: GridConfig) {
+        precondition(config.problem() == nil, "invalid GridConfig: \(config.problem()!)")
+        self.config = config
+        var remembered = 10
+        if case .discovery(let policy) = config.placement { remembered = Int(policy.rememberedRequests) }
+        nodes = config.nodes.map { NodeServices(config: $0, rememberedRequests: remembered) }
+        vms = []
+        apps = []
+        objects = []
+        outbox = []
+        outbox.reserveCapacity(64)
+        if case .central = config.placement {
+            broker = CentralBroker(nodes: config.nodes, usesWorkerVMs: config.mode.usesWorkerVMs)
+        }
+        if config.mode.usesWorkerVMs {
+            for (i, node) in config.nodes.enumerated() {
+                for ordinal in 1...node.initialWorkers {
+                    _ = addVM(on: NodeID(i), ordinal: ordinal, holder: .free, power: .off)
+                }
+            }
+        }
+    }
+
+    // MARK: Driver interface
+
+    /// Starts an application on its main node; returns its POPAppID.
+    public mutating func submitApplication(main: NodeID, objects count: Int32, now: Double) -> AppID {
+        precondition(count >= 1 && Int(main.index) < nodes.count, "bad application: \(count) objects on \(main)")
+        let app = AppID(apps.count)
+        let first = ObjectID(objects.count)
+        let request = nodes[Int(main.index)].nextRequestID(origin: main)
+        apps.append(Application(main: main, firstObject: first, objectCount: count, state: .placing(round: 1),
+                                placement: [], responders: [], request: request, touchedNodes: []))
+        for _ in 0..<count { objects.append(ObjectRecord(app: app, request: request)) }
+        applicationStarted(app)
+        return app
+    }
+
+    public mutating func handle(_ event: Event, now: Double) {
+        switch event {
+        case .gridStarted:
+            gridStarted()
+        case .applicationSubmitted:
+            preconditionFailure("use submitApplication(main:objects:now:)")
+        case .messageDelivered(let message):
+            messageDelivered(message)
+        case .hypervisorFinished(let vm, let operation, let ticket, let succeeded):
+            hypervisorFinished(vm, operation, ticket: ticket, succeeded: succeeded)
+        case .addressObtained(let vm, let address, let ticket):
+            addressObtained(vm, address, ticket: ticket)
+        case .vmKeyFetched(let vm, let ticket):
+            vmKeyFetched(vm, ticket: ticket)
+        case .keyWritten(let vm, let write, let ticket):
+            keyWritten(vm, write, ticket: ticket)
+        case .objectLaunched(let object, let succeeded):
+            objectLaunched(object, succeeded: succeeded)
+        case .objectFinished(let object, let succeeded):
+            objectFinished(object, succeeded: succeeded)
+        case .timerFired(let timer):
+            timerFired(timer)
+        }
+    }
+
+    /// Moves the pending actions into `buffer` (cleared first). Swapping keeps both
+    /// buffers' capacity, so a steady-state driver never allocates here.
+    public mutating func drainActions(into buffer: inout [Action]) {
+        buffer.removeAll(keepingCapacity: true)
+        swap(&buffer, &outbox)
+    }
+
+    public var hasPendingActions: Bool { !outbox.isEmpty }
+
+    // MARK: Queries (for drivers, metrics and invariant checks)
+
+    public var nodeCount: Int { nodes.count }
+    public func jobs(on node: NodeID) -> Int32 { nodes[Int(node.index)].jobs }
+    public func advertisedFreeJobs(on node: NodeID) -> Int32 { nodes[Int(node.index)].advertisedFreeJobs }
+    public func workers(on node: NodeID) -> [VMID] { nodes[Int(node.index)].vms }
+    public func clonerQueue(on node: NodeID) -> Int { nodes[Int(node.index)].cloner.queued }
+    public func hops(of path: WayBack) -> [NodeID] { wayBacks.hops(of: path) }
+
+    // MARK: Dispatch
+
+    mutating func messageDelivered(_ message: Message) {
+        let at = message.to
+        switch message.body {
+        case .placeObjects(let app, let round):
+            brokerPlacementRequested(app, round: round)
+        case .objectsPlaced(let app, let round):
+            placementArrived(app, round: round)
+        case .capacityReleased(let node, let jobs, let vms):
+            brokerCapacityReleased(node: node, jobs: jobs, vms: vms)
+        case .vmAdded(let node):
+            brokerVMAdded(node: node)
+        case .discoveryRequest(let request, let app, let hopsLeft, let wayBack):
+            discoveryRequestReceived(request, app, hopsLeft: hopsLeft, wayBack: wayBack, at: at, from: message.from)
+        case .discoveryReply(let request, let app, let responder, let wayBack):
+            discoveryReplyReceived(request, app, responder: responder, wayBack: wayBack, at: at)
+        case .reserve(let app, let object, let request, let carriesKey):
+            reserveRequested(app, object, request, carriesRequesterKey: carriesKey, at: at, from: message.from)
+        case .reserveAnswered(let app, let object, let accepted):
+            reserveAnswered(app, object, accepted: accepted)
+        case .execute(let app, let object):
+            executeRequested(app, object, at: at)
+        case .objectStarted(let app, let object, let vmWasReady):
+            objectStarted(app, object, vmWasReady: vmWasReady)
+        case .objectFailed(let app, let object, let reason):
+            objectFailed(app, object, reason: reason)
+        case .objectCompleted(let app, let object):
+            objectCompleted(app, object)
+        case .cancelObject(let app, let object):
+            cancelObjectRequested(app, object, at: at)
+        case .applicationEnded(let app, let request):
+            applicationEndReceived(app, request: request, at: at, from: message.from)
+        case .routeVMKey:
+            nodes[Int(at.index)].security.vmKeyRouted()
+        }
+    }
+
+    mutating func timerFired(_ timer: Alarm) {
+        switch timer {
+        case .discoveryWait(let app, let round):
+            discoveryWaitOver(app, round: round)
+        case .reservationExpiry(let object, let generation):
+            reservationExpired(object, generation: generation)
+        case .execTimeout(let object, let generation):
+            execTimedOut(object, generation: generation)
+        case .errorPauseOver(let app):
+            errorPauseOver(app)
+        case .idleTimeout(let vm, let generation):
+            idleTimedOut(vm, generation: generation)
+        case .addressWaitOver(let vm, let ticket):
+            addressWaitOver(vm, ticket: ticket)
+        }
+    }
+
+    // MARK: Helpers shared by the services
+
+    mutating func emit(_ action: Action) { outbox.append(action) }
+
+    mutating func send(_ body: MessageBody, from: NodeID, to: NodeID) {
+        emit(.send(Message(from: from, to: to, body: body)))
+    }
+
+    mutating func addVM(on node: NodeID, ordinal: Int32, holder: VMHolder, power: PowerState) -> VMID {
+        let id = VMID(vms.count)
+        vms.append(WorkerVM(node: node, ordinal: ordinal, holder: holder, power: power))
+        pendingReleasedJobs.append(0)
+        nodes[Int(node.index)].vms.append(id)
+        return id
+    }
+
+    @inline(__always) func node(_ id: NodeID) -> NodeServices { nodes[Int(id.index)] }
+    @inline(__always) func vm(_ id: VMID) -> WorkerVM { vms[Int(id.index)] }
+    @inline(__always) func object(_ id: ObjectID) -> ObjectRecord { objects[Int(id.index)] }
+    @inline(__always) func app(_ id: AppID) -> Application { apps[Int(id.index)] }
+}

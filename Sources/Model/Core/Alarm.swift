@@ -1,0 +1,16 @@
+/// Timers Model asks for. The driver never cancels one: Model ignores a timer whose
+/// generation no longer matches, so the engine stays a plain queue.
+public enum Alarm: Equatable, Sendable {
+    /// The initiator's discovery wait for one round is over.
+    case discoveryWait(AppID, round: Int32)
+    /// A reservation that was never used may now be released.
+    case reservationExpiry(ObjectID, generation: UInt32)
+    /// The initiator's object start timeout.
+    case execTimeout(ObjectID, generation: UInt32)
+    /// The pause after a failed creation round is over.
+    case errorPauseOver(AppID)
+    /// A free running VM has been idle long enough.
+    case idleTimeout(VMID, generation: UInt32)
+    /// A prepare has waited for an address as long as it may.
+    case addressWaitOver(VMID, ticket: UInt32)
+}

@@ -1,0 +1,17 @@
+/// Inputs to the control plane. Time arrives beside each event, never from a clock.
+public enum Event: Equatable, Sendable {
+    /// Every node runs its start-up flow (find workers, revert, start-up cloning).
+    case gridStarted
+    /// An application's main starts on its main node.
+    case applicationSubmitted(AppID)
+    case messageDelivered(Message)
+    case hypervisorFinished(VMID, HypervisorOperation, ticket: UInt32, succeeded: Bool)
+    /// The guest reported an address (nil: none could be had).
+    case addressObtained(VMID, Address?, ticket: UInt32)
+    case vmKeyFetched(VMID, ticket: UInt32)
+    case keyWritten(VMID, KeyWrite, ticket: UInt32)
+    /// `ssh <ip> <command>` returned: the object runs (or could not start).
+    case objectLaunched(ObjectID, succeeded: Bool)
+    case objectFinished(ObjectID, succeeded: Bool)
+    case timerFired(Alarm)
+}

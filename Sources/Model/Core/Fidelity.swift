@@ -1,0 +1,51 @@
+/// The known defects of the 2012 code (`visag-reference.md`). Each is a named switch so a
+/// researcher can measure its cost and a tester can reproduce it in isolation.
+public enum Defect: String, CaseIterable, Sendable {
+    /// Runtime clone-ahead never fires: the free-VM count loop tests the wrong iterator.
+    case cloneAheadNeverFires
+    /// Start-up cloning ignores `maxvm` when `num_clone` would exceed it.
+    case startupCloneIgnoresMaxVM
+    /// Reservation expiry is commented out: unused reservations are kept forever.
+    case reservationsNeverExpire
+    /// ApplicationEnd does not take the JobMgr mutex, so it races Reserve and Prepare VM.
+    case applicationEndWithoutMutex
+    /// A clone that fails part-way never calls back: its source VM stays held by the cloner.
+    case cloneFailureNeverCallsBack
+    /// SearchNode.removeJob overwrites the advertised resources instead of adding them back.
+    case removeJobOverwrites
+    /// A key write whose appId is empty is silently dropped.
+    case emptyAppIdKeyWriteDropped
+    /// The guest-side append of a key runs without a shell, so the redirect never happens.
+    case guestKeyAppendWithoutShell
+    /// Taking the requester key from the (appId, reqId) map races its insertion.
+    case requesterKeyTakeRaces
+    /// Getting a VM's address polls without a cap.
+    case addressPollUncapped
+}
+
+/// A set of enabled defects, stored as a bit mask so checks on the hot path are one AND.
+public struct Fidelity: Equatable, Sendable {
+    public private(set) var mask: UInt32
+
+    public init(enabled: [Defect] = []) {
+        mask = 0
+        for defect in enabled { set(defect, true) }
+    }
+
+    /// Every defect on: behave like the 2012 code.
+    public static let faithful = Fidelity(enabled: Defect.allCases)
+    /// Every defect off: behave as the report intended.
+    public static let fixed = Fidelity()
+
+    public func has(_ defect: Defect) -> Bool { mask & Fidelity.bit(defect) != 0 }
+
+    public mutating func set(_ defect: Defect, _ enabled: Bool) {
+        if enabled { mask |= Fidelity.bit(defect) } else { mask &= ~Fidelity.bit(defect) }
+    }
+
+    public var enabled: [Defect] { Defect.allCases.filter(has) }
+
+    private static func bit(_ defect: Defect) -> UInt32 {
+        UInt32(1) << UInt32(Defect.allCases.firstIndex(of: defect)!)
+    }
+}

@@ -1,0 +1,97 @@
+/// Everything Model needs to know about the grid it controls: pure values from the scenario.
+public struct NodeConfig: Equatable, Sendable {
+    /// Objects the node accepts at once (`maxjobs`, original 100).
+    public var maxJobs: Int32
+    /// Worker VMs the node may have (`maxvm`, original 4).
+    public var maxVMs: Int32
+    /// Workers that exist at start-up (`prefix1` … `prefixN`).
+    public var initialWorkers: Int32
+    /// Start-up cloning (`num_clone`).
+    public var startupCloning: StartupCloning
+    /// Neighbours in the discovery graph.
+    public var neighbours: [NodeID]
+
+    public init(maxJobs: Int32 = 100, maxVMs: Int32 = 4, initialWorkers: Int32 = 1,
+                startupCloning: StartupCloning = .off, neighbours: [NodeID] = []) {
+        self.maxJobs = maxJobs
+        self.maxVMs = maxVMs
+        self.initialWorkers = initialWorkers
+        self.startupCloning = startupCloning
+        self.neighbours = neighbours
+    }
+}
+
+public struct GridConfig: Equatable, Sendable {
+    public var mode: Mode
+    public var fidelity: Fidelity
+    public var placement: PlacementPolicy
+    public var endNotification: EndNotification
+    public var recycle: RecycleAction
+    /// A free, running VM idle this long is shut down (nil: never).
+    public var idleTimeoutSeconds: Double?
+    public var idleAction: RecycleAction
+    public var dhcpRenewal: DHCPRenewal
+    /// Clone when fewer than this many VMs are free (`ADVANCE_VM`, original 2). 0 disables clone-ahead.
+    public var cloneAheadThreshold: Int32
+    /// nil: reservations never expire (a bound the scenario removed, not the faithful defect).
+    public var reservationTimeoutSeconds: Double?
+    /// Object start timeout at the initiator (original 60 s).
+    public var execTimeoutSeconds: Double?
+    /// Pause of an application after a failed creation round (original 120 s).
+    public var errorPauseSeconds: Double
+    /// Allocate + exec rounds before an application fails (original 3).
+    public var creationRounds: Int32
+    /// How long a prepare may wait for an address before it fails (fixed mode; faithful polls forever).
+    public var addressWaitCapSeconds: Double
+    /// The start-up flow reverts every worker it finds (the original); off models a warm pool.
+    public var revertWorkersAtStartup: Bool
+    public var nodes: [NodeConfig]
+
+    public init(mode: Mode = .virtualSecure, fidelity: Fidelity = .fixed,
+                placement: PlacementPolicy = .discovery(DiscoveryPolicy()),
+                endNotification: EndNotification = .targeted, recycle: RecycleAction = .revert,
+                idleTimeoutSeconds: Double? = nil, idleAction: RecycleAction = .shutdown,
+                dhcpRenewal: DHCPRenewal = .none, cloneAheadThreshold: Int32 = 2,
+                reservationTimeoutSeconds: Double? = 120, execTimeoutSeconds: Double? = 60,
+                errorPauseSeconds: Double = 120, creationRounds: Int32 = 3,
+                addressWaitCapSeconds: Double = 300, revertWorkersAtStartup: Bool = true,
+                nodes: [NodeConfig]) {
+        self.mode = mode
+        self.fidelity = fidelity
+        self.placement = placement
+        self.endNotification = endNotification
+        self.recycle = recycle
+        self.idleTimeoutSeconds = idleTimeoutSeconds
+        self.idleAction = idleAction
+        self.dhcpRenewal = dhcpRenewal
+        self.cloneAheadThreshold = cloneAheadThreshold
+        self.reservationTimeoutSeconds = reservationTimeoutSeconds
+        self.execTimeoutSeconds = execTimeoutSeconds
+        self.errorPauseSeconds = errorPauseSeconds
+        self.creationRounds = creationRounds
+        self.addressWaitCapSeconds = addressWaitCapSeconds
+        self.revertWorkersAtStartup = revertWorkersAtStartup
+        self.nodes = nodes
+    }
+
+    /// The first problem with this configuration, in words, or nil. Model trusts a validated config.
+    public func problem() -> String? {
+        if nodes.isEmpty { return "the grid has no nodes" }
+        for (i, node) in nodes.enumerated() {
+            if node.maxJobs < 1 { return "node \(i): maxJobs must be >= 1" }
+            if mode.usesWorkerVMs {
+                if node.maxVMs < 1 { return "node \(i): maxVMs must be >= 1" }
+                if node.initialWorkers < 1 { return "node \(i): at least one worker VM must exist (`_worker1`)" }
+                if node.initialWorkers > node.maxVMs { return "node \(i): initialWorkers exceeds maxVMs" }
+            }
+            for n in node.neighbours where n.index < 0 || Int(n.index) >= nodes.count || Int(n.index) == i {
+                return "node \(i): neighbour \(n.index) is not another node of the grid"
+            }
+        }
+        if case .central(let broker) = placement, broker.index < 0 || Int(broker.index) >= nodes.count {
+            return "the central broker node \(broker.index) is not a node of the grid"
+        }
+        if creationRounds < 1 { return "creationRounds must be >= 1" }
+        return nil
+    }
+}

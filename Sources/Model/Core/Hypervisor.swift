@@ -1,0 +1,50 @@
+/// Power state as the hypervisor reports it.
+public enum PowerState: String, Equatable, Sendable {
+    case off
+    case suspended
+    case running
+}
+
+/// Hypervisor operations Model asks for. Every one completes with `.hypervisorFinished`
+/// carrying the same ticket.
+public enum HypervisorOperation: Equatable, Sendable {
+    /// Revert to the clean snapshot (`popc_clean`); the VM runs afterwards.
+    case revert
+    case suspend
+    case shutdown
+    /// Clone the VM into `target` (shut down, copy, register, power on and off).
+    case clone(target: VMID)
+
+    public var name: String {
+        switch self {
+        case .revert: "revert"
+        case .suspend: "suspend"
+        case .shutdown: "shutdown"
+        case .clone: "clone"
+        }
+    }
+}
+
+/// What a key write puts in a worker's `authorized_keys`.
+public enum KeyKind: Equatable, Sendable {
+    /// The key of the node that requested this object (from the (appId, reqId) map).
+    case requester(ObjectID)
+    /// The application's main node key.
+    case mainNode(AppID)
+    /// The admin VM's own key.
+    case admin(NodeID)
+}
+
+public struct KeyWrite: Equatable, Sendable {
+    public var kind: KeyKind
+    /// The application the key is for (nil: an empty appId).
+    public var app: AppID?
+
+    public init(kind: KeyKind, app: AppID?) {
+        self.kind = kind
+        self.app = app
+    }
+
+    /// Every key is written with these SSH restrictions (report §2.12).
+    public var restrictions: SSHRestrictions { .popcObjectRun }
+}

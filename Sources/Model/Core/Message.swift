@@ -1,0 +1,59 @@
+/// A service message between the global services of two nodes. The driver carries it
+/// (with network latency in Sim, in-process in Real) and hands it back as `.messageDelivered`.
+public struct Message: Equatable, Sendable {
+    public var from: NodeID
+    public var to: NodeID
+    public var body: MessageBody
+
+    public init(from: NodeID, to: NodeID, body: MessageBody) {
+        self.from = from
+        self.to = to
+        self.body = body
+    }
+}
+
+public enum MessageBody: Equatable, Sendable {
+    // Central placement.
+    /// The main node asks the broker to place one creation round of an application.
+    case placeObjects(AppID, round: Int32)
+    /// The broker's answer: the application's placement table now holds one node per object.
+    case objectsPlaced(AppID, round: Int32)
+    /// A node tells the broker it released jobs and VMs (application end or cancelled reservations).
+    case capacityReleased(node: NodeID, jobs: Int32, vms: Int32)
+    /// A node tells the broker a clone joined its pool.
+    case vmAdded(node: NodeID)
+
+    // Discovery (decentralised placement).
+    /// A flooded discovery request. `wayBack` is the path back to the initiator, newest hop last.
+    case discoveryRequest(RequestID, AppID, hopsLeft: Int32, wayBack: WayBack)
+    /// An answer travelling back along `wayBack`.
+    case discoveryReply(RequestID, AppID, responder: NodeID, wayBack: WayBack)
+
+    // Reservation and execution (JobMgr).
+    case reserve(AppID, ObjectID, RequestID, carriesRequesterKey: Bool)
+    case reserveAnswered(AppID, ObjectID, accepted: Bool)
+    case execute(AppID, ObjectID)
+    /// The object runs in its worker (or on the node in non-virtual modes).
+    case objectStarted(AppID, ObjectID, vmWasReady: Bool)
+    case objectFailed(AppID, ObjectID, FailureReason)
+    case objectCompleted(AppID, ObjectID)
+    /// The initiator gives up an object of a failed round: release its reservation, kill it if it runs.
+    case cancelObject(AppID, ObjectID)
+    /// ApplicationEnd: targeted, or flooded with the request id for duplicate suppression.
+    case applicationEnded(AppID, RequestID?)
+
+    // Key routing (security managers).
+    /// A worker VM's own public key, rerouted to the main node of its application.
+    case routeVMKey(AppID, VMID)
+}
+
+public enum FailureReason: String, Equatable, Sendable {
+    case refused
+    case noResources
+    case execTimeout
+    case prepareFailed
+    case addressUnavailable
+    case missingRequesterKey
+    case objectCrashed
+    case cancelled
+}

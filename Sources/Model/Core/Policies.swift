@@ -1,0 +1,68 @@
+/// Policies are values chosen per scenario, never code forks.
+
+/// Where objects go.
+public enum PlacementPolicy: Equatable, Sendable {
+    /// The original: flood a discovery request over the neighbour graph.
+    case discovery(DiscoveryPolicy)
+    /// A broker that picks the least-loaded node (ties to the lowest id), with one FIFO queue
+    /// when nothing is free.
+    case central(broker: NodeID)
+}
+
+public struct DiscoveryPolicy: Equatable, Sendable {
+    /// Hops a request may still travel from the initiator (original default 1000).
+    public var maxHops: Int32
+    /// 0: wait for the first answer or `firstAnswerTimeoutSeconds`; > 0: wait exactly this long.
+    public var waitSeconds: Double
+    /// The initiator's cap when `waitSeconds` is 0 (the original's 20 s).
+    public var firstAnswerTimeoutSeconds: Double
+    /// How many recent request ids each node remembers to drop duplicates (original 10).
+    public var rememberedRequests: Int32
+
+    public init(maxHops: Int32 = 1000, waitSeconds: Double = 0, firstAnswerTimeoutSeconds: Double = 20,
+                rememberedRequests: Int32 = 10) {
+        self.maxHops = maxHops
+        self.waitSeconds = waitSeconds
+        self.firstAnswerTimeoutSeconds = firstAnswerTimeoutSeconds
+        self.rememberedRequests = rememberedRequests
+    }
+}
+
+/// What happens to an application's worker VM at application end.
+public enum RecycleAction: String, CaseIterable, Sendable {
+    /// Revert to the clean snapshot now (the 2012 code): the VM stays running and clean.
+    case revert
+    /// Suspend now; the next application pays a revert from the suspended state.
+    case suspend
+    /// Shut down now; the next application pays a revert from the powered-off state.
+    case shutdown
+}
+
+/// What a prepared VM does about its DHCP lease before the first job (report §4.5).
+public enum DHCPRenewal: String, CaseIterable, Sendable {
+    /// Trust whatever address the guest reports: the 2012 behaviour.
+    case none
+    /// Force a new lease before reading the address.
+    case renew
+    /// The guest pings the admin VM, which refreshes its address on the network.
+    case reversePing = "reverse-ping"
+}
+
+/// How nodes learn that an application ended.
+public enum EndNotification: String, CaseIterable, Sendable {
+    /// The original: flood an "end" request with unlimited hops.
+    case flood
+    /// Tell only the nodes that hold a reservation of the application.
+    case targeted
+}
+
+/// Start-up cloning (`num_clone`): 0 off, > 0 that many (up to maxvm), < 0 keep `threshold + 1` free.
+public enum StartupCloning: Equatable, Sendable {
+    case off
+    case count(Int32)
+    case keepAheadPlusOne
+
+    public init(numClone: Int) {
+        if numClone == 0 { self = .off } else if numClone > 0 { self = .count(Int32(numClone)) } else { self = .keepAheadPlusOne }
+    }
+}

@@ -1,0 +1,152 @@
+/// ApplicationEnd (reference flow 6): every node removes the application's jobs, updates its
+/// SearchNode and recycles the application's VM by policy; idle VMs are put away after the
+/// idle timeout.
+extension ControlPlane {
+    /// The AppService's destructor: ApplicationEnd(appId, initiator: true).
+    mutating func notifyApplicationEnd(_ app: AppID) {
+        let a = self.app(app)
+        switch config.endNotification {
+        case .targeted:
+            for node in a.touchedNodes { send(.applicationEnded(app, nil), from: a.main, to: node) }
+        case .flood:
+            let request = nodes[Int(a.main.index)].nextRequestID(origin: a.main)
+            _ = nodes[Int(a.main.index)].remember(request)
+            applicationEnded(app, at: a.main)
+            for neighbour in node(a.main).config.neighbours {
+                send(.applicationEnded(app, request), from: a.main, to: neighbour)
+            }
+        }
+        if case .targeted = config.endNotification, !a.touchedNodes.contains(a.main) {
+            if config.mode.usesKeys { nodes[Int(a.main.index)].security.applicationEnded(app) }
+        }
+    }
+
+    mutating func applicationEndReceived(_ app: AppID, request: RequestID?, at node: NodeID, from sender: NodeID) {
+        if let request {
+            // Flooded with unlimited hops; duplicates are dropped by the request memory.
+            emit(.report(.discoveryMessage(node)))
+            guard nodes[Int(node.index)].remember(request) else { return }
+            for neighbour in self.node(node).config.neighbours where neighbour != sender {
+                send(.applicationEnded(app, request), from: node, to: neighbour)
+            }
+        }
+        applicationEnded(app, at: node)
+    }
+
+    mutating func applicationEnded(_ app: AppID, at node: NodeID) {
+        var removed: Int32 = 0
+        // Without the mutex, a Prepare VM in flight keeps its objects and launches them anyway.
+        let preparationsRace = config.fidelity.has(.applicationEndWithoutMutex)
+        for o in self.app(app).objects() where objects[Int(o)].node == node {
+            switch objects[Int(o)].host {
+            case .waitingForVM where preparationsRace, .writingKey where preparationsRace:
+                removed += 1
+            case .reserved, .waitingForVM, .writingKey, .launching, .running, .failed, .finished:
+                if objects[Int(o)].host == .running || objects[Int(o)].host == .launching {
+                    emit(.killObject(ObjectID(Int(o)), on: node, vm: objects[Int(o)].vm))
+                }
+                objects[Int(o)].host = .released
+                removed += 1
+            case .none, .released:
+                break
+            }
+        }
+        if config.mode.usesKeys { nodes[Int(node.index)].security.applicationEnded(app) }
+        guard removed > 0 || vmReserved(for: app, on: node) != nil else { return }
+        nodes[Int(node.index)].jobs -= removed
+        // One removeJob call for the whole application (report §6.1).
+        if removed > 0 { searchNodeRemoveJobs(node, count: removed) }
+        guard config.mode.usesWorkerVMs, let vmID = vmReserved(for: app, on: node) else {
+            brokerNotify(node: node, jobs: removed, vms: 0)
+            return
+        }
+        vms[Int(vmID.index)].jobs = 0
+        pendingReleasedJobs[Int(vmID.index)] = removed
+        if vm(vmID).preparation != nil && !config.fidelity.has(.applicationEndWithoutMutex) {
+            // The mutex: wait until the preparation's current step returns.
+            vms[Int(vmID.index)].endPending = true
+            return
+        }
+        recycle(vmID, endOf: app)
+    }
+
+    /// Starts the recycle action; the VM is freed when it completes.
+    mutating func recycle(_ vmID: VMID, endOf app: AppID) {
+        vms[Int(vmID.index)].readyFor = nil
+        vms[Int(vmID.index)].requesterKeyFor = nil
+        vms[Int(vmID.index)].endPending = false
+        let operation: HypervisorOperation
+        switch config.recycle {
+        case .revert: operation = .revert
+        case .suspend: operation = .suspend
+        case .shutdown: operation = .shutdown
+        }
+        let ticket = vms[Int(vmID.index)].nextTicket()
+        vms[Int(vmID.index)].maintenance = WorkerVM.Maintenance(operation: operation, ticket: ticket, purpose: .recycle(app))
+        emit(.hypervisor(vmID, operation, ticket: ticket))
+    }
+
+    mutating func finishPendingEnd(_ vmID: VMID) {
+        guard case .application(let app) = vm(vmID).holder else { preconditionFailure("end pending on \(vmID) with no application") }
+        recycle(vmID, endOf: app)
+    }
+
+    /// A maintenance operation (recycle, start-up revert, idle put-away) completed.
+    mutating func maintenanceFinished(_ vmID: VMID, _ maintenance: WorkerVM.Maintenance, succeeded: Bool) {
+        vms[Int(vmID.index)].maintenance = nil
+        if succeeded {
+            switch maintenance.operation {
+            case .revert:
+                vms[Int(vmID.index)].power = .running
+                vms[Int(vmID.index)].needsBaseKeys = true
+            case .suspend:
+                vms[Int(vmID.index)].power = .suspended
+            case .shutdown:
+                vms[Int(vmID.index)].power = .off
+            case .clone:
+                preconditionFailure("clone is not a maintenance operation")
+            }
+            vms[Int(vmID.index)].address = nil
+        }
+        // A VM whose recycle failed is unknown: the next preparation reverts it.
+        if !succeeded { vms[Int(vmID.index)].power = .off }
+        let node = vm(vmID).node
+        switch maintenance.purpose {
+        case .recycle:
+            if case .application = vm(vmID).holder {
+                vms[Int(vmID.index)].holder = .free
+                emit(.report(.vmFreed(vmID)))
+            }
+            let jobs = pendingReleasedJobs[Int(vmID.index)]
+            pendingReleasedJobs[Int(vmID.index)] = 0
+            brokerNotify(node: node, jobs: jobs, vms: 1)
+        case .startup:
+            startupRevertFinished(on: node)
+        case .idle:
+            break
+        }
+        // Objects reserved while the operation ran have waited for it.
+        if case .application(let app) = vm(vmID).holder, vm(vmID).waitingHead >= 0, vm(vmID).preparation == nil {
+            beginPreparation(vmID, for: app)
+        }
+        vmBecameAvailable(vmID)
+    }
+
+    /// A free VM: serve clone requests and start its idle clock.
+    mutating func vmBecameAvailable(_ vmID: VMID) {
+        guard vm(vmID).holder == .free, vm(vmID).maintenance == nil else { return }
+        if vm(vmID).power == .running, let idle = config.idleTimeoutSeconds {
+            vms[Int(vmID.index)].idleGeneration &+= 1
+            emit(.startTimer(.idleTimeout(vmID, generation: vm(vmID).idleGeneration), afterSeconds: idle))
+        }
+    }
+
+    mutating func idleTimedOut(_ vmID: VMID, generation: UInt32) {
+        let vm = self.vm(vmID)
+        guard vm.idleGeneration == generation, vm.isAvailable, vm.power == .running else { return }
+        let operation: HypervisorOperation = config.idleAction == .suspend ? .suspend : .shutdown
+        let ticket = vms[Int(vmID.index)].nextTicket()
+        vms[Int(vmID.index)].maintenance = WorkerVM.Maintenance(operation: operation, ticket: ticket, purpose: .idle)
+        emit(.hypervisor(vmID, operation, ticket: ticket))
+    }
+}

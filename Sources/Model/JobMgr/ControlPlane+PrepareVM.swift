@@ -1,0 +1,240 @@
+/// Execute and Prepare VM (report §5.8, reference flow 4): revert if not running, obtain the
+/// address, fetch the VM's own key once and route it to the main node, write the requester
+/// key and, after a revert, the main node's and the admin's keys; then launch the object.
+extension ControlPlane {
+    mutating func executeRequested(_ app: AppID, _ object: ObjectID, at node: NodeID) {
+        let record = self.object(object)
+        guard record.node == node, record.host == .reserved else {
+            // Expired or cancelled meanwhile.
+            send(.objectFailed(app, object, .refused), from: node, to: self.app(app).main)
+            return
+        }
+        guard config.mode.usesWorkerVMs, let vmID = record.vm else {
+            objects[Int(object.index)].vmWasReady = true
+            launch(object, on: node, vm: nil)
+            return
+        }
+        let vm = self.vm(vmID)
+        objects[Int(object.index)].vmWasReady = vm.readyFor == app
+        if vm.readyFor == app {
+            objectReadyForKeys(object, vm: vmID)
+        } else {
+            objects[Int(object.index)].host = .waitingForVM
+            appendWaiting(object, to: vmID)
+            if vm.preparation == nil && vm.maintenance == nil { beginPreparation(vmID, for: app) }
+        }
+    }
+
+    mutating func beginPreparation(_ vmID: VMID, for app: AppID) {
+        let ticket = vms[Int(vmID.index)].nextTicket()
+        if vm(vmID).power != .running {
+            vms[Int(vmID.index)].preparation = Preparation(app: app, step: .reverting, ticket: ticket, reverted: true)
+            emit(.hypervisor(vmID, .revert, ticket: ticket))
+        } else {
+            vms[Int(vmID.index)].preparation = Preparation(app: app, step: .obtainingAddress, ticket: ticket,
+                                                           reverted: false)
+            requestAddress(vmID, ticket: ticket)
+        }
+    }
+
+    mutating func requestAddress(_ vmID: VMID, ticket: UInt32) {
+        emit(.obtainAddress(vmID, config.dhcpRenewal, ticket: ticket))
+        if !config.fidelity.has(.addressPollUncapped) {
+            emit(.startTimer(.addressWaitOver(vmID, ticket: ticket), afterSeconds: config.addressWaitCapSeconds))
+        }
+    }
+
+    /// The preparation's revert finished.
+    mutating func preparationReverted(_ vmID: VMID, succeeded: Bool) {
+        guard succeeded else { return preparationFailed(vmID, reason: .prepareFailed) }
+        vms[Int(vmID.index)].power = .running
+        vms[Int(vmID.index)].address = nil
+        vms[Int(vmID.index)].needsBaseKeys = true
+        let ticket = vms[Int(vmID.index)].nextTicket()
+        vms[Int(vmID.index)].preparation!.step = .obtainingAddress
+        vms[Int(vmID.index)].preparation!.ticket = ticket
+        requestAddress(vmID, ticket: ticket)
+    }
+
+    mutating func addressObtained(_ vmID: VMID, _ address: Address?, ticket: UInt32) {
+        guard let prep = vm(vmID).preparation, prep.ticket == ticket, prep.step == .obtainingAddress else {
+            ignoredEvents += 1
+            return
+        }
+        guard let address else { return preparationFailed(vmID, reason: .addressUnavailable) }
+        vms[Int(vmID.index)].address = address
+        if endPendingAborts(vmID) { return }
+        guard config.mode.usesKeys else { return preparationFinished(vmID) }
+        let next = vms[Int(vmID.index)].nextTicket()
+        vms[Int(vmID.index)].preparation!.ticket = next
+        if !vm(vmID).ownKeyFetched {
+            vms[Int(vmID.index)].preparation!.step = .fetchingOwnKey
+            emit(.fetchVMKey(vmID, ticket: next))
+        } else {
+            writeBaseKeys(vmID, ticket: next)
+        }
+    }
+
+    mutating func addressWaitOver(_ vmID: VMID, ticket: UInt32) {
+        guard let prep = vm(vmID).preparation, prep.ticket == ticket, prep.step == .obtainingAddress else { return }
+        preparationFailed(vmID, reason: .addressUnavailable)
+    }
+
+    mutating func vmKeyFetched(_ vmID: VMID, ticket: UInt32) {
+        guard let prep = vm(vmID).preparation, prep.ticket == ticket, prep.step == .fetchingOwnKey else {
+            ignoredEvents += 1
+            return
+        }
+        vms[Int(vmID.index)].ownKeyFetched = true
+        // Stored in the local PSM and rerouted to the application's main node.
+        let node = vm(vmID).node
+        let main = self.app(prep.app).main
+        nodes[Int(node.index)].security.mainNodeLearned(prep.app, main: main)
+        if main != node { send(.routeVMKey(prep.app, vmID), from: node, to: main) }
+        if endPendingAborts(vmID) { return }
+        let next = vms[Int(vmID.index)].nextTicket()
+        vms[Int(vmID.index)].preparation!.ticket = next
+        writeBaseKeys(vmID, ticket: next)
+    }
+
+    /// After a revert the main node's key and the admin's key go in first.
+    mutating func writeBaseKeys(_ vmID: VMID, ticket: UInt32) {
+        guard vm(vmID).needsBaseKeys else { return preparationFinished(vmID) }
+        let app = vm(vmID).preparation!.app
+        vms[Int(vmID.index)].preparation!.step = .writingKeys(remaining: 2)
+        emit(.writeKey(vmID, KeyWrite(kind: .mainNode(app), app: app), ticket: ticket))
+        emit(.writeKey(vmID, KeyWrite(kind: .admin(vm(vmID).node), app: app), ticket: ticket))
+    }
+
+    mutating func keyWritten(_ vmID: VMID, _ write: KeyWrite, ticket: UInt32) {
+        if case .requester(let object) = write.kind {
+            return requesterKeyWritten(object, vm: vmID)
+        }
+        guard let prep = vm(vmID).preparation, prep.ticket == ticket,
+              case .writingKeys(let remaining) = prep.step else {
+            ignoredEvents += 1
+            return
+        }
+        guard remaining == 1 else {
+            vms[Int(vmID.index)].preparation!.step = .writingKeys(remaining: remaining - 1)
+            return
+        }
+        vms[Int(vmID.index)].needsBaseKeys = false
+        if endPendingAborts(vmID) { return }
+        preparationFinished(vmID)
+    }
+
+    /// The VM is prepared for its application: every waiting object moves on.
+    mutating func preparationFinished(_ vmID: VMID) {
+        let app = vm(vmID).preparation!.app
+        vms[Int(vmID.index)].preparation = nil
+        vms[Int(vmID.index)].readyFor = app
+        var next = vm(vmID).waitingHead
+        vms[Int(vmID.index)].waitingHead = -1
+        vms[Int(vmID.index)].waitingTail = -1
+        while next >= 0 {
+            let object = ObjectID(Int(next))
+            next = self.object(object).nextWaiting
+            objects[Int(object.index)].nextWaiting = -1
+            guard self.object(object).host == .waitingForVM else { continue }
+            objectReadyForKeys(object, vm: vmID)
+        }
+    }
+
+    /// Every waiting object fails; the VM goes back to the pool through ApplicationEnd.
+    mutating func preparationFailed(_ vmID: VMID, reason: FailureReason) {
+        let node = vm(vmID).node
+        vms[Int(vmID.index)].preparation = nil
+        var next = vm(vmID).waitingHead
+        vms[Int(vmID.index)].waitingHead = -1
+        vms[Int(vmID.index)].waitingTail = -1
+        while next >= 0 {
+            let object = ObjectID(Int(next))
+            next = self.object(object).nextWaiting
+            objects[Int(object.index)].nextWaiting = -1
+            guard self.object(object).host == .waitingForVM else { continue }
+            let app = self.object(object).app
+            send(.objectFailed(app, object, reason), from: node, to: self.app(app).main)
+        }
+        if vm(vmID).endPending { finishPendingEnd(vmID) }
+    }
+
+    /// With the mutex (fixed mode), an ApplicationEnd that arrived mid-preparation runs now.
+    mutating func endPendingAborts(_ vmID: VMID) -> Bool {
+        guard vm(vmID).endPending else { return false }
+        vms[Int(vmID.index)].preparation = nil
+        finishPendingEnd(vmID)
+        return true
+    }
+
+    /// Secure modes write the requester's key (taken from the (appId, reqId) map) once per
+    /// VM preparation; later objects of the application reuse the tunnel it allows.
+    mutating func objectReadyForKeys(_ object: ObjectID, vm vmID: VMID) {
+        let record = self.object(object)
+        let node = vm(vmID).node
+        guard config.mode.usesKeys, vm(vmID).requesterKeyFor != record.app else {
+            return launch(object, on: node, vm: vmID)
+        }
+        guard nodes[Int(node.index)].security.takeRequesterKey(app: record.app, request: record.request) else {
+            objects[Int(object.index)].host = .failed
+            send(.objectFailed(record.app, object, .missingRequesterKey), from: node, to: self.app(record.app).main)
+            return
+        }
+        objects[Int(object.index)].host = .writingKey
+        // Later objects of the application reuse the tunnel this key allows.
+        vms[Int(vmID.index)].requesterKeyFor = record.app
+        emit(.writeKey(vmID, KeyWrite(kind: .requester(object), app: record.app), ticket: 0))
+    }
+
+    mutating func requesterKeyWritten(_ object: ObjectID, vm vmID: VMID) {
+        guard self.object(object).host == .writingKey else { ignoredEvents += 1; return }
+        launch(object, on: vm(vmID).node, vm: vmID)
+    }
+
+    mutating func launch(_ object: ObjectID, on node: NodeID, vm vmID: VMID?) {
+        objects[Int(object.index)].host = .launching
+        let address = vmID.flatMap { vm($0).address }
+        emit(.launchObject(object, self.object(object).app, on: node, vm: vmID, address: address))
+    }
+
+    mutating func objectLaunched(_ object: ObjectID, succeeded: Bool) {
+        let record = self.object(object)
+        guard record.host == .launching, let node = record.node else {
+            // Cancelled while launching: the kill was already issued.
+            ignoredEvents += 1
+            return
+        }
+        let main = self.app(record.app).main
+        guard succeeded else {
+            objects[Int(object.index)].host = .failed
+            send(.objectFailed(record.app, object, .prepareFailed), from: node, to: main)
+            return
+        }
+        objects[Int(object.index)].host = .running
+        emit(.report(.objectRunning(object, record.app, vmWasReady: record.vmWasReady)))
+        send(.objectStarted(record.app, object, vmWasReady: record.vmWasReady), from: node, to: main)
+    }
+
+    mutating func objectFinished(_ object: ObjectID, succeeded: Bool) {
+        let record = self.object(object)
+        guard record.host == .running, let node = record.node else { ignoredEvents += 1; return }
+        objects[Int(object.index)].host = .finished
+        let main = self.app(record.app).main
+        if succeeded {
+            send(.objectCompleted(record.app, object), from: node, to: main)
+        } else {
+            send(.objectFailed(record.app, object, .objectCrashed), from: node, to: main)
+        }
+    }
+
+    private mutating func appendWaiting(_ object: ObjectID, to vmID: VMID) {
+        objects[Int(object.index)].nextWaiting = -1
+        let tail = vm(vmID).waitingTail
+        if tail < 0 {
+            vms[Int(vmID.index)].waitingHead = object.index
+        } else {
+            objects[Int(tail)].nextWaiting = object.index
+        }
+        vms[Int(vmID.index)].waitingTail = object.index
+    }
+}

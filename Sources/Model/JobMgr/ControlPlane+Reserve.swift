@@ -1,0 +1,124 @@
+/// JobMgr reservation (reference flow 3): Reserve(appId, reqId) under the node's mutex,
+/// one worker VM per application per node, jobs counted against `maxjobs`.
+extension ControlPlane {
+    /// `checkVM`: may this node take one more object of `app`?
+    func canHost(_ app: AppID, on node: NodeID) -> Bool {
+        let services = self.node(node)
+        guard services.jobs < services.config.maxJobs else { return false }
+        guard config.mode.usesWorkerVMs else { return true }
+        return vmReserved(for: app, on: node) != nil || firstFreeVM(on: node) != nil
+    }
+
+    func vmReserved(for app: AppID, on node: NodeID) -> VMID? {
+        for id in self.node(node).vms where vm(id).holder == .application(app) { return id }
+        return nil
+    }
+
+    /// The first FREE worker in ordinal order (a VM still in its start-up revert counts: Prepare waits for it).
+    func firstFreeVM(on node: NodeID) -> VMID? {
+        for id in self.node(node).vms where vm(id).holder == .free { return id }
+        return nil
+    }
+
+    func freeVMCount(on node: NodeID) -> Int32 {
+        var count: Int32 = 0
+        for id in self.node(node).vms where vm(id).holder == .free { count += 1 }
+        return count
+    }
+
+    func existingVMCount(on node: NodeID) -> Int32 {
+        var count: Int32 = 0
+        for id in self.node(node).vms where vm(id).exists { count += 1 }
+        return count
+    }
+
+    mutating func reserveRequested(_ app: AppID, _ object: ObjectID, _ request: RequestID,
+                                   carriesRequesterKey: Bool, at node: NodeID, from initiator: NodeID) {
+        let accepted = reserve(app, object, request, at: node)
+        if accepted && carriesRequesterKey {
+            nodes[Int(node.index)].security.requesterKeyReceived(app: app, request: request)
+        }
+        send(.reserveAnswered(app, object, accepted: accepted), from: node, to: initiator)
+    }
+
+    /// Returns whether the reservation was made.
+    mutating func reserve(_ app: AppID, _ object: ObjectID, _ request: RequestID, at node: NodeID) -> Bool {
+        guard canHost(app, on: node) else { return false }
+        var tookFreeVM = false
+        if config.mode.usesWorkerVMs {
+            let vmID: VMID
+            if let existing = vmReserved(for: app, on: node) {
+                vmID = existing
+            } else {
+                vmID = firstFreeVM(on: node)!
+                vms[Int(vmID.index)].holder = .application(app)
+                vms[Int(vmID.index)].idleGeneration &+= 1
+                emit(.report(.vmReserved(vmID, app)))
+                tookFreeVM = true
+            }
+            vms[Int(vmID.index)].jobs += 1
+            objects[Int(object.index)].vm = vmID
+        }
+        nodes[Int(node.index)].jobs += 1
+        searchNodeAddJob(node)
+        objects[Int(object.index)].node = node
+        objects[Int(object.index)].host = .reserved
+        objects[Int(object.index)].request = request
+        emit(.report(.nodeLoad(node, jobs: self.node(node).jobs)))
+        if !config.fidelity.has(.reservationsNeverExpire), let timeout = config.reservationTimeoutSeconds {
+            emit(.startTimer(.reservationExpiry(object, generation: self.object(object).generation),
+                             afterSeconds: timeout))
+        }
+        if tookFreeVM { cloneAheadIfNeeded(on: node) }
+        return true
+    }
+
+    /// A reservation never followed by Execute is released after the reservation timeout.
+    mutating func reservationExpired(_ object: ObjectID, generation: UInt32) {
+        let record = self.object(object)
+        guard record.generation == generation, record.host == .reserved, let node = record.node else { return }
+        emit(.report(.reservationExpired(object)))
+        releaseObject(object, on: node)
+    }
+
+    /// The initiator gave up this object: release its reservation and kill it if it runs.
+    mutating func cancelObjectRequested(_ app: AppID, _ object: ObjectID, at node: NodeID) {
+        let record = self.object(object)
+        guard record.node == node else { ignoredEvents += 1; return }
+        switch record.host {
+        case .none, .finished, .released:
+            return
+        case .running, .launching:
+            emit(.killObject(object, on: node, vm: record.vm))
+        case .reserved, .waitingForVM, .writingKey, .failed:
+            break
+        }
+        releaseObject(object, on: node)
+    }
+
+    /// Gives one object's job back to the node (and tells the broker).
+    mutating func releaseObject(_ object: ObjectID, on node: NodeID) {
+        let record = self.object(object)
+        objects[Int(object.index)].host = .released
+        nodes[Int(node.index)].jobs -= 1
+        searchNodeRemoveJobs(node, count: 1)
+        var vmsFreed: Int32 = 0
+        if let vmID = record.vm {
+            vms[Int(vmID.index)].jobs -= 1
+            let vm = self.vm(vmID)
+            // An unused VM goes straight back to the pool; a prepared one waits for ApplicationEnd.
+            if vm.jobs == 0, vm.holder == .application(record.app), vm.preparation == nil, vm.readyFor == nil,
+               vm.maintenance == nil {
+                vms[Int(vmID.index)].holder = .free
+                emit(.report(.vmFreed(vmID)))
+                vmsFreed = 1
+            }
+        }
+        brokerNotify(node: node, jobs: 1, vms: vmsFreed)
+    }
+
+    mutating func brokerNotify(node: NodeID, jobs: Int32, vms: Int32) {
+        guard case .central(let broker) = config.placement else { return }
+        send(.capacityReleased(node: node, jobs: jobs, vms: vms), from: node, to: broker)
+    }
+}

@@ -1,0 +1,104 @@
+/// Who holds a worker VM (report: FREE or RESERVED(appId); the cloner holds a clone source).
+public enum VMHolder: Equatable, Sendable {
+    case free
+    case application(AppID)
+    /// The source of `clones` clones in progress; freed when the count returns to 0.
+    case cloneSource(clones: Int32)
+    /// A clone being created: counts towards `maxvm`, not yet usable.
+    case beingCloned
+    /// A clone that failed: gone from the pool.
+    case discarded
+}
+
+/// The step a preparation (Prepare VM, report §5.8) is waiting on.
+public enum PrepareStep: Equatable, Sendable {
+    case reverting
+    case obtainingAddress
+    case fetchingOwnKey
+    case writingKeys(remaining: Int32)
+}
+
+/// A preparation in flight: survives ApplicationEnd when the mutex defect lets the two race.
+public struct Preparation: Equatable, Sendable {
+    public var app: AppID
+    public var step: PrepareStep
+    public var ticket: UInt32
+    /// The VM was reverted by this preparation (so the base keys must be written).
+    public var reverted: Bool
+}
+
+/// A worker VM as its node's JobMgr sees it.
+public struct WorkerVM: Equatable, Sendable {
+    public let node: NodeID
+    /// 1 for `…_worker1`, 2 for the first clone, …
+    public let ordinal: Int32
+    public internal(set) var holder: VMHolder
+    public internal(set) var power: PowerState
+    /// The preparation in flight, if any.
+    public internal(set) var preparation: Preparation?
+    /// The application this VM is prepared for (address known, keys written): objects launch at once.
+    public internal(set) var readyFor: AppID?
+    public internal(set) var address: Address?
+    /// The VM's own public key has been fetched (done once per VM).
+    public internal(set) var ownKeyFetched: Bool
+    /// A revert happened since the main and admin keys were last written.
+    public internal(set) var needsBaseKeys: Bool
+    /// The application whose requester key this VM holds (written once per preparation).
+    public internal(set) var requesterKeyFor: AppID?
+    /// Objects of the holding application reserved on this VM.
+    public internal(set) var jobs: Int32
+    /// A hypervisor operation not started by a preparation (start-up revert, recycle, idle, clone source).
+    public internal(set) var maintenance: Maintenance?
+    /// ApplicationEnd arrived during a preparation and waits for it (the mutex, fixed mode).
+    public internal(set) var endPending: Bool
+    /// Head and tail of the objects waiting for this VM's preparation (linked through `ObjectRecord.nextWaiting`).
+    var waitingHead: Int32
+    var waitingTail: Int32
+    var ticketCounter: UInt32
+    var idleGeneration: UInt32
+
+    public struct Maintenance: Equatable, Sendable {
+        public enum Purpose: Equatable, Sendable {
+            /// The start-up flow reverts every worker it finds.
+            case startup
+            /// ApplicationEnd of this application recycles its VM.
+            case recycle(AppID)
+            /// A free VM was idle too long.
+            case idle
+        }
+        public var operation: HypervisorOperation
+        public var ticket: UInt32
+        public var purpose: Purpose
+    }
+
+    init(node: NodeID, ordinal: Int32, holder: VMHolder, power: PowerState) {
+        self.node = node
+        self.ordinal = ordinal
+        self.holder = holder
+        self.power = power
+        self.preparation = nil
+        self.readyFor = nil
+        self.address = nil
+        self.ownKeyFetched = false
+        self.needsBaseKeys = true
+        self.requesterKeyFor = nil
+        self.jobs = 0
+        self.maintenance = nil
+        self.endPending = false
+        self.waitingHead = -1
+        self.waitingTail = -1
+        self.ticketCounter = 0
+        self.idleGeneration = 0
+    }
+
+    /// Free, usable now: no operation in flight.
+    public var isAvailable: Bool { holder == .free && maintenance == nil && preparation == nil }
+
+    /// Counts towards `maxvm`.
+    public var exists: Bool { holder != .discarded }
+
+    mutating func nextTicket() -> UInt32 {
+        ticketCounter &+= 1
+        return ticketCounter
+    }
+}

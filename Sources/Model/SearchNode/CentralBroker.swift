@@ -1,0 +1,204 @@
+/// Central placement: a broker that knows every node's load, picks the least-loaded node
+/// that can take the object (ties to the lowest id) and keeps one FIFO queue of requests
+/// when nothing is free. The alternative the original did not have, for comparison.
+struct CentralBroker {
+    private var jobs: [Int32]
+    private var freeVMs: [Int32]
+    private let maxJobs: [Int32]
+    private let usesWorkerVMs: Bool
+    /// Lazy min-heap of (jobs, node): an entry is stale when its jobs differ from `jobs[node]`.
+    private var heap: [HeapEntry] = []
+    /// Entries popped while looking past full nodes; pushed back after each placement.
+    private var skipped: [HeapEntry] = []
+    /// Requests that could not be placed, oldest first.
+    private var queue: [(app: AppID, round: Int32)] = []
+    private var queueHead = 0
+    /// Nodes chosen for the request being placed (one VM per application per node).
+    private var chosen: [NodeID] = []
+    /// Nodes that can take an object of a new application; when 0 a placement fails at once
+    /// instead of scanning every full node.
+    private var openNodes: Int
+
+    struct HeapEntry {
+        var jobs: Int32
+        var node: Int32
+        @inline(__always) static func < (a: HeapEntry, b: HeapEntry) -> Bool {
+            a.jobs != b.jobs ? a.jobs < b.jobs : a.node < b.node
+        }
+    }
+
+    init(nodes: [NodeConfig], usesWorkerVMs: Bool) {
+        jobs = Array(repeating: 0, count: nodes.count)
+        freeVMs = nodes.map { $0.initialWorkers }
+        maxJobs = nodes.map { $0.maxJobs }
+        self.usesWorkerVMs = usesWorkerVMs
+        openNodes = 0
+        heap.reserveCapacity(nodes.count * 2)
+        for i in 0..<nodes.count where opensForNewApplication(i) { openNodes += 1 }
+        for i in 0..<nodes.count { heap.append(HeapEntry(jobs: 0, node: Int32(i))) }
+    }
+
+    var queuedRequests: Int { queue.count - queueHead }
+
+    /// Places `count` objects, all or nothing. Returns the nodes, or nil (the caller queues).
+    mutating func place(count: Int32, into placement: inout [NodeID]) -> Bool {
+        placement.removeAll(keepingCapacity: true)
+        chosen.removeAll(keepingCapacity: true)
+        for _ in 0..<count {
+            guard let node = pickNode() else {
+                for n in placement { undo(n) }
+                placement.removeAll(keepingCapacity: true)
+                return false
+            }
+            placement.append(node)
+        }
+        return true
+    }
+
+    private func opensForNewApplication(_ node: Int) -> Bool {
+        jobs[node] < maxJobs[node] && (!usesWorkerVMs || freeVMs[node] > 0)
+    }
+
+    /// Applies a change to one node's counters, keeping `openNodes` exact.
+    @inline(__always)
+    private mutating func update(_ node: Int, _ change: (inout Int32, inout Int32) -> Void) {
+        let wasOpen = opensForNewApplication(node)
+        change(&jobs[node], &freeVMs[node])
+        let isOpen = opensForNewApplication(node)
+        if wasOpen != isOpen { openNodes += isOpen ? 1 : -1 }
+    }
+
+    private mutating func pickNode() -> NodeID? {
+        // Only nodes already chosen for this application could still take it.
+        if openNodes == 0 && chosen.isEmpty { return nil }
+        var picked: Int32 = -1
+        while let top = heap.first {
+            if top.jobs != jobs[Int(top.node)] { popMin(); continue }
+            if fits(Int(top.node)) { picked = top.node; break }
+            skipped.append(top)
+            popMin()
+        }
+        for entry in skipped { push(entry) }
+        skipped.removeAll(keepingCapacity: true)
+        guard picked >= 0 else { return nil }
+        let node = NodeID(Int(picked))
+        let takesVM = usesWorkerVMs && !chosen.contains(node)
+        if takesVM { chosen.append(node) }
+        update(Int(picked)) { jobs, freeVMs in
+            jobs += 1
+            if takesVM { freeVMs -= 1 }
+        }
+        push(HeapEntry(jobs: jobs[Int(picked)], node: picked))
+        return node
+    }
+
+    private func fits(_ node: Int) -> Bool {
+        guard jobs[node] < maxJobs[node] else { return false }
+        return !usesWorkerVMs || freeVMs[node] > 0 || chosen.contains(NodeID(node))
+    }
+
+    private mutating func undo(_ node: NodeID) {
+        let i = Int(node.index)
+        let k = chosen.firstIndex(of: node)
+        if let k { chosen.remove(at: k) }
+        update(i) { jobs, freeVMs in
+            jobs -= 1
+            if k != nil { freeVMs += 1 }
+        }
+        push(HeapEntry(jobs: jobs[i], node: node.index))
+    }
+
+    mutating func released(node: NodeID, jobs released: Int32, vms: Int32) {
+        let i = Int(node.index)
+        update(i) { jobs, freeVMs in
+            jobs -= released
+            freeVMs += vms
+        }
+        precondition(jobs[i] >= 0 && freeVMs[i] >= 0, "broker accounting below zero on \(node)")
+        push(HeapEntry(jobs: jobs[i], node: node.index))
+    }
+
+    mutating func vmAdded(node: NodeID) {
+        update(Int(node.index)) { _, freeVMs in freeVMs += 1 }
+    }
+
+    mutating func enqueue(_ app: AppID, round: Int32) { queue.append((app, round)) }
+
+    var head: (app: AppID, round: Int32)? { queueHead < queue.count ? queue[queueHead] : nil }
+
+    mutating func dequeue() {
+        queueHead += 1
+        if queueHead == queue.count {
+            queue.removeAll(keepingCapacity: true)
+            queueHead = 0
+        } else if queueHead >= 4096 && queueHead * 2 >= queue.count {
+            queue.removeFirst(queueHead)
+            queueHead = 0
+        }
+    }
+
+    // MARK: Binary heap
+
+    private mutating func push(_ entry: HeapEntry) {
+        heap.append(entry)
+        var child = heap.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard heap[child] < heap[parent] else { break }
+            heap.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    private mutating func popMin() {
+        let last = heap.removeLast()
+        guard !heap.isEmpty else { return }
+        heap[0] = last
+        var parent = 0
+        let count = heap.count
+        while true {
+            let left = 2 * parent + 1
+            guard left < count else { break }
+            let right = left + 1
+            let smaller = right < count && heap[right] < heap[left] ? right : left
+            guard heap[smaller] < heap[parent] else { break }
+            heap.swapAt(smaller, parent)
+            parent = smaller
+        }
+    }
+}
+
+/// The broker's side of the message protocol.
+extension ControlPlane {
+    mutating func brokerPlacementRequested(_ app: AppID, round: Int32) {
+        guard broker != nil else { preconditionFailure("placeObjects without a central broker") }
+        if broker!.queuedRequests == 0 && tryPlace(app, round: round) { return }
+        broker!.enqueue(app, round: round)
+        emit(.report(.applicationQueued(app)))
+    }
+
+    mutating func brokerCapacityReleased(node: NodeID, jobs: Int32, vms: Int32) {
+        broker!.released(node: node, jobs: jobs, vms: vms)
+        serveBrokerQueue()
+    }
+
+    mutating func brokerVMAdded(node: NodeID) {
+        broker!.vmAdded(node: node)
+        serveBrokerQueue()
+    }
+
+    private mutating func serveBrokerQueue() {
+        while let head = broker!.head, tryPlace(head.app, round: head.round) { broker!.dequeue() }
+    }
+
+    private mutating func tryPlace(_ app: AppID, round: Int32) -> Bool {
+        var placement = apps[Int(app.index)].placement
+        apps[Int(app.index)].placement = []
+        let placed = broker!.place(count: self.app(app).objectCount, into: &placement)
+        apps[Int(app.index)].placement = placement
+        guard placed else { return false }
+        guard case .central(let brokerNode) = config.placement else { return true }
+        send(.objectsPlaced(app, round: round), from: brokerNode, to: self.app(app).main)
+        return true
+    }
+}

@@ -1,0 +1,106 @@
+/// SearchNode (POPCSearchNode): resource accounting (report §6.1) and discovery by flooding
+/// over the neighbour graph (reference flow 2).
+extension ControlPlane {
+    // MARK: Accounting
+
+    mutating func searchNodeAddJob(_ node: NodeID) {
+        nodes[Int(node.index)].advertisedFreeJobs -= 1
+    }
+
+    /// removeJob: faithful mode overwrites the advertised resources with the removed amount.
+    mutating func searchNodeRemoveJobs(_ node: NodeID, count: Int32) {
+        if config.fidelity.has(.removeJobOverwrites) {
+            nodes[Int(node.index)].advertisedFreeJobs = count
+        } else {
+            nodes[Int(node.index)].advertisedFreeJobs += count
+        }
+    }
+
+    // MARK: Discovery
+
+    mutating func startDiscovery(_ app: AppID, round: Int32, policy: DiscoveryPolicy) {
+        let main = self.app(app).main
+        let request = nodes[Int(main.index)].nextRequestID(origin: main)
+        apps[Int(app.index)].request = request
+        _ = nodes[Int(main.index)].remember(request)
+        if config.mode.usesKeys && carriesKeyOnlyAtDiscovery {
+            nodes[Int(main.index)].security.requesterKeyReceived(app: app, request: request)
+        }
+        // The initiator's own node answers first, without a message.
+        if searchNodeAccepts(app, at: main) { apps[Int(app.index)].responders.append(main) }
+        if policy.maxHops > 0 {
+            for neighbour in node(main).config.neighbours {
+                let path = wayBacks.extend(.empty, with: main)
+                send(.discoveryRequest(request, app, hopsLeft: policy.maxHops - 1, wayBack: path),
+                     from: main, to: neighbour)
+            }
+        }
+        let wait = policy.waitSeconds > 0 ? policy.waitSeconds : policy.firstAnswerTimeoutSeconds
+        if policy.waitSeconds == 0 && !self.app(app).responders.isEmpty {
+            discoveryWaitOver(app, round: round)
+        } else {
+            emit(.startTimer(.discoveryWait(app, round: round), afterSeconds: wait))
+        }
+    }
+
+    /// What a SearchNode answers: its advertised resources and the JobMgr's `checkVM`.
+    func searchNodeAccepts(_ app: AppID, at node: NodeID) -> Bool {
+        self.node(node).advertisedFreeJobs > 0 && canHost(app, on: node)
+    }
+
+    mutating func discoveryRequestReceived(_ request: RequestID, _ app: AppID, hopsLeft: Int32,
+                                           wayBack: WayBack, at node: NodeID, from sender: NodeID) {
+        emit(.report(.discoveryMessage(node)))
+        guard nodes[Int(node.index)].remember(request) else { return }
+        if config.mode.usesKeys && carriesKeyOnlyAtDiscovery {
+            nodes[Int(node.index)].security.requesterKeyReceived(app: app, request: request)
+            nodes[Int(node.index)].security.mainNodeLearned(app, main: request.origin)
+        }
+        if searchNodeAccepts(app, at: node) {
+            let (next, back) = wayBacks.last(of: wayBack)
+            send(.discoveryReply(request, app, responder: node, wayBack: back), from: node, to: next)
+        }
+        guard hopsLeft > 0 else { return }
+        let forward = wayBacks.extend(wayBack, with: node)
+        for neighbour in self.node(node).config.neighbours where neighbour != sender {
+            send(.discoveryRequest(request, app, hopsLeft: hopsLeft - 1, wayBack: forward), from: node, to: neighbour)
+        }
+    }
+
+    mutating func discoveryReplyReceived(_ request: RequestID, _ app: AppID, responder: NodeID,
+                                         wayBack: WayBack, at node: NodeID) {
+        emit(.report(.discoveryMessage(node)))
+        if !wayBack.isEmpty {
+            let (next, back) = wayBacks.last(of: wayBack)
+            send(.discoveryReply(request, app, responder: responder, wayBack: back), from: node, to: next)
+            return
+        }
+        // At the initiator.
+        let a = self.app(app)
+        guard a.request == request, case .placing(let round) = a.state,
+              case .discovery(let policy) = config.placement else {
+            ignoredEvents += 1
+            return
+        }
+        apps[Int(app.index)].responders.append(responder)
+        if policy.waitSeconds == 0 && a.responders.isEmpty {
+            discoveryWaitOver(app, round: round)
+        }
+    }
+
+    /// The wait is over: spread the objects round-robin over the responders.
+    mutating func discoveryWaitOver(_ app: AppID, round: Int32) {
+        guard case .placing(let current) = self.app(app).state, current == round else { return }
+        let responders = self.app(app).responders
+        guard !responders.isEmpty else {
+            roundFailed(app, round: round, reason: .noResources)
+            return
+        }
+        let count = Int(self.app(app).objectCount)
+        var placement: [NodeID] = []
+        placement.reserveCapacity(count)
+        for k in 0..<count { placement.append(responders[k % responders.count]) }
+        apps[Int(app.index)].placement = placement
+        placementArrived(app, round: round)
+    }
+}

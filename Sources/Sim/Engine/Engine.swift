@@ -1,0 +1,121 @@
+/// The discrete-event engine: a priority queue ordered by (time, insertion sequence) and a
+/// simulated clock. Nothing else. Events due now go to a FIFO instead of the heap, which
+/// keeps the same order (every heap entry due now was inserted earlier) at O(1).
+public struct Engine<Payload> {
+    public private(set) var now: Double = 0
+    public private(set) var processed: UInt64 = 0
+    private var heap: [Entry] = []
+    /// Payloads live here, out of the heap, so sifting moves 24-byte trivial entries.
+    private var payloads: [Payload?] = []
+    private var freeSlots: [Int32] = []
+    private var dueNow: [Payload] = []
+    private var dueNowHead = 0
+    private var sequence: UInt64 = 0
+
+    struct Entry {
+        var time: Double
+        var sequence: UInt64
+        var slot: Int32
+        @inline(__always) func precedes(_ other: Entry) -> Bool {
+            time != other.time ? time < other.time : sequence < other.sequence
+        }
+    }
+
+    public init(capacity: Int = 1024) {
+        heap.reserveCapacity(capacity)
+        dueNow.reserveCapacity(256)
+    }
+
+    public var pending: Int { heap.count + dueNow.count - dueNowHead }
+
+    public mutating func schedule(_ payload: Payload, afterSeconds delay: Double) {
+        precondition(delay >= 0 && delay.isFinite, "cannot schedule \(delay) s ahead")
+        if delay == 0 {
+            dueNow.append(payload)
+            return
+        }
+        sequence &+= 1
+        push(Entry(time: now + delay, sequence: sequence, slot: store(payload)))
+    }
+
+    public mutating func schedule(_ payload: Payload, at time: Double) {
+        precondition(time >= now && time.isFinite, "cannot schedule at \(time) s, now is \(now) s")
+        if time == now { return schedule(payload, afterSeconds: 0) }
+        sequence &+= 1
+        push(Entry(time: time, sequence: sequence, slot: store(payload)))
+    }
+
+    private mutating func store(_ payload: Payload) -> Int32 {
+        if let slot = freeSlots.popLast() {
+            payloads[Int(slot)] = payload
+            return slot
+        }
+        payloads.append(payload)
+        return Int32(payloads.count - 1)
+    }
+
+    private mutating func take(_ slot: Int32) -> Payload {
+        let payload = payloads[Int(slot)].take()!
+        freeSlots.append(slot)
+        return payload
+    }
+
+    /// The next event, with `now` advanced to its time; nil when nothing is left or the next
+    /// event is later than `limit`.
+    public mutating func next(notAfter limit: Double = .infinity) -> Payload? {
+        if let top = heap.first, top.time == now {
+            processed &+= 1
+            return take(popMin().slot)
+        }
+        if dueNowHead < dueNow.count {
+            let payload = dueNow[dueNowHead]
+            dueNowHead += 1
+            if dueNowHead == dueNow.count {
+                dueNow.removeAll(keepingCapacity: true)
+                dueNowHead = 0
+            }
+            processed &+= 1
+            return payload
+        }
+        guard let top = heap.first, top.time <= limit else { return nil }
+        now = top.time
+        processed &+= 1
+        return take(popMin().slot)
+    }
+
+    /// Time of the next event (now if something is due now).
+    public var nextTime: Double? {
+        if dueNowHead < dueNow.count { return now }
+        return heap.first?.time
+    }
+
+    private mutating func push(_ entry: Entry) {
+        heap.append(entry)
+        var child = heap.count - 1
+        while child > 0 {
+            let parent = (child - 1) >> 1
+            guard heap[child].precedes(heap[parent]) else { break }
+            heap.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    private mutating func popMin() -> Entry {
+        let top = heap[0]
+        let last = heap.removeLast()
+        guard !heap.isEmpty else { return top }
+        heap[0] = last
+        var parent = 0
+        let count = heap.count
+        while true {
+            let left = 2 * parent + 1
+            guard left < count else { break }
+            let right = left + 1
+            let smaller = right < count && heap[right].precedes(heap[left]) ? right : left
+            guard heap[smaller].precedes(heap[parent]) else { break }
+            heap.swapAt(smaller, parent)
+            parent = smaller
+        }
+        return top
+    }
+}

@@ -1,0 +1,53 @@
+import Model
+
+/// Everything a run measures. Filled by the simulation as actions and events pass by.
+public struct Metrics: Sendable {
+    public var applicationsSubmitted = 0
+    public var applicationsCompleted = 0
+    public var applicationsFailed = 0
+    public var failureReasons: [String: Int] = [:]
+    /// Seconds from reserve to running, per object, split by whether the VM was ready.
+    public var creationLatencyReady: [Double] = []
+    public var creationLatencyPrepared: [Double] = []
+    /// Preparation phases (seconds per operation issued by a Prepare VM).
+    public var prepareRevert: [Double] = []
+    public var prepareAddress: [Double] = []
+    public var prepareKeyWrite: [Double] = []
+    /// Seconds from submission to the first placement, per application.
+    public var queueWait: [Double] = []
+    /// Seconds from submission to completion, per completed application.
+    public var responseSum = 0.0
+    public var waitSum = 0.0
+    public var applicationsQueued = 0
+    public var clonesStarted = 0
+    public var clonesFinished = 0
+    public var clonesFailed = 0
+    public var discoveryMessages = 0
+    public var keyWrites = 0
+    public var messages = 0
+    public var maxNodeLoad: Int32 = 0
+    /// Launches that reached a machine other than the intended VM (stale DHCP address).
+    public var misdirectedLaunches = 0
+    public var reservationsExpired = 0
+    public var makespanSeconds = 0.0
+    public var vmReservedSeconds = 0.0
+    public var vmRunningSeconds = 0.0
+    public var vmCount = 0
+    public var simulatedSeconds = 0.0
+    public var events: UInt64 = 0
+    public var wallSeconds = 0.0
+    public var ignoredEvents = 0
+    public var digest = ""
+
+    public init() {}
+
+    /// Fraction of VM-time (worker VMs existing × simulated time) reserved by applications.
+    public var vmUtilisation: Double {
+        let total = Double(vmCount) * simulatedSeconds
+        return total > 0 ? vmReservedSeconds / total : 0
+    }
+
+    public var meanResponseSeconds: Double {
+        applicationsCompleted > 0 ? responseSum / Double(applicationsCompleted) : 0
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import Model
+
+/// The summary of one run: what `visag run` prints and `--json` / `summary.json` hold.
+public struct RunSummary: Codable, Sendable {
+    public struct Latency: Codable, Sendable {
+        public var count: Int
+        public var mean: Double
+        public var p50: Double
+        public var p95: Double
+        public var p99: Double
+        public var max: Double
+
+        init(_ values: [Double]) {
+            let s = Summary(values)
+            count = s.count
+            mean = s.mean
+            p50 = s.p50
+            p95 = s.p95
+            p99 = s.p99
+            max = s.max
+        }
+    }
+
+    public var scenario: String
+    public var seed: UInt64
+    public var mode: String
+    public var defects: [String]
+    public var nodes: Int
+    public var applicationsSubmitted: Int
+    public var applicationsCompleted: Int
+    public var applicationsFailed: Int
+    public var failureReasons: [String: Int]
+    public var creationLatencyReadySeconds: Latency
+    public var creationLatencyPreparedSeconds: Latency
+    public var prepareRevertSeconds: Latency
+    public var prepareAddressSeconds: Latency
+    public var prepareKeyWriteSeconds: Latency
+    public var queueWaitSeconds: Latency
+    public var meanResponseSeconds: Double
+    public var applicationsQueued: Int
+    public var clonesStarted: Int
+    public var clonesFinished: Int
+    public var clonesFailed: Int
+    public var vmUtilisation: Double
+    public var vmHours: Double
+    public var workerVMs: Int
+    public var discoveryMessagesPerApplication: Double
+    public var keyWritesPerApplication: Double
+    public var messages: Int
+    public var maxNodeLoad: Int
+    public var misdirectedLaunches: Int
+    public var reservationsExpired: Int
+    public var makespanSeconds: Double
+    public var simulatedSeconds: Double
+    public var events: UInt64
+    public var wallSeconds: Double
+    public var eventsPerSecond: Double
+    public var digest: String
+
+    public init(scenario: Scenario, metrics m: Metrics) {
+        self.scenario = scenario.name
+        seed = scenario.seed
+        mode = scenario.grid.mode.rawValue
+        defects = scenario.grid.fidelity.enabled.map(\.rawValue)
+        nodes = scenario.grid.nodes.count
+        applicationsSubmitted = m.applicationsSubmitted
+        applicationsCompleted = m.applicationsCompleted
+        applicationsFailed = m.applicationsFailed
+        failureReasons = m.failureReasons
+        creationLatencyReadySeconds = Latency(m.creationLatencyReady)
+        creationLatencyPreparedSeconds = Latency(m.creationLatencyPrepared)
+        prepareRevertSeconds = Latency(m.prepareRevert)
+        prepareAddressSeconds = Latency(m.prepareAddress)
+        prepareKeyWriteSeconds = Latency(m.prepareKeyWrite)
+        queueWaitSeconds = Latency(m.queueWait)
+        meanResponseSeconds = m.meanResponseSeconds
+        applicationsQueued = m.applicationsQueued
+        clonesStarted = m.clonesStarted
+        clonesFinished = m.clonesFinished
+        clonesFailed = m.clonesFailed
+        vmUtilisation = m.vmUtilisation
+        vmHours = m.vmRunningSeconds / 3600
+        workerVMs = m.vmCount
+        let apps = Double(max(m.applicationsSubmitted, 1))
+        discoveryMessagesPerApplication = Double(m.discoveryMessages) / apps
+        keyWritesPerApplication = Double(m.keyWrites) / apps
+        messages = m.messages
+        maxNodeLoad = Int(m.maxNodeLoad)
+        misdirectedLaunches = m.misdirectedLaunches
+        reservationsExpired = m.reservationsExpired
+        makespanSeconds = m.makespanSeconds
+        simulatedSeconds = m.simulatedSeconds
+        events = m.events
+        wallSeconds = m.wallSeconds
+        eventsPerSecond = m.wallSeconds > 0 ? Double(m.events) / m.wallSeconds : 0
+        digest = m.digest
+    }
+
+    /// One JSON object, keys sorted, so equal runs print equal bytes (wall time aside).
+    public func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        guard let data = try? encoder.encode(self), let text = String(data: data, encoding: .utf8) else {
+            preconditionFailure("a RunSummary always encodes")
+        }
+        return text
+    }
+
+    /// The human-readable table.
+    public func table() -> String {
+        func f(_ v: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", v) }
+        func lat(_ l: Latency) -> String {
+            l.count == 0 ? "-" : "p50 \(f(l.p50))  p95 \(f(l.p95))  p99 \(f(l.p99))  max \(f(l.max))  (n=\(l.count))"
+        }
+        var rows: [(String, String)] = [
+            ("scenario", "\(scenario)  seed \(seed)  mode \(mode)  nodes \(nodes)"),
+            ("defects", defects.isEmpty ? "none (fixed)" : defects.count == Defect.allCases.count ? "all (faithful)" : defects.joined(separator: ", ")),
+            ("applications", "\(applicationsSubmitted) submitted, \(applicationsCompleted) completed, \(applicationsFailed) failed"),
+        ]
+        if !failureReasons.isEmpty {
+            rows.append(("failure reasons", failureReasons.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
+        }
+        rows += [
+            ("creation, VM ready (s)", lat(creationLatencyReadySeconds)),
+            ("creation, VM prepared (s)", lat(creationLatencyPreparedSeconds)),
+            ("prepare: revert (s)", lat(prepareRevertSeconds)),
+            ("prepare: address (s)", lat(prepareAddressSeconds)),
+            ("prepare: key write (s)", lat(prepareKeyWriteSeconds)),
+            ("queue wait (s)", lat(queueWaitSeconds)),
+            ("mean response (s)", f(meanResponseSeconds)),
+            ("queued applications", "\(applicationsQueued)"),
+            ("clones", "\(clonesStarted) started, \(clonesFinished) finished, \(clonesFailed) failed"),
+            ("worker VMs", "\(workerVMs), utilisation \(f(vmUtilisation * 100, 1)) %, \(f(vmHours, 1)) VM-hours running"),
+            ("discovery msgs / app", f(discoveryMessagesPerApplication)),
+            ("key writes / app", f(keyWritesPerApplication)),
+            ("service messages", "\(messages)"),
+            ("max node load", "\(maxNodeLoad) objects"),
+            ("misdirected launches", "\(misdirectedLaunches)"),
+            ("expired reservations", "\(reservationsExpired)"),
+            ("makespan (s)", f(makespanSeconds)),
+            ("simulated (s)", f(simulatedSeconds)),
+            ("events", "\(events) in \(f(wallSeconds, 3)) s wall, \(Int(eventsPerSecond.rounded())) events/s"),
+            ("digest", digest),
+        ]
+        let width = rows.map(\.0.count).max() ?? 0
+        return rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }
+            .joined(separator: "\n")
+    }
+}

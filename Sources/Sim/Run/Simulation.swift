@@ -1,0 +1,327 @@
+import Model
+
+/// One simulated run: drives the ControlPlane with the engine and carries out its actions
+/// in a simulated world (hypervisors, guests, DHCP, network, workload). The only place in
+/// Sim that turns Model actions into effects.
+public struct Simulation {
+    enum SimEvent {
+        case model(Event)
+        case arrival(Int32)
+        case leaseExpired(vm: Int32, generation: UInt32)
+        case guestRenewed(vm: Int32, generation: UInt32)
+    }
+
+    public let scenario: Scenario
+    public private(set) var plane: ControlPlane
+    public internal(set) var metrics = Metrics()
+    var engine = Engine<SimEvent>(capacity: 4096)
+    var actions: [Action] = []
+    public internal(set) var worldVMs: [SimulatedVM] = []
+    var dhcp: [DHCPServer]
+    let nodeStreams: [RandomStream]
+    let networkStream: RandomStream
+    let workloadStream: RandomStream
+    let faultStream: RandomStream
+    let dhcpStreams: [RandomStream]
+    var objectSeconds: [Double] = []
+    public internal(set) var submittedAt: [Double] = []
+    /// Per application: finish time (NaN while running) and failure reason (nil if completed).
+    public internal(set) var finishedAt: [Double] = []
+    public internal(set) var failureOf: [FailureReason?] = []
+    public internal(set) var placedAt: [Double] = []
+    var reservedAt: [Double] = []
+    var placed: [Bool] = []
+    var pendingPrepareOp: [Double] = []
+    var recorder: TraceRecorder
+    var arrivals = 0
+
+    public init(scenario: Scenario, traceSink: TraceSink? = nil) {
+        self.scenario = scenario
+        plane = ControlPlane(config: scenario.grid)
+        let seed = scenario.seed
+        nodeStreams = (0..<scenario.grid.nodes.count).map { RandomStream(seed: seed, stream: .node($0)) }
+        networkStream = RandomStream(seed: seed, stream: .network)
+        workloadStream = RandomStream(seed: seed, stream: .workload)
+        faultStream = RandomStream(seed: seed, stream: .faults)
+        dhcpStreams = (0..<scenario.dhcp.areas).map { RandomStream(seed: seed, stream: .dhcp(area: $0)) }
+        dhcp = (0..<scenario.dhcp.areas).map { DHCPServer(area: $0, poolSize: scenario.dhcp.poolSize) }
+        recorder = TraceRecorder(sink: traceSink)
+        actions.reserveCapacity(64)
+        for (i, vm) in plane.vms.enumerated() { defineWorldVM(Int32(i), node: vm.node) }
+    }
+
+    /// Runs to the end (or `untilSeconds`) and returns the metrics.
+    public mutating func run(untilSeconds: Double? = nil) -> Metrics {
+        let limit = untilSeconds ?? scenario.durationSeconds ?? .infinity
+        let clock = ContinuousClock()
+        let started = clock.now
+        recorder.begin(scenario: scenario)
+        handleModel(.gridStarted)
+        scheduleFirstArrival()
+        while let event = engine.next(notAfter: limit) {
+            dispatch(event)
+        }
+        let elapsed = started.duration(to: clock.now)
+        metrics.wallSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        finish()
+        return metrics
+    }
+
+    // MARK: Event dispatch
+
+    @inline(__always)
+    mutating func dispatch(_ event: SimEvent) {
+        switch event {
+        case .model(let modelEvent):
+            recorder.record(time: engine.now, modelEvent)
+            observe(modelEvent)
+            handleModel(modelEvent)
+        case .arrival(let index):
+            recorder.recordArrival(time: engine.now, index: index)
+            arrive(Int(index))
+        case .leaseExpired(let vm, let generation):
+            leaseExpired(vm: vm, generation: generation)
+        case .guestRenewed(let vm, let generation):
+            guestRenewed(vm: vm, generation: generation)
+        }
+    }
+
+    mutating func handleModel(_ event: Event) {
+        plane.handle(event, now: engine.now)
+        performActions()
+    }
+
+    mutating func performActions() {
+        while plane.hasPendingActions {
+            plane.drainActions(into: &actions)
+            for action in actions { perform(action) }
+        }
+    }
+
+    // MARK: Workload
+
+    mutating func scheduleFirstArrival() {
+        switch scenario.workload {
+        case .poisson(let w):
+            guard w.applications > 0 else { return }
+            engine.schedule(.arrival(0), afterSeconds: sampleInterarrival(w))
+        case .trace(let jobs, _):
+            guard let first = jobs.first else { return }
+            engine.schedule(.arrival(0), at: first.arrivalSeconds)
+        }
+    }
+
+    mutating func sampleInterarrival(_ w: PoissonWorkload) -> Double {
+        Distribution.exponential(mean: 1 / w.arrivalsPerSecond).sample(workloadStream)
+    }
+
+    mutating func arrive(_ index: Int) {
+        let main: MainNodeChoice
+        let objectCount: Int
+        let firstObject = objectSeconds.count
+        switch scenario.workload {
+        case .poisson(let w):
+            main = w.mainNode
+            objectCount = max(1, Int(w.objectsPerApplication.sample(workloadStream).rounded()))
+            for _ in 0..<objectCount { objectSeconds.append(w.objectSeconds.sample(workloadStream)) }
+            if index + 1 < w.applications {
+                engine.schedule(.arrival(Int32(index + 1)), afterSeconds: sampleInterarrival(w))
+            }
+        case .trace(let jobs, let choice):
+            main = choice
+            let job = jobs[index]
+            objectCount = max(1, job.objects)
+            for _ in 0..<objectCount { objectSeconds.append(job.computeSeconds) }
+            if index + 1 < jobs.count {
+                engine.schedule(.arrival(Int32(index + 1)), at: max(engine.now, jobs[index + 1].arrivalSeconds))
+            }
+        }
+        let node: NodeID
+        switch main {
+        case .random: node = NodeID(workloadStream.uniformInt(below: scenario.grid.nodes.count))
+        case .node(let n): node = NodeID(n)
+        }
+        for _ in 0..<objectCount { reservedAt.append(.nan) }
+        submittedAt.append(engine.now)
+        finishedAt.append(.nan)
+        failureOf.append(nil)
+        placedAt.append(.nan)
+        placed.append(false)
+        metrics.applicationsSubmitted += 1
+        let app = plane.submitApplication(main: node, objects: Int32(objectCount), now: engine.now)
+        precondition(Int(app.index) == submittedAt.count - 1 && plane.apps[Int(app.index)].firstObject.index == firstObject)
+        performActions()
+    }
+
+    // MARK: Actions to effects
+
+    mutating func perform(_ action: Action) {
+        switch action {
+        case .send(let message):
+            metrics.messages += 1
+            observeSend(message)
+            let delay = message.from == message.to ? 0 : scenario.network.latency.sample(networkStream)
+            engine.schedule(.model(.messageDelivered(message)), afterSeconds: delay)
+        case .startTimer(let timer, let seconds):
+            engine.schedule(.model(.timerFired(timer)), afterSeconds: seconds)
+        case .hypervisor(let vm, let operation, let ticket):
+            hypervisorOperation(vm, operation, ticket: ticket)
+        case .obtainAddress(let vm, let renewal, let ticket):
+            obtainAddress(vm, renewal, ticket: ticket)
+        case .fetchVMKey(let vm, let ticket):
+            let delay = guestOperation(vm, scenario.hypervisor.keyFetch)
+            engine.schedule(.model(.vmKeyFetched(vm, ticket: ticket)), afterSeconds: delay)
+        case .writeKey(let vm, let write, let ticket):
+            metrics.keyWrites += 1
+            let delay = guestOperation(vm, scenario.hypervisor.keyWrite)
+            metrics.prepareKeyWrite.append(delay)
+            engine.schedule(.model(.keyWritten(vm, write, ticket: ticket)), afterSeconds: delay)
+        case .launchObject(let object, _, let node, let vm, let address):
+            launch(object, node: node, vm: vm, address: address)
+        case .killObject:
+            break
+        case .defineVM(let vm, let node, _):
+            defineWorldVM(vm.index, node: node)
+        case .report(let report):
+            observe(report)
+        }
+    }
+
+    func nodeStream(of vm: VMID) -> RandomStream { nodeStreams[Int(worldVMs[Int(vm.index)].node)] }
+
+    /// Guest operations on one VM run one after another.
+    mutating func guestOperation(_ vm: VMID, _ latency: Distribution) -> Double {
+        let i = Int(vm.index)
+        let start = max(engine.now, worldVMs[i].guestBusyUntil)
+        let end = start + latency.sample(nodeStream(of: vm))
+        worldVMs[i].guestBusyUntil = end
+        return end - engine.now
+    }
+
+    mutating func hypervisorOperation(_ vm: VMID, _ operation: HypervisorOperation, ticket: UInt32) {
+        let stream = nodeStream(of: vm)
+        let timings = scenario.hypervisor
+        var succeeded = true
+        let delay: Double
+        switch operation {
+        case .revert:
+            delay = timings.revert.sample(stream)
+            if scenario.faults.revertFailureProbability > 0 {
+                succeeded = !faultStream.bernoulli(scenario.faults.revertFailureProbability)
+            }
+            if plane.vms[Int(vm.index)].preparation != nil { metrics.prepareRevert.append(delay) }
+        case .suspend:
+            delay = timings.suspend.sample(stream)
+        case .shutdown:
+            delay = timings.shutdown.sample(stream)
+        case .clone:
+            delay = timings.clone.sample(stream)
+            if scenario.faults.cloneFailureProbability > 0 {
+                succeeded = !faultStream.bernoulli(scenario.faults.cloneFailureProbability)
+            }
+        }
+        engine.schedule(.model(.hypervisorFinished(vm, operation, ticket: ticket, succeeded: succeeded)),
+                        afterSeconds: delay)
+    }
+
+    mutating func launch(_ object: ObjectID, node: NodeID, vm: VMID?, address: Address?) {
+        let latency = scenario.hypervisor.launch.sample(nodeStreams[Int(node.index)])
+        var reached = true
+        if let vm {
+            let world = worldVMs[Int(vm.index)]
+            let owner = address.flatMap { dhcp[Int(world.area)].holder(of: $0) }
+            if owner != vm.index {
+                // The address now belongs to another machine (or nobody): ssh goes elsewhere.
+                metrics.misdirectedLaunches += 1
+                reached = false
+            }
+        }
+        engine.schedule(.model(.objectLaunched(object, succeeded: reached)), afterSeconds: latency)
+        guard reached else { return }
+        var crashes = false
+        if scenario.faults.objectCrashProbability > 0 {
+            crashes = faultStream.bernoulli(scenario.faults.objectCrashProbability)
+        }
+        engine.schedule(.model(.objectFinished(object, succeeded: !crashes)),
+                        afterSeconds: latency + objectSeconds[Int(object.index)])
+    }
+
+    // MARK: Observation
+
+    mutating func observeSend(_ message: Message) {
+        switch message.body {
+        case .reserve(_, let object, _, _):
+            reservedAt[Int(object.index)] = engine.now
+        case .placeObjects, .objectsPlaced, .capacityReleased, .vmAdded, .discoveryRequest, .discoveryReply,
+             .reserveAnswered, .execute, .objectStarted, .objectFailed, .objectCompleted, .cancelObject,
+             .applicationEnded, .routeVMKey:
+            break
+        }
+        if case .reserve(let app, _, _, _) = message.body, !placed[Int(app.index)] {
+            placed[Int(app.index)] = true
+            placedAt[Int(app.index)] = engine.now
+            let wait = engine.now - submittedAt[Int(app.index)]
+            metrics.queueWait.append(wait)
+            metrics.waitSum += wait
+        }
+    }
+
+    mutating func observe(_ report: Report) {
+        switch report {
+        case .applicationFinished(let app, let succeeded, let reason):
+            finishedAt[Int(app.index)] = engine.now
+            failureOf[Int(app.index)] = reason
+            if succeeded {
+                metrics.applicationsCompleted += 1
+                metrics.responseSum += engine.now - submittedAt[Int(app.index)]
+            } else {
+                metrics.applicationsFailed += 1
+                metrics.failureReasons[reason?.rawValue ?? "unknown", default: 0] += 1
+            }
+            metrics.makespanSeconds = engine.now
+        case .objectRunning(let object, _, let vmWasReady):
+            let latency = engine.now - reservedAt[Int(object.index)]
+            if vmWasReady { metrics.creationLatencyReady.append(latency) } else { metrics.creationLatencyPrepared.append(latency) }
+        case .vmReserved(let vm, _):
+            worldVMs[Int(vm.index)].reservedSince = engine.now
+        case .vmFreed(let vm):
+            if case .free = plane.vms[Int(vm.index)].holder {
+                let since = worldVMs[Int(vm.index)].reservedSince
+                if since >= 0 {
+                    metrics.vmReservedSeconds += engine.now - since
+                    worldVMs[Int(vm.index)].reservedSeconds += engine.now - since
+                }
+                worldVMs[Int(vm.index)].reservedSince = -1
+            }
+        case .cloneStarted:
+            metrics.clonesStarted += 1
+        case .cloneFinished(_, let succeeded):
+            if succeeded { metrics.clonesFinished += 1 } else { metrics.clonesFailed += 1 }
+        case .keyDropped:
+            break
+        case .applicationQueued:
+            metrics.applicationsQueued += 1
+        case .reservationExpired:
+            metrics.reservationsExpired += 1
+        case .nodeLoad(_, let jobs):
+            if jobs > metrics.maxNodeLoad { metrics.maxNodeLoad = jobs }
+        case .discoveryMessage:
+            metrics.discoveryMessages += 1
+        }
+    }
+
+    mutating func finish() {
+        metrics.events = engine.processed
+        metrics.simulatedSeconds = engine.now
+        metrics.ignoredEvents = plane.ignoredEvents
+        metrics.vmCount = plane.vms.filter { $0.exists }.count
+        for i in worldVMs.indices {
+            if worldVMs[i].power == .running { worldVMs[i].runningSeconds += engine.now - worldVMs[i].runningSince }
+            metrics.vmRunningSeconds += worldVMs[i].runningSeconds
+            if worldVMs[i].reservedSince >= 0, case .application = plane.vms[i].holder {
+                metrics.vmReservedSeconds += engine.now - worldVMs[i].reservedSince
+            }
+        }
+        metrics.digest = recorder.finish(metrics: metrics)
+    }
+}

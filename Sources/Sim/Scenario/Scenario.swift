@@ -1,0 +1,132 @@
+import Model
+
+/// A scenario: everything one run needs, as plain values. Loaded from YAML by
+/// `ScenarioLoader` or built in code (the vm-pool benchmark does).
+public struct Scenario: Sendable {
+    public var name: String
+    public var seed: UInt64
+    /// Simulated seconds to run; nil runs until every application has finished.
+    public var durationSeconds: Double?
+    public var grid: GridConfig
+    public var hypervisor: HypervisorTimings
+    public var dhcp: DHCPSettings
+    public var network: NetworkSettings
+    public var workload: Workload
+    public var faults: FaultSettings
+    /// DHCP area of each node.
+    public var areaOfNode: [Int]
+
+    public init(name: String, seed: UInt64, durationSeconds: Double?, grid: GridConfig,
+                hypervisor: HypervisorTimings, dhcp: DHCPSettings, network: NetworkSettings,
+                workload: Workload, faults: FaultSettings = FaultSettings(), areaOfNode: [Int]? = nil) {
+        self.name = name
+        self.seed = seed
+        self.durationSeconds = durationSeconds
+        self.grid = grid
+        self.hypervisor = hypervisor
+        self.dhcp = dhcp
+        self.network = network
+        self.workload = workload
+        self.faults = faults
+        self.areaOfNode = areaOfNode ?? Array(repeating: 0, count: grid.nodes.count)
+    }
+}
+
+/// Latencies of the simulated hypervisors and guests.
+public struct HypervisorTimings: Sendable {
+    public var revert: Distribution
+    public var suspend: Distribution
+    public var shutdown: Distribution
+    public var clone: Distribution
+    /// Reading the guest's address through the tools (no renewal).
+    public var addressRead: Distribution
+    public var keyFetch: Distribution
+    public var keyWrite: Distribution
+    /// `ssh <ip> <command>` until the object runs.
+    public var launch: Distribution
+
+    public init(revert: Distribution = .fixed(30), suspend: Distribution = .fixed(5),
+                shutdown: Distribution = .fixed(10), clone: Distribution = .fixed(300),
+                addressRead: Distribution = .fixed(1), keyFetch: Distribution = .fixed(1),
+                keyWrite: Distribution = .fixed(1), launch: Distribution = .fixed(0.5)) {
+        self.revert = revert
+        self.suspend = suspend
+        self.shutdown = shutdown
+        self.clone = clone
+        self.addressRead = addressRead
+        self.keyFetch = keyFetch
+        self.keyWrite = keyWrite
+        self.launch = launch
+    }
+}
+
+public struct DHCPSettings: Sendable {
+    public var areas: Int
+    /// Addresses each area's server hands out.
+    public var poolSize: Int
+    /// nil: leases never expire.
+    public var leaseSeconds: Double?
+    /// A forced renewal before the first job.
+    public var renew: Distribution
+    /// The guest's ping to the admin VM, which refreshes its lease.
+    public var reversePing: Distribution
+    /// After a revert onto a lost lease the guest's own client notices after this long.
+    public var guestRenewalDelay: Distribution
+
+    public init(areas: Int = 1, poolSize: Int = 254, leaseSeconds: Double? = 3600, renew: Distribution = .fixed(5),
+                reversePing: Distribution = .fixed(1), guestRenewalDelay: Distribution = .fixed(120)) {
+        self.areas = areas
+        self.poolSize = poolSize
+        self.leaseSeconds = leaseSeconds
+        self.renew = renew
+        self.reversePing = reversePing
+        self.guestRenewalDelay = guestRenewalDelay
+    }
+}
+
+public struct NetworkSettings: Sendable {
+    /// One-way latency of a service message between two nodes.
+    public var latency: Distribution
+    public init(latency: Distribution = .fixed(0.001)) { self.latency = latency }
+}
+
+public struct FaultSettings: Sendable {
+    public var revertFailureProbability: Double
+    public var cloneFailureProbability: Double
+    public var objectCrashProbability: Double
+    public init(revertFailureProbability: Double = 0, cloneFailureProbability: Double = 0,
+                objectCrashProbability: Double = 0) {
+        self.revertFailureProbability = revertFailureProbability
+        self.cloneFailureProbability = cloneFailureProbability
+        self.objectCrashProbability = objectCrashProbability
+    }
+}
+
+/// Where applications come from.
+public enum Workload: Sendable {
+    case poisson(PoissonWorkload)
+    /// Jobs from a trace; each job is an application with `objects` objects on `mainNode`.
+    case trace(jobs: [TraceJob], mainNode: MainNodeChoice)
+}
+
+public struct PoissonWorkload: Sendable {
+    public var applications: Int
+    public var arrivalsPerSecond: Double
+    public var objectsPerApplication: Distribution
+    public var objectSeconds: Distribution
+    public var mainNode: MainNodeChoice
+
+    public init(applications: Int, arrivalsPerSecond: Double, objectsPerApplication: Distribution = .fixed(1),
+                objectSeconds: Distribution, mainNode: MainNodeChoice = .random) {
+        self.applications = applications
+        self.arrivalsPerSecond = arrivalsPerSecond
+        self.objectsPerApplication = objectsPerApplication
+        self.objectSeconds = objectSeconds
+        self.mainNode = mainNode
+    }
+}
+
+public enum MainNodeChoice: Equatable, Sendable {
+    case random
+    case node(Int)
+}

@@ -1,0 +1,322 @@
+import Foundation
+import Model
+
+/// Reads a scenario file into a `Scenario`, validating every field: unknown keys, wrong
+/// types and out-of-range values are errors naming file, line, column and field path.
+/// `--set path=value` overrides go through the same validation.
+public enum ScenarioLoader {
+    public static func load(path: String, overrides: [String] = []) throws -> Scenario {
+        let document = try YAMLDocument.load(path: path, overrides: overrides)
+        let directory = (path as NSString).deletingLastPathComponent
+        let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        return try decode(document, defaultName: stem, baseDirectory: directory)
+    }
+
+    public static func parse(text: String, file: String = "<text>", overrides: [String] = [],
+                             baseDirectory: String = ".") throws -> Scenario {
+        let document = try YAMLDocument.parse(text: text, file: file, overrides: overrides)
+        return try decode(document, defaultName: "scenario", baseDirectory: baseDirectory)
+    }
+
+    static let topKeys = ["name", "description", "seed", "duration", "mode", "fidelity", "platform", "hypervisor",
+                          "dhcp", "network", "policies", "jobMgr", "workload", "faults"]
+
+    static func decode(_ document: YAMLDocument, defaultName: String, baseDirectory: String) throws -> Scenario {
+        let root = try document.mapping(allowedKeys: topKeys)
+        let name = try root.optional("name")?.string() ?? defaultName
+        let seed = UInt64(try root.optional("seed")?.int(in: 0...Int.max) ?? 1)
+        let duration = try root.optional("duration").map { try optionalSeconds($0) } ?? nil
+        let mode = try root.optional("mode")?.choice(Mode.self) ?? .virtualSecure
+        let fidelity = try decodeFidelity(root.optional("fidelity"))
+        let platform = try decodePlatform(root.optional("platform"))
+        var grid = GridConfig(mode: mode, fidelity: fidelity, nodes: platform.nodes)
+        try decodePolicies(root.optional("policies"), into: &grid)
+        try decodeJobMgr(root.optional("jobMgr"), into: &grid)
+        if let problem = grid.problem() { throw root.value.error(problem) }
+        let dhcp = try decodeDHCP(root.optional("dhcp"))
+        let areaOfNode = (0..<platform.nodes.count).map { $0 % dhcp.areas }
+        let totalInitialVMs = platform.nodes.reduce(0) { $0 + Int($1.maxVMs) }
+        if mode.usesWorkerVMs, dhcp.poolSize * dhcp.areas < 1 {
+            throw root.value.error("the DHCP pools hold no address for \(totalInitialVMs) worker VMs")
+        }
+        return Scenario(
+            name: name, seed: seed, durationSeconds: duration, grid: grid,
+            hypervisor: try decodeHypervisor(root.optional("hypervisor")),
+            dhcp: dhcp, network: try decodeNetwork(root.optional("network")),
+            workload: try decodeWorkload(root.optional("workload"), nodes: platform.nodes.count,
+                                         baseDirectory: baseDirectory),
+            faults: try decodeFaults(root.optional("faults")), areaOfNode: areaOfNode)
+    }
+
+    // MARK: Sections
+
+    static func decodeFidelity(_ value: YAMLValue?) throws -> Fidelity {
+        guard let value else { return .fixed }
+        if !value.isMapping { return try value.choice(FidelityBase.self).fidelity }
+        let keys = ["base"] + Defect.allCases.map(\.rawValue)
+        let mapping = try value.mapping(allowedKeys: keys)
+        var fidelity = try mapping.optional("base")?.choice(FidelityBase.self).fidelity ?? .fixed
+        for defect in Defect.allCases {
+            if let flag = mapping.optional(defect.rawValue) { fidelity.set(defect, try flag.bool()) }
+        }
+        return fidelity
+    }
+
+    enum FidelityBase: String, CaseIterable {
+        case faithful, fixed
+        var fidelity: Fidelity { self == .faithful ? .faithful : .fixed }
+    }
+
+    enum Topology: String, CaseIterable { case full, ring, line, star, none, random }
+
+    struct Platform { var nodes: [NodeConfig] }
+
+    static func decodePlatform(_ value: YAMLValue?) throws -> Platform {
+        let keys = ["nodes", "maxJobs", "maxVMs", "initialWorkers", "numClone", "topology", "degree", "nodeOverrides"]
+        let m = try mapping(value, keys)
+        let count = try m?.optional("nodes")?.int(in: 1...1_000_000) ?? 2
+        var base = NodeConfig()
+        base.maxJobs = Int32(try m?.optional("maxJobs")?.int(in: 1...1_000_000) ?? 100)
+        base.maxVMs = Int32(try m?.optional("maxVMs")?.int(in: 1...10_000) ?? 4)
+        base.initialWorkers = Int32(try m?.optional("initialWorkers")?.int(in: 1...10_000) ?? 1)
+        base.startupCloning = StartupCloning(numClone: try m?.optional("numClone")?.int(in: -1...10_000) ?? 0)
+        if base.initialWorkers > base.maxVMs, let v = m?.optional("initialWorkers") {
+            throw v.error("initialWorkers (\(base.initialWorkers)) must not exceed maxVMs (\(base.maxVMs))")
+        }
+        var nodes = Array(repeating: base, count: count)
+        let topology = try m?.optional("topology")?.choice(Topology.self) ?? .full
+        let degree = try m?.optional("degree")?.int(in: 1...1000) ?? 3
+        connect(&nodes, topology: topology, degree: degree)
+        for entry in try m?.optional("nodeOverrides")?.sequence() ?? [] {
+            let o = try entry.mapping(allowedKeys: ["node", "maxJobs", "maxVMs", "initialWorkers", "numClone"])
+            let index = try o.required("node").int(in: 0...(count - 1))
+            if let v = o.optional("maxJobs") { nodes[index].maxJobs = Int32(try v.int(in: 1...1_000_000)) }
+            if let v = o.optional("maxVMs") { nodes[index].maxVMs = Int32(try v.int(in: 1...10_000)) }
+            if let v = o.optional("initialWorkers") { nodes[index].initialWorkers = Int32(try v.int(in: 1...10_000)) }
+            if let v = o.optional("numClone") { nodes[index].startupCloning = StartupCloning(numClone: try v.int(in: -1...10_000)) }
+            if nodes[index].initialWorkers > nodes[index].maxVMs {
+                throw entry.error("initialWorkers (\(nodes[index].initialWorkers)) must not exceed maxVMs (\(nodes[index].maxVMs))")
+            }
+        }
+        return Platform(nodes: nodes)
+    }
+
+    /// Neighbour graphs for discovery. `random` is a deterministic ring plus chords, so the
+    /// graph depends on the node count and degree only, never on the seed.
+    static func connect(_ nodes: inout [NodeConfig], topology: Topology, degree: Int) {
+        let n = nodes.count
+        func link(_ a: Int, _ b: Int) {
+            guard a != b, !nodes[a].neighbours.contains(NodeID(b)) else { return }
+            nodes[a].neighbours.append(NodeID(b))
+            nodes[b].neighbours.append(NodeID(a))
+        }
+        switch topology {
+        case .none:
+            break
+        case .full:
+            for a in 0..<n { for b in (a + 1)..<max(n, a + 1) { link(a, b) } }
+        case .ring:
+            for a in 0..<n { link(a, (a + 1) % n) }
+        case .line:
+            for a in 0..<max(0, n - 1) { link(a, a + 1) }
+        case .star:
+            for a in 1..<max(n, 1) { link(0, a) }
+        case .random:
+            for a in 0..<n { link(a, (a + 1) % n) }
+            var x: UInt64 = 0x9E37_79B9_7F4A_7C15
+            for a in 0..<n {
+                for _ in 0..<max(0, degree - 2) {
+                    x = x &* 6364136223846793005 &+ 1442695040888963407
+                    link(a, Int((x >> 33) % UInt64(n)))
+                }
+            }
+        }
+    }
+
+    enum PlacementKind: String, CaseIterable { case discovery, central }
+
+    static func decodePolicies(_ value: YAMLValue?, into grid: inout GridConfig) throws {
+        let keys = ["placement", "broker", "maxHops", "discoveryWait", "firstAnswerTimeout", "rememberedRequests",
+                    "cloneAheadThreshold", "recycle", "idleTimeout", "idleAction", "dhcpRenewal", "endNotification",
+                    "revertAtStartup"]
+        guard let m = try mapping(value, keys) else { return }
+        var discovery = DiscoveryPolicy()
+        if let v = m.optional("maxHops") { discovery.maxHops = Int32(try v.int(in: 0...1_000_000)) }
+        if let v = m.optional("discoveryWait") { discovery.waitSeconds = try v.seconds() }
+        if let v = m.optional("firstAnswerTimeout") { discovery.firstAnswerTimeoutSeconds = try v.seconds(in: 0.000001...1e9) }
+        if let v = m.optional("rememberedRequests") { discovery.rememberedRequests = Int32(try v.int(in: 1...100_000)) }
+        let kind = try m.optional("placement")?.choice(PlacementKind.self) ?? .discovery
+        switch kind {
+        case .discovery:
+            grid.placement = .discovery(discovery)
+        case .central:
+            let broker = try m.optional("broker")?.int(in: 0...(grid.nodes.count - 1)) ?? 0
+            grid.placement = .central(broker: NodeID(broker))
+        }
+        if let v = m.optional("cloneAheadThreshold") { grid.cloneAheadThreshold = Int32(try v.int(in: 0...10_000)) }
+        if let v = m.optional("recycle") { grid.recycle = try v.choice(RecycleAction.self) }
+        if let v = m.optional("idleTimeout") { grid.idleTimeoutSeconds = try optionalSeconds(v) }
+        if let v = m.optional("idleAction") {
+            grid.idleAction = try v.choice(IdleAction.self) == .suspend ? .suspend : .shutdown
+        }
+        if let v = m.optional("dhcpRenewal") { grid.dhcpRenewal = try v.choice(DHCPRenewal.self) }
+        if let v = m.optional("endNotification") { grid.endNotification = try v.choice(EndNotification.self) }
+        if let v = m.optional("revertAtStartup") { grid.revertWorkersAtStartup = try v.bool() }
+    }
+
+    enum IdleAction: String, CaseIterable { case shutdown, suspend }
+
+    static func decodeJobMgr(_ value: YAMLValue?, into grid: inout GridConfig) throws {
+        let keys = ["reservationTimeout", "execTimeout", "errorPause", "creationRounds", "addressWaitCap"]
+        guard let m = try mapping(value, keys) else { return }
+        if let v = m.optional("reservationTimeout") { grid.reservationTimeoutSeconds = try optionalSeconds(v) }
+        if let v = m.optional("execTimeout") { grid.execTimeoutSeconds = try optionalSeconds(v) }
+        if let v = m.optional("errorPause") { grid.errorPauseSeconds = try v.seconds() }
+        if let v = m.optional("creationRounds") { grid.creationRounds = Int32(try v.int(in: 1...100)) }
+        if let v = m.optional("addressWaitCap") { grid.addressWaitCapSeconds = try v.seconds(in: 0.000001...1e9) }
+    }
+
+    static func decodeHypervisor(_ value: YAMLValue?) throws -> HypervisorTimings {
+        let keys = ["revert", "suspend", "shutdown", "clone", "addressRead", "keyFetch", "keyWrite", "launch"]
+        var t = HypervisorTimings()
+        guard let m = try mapping(value, keys) else { return t }
+        if let v = m.optional("revert") { t.revert = try distribution(v) }
+        if let v = m.optional("suspend") { t.suspend = try distribution(v) }
+        if let v = m.optional("shutdown") { t.shutdown = try distribution(v) }
+        if let v = m.optional("clone") { t.clone = try distribution(v) }
+        if let v = m.optional("addressRead") { t.addressRead = try distribution(v) }
+        if let v = m.optional("keyFetch") { t.keyFetch = try distribution(v) }
+        if let v = m.optional("keyWrite") { t.keyWrite = try distribution(v) }
+        if let v = m.optional("launch") { t.launch = try distribution(v) }
+        return t
+    }
+
+    static func decodeDHCP(_ value: YAMLValue?) throws -> DHCPSettings {
+        let keys = ["areas", "poolSize", "lease", "renew", "reversePing", "guestRenewalDelay"]
+        var d = DHCPSettings()
+        guard let m = try mapping(value, keys) else { return d }
+        if let v = m.optional("areas") { d.areas = try v.int(in: 1...250) }
+        if let v = m.optional("poolSize") { d.poolSize = try v.int(in: 1...65_000) }
+        if let v = m.optional("lease") { d.leaseSeconds = try optionalSeconds(v) }
+        if let v = m.optional("renew") { d.renew = try distribution(v) }
+        if let v = m.optional("reversePing") { d.reversePing = try distribution(v) }
+        if let v = m.optional("guestRenewalDelay") { d.guestRenewalDelay = try distribution(v) }
+        return d
+    }
+
+    static func decodeNetwork(_ value: YAMLValue?) throws -> NetworkSettings {
+        var n = NetworkSettings()
+        guard let m = try mapping(value, ["latency"]) else { return n }
+        if let v = m.optional("latency") { n.latency = try distribution(v) }
+        return n
+    }
+
+    enum WorkloadKind: String, CaseIterable { case poisson, trace }
+
+    static func decodeWorkload(_ value: YAMLValue?, nodes: Int, baseDirectory: String) throws -> Workload {
+        let keys = ["kind", "applications", "arrivalRate", "objects", "objectDuration", "mainNode", "file", "format"]
+        guard let m = try mapping(value, keys) else {
+            return .poisson(PoissonWorkload(applications: 10, arrivalsPerSecond: 0.01, objectSeconds: .fixed(60)))
+        }
+        let main = try mainNode(m.optional("mainNode"), nodes: nodes)
+        switch try m.optional("kind")?.choice(WorkloadKind.self) ?? .poisson {
+        case .poisson:
+            for key in ["file", "format"] where m.contains(key) {
+                throw m.optional(key)!.error("only a trace workload reads a file (set kind: trace)")
+            }
+            let objects = try m.optional("objects").map { try distribution($0, unit: "objects") } ?? .fixed(1)
+            return .poisson(PoissonWorkload(
+                applications: try m.optional("applications")?.int(in: 0...100_000_000) ?? 10,
+                arrivalsPerSecond: try m.optional("arrivalRate")?.double(in: 1e-12...1e9, unit: "per second") ?? 0.01,
+                objectsPerApplication: objects,
+                objectSeconds: try m.optional("objectDuration").map { try distribution($0) } ?? .fixed(60),
+                mainNode: main))
+        case .trace:
+            for key in ["applications", "arrivalRate", "objects", "objectDuration"] where m.contains(key) {
+                throw m.optional(key)!.error("a trace workload takes arrivals and durations from its file")
+            }
+            let fileValue = try m.required("file")
+            let file = try fileValue.string()
+            let path = file.hasPrefix("/") ? file : (baseDirectory as NSString).appendingPathComponent(file)
+            var format: TraceFormat? = nil
+            if let v = m.optional("format") { format = try v.choice(TraceFormatName.self) == .swf ? .swf : .csv }
+            let jobs: [TraceJob]
+            do {
+                jobs = try TraceFile.load(path: path, format: format).jobs
+            } catch {
+                throw ScenarioError(file: error.path, line: error.line > 0 ? error.line : nil, column: error.column,
+                                    path: "", message: error.message + " (workload.file of \(fileValue.file))")
+            }
+            return .trace(jobs: jobs, mainNode: main)
+        }
+    }
+
+    enum TraceFormatName: String, CaseIterable { case csv, swf }
+
+    static func mainNode(_ value: YAMLValue?, nodes: Int) throws -> MainNodeChoice {
+        guard let value else { return .random }
+        if (try? value.string()) == "random" { return .random }
+        return .node(try value.int(in: 0...(nodes - 1)))
+    }
+
+    static func decodeFaults(_ value: YAMLValue?) throws -> FaultSettings {
+        var f = FaultSettings()
+        guard let m = try mapping(value, ["revertFailure", "cloneFailure", "objectCrash"]) else { return f }
+        if let v = m.optional("revertFailure") { f.revertFailureProbability = try v.double(in: 0...1, unit: "probability") }
+        if let v = m.optional("cloneFailure") { f.cloneFailureProbability = try v.double(in: 0...1, unit: "probability") }
+        if let v = m.optional("objectCrash") { f.objectCrashProbability = try v.double(in: 0...1, unit: "probability") }
+        return f
+    }
+
+    // MARK: Values
+
+    static func mapping(_ value: YAMLValue?, _ keys: [String]) throws -> YAMLMapping? {
+        guard let value else { return nil }
+        return try value.mapping(allowedKeys: keys)
+    }
+
+    /// A duration, or `never` / `null` for none.
+    static func optionalSeconds(_ value: YAMLValue) throws -> Double? {
+        if value.isNull || (try? value.string()) == "never" { return nil }
+        return try value.seconds()
+    }
+
+    static let distributionKinds = ["fixed", "uniform", "exponential", "lognormal", "empirical"]
+
+    /// A number or duration is a fixed value; otherwise a one-key mapping naming the family:
+    /// `{uniform: [low, high]}`, `{exponential: mean}`, `{lognormal: {median:, sigma:}}`, `{empirical: [..]}`.
+    static func distribution(_ value: YAMLValue, unit: String = "seconds") throws -> Distribution {
+        let result: Distribution
+        if !value.isMapping {
+            result = .fixed(try scalar(value, unit: unit))
+        } else {
+            let m = try value.mapping(allowedKeys: distributionKinds)
+            guard m.keys.count == 1, let kind = m.keys.first, let v = m.optional(kind) else {
+                throw value.error("expected exactly one of \(distributionKinds.joined(separator: ", ")), found \(m.keys.count) keys")
+            }
+            switch kind {
+            case "fixed":
+                result = .fixed(try scalar(v, unit: unit))
+            case "uniform":
+                let bounds = try v.sequence()
+                guard bounds.count == 2 else { throw v.error("expected [low, high], found \(bounds.count) values") }
+                result = .uniform(low: try scalar(bounds[0], unit: unit), high: try scalar(bounds[1], unit: unit))
+            case "exponential":
+                result = .exponential(mean: try scalar(v, unit: unit))
+            case "lognormal":
+                let p = try v.mapping(allowedKeys: ["median", "sigma"])
+                result = .lognormal(median: try scalar(p.required("median"), unit: unit),
+                                    sigma: try p.required("sigma").double(in: 0...100))
+            default:
+                let values = try v.sequence().map { try scalar($0, unit: unit) }
+                result = .empirical(values: values)
+            }
+        }
+        if let problem = result.validate() { throw value.error(problem) }
+        return result
+    }
+
+    static func scalar(_ value: YAMLValue, unit: String) throws -> Double {
+        unit == "seconds" ? try value.seconds() : try value.double(in: 0...1e12, unit: unit)
+    }
+}

@@ -1,0 +1,49 @@
+import Model
+
+/// One DHCP server per area (report §4.5): a pool of addresses and leases. A running guest
+/// keeps its lease; a suspended or powered-off one loses it `leaseSeconds` after it stopped,
+/// and the address goes back to the pool, to be handed to the next machine that asks.
+struct DHCPServer {
+    /// Who holds each address of the pool (index = host part - 1); -1 free.
+    private(set) var owner: [Int32]
+    /// Freed addresses, reused most recently freed first (the race the report worries about).
+    private var freeStack: [Int32]
+    let area: Int
+
+    init(area: Int, poolSize: Int) {
+        self.area = area
+        owner = Array(repeating: -1, count: poolSize)
+        freeStack = (0..<Int32(poolSize)).reversed().map { $0 }
+    }
+
+    func address(_ slot: Int32) -> Address { Address(UInt32(area + 1) << 16 | UInt32(slot + 1)) }
+
+    func slot(of address: Address) -> Int32? {
+        guard Int(address.raw >> 16) == area + 1 else { return nil }
+        let slot = Int32(address.raw & 0xffff) - 1
+        return slot >= 0 && Int(slot) < owner.count ? slot : nil
+    }
+
+    func holder(of address: Address) -> Int32? {
+        guard let slot = slot(of: address) else { return nil }
+        let vm = owner[Int(slot)]
+        return vm >= 0 ? vm : nil
+    }
+
+    /// A lease for `vm`: its current one if it still holds it, else a free address.
+    mutating func lease(for vm: Int32, current: Address?) -> Address? {
+        if let current, let slot = slot(of: current), owner[Int(slot)] == vm { return current }
+        while let slot = freeStack.popLast() {
+            guard owner[Int(slot)] == -1 else { continue }
+            owner[Int(slot)] = vm
+            return address(slot)
+        }
+        return nil
+    }
+
+    mutating func expire(_ address: Address, heldBy vm: Int32) {
+        guard let slot = slot(of: address), owner[Int(slot)] == vm else { return }
+        owner[Int(slot)] = -1
+        freeStack.append(slot)
+    }
+}

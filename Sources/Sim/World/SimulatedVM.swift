@@ -1,0 +1,23 @@
+import Model
+
+/// What the simulated hypervisor and guest know of one VM (Model's view is `WorkerVM`).
+public struct SimulatedVM: Sendable {
+    public internal(set) var node: Int32
+    public internal(set) var area: Int32
+    public internal(set) var power: PowerState = .off
+    /// The address the guest believes it has (reported by the tools).
+    public internal(set) var guestAddress: Address?
+    /// The address recorded in the clean snapshot's lease.
+    public internal(set) var snapshotAddress: Address?
+    /// The DHCP lease the server holds for this VM.
+    public internal(set) var leasedAddress: Address?
+    /// Bumped at every power change so a stale lease-expiry event is ignored.
+    public internal(set) var powerGeneration: UInt32 = 0
+    /// Guest-side operations (tools, key writes) run one after another.
+    public internal(set) var guestBusyUntil: Double = 0
+    /// Simulated time the VM last started running (for VM-hours).
+    public internal(set) var runningSince: Double = 0
+    public internal(set) var runningSeconds: Double = 0
+    public internal(set) var reservedSince: Double = 0
+    public internal(set) var reservedSeconds: Double = 0
+}

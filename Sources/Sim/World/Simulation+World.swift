@@ -1,0 +1,104 @@
+import Model
+
+/// The simulated world's reaction to Model's effects: power states, DHCP leases and the
+/// guest's view of its address.
+extension Simulation {
+    mutating func defineWorldVM(_ index: Int32, node: NodeID) {
+        let area = Int32(scenario.areaOfNode[Int(node.index)])
+        var vm = SimulatedVM(node: node.index, area: area)
+        vm.reservedSince = -1
+        // The clean snapshot was taken with a lease; the server still holds it for now.
+        let address = dhcp[Int(area)].lease(for: index, current: nil)
+        vm.snapshotAddress = address
+        vm.guestAddress = address
+        vm.leasedAddress = address
+        precondition(Int(index) == worldVMs.count, "VMs are defined in order")
+        worldVMs.append(vm)
+        scheduleLeaseExpiry(index)
+    }
+
+    /// Updates the world before Model sees a hypervisor completion.
+    mutating func observe(_ event: Event) {
+        guard case .hypervisorFinished(let vmID, let operation, _, let succeeded) = event, succeeded else { return }
+        let i = Int(vmID.index)
+        switch operation {
+        case .revert:
+            powerChanged(i, to: .running)
+            worldVMs[i].guestAddress = worldVMs[i].snapshotAddress
+            let area = Int(worldVMs[i].area)
+            if let snapshot = worldVMs[i].snapshotAddress, dhcp[area].holder(of: snapshot) == vmID.index {
+                worldVMs[i].leasedAddress = snapshot
+            } else {
+                // The snapshot's lease is gone: the guest's own client notices later (report §4.5).
+                let delay = scenario.dhcp.guestRenewalDelay.sample(dhcpStreams[area])
+                engine.schedule(.guestRenewed(vm: vmID.index, generation: worldVMs[i].powerGeneration), afterSeconds: delay)
+            }
+        case .suspend:
+            powerChanged(i, to: .suspended)
+        case .shutdown:
+            powerChanged(i, to: .off)
+        case .clone(let target):
+            powerChanged(i, to: .off)
+            // The clone's disk carries the source's snapshot, lease included.
+            worldVMs[Int(target.index)].snapshotAddress = worldVMs[i].snapshotAddress
+        }
+    }
+
+    mutating func powerChanged(_ i: Int, to power: PowerState) {
+        let was = worldVMs[i].power
+        if was == .running && power != .running {
+            worldVMs[i].runningSeconds += engine.now - worldVMs[i].runningSince
+        } else if was != .running && power == .running {
+            worldVMs[i].runningSince = engine.now
+        }
+        worldVMs[i].power = power
+        worldVMs[i].powerGeneration &+= 1
+        if power != .running { scheduleLeaseExpiry(Int32(i)) }
+    }
+
+    mutating func scheduleLeaseExpiry(_ index: Int32) {
+        guard let lease = scenario.dhcp.leaseSeconds, worldVMs[Int(index)].leasedAddress != nil else { return }
+        engine.schedule(.leaseExpired(vm: index, generation: worldVMs[Int(index)].powerGeneration), afterSeconds: lease)
+    }
+
+    mutating func leaseExpired(vm index: Int32, generation: UInt32) {
+        let i = Int(index)
+        guard worldVMs[i].powerGeneration == generation, worldVMs[i].power != .running,
+              let address = worldVMs[i].leasedAddress else { return }
+        dhcp[Int(worldVMs[i].area)].expire(address, heldBy: index)
+        worldVMs[i].leasedAddress = nil
+    }
+
+    mutating func guestRenewed(vm index: Int32, generation: UInt32) {
+        let i = Int(index)
+        guard worldVMs[i].powerGeneration == generation, worldVMs[i].power == .running else { return }
+        let address = dhcp[Int(worldVMs[i].area)].lease(for: index, current: worldVMs[i].leasedAddress)
+        worldVMs[i].leasedAddress = address
+        worldVMs[i].guestAddress = address
+    }
+
+    mutating func obtainAddress(_ vm: VMID, _ renewal: DHCPRenewal, ticket: UInt32) {
+        let i = Int(vm.index)
+        let area = Int(worldVMs[i].area)
+        let delay: Double
+        switch renewal {
+        case .none:
+            delay = guestOperation(vm, scenario.hypervisor.addressRead)
+            if worldVMs[i].guestAddress == nil { renewLease(i, area: area) }
+        case .renew:
+            delay = scenario.dhcp.renew.sample(dhcpStreams[area])
+            renewLease(i, area: area)
+        case .reversePing:
+            delay = scenario.dhcp.reversePing.sample(dhcpStreams[area])
+            renewLease(i, area: area)
+        }
+        engine.schedule(.model(.addressObtained(vm, worldVMs[i].guestAddress, ticket: ticket)), afterSeconds: delay)
+        metrics.prepareAddress.append(delay)
+    }
+
+    private mutating func renewLease(_ i: Int, area: Int) {
+        let address = dhcp[area].lease(for: Int32(i), current: worldVMs[i].leasedAddress ?? worldVMs[i].guestAddress)
+        worldVMs[i].leasedAddress = address
+        worldVMs[i].guestAddress = address
+    }
+}

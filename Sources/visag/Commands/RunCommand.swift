@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import Model
+import Sim
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Simulates a scenario and prints a summary.")
+
+    @Argument(help: "Scenario file (YAML).")
+    var scenario: String
+    @Option(help: "Seed (overrides the scenario's).")
+    var seed: UInt64?
+    @Option(help: "Stop at this simulated time (seconds or a duration like 2h).")
+    var until: String?
+    @Option(name: .customLong("set"), help: "Override a scenario field: path=value (repeatable).")
+    var overrides: [String] = []
+    @Option(help: "Write applications.csv, vms.csv, nodes.csv and summary.json here.")
+    var out: String?
+    @Option(help: "Write the event trace here as JSON Lines.")
+    var trace: String?
+    @Flag(help: "Print the summary as one JSON object.")
+    var json = false
+
+    func run() throws {
+        var scenario: Scenario
+        do {
+            scenario = try ScenarioLoader.load(path: self.scenario, overrides: overrides)
+        } catch let error as ScenarioError {
+            throw CLIError.badInput(error.description)
+        }
+        if let seed { scenario.seed = seed }
+        var limit: Double? = nil
+        if let until {
+            do {
+                limit = try ScenarioLoader.parse(text: "duration: \(until)", file: "--until").durationSeconds
+            } catch let error as ScenarioError {
+                throw CLIError.badInput("--until: expected seconds or a duration like 90m, found \"\(until)\" (\(error.message))")
+            }
+        }
+        var sink: JSONLinesFile? = nil
+        if let trace {
+            do { sink = try JSONLinesFile(path: trace) } catch { throw CLIError.badInput("\(error)") }
+        }
+        if let out {
+            do { try RunOutputs.makeDirectory(out) } catch { throw CLIError.badInput("\(error)") }
+        }
+        var simulation = Simulation(scenario: scenario, traceSink: sink)
+        let metrics = simulation.run(untilSeconds: limit)
+        let summary = RunSummary(scenario: scenario, metrics: metrics)
+        do {
+            try sink?.close()
+            if let out { try RunOutputs.write(simulation, summary: summary, to: out) }
+        } catch {
+            sink?.discard()
+            throw CLIError.runFailed("\(error)")
+        }
+        print(json ? summary.json() : summary.table())
+    }
+}

@@ -1,0 +1,29 @@
+import ArgumentParser
+import Foundation
+
+@main
+struct Visag: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "visag",
+        abstract: "A testbed for virtual-secure grids (POP-C++ Virtual-Secure, ViSaG).",
+        subcommands: [RunCommand.self, BenchCommand.self])
+
+    /// Exit codes: 0 success, 1 the run failed, 2 bad input (flags, files, scenarios).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as CLIError {
+            FileHandle.standardError.write(Data("visag: \(error.description)\n".utf8))
+            switch error {
+            case .badInput: Foundation.exit(2)
+            case .runFailed: Foundation.exit(1)
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success || code.rawValue == 0 { exit(withError: error) }
+            FileHandle.standardError.write(Data("visag: \(fullMessage(for: error))\n".utf8))
+            Foundation.exit(2)
+        }
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import XCTest
+
+/// End-to-end: runs the `visag` executable as a user would.
+final class CLITests: XCTestCase {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static var packageRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    func visag(_ arguments: [String]) throws -> Result {
+        let binary = Bundle.main.bundleURL.appendingPathComponent("visag")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.currentDirectoryURL = Self.packageRoot
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("visag-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url
+    }
+
+    func write(_ text: String, named name: String, in directory: URL) throws -> String {
+        let url = directory.appendingPathComponent(name)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+
+    func testQuickstartRunsAndPrintsADigest() throws {
+        let r = try visag(["run", "Scenarios/quickstart.yaml"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("applications"))
+        let digestLine = try XCTUnwrap(r.stdout.split(separator: "\n").first { $0.hasPrefix("digest") })
+        XCTAssertEqual(digestLine.split(separator: " ").last?.count, 64)
+    }
+
+    func testJSONSummaryIsOneObjectAndReproducible() throws {
+        let a = try visag(["run", "Scenarios/quickstart.yaml", "--json", "--seed", "3"])
+        let b = try visag(["run", "Scenarios/quickstart.yaml", "--json", "--seed", "3"])
+        XCTAssertEqual(a.status, 0, a.stderr)
+        let objectA = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(a.stdout.utf8)) as? [String: Any])
+        let objectB = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(b.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(objectA["digest"] as? String, objectB["digest"] as? String)
+        XCTAssertEqual(objectA["applicationsSubmitted"] as? Int, 40)
+        XCTAssertEqual(objectA["seed"] as? Int, 3)
+        let c = try visag(["run", "Scenarios/quickstart.yaml", "--json", "--seed", "4"])
+        let objectC = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(c.stdout.utf8)) as? [String: Any])
+        XCTAssertNotEqual(objectA["digest"] as? String, objectC["digest"] as? String)
+    }
+
+    func testOutAndTraceWriteCompleteFiles() throws {
+        let dir = try temporaryDirectory()
+        let out = dir.appendingPathComponent("out").path
+        let trace = dir.appendingPathComponent("trace.jsonl").path
+        let r = try visag(["run", "Scenarios/quickstart.yaml", "--out", out, "--trace", trace, "--until", "30m"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let files = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
+        XCTAssertEqual(files, ["applications.csv", "nodes.csv", "summary.json", "vms.csv"])
+        let apps = try String(contentsOfFile: out + "/applications.csv", encoding: .utf8)
+        XCTAssertTrue(apps.hasPrefix("app,main_node,objects,submitted_s,placed_s,finished_s,outcome,reason\n"))
+        let lines = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n")
+        XCTAssertGreaterThan(lines.count, 10)
+        for line in lines.prefix(50) {
+            XCTAssertNoThrow(try JSONSerialization.jsonObject(with: Data(line.utf8)))
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: trace + ".partial"))
+    }
+
+    func testUnknownKeyIsExitTwoWithLineAndSuggestion() throws {
+        let dir = try temporaryDirectory()
+        let path = try write("seed: 1\npolicies:\n  recylce: suspend\n", named: "bad.yaml", in: dir)
+        let r = try visag(["run", path])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("bad.yaml:3:3"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("did you mean \"recycle\""), r.stderr)
+        XCTAssertEqual(r.stdout, "")
+        XCTAssertFalse(r.stderr.contains("Fatal error"))
+    }
+
+    func testBadValuesAreExitTwo() throws {
+        let dir = try temporaryDirectory()
+        let cases: [(String, String)] = [
+            ("platform:\n  maxVMs: 0\n", "maxVMs"),
+            ("hypervisor:\n  revert: -5\n", "revert"),
+            ("policies:\n  recycle: hibernate\n", "recycle"),
+            ("seed: [1\n", "invalid YAML"),
+            ("a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n", "too large"),
+        ]
+        for (text, needle) in cases {
+            let path = try write(text, named: "bad.yaml", in: dir)
+            let r = try visag(["run", path])
+            XCTAssertEqual(r.status, 2, text)
+            XCTAssertTrue(r.stderr.contains(needle), "\(needle) not in \(r.stderr)")
+        }
+    }
+
+    func testBadOverrideAndFlagsAreExitTwo() throws {
+        let bad = try visag(["run", "Scenarios/quickstart.yaml", "--set", "platform.maxVMs=lots"])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.stderr.contains("--set"), bad.stderr)
+        let flag = try visag(["run", "Scenarios/quickstart.yaml", "--no-such-flag"])
+        XCTAssertEqual(flag.status, 2)
+        let until = try visag(["run", "Scenarios/quickstart.yaml", "--until", "soon"])
+        XCTAssertEqual(until.status, 2)
+    }
+
+    func testDirectoryOrMissingScenarioIsExitTwo() throws {
+        let dir = try temporaryDirectory()
+        let r = try visag(["run", dir.path])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains(dir.path), r.stderr)
+        let missing = try visag(["run", dir.appendingPathComponent("nope.yaml").path])
+        XCTAssertEqual(missing.status, 2)
+    }
+
+    func testVMPoolBenchPrintsTheReferenceLine() throws {
+        let trace = Self.packageRoot.appendingPathComponent("Tests/SimTests/Fixtures/jobs_2k.csv").path
+        let r = try visag(["bench", "vm-pool", "--trace", trace, "--hosts", "20"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stdout.split(separator: "\n")
+        XCTAssertEqual(String(lines[0]),
+            "jobs=2000 hosts=20 end=45289.416 mean_resp=16916.593745 mean_wait=14158.622200 queued=1840 maxload=8")
+        XCTAssertTrue(lines[1].hasPrefix("wall_s="))
+    }
+
+    func testMalformedTraceIsExitTwoWithLine() throws {
+        let dir = try temporaryDirectory()
+        let path = try write("id,arrival_s,compute_s\n0,1.0,5\n1,abc,5\n", named: "t.csv", in: dir)
+        let r = try visag(["bench", "vm-pool", "--trace", path])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("t.csv:3"), r.stderr)
+    }
+}
