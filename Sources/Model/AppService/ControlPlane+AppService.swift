@@ -3,7 +3,7 @@
 /// and kills what it created, and the application pauses before the next round.
 extension ControlPlane {
     mutating func applicationStarted(_ app: AppID) {
-        let main = self.app(app).main
+        let main = apps[Int(app.index)].main
         if config.mode.usesKeys {
             nodes[Int(main.index)].security.mainNodeLearned(app, main: main)
         }
@@ -11,10 +11,10 @@ extension ControlPlane {
     }
 
     mutating func startRound(_ app: AppID, round: Int32) {
-        let main = self.app(app).main
+        let main = apps[Int(app.index)].main
         apps[Int(app.index)].state = .placing(round: round)
         apps[Int(app.index)].responders.removeAll(keepingCapacity: true)
-        for o in self.app(app).objects() {
+        for o in apps[Int(app.index)].objects() {
             objects[Int(o)].initiator = .unplaced
             objects[Int(o)].generation &+= 1
         }
@@ -28,7 +28,7 @@ extension ControlPlane {
 
     /// The placement for `round` is in `placement`: reserve every object on its node.
     mutating func placementArrived(_ app: AppID, round: Int32) {
-        guard case .placing(let current) = self.app(app).state, current == round else {
+        guard case .placing(let current) = apps[Int(app.index)].state, current == round else {
             ignoredEvents += 1
             return
         }
@@ -53,8 +53,8 @@ extension ControlPlane {
     }
 
     mutating func reserveAnswered(_ app: AppID, _ object: ObjectID, accepted: Bool) {
-        guard case .reserving(let round, let pending) = self.app(app).state,
-              self.object(object).initiator == .reserving else {
+        guard case .reserving(let round, let pending) = apps[Int(app.index)].state,
+              objects[Int(object.index)].initiator == .reserving else {
             ignoredEvents += 1
             return
         }
@@ -74,16 +74,16 @@ extension ControlPlane {
         for o in a.objects() {
             let id = ObjectID(Int(o))
             objects[Int(o)].initiator = .starting
-            send(.execute(app, id), from: a.main, to: self.object(id).node!)
+            send(.execute(app, id), from: a.main, to: objects[Int(id.index)].node!)
             if let timeout = config.execTimeoutSeconds {
-                emit(.startTimer(.execTimeout(id, generation: self.object(id).generation), afterSeconds: timeout))
+                emit(.startTimer(.execTimeout(id, generation: objects[Int(id.index)].generation), afterSeconds: timeout))
             }
         }
     }
 
     mutating func objectStarted(_ app: AppID, _ object: ObjectID, vmWasReady: Bool) {
-        guard case .starting(let round, let pending) = self.app(app).state,
-              self.object(object).initiator == .starting else {
+        guard case .starting(let round, let pending) = apps[Int(app.index)].state,
+              objects[Int(object.index)].initiator == .starting else {
             // The round was given up while this object started; its cancel is on its way.
             ignoredEvents += 1
             return
@@ -93,13 +93,13 @@ extension ControlPlane {
             apps[Int(app.index)].state = .starting(round: round, pending: pending - 1)
             return
         }
-        let unfinished = self.app(app).unfinishedObjects
+        let unfinished = apps[Int(app.index)].unfinishedObjects
         apps[Int(app.index)].state = .running(remaining: unfinished)
         if unfinished == 0 { applicationFinished(app, outcome: .completed) }
     }
 
     mutating func objectFailed(_ app: AppID, _ object: ObjectID, reason: FailureReason) {
-        switch self.app(app).state {
+        switch apps[Int(app.index)].state {
         case .reserving(let round, _), .starting(let round, _):
             objects[Int(object.index)].initiator = .cancelled
             roundFailed(app, round: round, reason: reason)
@@ -113,13 +113,13 @@ extension ControlPlane {
     }
 
     mutating func objectCompleted(_ app: AppID, _ object: ObjectID) {
-        guard self.object(object).initiator == .running else {
+        guard objects[Int(object.index)].initiator == .running else {
             ignoredEvents += 1
             return
         }
         objects[Int(object.index)].initiator = .completed
         apps[Int(app.index)].unfinishedObjects -= 1
-        switch self.app(app).state {
+        switch apps[Int(app.index)].state {
         case .running(let remaining):
             if remaining == 1 {
                 applicationFinished(app, outcome: .completed)
@@ -130,14 +130,14 @@ extension ControlPlane {
             // Finished before the round's last object started: counted when it starts.
             break
         case .placing, .reserving, .paused, .completed, .failed:
-            preconditionFailure("\(object) of \(app) ran while the application is \(self.app(app).state)")
+            preconditionFailure("\(object) of \(app) ran while the application is \(apps[Int(app.index)].state)")
         }
     }
 
     mutating func execTimedOut(_ object: ObjectID, generation: UInt32) {
         let record = self.object(object)
         guard record.generation == generation, record.initiator == .starting,
-              case .starting(let round, _) = self.app(record.app).state else { return }
+              case .starting(let round, _) = apps[Int(record.app.index)].state else { return }
         objects[Int(object.index)].initiator = .cancelled
         roundFailed(record.app, round: round, reason: .execTimeout)
     }
@@ -166,7 +166,7 @@ extension ControlPlane {
     }
 
     mutating func errorPauseOver(_ app: AppID) {
-        guard case .paused(let next) = self.app(app).state else { return }
+        guard case .paused(let next) = apps[Int(app.index)].state else { return }
         startRound(app, round: next)
     }
 

@@ -29,7 +29,7 @@ extension ControlPlane {
 
     private mutating func startupFinished(on node: NodeID) {
         nodes[Int(node.index)].started = true
-        let config = self.node(node).config
+        let config = nodes[Int(node.index)].config
         let existing = existingVMCount(on: node)
         let room = max(0, config.maxVMs - existing)
         let clones: Int32
@@ -49,24 +49,24 @@ extension ControlPlane {
     /// Clone-ahead after a reservation: fewer than `threshold` free VMs and fewer than `maxvm`.
     mutating func cloneAheadIfNeeded(on node: NodeID) {
         guard !config.fidelity.has(.cloneAheadNeverFires), config.cloneAheadThreshold > 0,
-              self.node(node).cloner.isIdle else { return }
+              nodes[Int(node.index)].cloner.isIdle else { return }
         let free = freeVMCount(on: node)
-        guard free < config.cloneAheadThreshold, existingVMCount(on: node) < self.node(node).config.maxVMs,
+        guard free < config.cloneAheadThreshold, existingVMCount(on: node) < nodes[Int(node.index)].config.maxVMs,
               let source = firstFreeVM(on: node) else { return }
         requestClone(from: source, on: node)
     }
 
     /// The source is held by the cloner until its last clone ends.
     mutating func requestClone(from source: VMID, on node: NodeID) {
-        let ordinal = Int32(self.node(node).vms.count + 1)
+        let ordinal = Int32(nodes[Int(node.index)].vms.count + 1)
         let target = addVM(on: node, ordinal: ordinal, holder: .beingCloned, power: .off)
-        switch vm(source).holder {
+        switch vms[Int(source.index)].holder {
         case .free:
             vms[Int(source.index)].holder = .cloneSource(clones: 1)
         case .cloneSource(let clones):
             vms[Int(source.index)].holder = .cloneSource(clones: clones + 1)
         case .application, .beingCloned, .discarded:
-            preconditionFailure("clone source \(source) is \(vm(source).holder)")
+            preconditionFailure("clone source \(source) is \(vms[Int(source.index)].holder)")
         }
         emit(.report(.cloneStarted(source: source, target: target)))
         emit(.defineVM(target, on: node, ordinal: ordinal))
@@ -81,7 +81,7 @@ extension ControlPlane {
     }
 
     mutating func cloneFinished(source: VMID, target: VMID, succeeded: Bool) {
-        let node = vm(source).node
+        let node = vms[Int(source.index)].node
         emit(.report(.cloneFinished(target: target, succeeded: succeeded)))
         vms[Int(source.index)].power = .off
         if succeeded {
@@ -102,7 +102,7 @@ extension ControlPlane {
     }
 
     private mutating func releaseCloneSource(_ source: VMID) {
-        guard case .cloneSource(let clones) = vm(source).holder else {
+        guard case .cloneSource(let clones) = vms[Int(source.index)].holder else {
             preconditionFailure("\(source) is not a clone source")
         }
         if clones > 1 {

@@ -12,7 +12,7 @@ extension ControlPlane {
             let request = nodes[Int(a.main.index)].nextRequestID(origin: a.main)
             _ = nodes[Int(a.main.index)].remember(request)
             applicationEnded(app, at: a.main)
-            for neighbour in node(a.main).config.neighbours {
+            for neighbour in nodes[Int(a.main.index)].config.neighbours {
                 send(.applicationEnded(app, request), from: a.main, to: neighbour)
             }
         }
@@ -26,7 +26,7 @@ extension ControlPlane {
             // Flooded with unlimited hops; duplicates are dropped by the request memory.
             emit(.report(.discoveryMessage(node)))
             guard nodes[Int(node.index)].remember(request) else { return }
-            for neighbour in self.node(node).config.neighbours where neighbour != sender {
+            for neighbour in nodes[Int(node.index)].config.neighbours where neighbour != sender {
                 send(.applicationEnded(app, request), from: node, to: neighbour)
             }
         }
@@ -37,13 +37,16 @@ extension ControlPlane {
         var removed: Int32 = 0
         // Without the mutex, a Prepare VM in flight keeps its objects and launches them anyway.
         let preparationsRace = config.fidelity.has(.applicationEndWithoutMutex)
-        for o in self.app(app).objects() where objects[Int(o)].node == node {
+        for o in apps[Int(app.index)].objects() where objects[Int(o)].node == node {
             switch objects[Int(o)].host {
             case .waitingForVM where preparationsRace, .writingKey where preparationsRace:
                 removed += 1
             case .reserved, .waitingForVM, .writingKey, .launching, .running, .failed, .finished:
                 if objects[Int(o)].host == .running || objects[Int(o)].host == .launching {
                     emit(.killObject(ObjectID(Int(o)), on: node, vm: objects[Int(o)].vm))
+                }
+                if objects[Int(o)].host == .waitingForVM, let vmID = objects[Int(o)].vm {
+                    removeWaiting(ObjectID(Int(o)), from: vmID)
                 }
                 objects[Int(o)].host = .released
                 removed += 1
@@ -62,7 +65,7 @@ extension ControlPlane {
         }
         vms[Int(vmID.index)].jobs = 0
         pendingReleasedJobs[Int(vmID.index)] = removed
-        if vm(vmID).preparation != nil && !config.fidelity.has(.applicationEndWithoutMutex) {
+        if vms[Int(vmID.index)].preparation != nil && !config.fidelity.has(.applicationEndWithoutMutex) {
             // The mutex: wait until the preparation's current step returns.
             vms[Int(vmID.index)].endPending = true
             return
@@ -87,7 +90,7 @@ extension ControlPlane {
     }
 
     mutating func finishPendingEnd(_ vmID: VMID) {
-        guard case .application(let app) = vm(vmID).holder else { preconditionFailure("end pending on \(vmID) with no application") }
+        guard case .application(let app) = vms[Int(vmID.index)].holder else { preconditionFailure("end pending on \(vmID) with no application") }
         recycle(vmID, endOf: app)
     }
 
@@ -110,10 +113,10 @@ extension ControlPlane {
         }
         // A VM whose recycle failed is unknown: the next preparation reverts it.
         if !succeeded { vms[Int(vmID.index)].power = .off }
-        let node = vm(vmID).node
+        let node = vms[Int(vmID.index)].node
         switch maintenance.purpose {
         case .recycle:
-            if case .application = vm(vmID).holder {
+            if case .application = vms[Int(vmID.index)].holder {
                 vms[Int(vmID.index)].holder = .free
                 emit(.report(.vmFreed(vmID)))
             }
@@ -126,7 +129,7 @@ extension ControlPlane {
             break
         }
         // Objects reserved while the operation ran have waited for it.
-        if case .application(let app) = vm(vmID).holder, vm(vmID).waitingHead >= 0, vm(vmID).preparation == nil {
+        if case .application(let app) = vms[Int(vmID.index)].holder, vms[Int(vmID.index)].waitingHead >= 0, vms[Int(vmID.index)].preparation == nil {
             beginPreparation(vmID, for: app)
         }
         vmBecameAvailable(vmID)
@@ -134,10 +137,10 @@ extension ControlPlane {
 
     /// A free VM: serve clone requests and start its idle clock.
     mutating func vmBecameAvailable(_ vmID: VMID) {
-        guard vm(vmID).holder == .free, vm(vmID).maintenance == nil else { return }
-        if vm(vmID).power == .running, let idle = config.idleTimeoutSeconds {
+        guard vms[Int(vmID.index)].holder == .free, vms[Int(vmID.index)].maintenance == nil else { return }
+        if vms[Int(vmID.index)].power == .running, let idle = config.idleTimeoutSeconds {
             vms[Int(vmID.index)].idleGeneration &+= 1
-            emit(.startTimer(.idleTimeout(vmID, generation: vm(vmID).idleGeneration), afterSeconds: idle))
+            emit(.startTimer(.idleTimeout(vmID, generation: vms[Int(vmID.index)].idleGeneration), afterSeconds: idle))
         }
     }
 

@@ -6,7 +6,7 @@ extension ControlPlane {
         let record = self.object(object)
         guard record.node == node, record.host == .reserved else {
             // Expired or cancelled meanwhile.
-            send(.objectFailed(app, object, .refused), from: node, to: self.app(app).main)
+            send(.objectFailed(app, object, .refused), from: node, to: apps[Int(app.index)].main)
             return
         }
         guard config.mode.usesWorkerVMs, let vmID = record.vm else {
@@ -27,7 +27,7 @@ extension ControlPlane {
 
     mutating func beginPreparation(_ vmID: VMID, for app: AppID) {
         let ticket = vms[Int(vmID.index)].nextTicket()
-        if vm(vmID).power != .running {
+        if vms[Int(vmID.index)].power != .running {
             vms[Int(vmID.index)].preparation = Preparation(app: app, step: .reverting, ticket: ticket, reverted: true)
             emit(.hypervisor(vmID, .revert, ticket: ticket))
         } else {
@@ -50,6 +50,8 @@ extension ControlPlane {
         vms[Int(vmID.index)].power = .running
         vms[Int(vmID.index)].address = nil
         vms[Int(vmID.index)].needsBaseKeys = true
+        // The revert is a step like the others: an ApplicationEnd that waited for it (the mutex) runs now.
+        if endPendingAborts(vmID) { return }
         let ticket = vms[Int(vmID.index)].nextTicket()
         vms[Int(vmID.index)].preparation!.step = .obtainingAddress
         vms[Int(vmID.index)].preparation!.ticket = ticket
@@ -57,7 +59,7 @@ extension ControlPlane {
     }
 
     mutating func addressObtained(_ vmID: VMID, _ address: Address?, ticket: UInt32) {
-        guard let prep = vm(vmID).preparation, prep.ticket == ticket, prep.step == .obtainingAddress else {
+        guard let prep = vms[Int(vmID.index)].preparation, prep.ticket == ticket, prep.step == .obtainingAddress else {
             ignoredEvents += 1
             return
         }
@@ -67,7 +69,7 @@ extension ControlPlane {
         guard config.mode.usesKeys else { return preparationFinished(vmID) }
         let next = vms[Int(vmID.index)].nextTicket()
         vms[Int(vmID.index)].preparation!.ticket = next
-        if !vm(vmID).ownKeyFetched {
+        if !vms[Int(vmID.index)].ownKeyFetched {
             vms[Int(vmID.index)].preparation!.step = .fetchingOwnKey
             emit(.fetchVMKey(vmID, ticket: next))
         } else {
@@ -76,19 +78,19 @@ extension ControlPlane {
     }
 
     mutating func addressWaitOver(_ vmID: VMID, ticket: UInt32) {
-        guard let prep = vm(vmID).preparation, prep.ticket == ticket, prep.step == .obtainingAddress else { return }
+        guard let prep = vms[Int(vmID.index)].preparation, prep.ticket == ticket, prep.step == .obtainingAddress else { return }
         preparationFailed(vmID, reason: .addressUnavailable)
     }
 
     mutating func vmKeyFetched(_ vmID: VMID, ticket: UInt32) {
-        guard let prep = vm(vmID).preparation, prep.ticket == ticket, prep.step == .fetchingOwnKey else {
+        guard let prep = vms[Int(vmID.index)].preparation, prep.ticket == ticket, prep.step == .fetchingOwnKey else {
             ignoredEvents += 1
             return
         }
         vms[Int(vmID.index)].ownKeyFetched = true
         // Stored in the local PSM and rerouted to the application's main node.
-        let node = vm(vmID).node
-        let main = self.app(prep.app).main
+        let node = vms[Int(vmID.index)].node
+        let main = apps[Int(prep.app.index)].main
         nodes[Int(node.index)].security.mainNodeLearned(prep.app, main: main)
         if main != node { send(.routeVMKey(prep.app, vmID), from: node, to: main) }
         if endPendingAborts(vmID) { return }
@@ -99,18 +101,18 @@ extension ControlPlane {
 
     /// After a revert the main node's key and the admin's key go in first.
     mutating func writeBaseKeys(_ vmID: VMID, ticket: UInt32) {
-        guard vm(vmID).needsBaseKeys else { return preparationFinished(vmID) }
-        let app = vm(vmID).preparation!.app
+        guard vms[Int(vmID.index)].needsBaseKeys else { return preparationFinished(vmID) }
+        let app = vms[Int(vmID.index)].preparation!.app
         vms[Int(vmID.index)].preparation!.step = .writingKeys(remaining: 2)
         emit(.writeKey(vmID, KeyWrite(kind: .mainNode(app), app: app), ticket: ticket))
-        emit(.writeKey(vmID, KeyWrite(kind: .admin(vm(vmID).node), app: app), ticket: ticket))
+        emit(.writeKey(vmID, KeyWrite(kind: .admin(vms[Int(vmID.index)].node), app: app), ticket: ticket))
     }
 
     mutating func keyWritten(_ vmID: VMID, _ write: KeyWrite, ticket: UInt32) {
         if case .requester(let object) = write.kind {
             return requesterKeyWritten(object, vm: vmID)
         }
-        guard let prep = vm(vmID).preparation, prep.ticket == ticket,
+        guard let prep = vms[Int(vmID.index)].preparation, prep.ticket == ticket,
               case .writingKeys(let remaining) = prep.step else {
             ignoredEvents += 1
             return
@@ -126,42 +128,42 @@ extension ControlPlane {
 
     /// The VM is prepared for its application: every waiting object moves on.
     mutating func preparationFinished(_ vmID: VMID) {
-        let app = vm(vmID).preparation!.app
+        let app = vms[Int(vmID.index)].preparation!.app
         vms[Int(vmID.index)].preparation = nil
         vms[Int(vmID.index)].readyFor = app
-        var next = vm(vmID).waitingHead
+        var next = vms[Int(vmID.index)].waitingHead
         vms[Int(vmID.index)].waitingHead = -1
         vms[Int(vmID.index)].waitingTail = -1
         while next >= 0 {
             let object = ObjectID(Int(next))
-            next = self.object(object).nextWaiting
+            next = objects[Int(object.index)].nextWaiting
             objects[Int(object.index)].nextWaiting = -1
-            guard self.object(object).host == .waitingForVM else { continue }
+            guard objects[Int(object.index)].host == .waitingForVM else { continue }
             objectReadyForKeys(object, vm: vmID)
         }
     }
 
     /// Every waiting object fails; the VM goes back to the pool through ApplicationEnd.
     mutating func preparationFailed(_ vmID: VMID, reason: FailureReason) {
-        let node = vm(vmID).node
+        let node = vms[Int(vmID.index)].node
         vms[Int(vmID.index)].preparation = nil
-        var next = vm(vmID).waitingHead
+        var next = vms[Int(vmID.index)].waitingHead
         vms[Int(vmID.index)].waitingHead = -1
         vms[Int(vmID.index)].waitingTail = -1
         while next >= 0 {
             let object = ObjectID(Int(next))
-            next = self.object(object).nextWaiting
+            next = objects[Int(object.index)].nextWaiting
             objects[Int(object.index)].nextWaiting = -1
-            guard self.object(object).host == .waitingForVM else { continue }
-            let app = self.object(object).app
-            send(.objectFailed(app, object, reason), from: node, to: self.app(app).main)
+            guard objects[Int(object.index)].host == .waitingForVM else { continue }
+            let app = objects[Int(object.index)].app
+            send(.objectFailed(app, object, reason), from: node, to: apps[Int(app.index)].main)
         }
-        if vm(vmID).endPending { finishPendingEnd(vmID) }
+        if vms[Int(vmID.index)].endPending { finishPendingEnd(vmID) }
     }
 
     /// With the mutex (fixed mode), an ApplicationEnd that arrived mid-preparation runs now.
     mutating func endPendingAborts(_ vmID: VMID) -> Bool {
-        guard vm(vmID).endPending else { return false }
+        guard vms[Int(vmID.index)].endPending else { return false }
         vms[Int(vmID.index)].preparation = nil
         finishPendingEnd(vmID)
         return true
@@ -171,13 +173,13 @@ extension ControlPlane {
     /// VM preparation; later objects of the application reuse the tunnel it allows.
     mutating func objectReadyForKeys(_ object: ObjectID, vm vmID: VMID) {
         let record = self.object(object)
-        let node = vm(vmID).node
-        guard config.mode.usesKeys, vm(vmID).requesterKeyFor != record.app else {
+        let node = vms[Int(vmID.index)].node
+        guard config.mode.usesKeys, vms[Int(vmID.index)].requesterKeyFor != record.app else {
             return launch(object, on: node, vm: vmID)
         }
         guard nodes[Int(node.index)].security.takeRequesterKey(app: record.app, request: record.request) else {
             objects[Int(object.index)].host = .failed
-            send(.objectFailed(record.app, object, .missingRequesterKey), from: node, to: self.app(record.app).main)
+            send(.objectFailed(record.app, object, .missingRequesterKey), from: node, to: apps[Int(record.app.index)].main)
             return
         }
         objects[Int(object.index)].host = .writingKey
@@ -187,14 +189,14 @@ extension ControlPlane {
     }
 
     mutating func requesterKeyWritten(_ object: ObjectID, vm vmID: VMID) {
-        guard self.object(object).host == .writingKey else { ignoredEvents += 1; return }
-        launch(object, on: vm(vmID).node, vm: vmID)
+        guard objects[Int(object.index)].host == .writingKey else { ignoredEvents += 1; return }
+        launch(object, on: vms[Int(vmID.index)].node, vm: vmID)
     }
 
     mutating func launch(_ object: ObjectID, on node: NodeID, vm vmID: VMID?) {
         objects[Int(object.index)].host = .launching
         let address = vmID.flatMap { vm($0).address }
-        emit(.launchObject(object, self.object(object).app, on: node, vm: vmID, address: address))
+        emit(.launchObject(object, objects[Int(object.index)].app, on: node, vm: vmID, address: address))
     }
 
     mutating func objectLaunched(_ object: ObjectID, succeeded: Bool) {
@@ -204,7 +206,7 @@ extension ControlPlane {
             ignoredEvents += 1
             return
         }
-        let main = self.app(record.app).main
+        let main = apps[Int(record.app.index)].main
         guard succeeded else {
             objects[Int(object.index)].host = .failed
             send(.objectFailed(record.app, object, .prepareFailed), from: node, to: main)
@@ -219,7 +221,7 @@ extension ControlPlane {
         let record = self.object(object)
         guard record.host == .running, let node = record.node else { ignoredEvents += 1; return }
         objects[Int(object.index)].host = .finished
-        let main = self.app(record.app).main
+        let main = apps[Int(record.app.index)].main
         if succeeded {
             send(.objectCompleted(record.app, object), from: node, to: main)
         } else {
@@ -229,12 +231,35 @@ extension ControlPlane {
 
     private mutating func appendWaiting(_ object: ObjectID, to vmID: VMID) {
         objects[Int(object.index)].nextWaiting = -1
-        let tail = vm(vmID).waitingTail
+        let tail = vms[Int(vmID.index)].waitingTail
         if tail < 0 {
             vms[Int(vmID.index)].waitingHead = object.index
         } else {
             objects[Int(tail)].nextWaiting = object.index
         }
         vms[Int(vmID.index)].waitingTail = object.index
+    }
+
+    /// Takes `object` out of `vmID`'s waiting list when it stops waiting before the walk of
+    /// preparationFinished/Failed reaches it (cancelled, or its application ended). Left linked,
+    /// a retried round that re-places it would relink it with `appendWaiting` and cut the old
+    /// list: the old VM would then launch an object now reserved on another node and lose the
+    /// objects queued behind it.
+    mutating func removeWaiting(_ object: ObjectID, from vmID: VMID) {
+        var previous: Int32 = -1
+        var current = vms[Int(vmID.index)].waitingHead
+        while current >= 0 && current != object.index {
+            previous = current
+            current = objects[Int(current)].nextWaiting
+        }
+        guard current >= 0 else { return }
+        let next = objects[Int(current)].nextWaiting
+        if previous < 0 {
+            vms[Int(vmID.index)].waitingHead = next
+        } else {
+            objects[Int(previous)].nextWaiting = next
+        }
+        if vms[Int(vmID.index)].waitingTail == current { vms[Int(vmID.index)].waitingTail = previous }
+        objects[Int(current)].nextWaiting = -1
     }
 }

@@ -10,25 +10,25 @@ extension ControlPlane {
     }
 
     func vmReserved(for app: AppID, on node: NodeID) -> VMID? {
-        for id in self.node(node).vms where vm(id).holder == .application(app) { return id }
+        for id in nodes[Int(node.index)].vms where vms[Int(id.index)].holder == .application(app) { return id }
         return nil
     }
 
     /// The first FREE worker in ordinal order (a VM still in its start-up revert counts: Prepare waits for it).
     func firstFreeVM(on node: NodeID) -> VMID? {
-        for id in self.node(node).vms where vm(id).holder == .free { return id }
+        for id in nodes[Int(node.index)].vms where vms[Int(id.index)].holder == .free { return id }
         return nil
     }
 
     func freeVMCount(on node: NodeID) -> Int32 {
         var count: Int32 = 0
-        for id in self.node(node).vms where vm(id).holder == .free { count += 1 }
+        for id in nodes[Int(node.index)].vms where vms[Int(id.index)].holder == .free { count += 1 }
         return count
     }
 
     func existingVMCount(on node: NodeID) -> Int32 {
         var count: Int32 = 0
-        for id in self.node(node).vms where vm(id).exists { count += 1 }
+        for id in nodes[Int(node.index)].vms where vms[Int(id.index)].exists { count += 1 }
         return count
     }
 
@@ -64,9 +64,9 @@ extension ControlPlane {
         objects[Int(object.index)].node = node
         objects[Int(object.index)].host = .reserved
         objects[Int(object.index)].request = request
-        emit(.report(.nodeLoad(node, jobs: self.node(node).jobs)))
+        emit(.report(.nodeLoad(node, jobs: nodes[Int(node.index)].jobs)))
         if !config.fidelity.has(.reservationsNeverExpire), let timeout = config.reservationTimeoutSeconds {
-            emit(.startTimer(.reservationExpiry(object, generation: self.object(object).generation),
+            emit(.startTimer(.reservationExpiry(object, generation: objects[Int(object.index)].generation),
                              afterSeconds: timeout))
         }
         if tookFreeVM { cloneAheadIfNeeded(on: node) }
@@ -99,6 +99,7 @@ extension ControlPlane {
     /// Gives one object's job back to the node (and tells the broker).
     mutating func releaseObject(_ object: ObjectID, on node: NodeID) {
         let record = self.object(object)
+        if record.host == .waitingForVM, let vmID = record.vm { removeWaiting(object, from: vmID) }
         objects[Int(object.index)].host = .released
         nodes[Int(node.index)].jobs -= 1
         searchNodeRemoveJobs(node, count: 1)

@@ -194,11 +194,11 @@ extension ControlPlane {
     private mutating func tryPlace(_ app: AppID, round: Int32) -> Bool {
         var placement = apps[Int(app.index)].placement
         apps[Int(app.index)].placement = []
-        let placed = broker!.place(count: self.app(app).objectCount, into: &placement)
+        let placed = broker!.place(count: apps[Int(app.index)].objectCount, into: &placement)
         apps[Int(app.index)].placement = placement
         guard placed else { return false }
         guard case .central(let brokerNode) = config.placement else { return true }
-        send(.objectsPlaced(app, round: round), from: brokerNode, to: self.app(app).main)
+        send(.objectsPlaced(app, round: round), from: brokerNode, to: apps[Int(app.index)].main)
         return true
     }
 }

@@ -19,7 +19,7 @@ extension ControlPlane {
     // MARK: Discovery
 
     mutating func startDiscovery(_ app: AppID, round: Int32, policy: DiscoveryPolicy) {
-        let main = self.app(app).main
+        let main = apps[Int(app.index)].main
         let request = nodes[Int(main.index)].nextRequestID(origin: main)
         apps[Int(app.index)].request = request
         _ = nodes[Int(main.index)].remember(request)
@@ -29,14 +29,14 @@ extension ControlPlane {
         // The initiator's own node answers first, without a message.
         if searchNodeAccepts(app, at: main) { apps[Int(app.index)].responders.append(main) }
         if policy.maxHops > 0 {
-            for neighbour in node(main).config.neighbours {
+            for neighbour in nodes[Int(main.index)].config.neighbours {
                 let path = wayBacks.extend(.empty, with: main)
                 send(.discoveryRequest(request, app, hopsLeft: policy.maxHops - 1, wayBack: path),
                      from: main, to: neighbour)
             }
         }
         let wait = policy.waitSeconds > 0 ? policy.waitSeconds : policy.firstAnswerTimeoutSeconds
-        if policy.waitSeconds == 0 && !self.app(app).responders.isEmpty {
+        if policy.waitSeconds == 0 && !apps[Int(app.index)].responders.isEmpty {
             discoveryWaitOver(app, round: round)
         } else {
             emit(.startTimer(.discoveryWait(app, round: round), afterSeconds: wait))
@@ -45,7 +45,7 @@ extension ControlPlane {
 
     /// What a SearchNode answers: its advertised resources and the JobMgr's `checkVM`.
     func searchNodeAccepts(_ app: AppID, at node: NodeID) -> Bool {
-        self.node(node).advertisedFreeJobs > 0 && canHost(app, on: node)
+        nodes[Int(node.index)].advertisedFreeJobs > 0 && canHost(app, on: node)
     }
 
     mutating func discoveryRequestReceived(_ request: RequestID, _ app: AppID, hopsLeft: Int32,
@@ -62,7 +62,7 @@ extension ControlPlane {
         }
         guard hopsLeft > 0 else { return }
         let forward = wayBacks.extend(wayBack, with: node)
-        for neighbour in self.node(node).config.neighbours where neighbour != sender {
+        for neighbour in nodes[Int(node.index)].config.neighbours where neighbour != sender {
             send(.discoveryRequest(request, app, hopsLeft: hopsLeft - 1, wayBack: forward), from: node, to: neighbour)
         }
     }
@@ -90,13 +90,13 @@ extension ControlPlane {
 
     /// The wait is over: spread the objects round-robin over the responders.
     mutating func discoveryWaitOver(_ app: AppID, round: Int32) {
-        guard case .placing(let current) = self.app(app).state, current == round else { return }
-        let responders = self.app(app).responders
+        guard case .placing(let current) = apps[Int(app.index)].state, current == round else { return }
+        let responders = apps[Int(app.index)].responders
         guard !responders.isEmpty else {
             roundFailed(app, round: round, reason: .noResources)
             return
         }
-        let count = Int(self.app(app).objectCount)
+        let count = Int(apps[Int(app.index)].objectCount)
         var placement: [NodeID] = []
         placement.reserveCapacity(count)
         for k in 0..<count { placement.append(responders[k % responders.count]) }

@@ -38,6 +38,8 @@ public struct RunSummary: Codable, Sendable {
     public var prepareKeyWriteSeconds: Latency
     public var queueWaitSeconds: Latency
     public var meanResponseSeconds: Double
+    /// Mean seconds from submission to placement, over every submitted application.
+    public var meanWaitSeconds: Double
     public var applicationsQueued: Int
     public var clonesStarted: Int
     public var clonesFinished: Int
@@ -75,6 +77,7 @@ public struct RunSummary: Codable, Sendable {
         prepareKeyWriteSeconds = Latency(m.prepareKeyWrite)
         queueWaitSeconds = Latency(m.queueWait)
         meanResponseSeconds = m.meanResponseSeconds
+        meanWaitSeconds = m.applicationsSubmitted > 0 ? m.waitSum / Double(m.applicationsSubmitted) : 0
         applicationsQueued = m.applicationsQueued
         clonesStarted = m.clonesStarted
         clonesFinished = m.clonesFinished
@@ -129,7 +132,8 @@ public struct RunSummary: Codable, Sendable {
             ("prepare: address (s)", lat(prepareAddressSeconds)),
             ("prepare: key write (s)", lat(prepareKeyWriteSeconds)),
             ("queue wait (s)", lat(queueWaitSeconds)),
-            ("mean response (s)", f(meanResponseSeconds)),
+            ("mean response (s)", f(meanResponseSeconds, 6)),
+            ("mean wait (s)", f(meanWaitSeconds, 6)),
             ("queued applications", "\(applicationsQueued)"),
             ("clones", "\(clonesStarted) started, \(clonesFinished) finished, \(clonesFailed) failed"),
             ("worker VMs", "\(workerVMs), utilisation \(f(vmUtilisation * 100, 1)) %, \(f(vmHours, 1)) VM-hours running"),
@@ -139,7 +143,7 @@ public struct RunSummary: Codable, Sendable {
             ("max node load", "\(maxNodeLoad) objects"),
             ("misdirected launches", "\(misdirectedLaunches)"),
             ("expired reservations", "\(reservationsExpired)"),
-            ("makespan (s)", f(makespanSeconds)),
+            ("makespan (s)", f(makespanSeconds, 3)),
             ("simulated (s)", f(simulatedSeconds)),
             ("events", "\(events) in \(f(wallSeconds, 3)) s wall, \(Int(eventsPerSecond.rounded())) events/s"),
             ("digest", digest),
