@@ -180,19 +180,17 @@ extension Harness {
         pending.compactMap { if case .writeKey(vm, let write, _) = $0 { return write }; return nil }
     }
 
-    /// Completes every pending key write of `vm`, in order; returns what was written.
+    /// Completes the key writes of `vm` pending now (not those they lead to), in order;
+    /// returns what was written.
     @discardableResult
     mutating func answerKeyWrites(vm: VMID) -> [KeyWrite] {
-        var written: [KeyWrite] = []
-        while let (write, ticket) = pending.lazy.compactMap({ action -> (KeyWrite, UInt32)? in
+        let now = pending.compactMap { action -> (KeyWrite, UInt32)? in
             if case .writeKey(vm, let write, let ticket) = action { return (write, ticket) }
             return nil
-        }).first {
-            pending.removeAll { $0 == .writeKey(vm, write, ticket: ticket) }
-            written.append(write)
-            handle(.keyWritten(vm, write, ticket: ticket))
         }
-        return written
+        pending.removeAll { if case .writeKey(vm, _, _) = $0 { return true }; return false }
+        for (write, ticket) in now { handle(.keyWritten(vm, write, ticket: ticket)) }
+        return now.map(\.0)
     }
 
     /// Pending launches as (object, node, vm, address).

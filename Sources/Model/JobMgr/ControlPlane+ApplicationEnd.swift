@@ -63,10 +63,19 @@ extension ControlPlane {
             brokerNotify(node: node, jobs: removed, vms: 0)
             return
         }
+        // A duplicate end (a flooded copy the request memory forgot) while the recycle runs: already handled.
+        if vms[Int(vmID.index)].maintenance?.purpose == .recycle(app) { return }
         vms[Int(vmID.index)].jobs = 0
         pendingReleasedJobs[Int(vmID.index)] = removed
         if vms[Int(vmID.index)].preparation != nil && !config.fidelity.has(.applicationEndWithoutMutex) {
             // The mutex: wait until the preparation's current step returns.
+            vms[Int(vmID.index)].endPending = true
+            return
+        }
+        if vms[Int(vmID.index)].maintenance != nil {
+            // A start-up revert still in flight (objects reserved during start-up wait for it):
+            // wait for it in every mode. Recycling now would replace its ticket, so its completion
+            // would be ignored and the node's start-up flow (and start-up cloning) would never finish.
             vms[Int(vmID.index)].endPending = true
             return
         }
@@ -127,6 +136,11 @@ extension ControlPlane {
             startupRevertFinished(on: node)
         case .idle:
             break
+        }
+        // An ApplicationEnd that waited for this operation recycles now.
+        if vms[Int(vmID.index)].endPending, vms[Int(vmID.index)].preparation == nil,
+           case .application = vms[Int(vmID.index)].holder {
+            return finishPendingEnd(vmID)
         }
         // Objects reserved while the operation ran have waited for it.
         if case .application(let app) = vms[Int(vmID.index)].holder, vms[Int(vmID.index)].waitingHead >= 0, vms[Int(vmID.index)].preparation == nil {

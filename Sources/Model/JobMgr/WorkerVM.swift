@@ -49,7 +49,8 @@ public struct WorkerVM: Equatable, Sendable {
     public internal(set) var jobs: Int32
     /// A hypervisor operation not started by a preparation (start-up revert, recycle, idle, clone source).
     public internal(set) var maintenance: Maintenance?
-    /// ApplicationEnd arrived during a preparation and waits for it (the mutex, fixed mode).
+    /// ApplicationEnd arrived during a preparation (the mutex, fixed mode) or a start-up revert
+    /// (every mode) and waits for it.
     public internal(set) var endPending: Bool
     /// Head and tail of the objects waiting for this VM's preparation (linked through `ObjectRecord.nextWaiting`).
     var waitingHead: Int32

@@ -1,0 +1,219 @@
+import XCTest
+@testable import Model
+
+/// Secure modes: key writes of Prepare VM (reference flow 4), key routing through the
+/// security managers (flow 8) and the SSH restrictions written before every key (report §2.12).
+final class SecurityTests: XCTestCase {
+    private let node0 = NodeID(0), node1 = NodeID(1)
+    private let vm0 = VMID(0), vm1 = VMID(1)
+
+    /// Two nodes 0 - 1 with one worker each, virtual-secure, discovery.
+    private func twoNodes(_ fidelity: Fidelity = .fixed, mode: Mode = .virtualSecure) -> GridConfig {
+        discoveryGrid(line(2, NodeConfig(maxVMs: 1)), mode: mode, fidelity: fidelity)
+    }
+
+    /// Occupies node 0's only VM so that node 0's next application runs on node 1.
+    private func occupyNode0(_ h: inout Harness) -> AppID {
+        let blocker = h.submit(main: 0)
+        XCTAssertEqual(h.vm(0).holder, .application(blocker))
+        return blocker
+    }
+
+    /// Every action about `vm`, in the order the plane emitted them, as short names.
+    private func step(_ action: Action) -> String? {
+        switch action {
+        case .hypervisor(_, let op, _): op.name
+        case .obtainAddress: "address"
+        case .fetchVMKey: "fetchKey"
+        case .writeKey(_, let write, _):
+            switch write.kind {
+            case .mainNode: "key:main"
+            case .admin: "key:admin"
+            case .requester: "key:requester"
+            }
+        case .launchObject: "launch"
+        default: nil
+        }
+    }
+
+    func testFirstPreparationAfterARevertWritesEveryKeyAndRoutesTheVMKeyToTheMainNode() {
+        var h = Harness(twoNodes())
+        _ = occupyNode0(&h)
+        let app = h.submit(main: 0)
+        let object = ObjectID(1)
+        XCTAssertEqual(h.app(app).placement, [node1])
+        // Fixed mode: the Reserve carries the requester key; node 1's PSM stores it.
+        let request = h.object(1).request
+        XCTAssertTrue(h.delivered.contains(Message(from: node0, to: node1,
+                                                   body: .reserve(app, object, request, carriesRequesterKey: true))))
+        XCTAssertTrue(h.plane.nodes[1].security.requesterKeys.contains(.init(app: app, request: request)))
+
+        var steps: [String] = []
+        func record(_ h: Harness) {
+            steps += h.pending.filter {
+                switch $0 {
+                case .hypervisor(vm1, _, _), .obtainAddress(vm1, _, _), .fetchVMKey(vm1, _), .writeKey(vm1, _, _),
+                     .launchObject(_, _, _, vm1?, _): true
+                default: false
+                }
+            }.compactMap(step)
+        }
+        record(h)
+        XCTAssertEqual(steps, ["revert"])
+        h.finishHypervisor(on: vm1, .revert)
+        steps = []; record(h)
+        XCTAssertEqual(steps, ["address"])
+        h.answerAddress(vm: vm1, 99)
+        steps = []; record(h)
+        XCTAssertEqual(steps, ["fetchKey"])
+        h.answerVMKey(vm: vm1)
+        // The VM's own key is rerouted to the main node's security manager.
+        XCTAssertTrue(h.delivered.contains(Message(from: node1, to: node0, body: .routeVMKey(app, vm1))))
+        XCTAssertEqual(h.plane.nodes[0].security.routedVMKeys, 1)
+        XCTAssertEqual(h.plane.nodes[1].security.mainNodeOf[app], node0)
+        XCTAssertTrue(h.vm(1).ownKeyFetched)
+        // Just reverted: the main node's key and the admin VM's key.
+        XCTAssertEqual(h.keyWrites(on: vm1), [KeyWrite(kind: .mainNode(app), app: app),
+                                              KeyWrite(kind: .admin(node1), app: app)])
+        h.answerKeyWrites(vm: vm1)
+        XCTAssertFalse(h.vm(1).needsBaseKeys)
+        // Then the requester's key, taken (and removed) from the (appId, reqId) map.
+        XCTAssertFalse(h.plane.nodes[1].security.requesterKeys.contains(.init(app: app, request: request)))
+        XCTAssertEqual(h.keyWrites(on: vm1), [KeyWrite(kind: .requester(object), app: app)])
+        XCTAssertTrue(h.launches().isEmpty)
+        h.answerKeyWrites(vm: vm1)
+        // Then the launch, at the address the guest reported.
+        XCTAssertTrue(h.pending.contains(.launchObject(object, app, on: node1, vm: vm1, address: Address(99))))
+        h.handle(.objectLaunched(object, succeeded: true))
+        XCTAssertTrue(h.reports.contains(.objectRunning(object, app, vmWasReady: false)))
+    }
+
+    func testOwnKeyIsFetchedOnceAndBaseKeysAreRewrittenAfterTheRecycleRevert() {
+        var h = Harness(twoNodes())
+        _ = occupyNode0(&h)
+        let first = h.submit(main: 0)
+        h.finishHypervisor(on: vm1, .revert)
+        h.answerAddress(vm: vm1)
+        h.answerVMKey(vm: vm1)
+        h.answerKeyWrites(vm: vm1) // main + admin
+        h.answerKeyWrites(vm: vm1) // requester
+        XCTAssertEqual(h.launchAll(), [ObjectID(1)])
+        h.finishObjects(of: first)
+        XCTAssertEqual(h.app(first).state, .completed)
+        h.finishHypervisor(on: vm1, .revert) // the recycle
+        XCTAssertEqual(h.vm(1).holder, .free)
+        XCTAssertTrue(h.vm(1).needsBaseKeys)
+
+        let second = h.submit(main: 0)
+        XCTAssertEqual(h.vm(1).holder, .application(second))
+        XCTAssertTrue(h.hypervisorOps(on: vm1).isEmpty) // the recycle left it running
+        h.answerAddress(vm: vm1)
+        // No second fetch of the VM's own key, and no second route message.
+        XCTAssertFalse(h.pending.contains { if case .fetchVMKey = $0 { true } else { false } })
+        XCTAssertEqual(h.delivered.filter { if case .routeVMKey = $0.body { true } else { false } }.count, 1)
+        XCTAssertEqual(h.keyWrites(on: vm1), [KeyWrite(kind: .mainNode(second), app: second),
+                                              KeyWrite(kind: .admin(node1), app: second)])
+        h.answerKeyWrites(vm: vm1)
+        XCTAssertEqual(h.keyWrites(on: vm1), [KeyWrite(kind: .requester(ObjectID(2)), app: second)])
+    }
+
+    func testMainNodeHostingTheObjectSendsNoRouteMessage() {
+        var h = Harness(discoveryGrid([NodeConfig(maxVMs: 1)], mode: .virtualSecure))
+        let app = h.submit(main: 0)
+        h.finishHypervisor(on: vm0, .revert)
+        h.answerAddress(vm: vm0)
+        h.answerVMKey(vm: vm0)
+        XCTAssertFalse(h.delivered.contains { if case .routeVMKey = $0.body { true } else { false } })
+        XCTAssertEqual(h.plane.nodes[0].security.routedVMKeys, 0)
+        XCTAssertEqual(h.keyWrites(on: vm0), [KeyWrite(kind: .mainNode(app), app: app),
+                                              KeyWrite(kind: .admin(node0), app: app)])
+    }
+
+    func testOneRequesterKeyWritePerPreparationForSeveralObjects() {
+        var h = Harness(discoveryGrid([NodeConfig(maxVMs: 1)], mode: .virtualSecure))
+        let app = h.submit(main: 0, objects: 3)
+        h.finishHypervisor(on: vm0, .revert)
+        h.answerAddress(vm: vm0)
+        h.answerVMKey(vm: vm0)
+        h.answerKeyWrites(vm: vm0)
+        let requesterWrites = h.answerKeyWrites(vm: vm0)
+        XCTAssertEqual(requesterWrites, [KeyWrite(kind: .requester(ObjectID(0)), app: app)])
+        XCTAssertEqual(h.launchAll().sorted(), [ObjectID(0), ObjectID(1), ObjectID(2)])
+        XCTAssertEqual(h.app(app).state, .running(remaining: 3))
+    }
+
+    func testVirtualModeWritesNoKeys() {
+        var h = Harness(discoveryGrid([NodeConfig(maxVMs: 1)], mode: .virtual))
+        let app = h.submit(main: 0)
+        XCTAssertTrue(h.delivered.contains { $0.body == .reserve(app, ObjectID(0), h.object(0).request, carriesRequesterKey: false) })
+        h.finishHypervisor(on: vm0, .revert)
+        h.answerAddress(vm: vm0)
+        XCTAssertFalse(h.pending.contains { if case .fetchVMKey = $0 { true } else { false } })
+        XCTAssertTrue(h.keyWrites(on: vm0).isEmpty)
+        XCTAssertEqual(h.launches().map(\.0), [ObjectID(0)])
+    }
+
+    func testFaithfulRequesterKeyTravelsWithTheDiscoveryRequestNotTheReserve() {
+        var h = Harness(twoNodes(only(.requesterKeyTakeRaces)))
+        _ = occupyNode0(&h)
+        let app = h.submit(main: 0)
+        let request = h.object(1).request
+        XCTAssertTrue(h.delivered.contains(Message(from: node0, to: node1,
+                                                   body: .reserve(app, ObjectID(1), request, carriesRequesterKey: false))))
+        // Stored when the discovery request arrived, with the main node it names.
+        XCTAssertTrue(h.plane.nodes[1].security.requesterKeys.contains(.init(app: app, request: request)))
+        XCTAssertEqual(h.plane.nodes[1].security.mainNodeOf[app], node0)
+    }
+
+    func testEndOfTheApplicationForgetsItsKeys() {
+        var h = Harness(twoNodes())
+        _ = occupyNode0(&h)
+        let app = h.submit(main: 0)
+        h.fire(.execTimeout(ObjectID(1), generation: h.generation(of: ObjectID(1))))
+        h.fire(.errorPauseOver(app))
+        h.fire(.execTimeout(ObjectID(1), generation: h.generation(of: ObjectID(1))))
+        h.fire(.errorPauseOver(app))
+        h.fire(.execTimeout(ObjectID(1), generation: h.generation(of: ObjectID(1))))
+        XCTAssertEqual(h.app(app).state, .failed(.execTimeout))
+        XCTAssertFalse(h.plane.nodes[1].security.requesterKeys.contains { $0.app == app })
+        XCTAssertNil(h.plane.nodes[1].security.mainNodeOf[app])
+        XCTAssertNil(h.plane.nodes[0].security.mainNodeOf[app])
+    }
+
+    // MARK: SSH restrictions
+
+    func testRestrictionsAllowOnlyTheObjectRunCommandAndTunnels() {
+        let options = KeyWrite(kind: .admin(node0), app: nil).restrictions.optionString
+        XCTAssertEqual(options, "command=\"popcobjrun\",no-pty,no-agent-forwarding,no-X11-forwarding")
+        for required in ["command=\"popcobjrun\"", "no-pty", "no-agent-forwarding", "no-X11-forwarding"] {
+            XCTAssertTrue(options.contains(required), required)
+        }
+        // Tunnelling must stay possible.
+        XCTAssertFalse(options.contains("no-port-forwarding"))
+    }
+
+    func testEveryKeyKindIsWrittenWithTheSameRestrictions() {
+        let app = AppID(0)
+        for kind in [KeyKind.requester(ObjectID(0)), .mainNode(app), .admin(node1)] {
+            XCTAssertEqual(KeyWrite(kind: kind, app: app).restrictions, .popcObjectRun)
+        }
+    }
+
+    func testAuthorizedKeysLine() {
+        let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE worker1"
+        let line = SSHRestrictions.popcObjectRun.authorizedKeysLine(for: key)
+        XCTAssertEqual(line, "command=\"popcobjrun\",no-pty,no-agent-forwarding,no-X11-forwarding \(key)")
+        XCTAssertTrue(line.hasSuffix(" " + key))
+        for required in ["command=\"popcobjrun\"", "no-pty", "no-agent-forwarding", "no-X11-forwarding"] {
+            XCTAssertTrue(line.contains(required), required)
+        }
+        XCTAssertFalse(line.contains("no-port-forwarding"))
+        // Without any restriction the line is the bare key; forbidding forwarding adds the option.
+        let open = SSHRestrictions(command: nil, allowPortForwarding: true, allowPTY: true,
+                                   allowAgentForwarding: true, allowX11Forwarding: true)
+        XCTAssertEqual(open.authorizedKeysLine(for: key), key)
+        var closed = open
+        closed.allowPortForwarding = false
+        XCTAssertEqual(closed.optionString, "no-port-forwarding")
+    }
+}
