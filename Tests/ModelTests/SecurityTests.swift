@@ -142,6 +142,64 @@ final class SecurityTests: XCTestCase {
         XCTAssertEqual(h.app(app).state, .running(remaining: 3))
     }
 
+    func testObjectsWaitUntilTheRequesterKeyIsWritten() {
+        var h = Harness(discoveryGrid([NodeConfig(maxVMs: 1)], mode: .virtualSecure))
+        _ = h.submit(main: 0, objects: 3)
+        h.finishHypervisor(on: vm0, .revert)
+        h.answerAddress(vm: vm0)
+        h.answerVMKey(vm: vm0)
+        h.answerKeyWrites(vm: vm0)
+        // The requester key is being written: nothing launches yet.
+        XCTAssertEqual(h.keyWrites(on: vm0).count, 1)
+        XCTAssertTrue(h.launches().isEmpty)
+        XCTAssertTrue(h.plane.vms[0].requesterKeyInFlight)
+        h.answerKeyWrites(vm: vm0)
+        XCTAssertFalse(h.plane.vms[0].requesterKeyInFlight)
+        XCTAssertEqual(h.launches().map(\.0), [ObjectID(0), ObjectID(1), ObjectID(2)])
+    }
+
+    func testGuestAppendWithoutShellReportsEveryKeyAsNotInstalled() {
+        var h = Harness(discoveryGrid([NodeConfig(maxVMs: 1)], mode: .virtualSecure, fidelity: only(.guestKeyAppendWithoutShell)))
+        let app = h.submit(main: 0)
+        h.finishHypervisor(on: vm0, .revert)
+        h.answerAddress(vm: vm0)
+        h.answerVMKey(vm: vm0)
+        let base = h.answerKeyWrites(vm: vm0)
+        let requester = h.answerKeyWrites(vm: vm0)
+        let dropped = h.reports.compactMap { if case .keyDropped(vm0, let write) = $0 { return write }; return nil }
+        XCTAssertEqual(dropped, base + requester)
+        XCTAssertEqual(dropped.count, 3)
+        // The code believes the keys are there and launches anyway.
+        XCTAssertEqual(h.launches().count, 1)
+        XCTAssertEqual(h.app(app).state, .starting(round: 1, pending: 1))
+        var fixed = Harness(discoveryGrid([NodeConfig(maxVMs: 1)], mode: .virtualSecure))
+        _ = fixed.submit(main: 0)
+        fixed.finishHypervisor(on: vm0, .revert)
+        fixed.answerAddress(vm: vm0)
+        fixed.answerVMKey(vm: vm0)
+        fixed.answerKeyWrites(vm: vm0)
+        fixed.answerKeyWrites(vm: vm0)
+        XCTAssertFalse(fixed.reports.contains { if case .keyDropped = $0 { true } else { false } })
+    }
+
+    func testVMKeyForAnEndedApplicationIsDroppedSilentlyOnlyWhenFaithful() {
+        for (fidelity, reported) in [(only(.emptyAppIdKeyWriteDropped), false), (Fidelity.fixed, true)] {
+            var h = Harness(twoNodes(fidelity))
+            _ = occupyNode0(&h)
+            let app = h.submit(main: 0)
+            h.hold = { if case .routeVMKey = $0.body { true } else { false } }
+            h.finishHypervisor(on: vm1, .revert)
+            h.answerAddress(vm: vm1)
+            h.answerVMKey(vm: vm1)
+            // The application ends at the main node before the worker's key arrives there.
+            h.plane.handle(.messageDelivered(Message(from: node1, to: node0, body: .applicationEnded(app, nil))), now: 0)
+            h.pump()
+            h.deliverHeld()
+            let dropped = h.reports.contains { if case .keyDropped(vm1, _) = $0 { true } else { false } }
+            XCTAssertEqual(dropped, reported, "\(fidelity.enabled)")
+        }
+    }
+
     func testVirtualModeWritesNoKeys() {
         var h = Harness(discoveryGrid([NodeConfig(maxVMs: 1)], mode: .virtual))
         let app = h.submit(main: 0)

@@ -132,8 +132,8 @@ public struct ControlPlane {
             cancelObjectRequested(app, object, at: at)
         case .applicationEnded(let app, let request):
             applicationEndReceived(app, request: request, at: at, from: message.from)
-        case .routeVMKey:
-            nodes[Int(at.index)].security.vmKeyRouted()
+        case .routeVMKey(let app, let vm):
+            vmKeyRouteReceived(app, vm: vm, at: at)
         }
     }
 

@@ -86,6 +86,7 @@ extension ControlPlane {
     mutating func recycle(_ vmID: VMID, endOf app: AppID) {
         vms[Int(vmID.index)].readyFor = nil
         vms[Int(vmID.index)].requesterKeyFor = nil
+        vms[Int(vmID.index)].requesterKeyInFlight = false
         vms[Int(vmID.index)].endPending = false
         let operation: HypervisorOperation
         switch config.recycle {

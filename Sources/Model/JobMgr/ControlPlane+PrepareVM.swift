@@ -109,6 +109,8 @@ extension ControlPlane {
     }
 
     mutating func keyWritten(_ vmID: VMID, _ write: KeyWrite, ticket: UInt32) {
+        // The 2012 guest-side append ran without a shell: the call returns, the key is not there.
+        if config.fidelity.has(.guestKeyAppendWithoutShell) { emit(.report(.keyDropped(vmID, write))) }
         if case .requester(let object) = write.kind {
             return requesterKeyWritten(object, vm: vmID)
         }
@@ -174,8 +176,12 @@ extension ControlPlane {
     mutating func objectReadyForKeys(_ object: ObjectID, vm vmID: VMID) {
         let record = self.object(object)
         let node = vms[Int(vmID.index)].node
-        guard config.mode.usesKeys, vms[Int(vmID.index)].requesterKeyFor != record.app else {
-            return launch(object, on: node, vm: vmID)
+        guard config.mode.usesKeys else { return launch(object, on: node, vm: vmID) }
+        if vms[Int(vmID.index)].requesterKeyFor == record.app {
+            guard vms[Int(vmID.index)].requesterKeyInFlight else { return launch(object, on: node, vm: vmID) }
+            objects[Int(object.index)].host = .waitingForVM
+            appendWaiting(object, to: vmID)
+            return
         }
         guard nodes[Int(node.index)].security.takeRequesterKey(app: record.app, request: record.request) else {
             objects[Int(object.index)].host = .failed
@@ -185,12 +191,26 @@ extension ControlPlane {
         objects[Int(object.index)].host = .writingKey
         // Later objects of the application reuse the tunnel this key allows.
         vms[Int(vmID.index)].requesterKeyFor = record.app
+        vms[Int(vmID.index)].requesterKeyInFlight = true
         emit(.writeKey(vmID, KeyWrite(kind: .requester(object), app: record.app), ticket: 0))
     }
 
     mutating func requesterKeyWritten(_ object: ObjectID, vm vmID: VMID) {
-        guard objects[Int(object.index)].host == .writingKey else { ignoredEvents += 1; return }
-        launch(object, on: vms[Int(vmID.index)].node, vm: vmID)
+        guard vms[Int(vmID.index)].requesterKeyFor == objects[Int(object.index)].app,
+              vms[Int(vmID.index)].requesterKeyInFlight else { ignoredEvents += 1; return }
+        vms[Int(vmID.index)].requesterKeyInFlight = false
+        let node = vms[Int(vmID.index)].node
+        if objects[Int(object.index)].host == .writingKey { launch(object, on: node, vm: vmID) }
+        // Objects that arrived while the key was being written go now.
+        var next = vms[Int(vmID.index)].waitingHead
+        vms[Int(vmID.index)].waitingHead = -1
+        vms[Int(vmID.index)].waitingTail = -1
+        while next >= 0 {
+            let waiting = ObjectID(Int(next))
+            next = objects[Int(next)].nextWaiting
+            objects[Int(waiting.index)].nextWaiting = -1
+            if objects[Int(waiting.index)].host == .waitingForVM { launch(waiting, on: node, vm: vmID) }
+        }
     }
 
     mutating func launch(_ object: ObjectID, on node: NodeID, vm vmID: VMID?) {
@@ -229,7 +249,7 @@ extension ControlPlane {
         }
     }
 
-    private mutating func appendWaiting(_ object: ObjectID, to vmID: VMID) {
+    mutating func appendWaiting(_ object: ObjectID, to vmID: VMID) {
         objects[Int(object.index)].nextWaiting = -1
         let tail = vms[Int(vmID.index)].waitingTail
         if tail < 0 {

@@ -45,6 +45,8 @@ public struct WorkerVM: Equatable, Sendable {
     public internal(set) var needsBaseKeys: Bool
     /// The application whose requester key this VM holds (written once per preparation).
     public internal(set) var requesterKeyFor: AppID?
+    /// That key's write has not returned yet: objects of the application wait for it.
+    public internal(set) var requesterKeyInFlight: Bool = false
     /// Objects of the holding application reserved on this VM.
     public internal(set) var jobs: Int32
     /// A hypervisor operation not started by a preparation (start-up revert, recycle, idle, clone source).

@@ -28,6 +28,8 @@ struct SecurityManager: Equatable {
 
     mutating func vmKeyRouted() { routedVMKeys += 1 }
 
+    func knows(_ app: AppID) -> Bool { mainNodeOf[app] != nil }
+
     mutating func applicationEnded(_ app: AppID) {
         mainNodeOf[app] = nil
         requesterKeys = requesterKeys.filter { $0.app != app }

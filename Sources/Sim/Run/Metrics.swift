@@ -29,6 +29,8 @@ public struct Metrics: Sendable {
     /// Launches that reached a machine other than the intended VM (stale DHCP address).
     public var misdirectedLaunches = 0
     public var reservationsExpired = 0
+    /// Key writes that did not land (a defect) or keys for an application no node knows.
+    public var keysDropped = 0
     public var makespanSeconds = 0.0
     public var vmReservedSeconds = 0.0
     public var vmRunningSeconds = 0.0

@@ -53,6 +53,7 @@ public struct RunSummary: Codable, Sendable {
     public var maxNodeLoad: Int
     public var misdirectedLaunches: Int
     public var reservationsExpired: Int
+    public var keysDropped: Int
     public var makespanSeconds: Double
     public var simulatedSeconds: Double
     public var events: UInt64
@@ -92,6 +93,7 @@ public struct RunSummary: Codable, Sendable {
         maxNodeLoad = Int(m.maxNodeLoad)
         misdirectedLaunches = m.misdirectedLaunches
         reservationsExpired = m.reservationsExpired
+        keysDropped = m.keysDropped
         makespanSeconds = m.makespanSeconds
         simulatedSeconds = m.simulatedSeconds
         events = m.events
@@ -143,6 +145,7 @@ public struct RunSummary: Codable, Sendable {
             ("max node load", "\(maxNodeLoad) objects"),
             ("misdirected launches", "\(misdirectedLaunches)"),
             ("expired reservations", "\(reservationsExpired)"),
+            ("keys dropped", "\(keysDropped)"),
             ("makespan (s)", f(makespanSeconds, 3)),
             ("simulated (s)", f(simulatedSeconds)),
             ("events", "\(events) in \(f(wallSeconds, 3)) s wall, \(Int(eventsPerSecond.rounded())) events/s"),

@@ -298,7 +298,7 @@ public struct Simulation {
         case .cloneFinished(_, let succeeded):
             if succeeded { metrics.clonesFinished += 1 } else { metrics.clonesFailed += 1 }
         case .keyDropped:
-            break
+            metrics.keysDropped += 1
         case .applicationQueued:
             metrics.applicationsQueued += 1
         case .reservationExpired:
