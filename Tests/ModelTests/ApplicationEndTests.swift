@@ -312,7 +312,7 @@ final class ApplicationEndTests: XCTestCase {
     func testTargetedEndGoesOnlyToNodesThatHeldTheApplication() {
         var h = Harness(discoveryGrid(line(3, NodeConfig(maxVMs: 1)), mode: .virtual, maxHops: 1, wait: 5))
         let app = runOnEveryNode(&h, objects: 2)
-        XCTAssertEqual(h.app(app).placement, [NodeID(0), NodeID(1)])
+        XCTAssertEqual(h.plane.placement(of: app), [NodeID(0), NodeID(1)])
         let ends = h.delivered.filter { $0.body == .applicationEnded(app, nil) }
         XCTAssertEqual(ends.map { [$0.from.index, $0.to.index] }, [[0, 0], [0, 1]])
         XCTAssertEqual(h.hypervisorOps().map(\.0), [VMID(0), VMID(1)])

@@ -114,7 +114,7 @@ final class CreationRoundsTests: XCTestCase {
         var h = Harness(discoveryGrid(line(2), wait: 5))
         let app = h.submit(main: 0, objects: 2)
         h.fire(.discoveryWait(app, round: 1))
-        XCTAssertEqual(h.app(app).placement, [NodeID(0), NodeID(1)])
+        XCTAssertEqual(h.plane.placement(of: app), [NodeID(0), NodeID(1)])
         // Object 0 starts, object 1 never does.
         h.pending.removeAll { if case .launchObject(ObjectID(0), _, _, _, _) = $0 { true } else { false } }
         h.handle(.objectLaunched(ObjectID(0), succeeded: true))
@@ -146,7 +146,7 @@ final class CreationRoundsTests: XCTestCase {
         let vm1 = VMID(1), vm2 = VMID(2)
         let app = h.submit(main: 0, objects: 2)
         h.fire(.discoveryWait(app, round: 1))
-        XCTAssertEqual(h.app(app).placement, [NodeID(1), NodeID(1)])
+        XCTAssertEqual(h.plane.placement(of: app), [NodeID(1), NodeID(1)])
         XCTAssertEqual(h.hypervisorOps(on: vm1), [.revert])
         h.fire(execTimeout(h, 0))
         XCTAssertEqual(h.app(app).state, .paused(nextRound: 2))
@@ -155,7 +155,7 @@ final class CreationRoundsTests: XCTestCase {
         h.finishHypervisor(on: vm2, .clone(target: VMID(4)))
         h.fire(.errorPauseOver(app))
         h.fire(.discoveryWait(app, round: 2))
-        XCTAssertEqual(h.app(app).placement, [NodeID(2), NodeID(1)])
+        XCTAssertEqual(h.plane.placement(of: app), [NodeID(2), NodeID(1)])
         XCTAssertEqual(h.object(0).vm, vm2)
         XCTAssertEqual(h.object(1).vm, vm1)
         XCTAssertEqual(h.object(0).host, .waitingForVM)

@@ -28,7 +28,7 @@ final class DiscoveryTests: XCTestCase {
 
         // A retried round floods a new request: the node's counter moves on by one.
         h.fire(.discoveryWait(app, round: 1))
-        XCTAssertEqual(h.app(app).placement, [NodeID(1)])
+        XCTAssertEqual(h.plane.placement(of: app), [NodeID(1)])
         // The same timer again is stale: nothing is re-placed.
         let before = h.delivered.count
         h.fire(.discoveryWait(app, round: 1))
@@ -71,7 +71,7 @@ final class DiscoveryTests: XCTestCase {
         XCTAssertEqual(observed, [3, 2, 2, 2])
         // The own node answered first, then the replies in arrival order.
         h.fire(.discoveryWait(app, round: 1))
-        XCTAssertEqual(h.app(app).placement, [0, 1, 3, 2].map { NodeID($0) })
+        XCTAssertEqual(h.plane.placement(of: app), [0, 1, 3, 2].map { NodeID($0) })
     }
 
     func testInitiatorDropsItsOwnRequestComingBack() {
@@ -86,7 +86,7 @@ final class DiscoveryTests: XCTestCase {
         XCTAssertFalse(h.discoveryReplies().contains { $0.responder == 0 })
         XCTAssertEqual(requests.count, 3)
         h.fire(.discoveryWait(app, round: 1))
-        XCTAssertEqual(h.app(app).placement, [0, 1, 2].map { NodeID($0) })
+        XCTAssertEqual(h.plane.placement(of: app), [0, 1, 2].map { NodeID($0) })
     }
 
     func testRememberedRequestsIsARingOfRecentIDs() {
@@ -113,7 +113,7 @@ final class DiscoveryTests: XCTestCase {
         XCTAssertEqual(requests.map(\.hopsLeft), [1, 0])
         XCTAssertFalse(h.delivered.contains { $0.to.index >= 3 || $0.from.index >= 3 })
         h.fire(.discoveryWait(app, round: 1))
-        XCTAssertEqual(h.app(app).placement, [0, 1, 2].map { NodeID($0) })
+        XCTAssertEqual(h.plane.placement(of: app), [0, 1, 2].map { NodeID($0) })
     }
 
     func testMaxHopsZeroAsksOnlyTheOwnNode() {
@@ -121,7 +121,7 @@ final class DiscoveryTests: XCTestCase {
         let app = h.submit(main: 1, objects: 2)
         XCTAssertTrue(h.discoveryRequests().isEmpty)
         h.fire(.discoveryWait(app, round: 1))
-        XCTAssertEqual(h.app(app).placement, [NodeID(1), NodeID(1)])
+        XCTAssertEqual(h.plane.placement(of: app), [NodeID(1), NodeID(1)])
     }
 
     func testRepliesTravelBackHopByHopAlongTheWayBack() {
@@ -149,7 +149,7 @@ final class DiscoveryTests: XCTestCase {
         let app = h.submit(main: 0, objects: 2)
         // No wait timer: the own node's answer placed everything at once.
         XCTAssertFalse(h.pendingTimers().contains { if case .discoveryWait = $0 { true } else { false } })
-        XCTAssertEqual(h.app(app).placement, [NodeID(0), NodeID(0)])
+        XCTAssertEqual(h.plane.placement(of: app), [NodeID(0), NodeID(0)])
         XCTAssertEqual(h.reserveTargets(of: app), [0, 0])
         // The flood still ran; the late answers of 1 and 2 are ignored.
         XCTAssertEqual(h.discoveryReplies().filter { $0.to == 0 }.map(\.responder), [1, 2])
@@ -166,7 +166,7 @@ final class DiscoveryTests: XCTestCase {
         let app = h.submit(main: 0, objects: 2)
         // Node 0 is full: the initiator waits for the first answer, at most 20 s.
         XCTAssertEqual(h.delay(of: .discoveryWait(app, round: 1)), 20)
-        XCTAssertEqual(h.app(app).placement, [NodeID(1), NodeID(1)])
+        XCTAssertEqual(h.plane.placement(of: app), [NodeID(1), NodeID(1)])
         XCTAssertEqual(h.reserveTargets(of: app), [1, 1])
         XCTAssertEqual(h.plane.jobs(on: NodeID(1)), 2)
         XCTAssertEqual(h.plane.jobs(on: NodeID(2)), 0)
@@ -181,10 +181,10 @@ final class DiscoveryTests: XCTestCase {
         var h = Harness(discoveryGrid(ring(4), wait: 5))
         let app = h.submit(main: 0, objects: 6)
         XCTAssertEqual(h.app(app).state, .placing(round: 1))
-        XCTAssertTrue(h.app(app).placement.isEmpty)
+        XCTAssertTrue(h.plane.placement(of: app).isEmpty)
         XCTAssertEqual(h.delay(of: .discoveryWait(app, round: 1)), 5)
         h.fire(.discoveryWait(app, round: 1))
-        XCTAssertEqual(h.app(app).placement, [0, 1, 3, 2, 0, 1].map { NodeID($0) })
+        XCTAssertEqual(h.plane.placement(of: app), [0, 1, 3, 2, 0, 1].map { NodeID($0) })
         XCTAssertEqual(h.reserveTargets(of: app), [0, 1, 3, 2, 0, 1])
         XCTAssertEqual((0..<4).map { h.plane.jobs(on: NodeID($0)) }, [2, 2, 1, 1])
         // Every reservation was accepted: Execute went out for all six objects.
@@ -221,13 +221,13 @@ final class DiscoveryTests: XCTestCase {
         var h = Harness(discoveryGrid(nodes, mode: .virtual, maxHops: 1, wait: 5))
         let a = h.submit(main: 1, objects: 3)
         h.fire(.discoveryWait(a, round: 1))
-        XCTAssertEqual(h.app(a).placement, [1, 0, 2].map { NodeID($0) })
+        XCTAssertEqual(h.plane.placement(of: a), [1, 0, 2].map { NodeID($0) })
         // One VM per application per node.
         XCTAssertEqual(h.plane.vms.filter { $0.holder == .application(a) }.map(\.node), [0, 1, 2].map { NodeID($0) })
         // Another application from node 1: node 1 (its VM held by A) and node 0 cannot answer; node 2 can.
         let b = h.submit(main: 1, objects: 2)
         h.fire(.discoveryWait(b, round: 1))
-        XCTAssertEqual(h.app(b).placement, [NodeID(2), NodeID(2)])
+        XCTAssertEqual(h.plane.placement(of: b), [NodeID(2), NodeID(2)])
         XCTAssertEqual(h.plane.vms.filter { $0.holder == .application(b) }.map(\.node), [NodeID(2)])
         XCTAssertEqual(h.plane.vms.first { $0.holder == .application(b) }?.jobs, 2)
     }

@@ -61,7 +61,7 @@ final class SearchNodeAccountingTests: XCTestCase {
         _ = h.submit(main: 0, objects: 4)
         XCTAssertEqual(h.plane.advertisedFreeJobs(on: NodeID(0)), 6)
         let third = h.submit(main: 0)
-        XCTAssertEqual(h.app(third).placement, [NodeID(0)])
+        XCTAssertEqual(h.plane.placement(of: third), [NodeID(0)])
         XCTAssertEqual(h.plane.advertisedFreeJobs(on: NodeID(0)), 5)
     }
 

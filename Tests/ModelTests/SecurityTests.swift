@@ -41,7 +41,7 @@ final class SecurityTests: XCTestCase {
         _ = occupyNode0(&h)
         let app = h.submit(main: 0)
         let object = ObjectID(1)
-        XCTAssertEqual(h.app(app).placement, [node1])
+        XCTAssertEqual(h.plane.placement(of: app), [node1])
         // Fixed mode: the Reserve carries the requester key; node 1's PSM stores it.
         let request = h.object(1).request
         XCTAssertTrue(h.delivered.contains(Message(from: node0, to: node1,

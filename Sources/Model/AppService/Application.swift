@@ -19,16 +19,10 @@ public struct Application: Equatable, Sendable {
     public let firstObject: ObjectID
     public let objectCount: Int32
     public internal(set) var state: State
-    /// One node per object for the current round.
-    public internal(set) var placement: [NodeID]
-    /// Discovery answers of the current round, in arrival order.
-    var responders: [NodeID]
     var request: RequestID
     /// Objects of the current round that have not completed (an object may finish before
     /// the last one of its round has started).
     var unfinishedObjects: Int32 = 0
-    /// Nodes that may hold reservations of this application (for a targeted end).
-    var touchedNodes: [NodeID]
 
     public var isFinished: Bool {
         switch state {

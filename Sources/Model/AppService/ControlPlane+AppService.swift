@@ -13,8 +13,18 @@ extension ControlPlane {
     mutating func startRound(_ app: AppID, round: Int32) {
         let main = apps[Int(app.index)].main
         apps[Int(app.index)].state = .placing(round: round)
-        apps[Int(app.index)].responders.removeAll(keepingCapacity: true)
+        discoveryResponders[Int(app.index)].removeAll(keepingCapacity: true)
+        if round > 1 {
+            // Remember where the failed round went: those nodes may still hold the VM.
+            var earlier = earlierRoundNodes[app] ?? []
+            for o in apps[Int(app.index)].objects() {
+                let node = placementOf[Int(o)]
+                if node != ControlPlane.unplaced && !earlier.contains(node) { earlier.append(node) }
+            }
+            earlierRoundNodes[app] = earlier
+        }
         for o in apps[Int(app.index)].objects() {
+            placementOf[Int(o)] = ControlPlane.unplaced
             objects[Int(o)].initiator = .unplaced
             objects[Int(o)].generation &+= 1
         }
@@ -33,14 +43,13 @@ extension ControlPlane {
             return
         }
         let a = self.app(app)
-        precondition(a.placement.count == Int(a.objectCount), "placement of \(app) has \(a.placement.count) nodes")
         apps[Int(app.index)].state = .reserving(round: round, pending: a.objectCount)
         let carriesKey = config.mode.usesKeys && !carriesKeyOnlyAtDiscovery
-        for (k, o) in a.objects().enumerated() {
-            let target = a.placement[k]
+        for o in a.objects() {
+            let target = placementOf[Int(o)]
+            precondition(target != ControlPlane.unplaced, "object \(o) of \(app) has no placement")
             objects[Int(o)].initiator = .reserving
             objects[Int(o)].node = target
-            if !apps[Int(app.index)].touchedNodes.contains(target) { apps[Int(app.index)].touchedNodes.append(target) }
             send(.reserve(app, ObjectID(Int(o)), a.request, carriesRequesterKey: carriesKey), from: a.main, to: target)
         }
     }

@@ -12,6 +12,13 @@ public struct ControlPlane {
     public internal(set) var objects: [ObjectRecord]
     var broker: CentralBroker?
     var wayBacks = WayBackPool()
+    /// The placement answer per object (the broker's or the discovery round's): the node
+    /// the initiator reserves it on. Kept out of `Application` so applications stay plain values.
+    var placementOf: [NodeID] = []
+    /// Discovery answers of each application's current round, in arrival order.
+    var discoveryResponders: [[NodeID]] = []
+    /// Nodes an application's earlier rounds used (they may still hold its VM); rare.
+    var earlierRoundNodes: [AppID: [NodeID]] = [:]
     /// Jobs released by an ApplicationEnd whose recycle is still running, per VM.
     var pendingReleasedJobs: [Int32] = []
     var outbox: [Action]
@@ -50,8 +57,12 @@ public struct ControlPlane {
         let first = ObjectID(objects.count)
         let request = nodes[Int(main.index)].nextRequestID(origin: main)
         apps.append(Application(main: main, firstObject: first, objectCount: count, state: .placing(round: 1),
-                                placement: [], responders: [], request: request, touchedNodes: []))
-        for _ in 0..<count { objects.append(ObjectRecord(app: app, request: request)) }
+                                request: request))
+        discoveryResponders.append([])
+        for _ in 0..<count {
+            objects.append(ObjectRecord(app: app, request: request))
+            placementOf.append(ControlPlane.unplaced)
+        }
         applicationStarted(app)
         return app
     }
@@ -98,6 +109,15 @@ public struct ControlPlane {
     public func workers(on node: NodeID) -> [VMID] { nodes[Int(node.index)].vms }
     public func clonerQueue(on node: NodeID) -> Int { nodes[Int(node.index)].cloner.queued }
     public func hops(of path: WayBack) -> [NodeID] { wayBacks.hops(of: path) }
+    static let unplaced = NodeID(-1)
+
+    /// The nodes the current round placed the application's objects on (empty before placement).
+    public func placement(of app: AppID) -> [NodeID] {
+        let range = apps[Int(app.index)].objects()
+        let nodes = range.map { placementOf[Int($0)] }
+        return nodes.contains(ControlPlane.unplaced) ? [] : nodes
+    }
+
 
     // MARK: Dispatch
 

@@ -5,10 +5,28 @@ extension ControlPlane {
     /// The AppService's destructor: ApplicationEnd(appId, initiator: true).
     mutating func notifyApplicationEnd(_ app: AppID) {
         let a = self.app(app)
+        var mainUsed = false
         switch config.endNotification {
         case .targeted:
-            for node in a.touchedNodes { send(.applicationEnded(app, nil), from: a.main, to: node) }
+            // Each node the application used, once, in placement order (no allocation).
+            let objects = a.objects()
+            for o in objects {
+                let node = placementOf[Int(o)]
+                guard node != ControlPlane.unplaced else { continue }
+                var seen = false
+                for earlier in objects.lowerBound..<o where placementOf[Int(earlier)] == node { seen = true; break }
+                guard !seen else { continue }
+                if node == a.main { mainUsed = true }
+                send(.applicationEnded(app, nil), from: a.main, to: node)
+            }
+            if !earlierRoundNodes.isEmpty, let earlier = earlierRoundNodes.removeValue(forKey: app) {
+                for node in earlier where !objects.contains(where: { placementOf[Int($0)] == node }) {
+                    if node == a.main { mainUsed = true }
+                    send(.applicationEnded(app, nil), from: a.main, to: node)
+                }
+            }
         case .flood:
+            if !earlierRoundNodes.isEmpty { earlierRoundNodes[app] = nil }
             let request = nodes[Int(a.main.index)].nextRequestID(origin: a.main)
             _ = nodes[Int(a.main.index)].remember(request)
             applicationEnded(app, at: a.main)
@@ -16,7 +34,7 @@ extension ControlPlane {
                 send(.applicationEnded(app, request), from: a.main, to: neighbour)
             }
         }
-        if case .targeted = config.endNotification, !a.touchedNodes.contains(a.main) {
+        if case .targeted = config.endNotification, !mainUsed {
             if config.mode.usesKeys { nodes[Int(a.main.index)].security.applicationEnded(app) }
         }
     }

@@ -15,6 +15,8 @@ struct CentralBroker {
     private var queueHead = 0
     /// Nodes chosen for the request being placed (one VM per application per node).
     private var chosen: [NodeID] = []
+    /// The last successful placement, one node per object.
+    private(set) var placement: [NodeID] = []
     /// Nodes that can take an object of a new application; when 0 a placement fails at once
     /// instead of scanning every full node.
     private var openNodes: Int
@@ -41,7 +43,7 @@ struct CentralBroker {
     var queuedRequests: Int { queue.count - queueHead }
 
     /// Places `count` objects, all or nothing. Returns the nodes, or nil (the caller queues).
-    mutating func place(count: Int32, into placement: inout [NodeID]) -> Bool {
+    mutating func place(count: Int32) -> Bool {
         placement.removeAll(keepingCapacity: true)
         chosen.removeAll(keepingCapacity: true)
         for _ in 0..<count {
@@ -192,11 +194,10 @@ extension ControlPlane {
     }
 
     private mutating func tryPlace(_ app: AppID, round: Int32) -> Bool {
-        var placement = apps[Int(app.index)].placement
-        apps[Int(app.index)].placement = []
-        let placed = broker!.place(count: apps[Int(app.index)].objectCount, into: &placement)
-        apps[Int(app.index)].placement = placement
-        guard placed else { return false }
+        guard broker!.place(count: apps[Int(app.index)].objectCount) else { return false }
+        // The answer travels with `objectsPlaced`; the table stands for its payload.
+        let first = Int(apps[Int(app.index)].firstObject.index)
+        for (k, node) in broker!.placement.enumerated() { placementOf[first + k] = node }
         guard case .central(let brokerNode) = config.placement else { return true }
         send(.objectsPlaced(app, round: round), from: brokerNode, to: apps[Int(app.index)].main)
         return true

@@ -27,7 +27,7 @@ extension ControlPlane {
             nodes[Int(main.index)].security.requesterKeyReceived(app: app, request: request)
         }
         // The initiator's own node answers first, without a message.
-        if searchNodeAccepts(app, at: main) { apps[Int(app.index)].responders.append(main) }
+        if searchNodeAccepts(app, at: main) { discoveryResponders[Int(app.index)].append(main) }
         if policy.maxHops > 0 {
             for neighbour in nodes[Int(main.index)].config.neighbours {
                 let path = wayBacks.extend(.empty, with: main)
@@ -36,7 +36,7 @@ extension ControlPlane {
             }
         }
         let wait = policy.waitSeconds > 0 ? policy.waitSeconds : policy.firstAnswerTimeoutSeconds
-        if policy.waitSeconds == 0 && !apps[Int(app.index)].responders.isEmpty {
+        if policy.waitSeconds == 0 && !discoveryResponders[Int(app.index)].isEmpty {
             discoveryWaitOver(app, round: round)
         } else {
             emit(.startTimer(.discoveryWait(app, round: round), afterSeconds: wait))
@@ -82,8 +82,9 @@ extension ControlPlane {
             ignoredEvents += 1
             return
         }
-        apps[Int(app.index)].responders.append(responder)
-        if policy.waitSeconds == 0 && a.responders.isEmpty {
+        let first = discoveryResponders[Int(app.index)].isEmpty
+        discoveryResponders[Int(app.index)].append(responder)
+        if policy.waitSeconds == 0 && first {
             discoveryWaitOver(app, round: round)
         }
     }
@@ -91,16 +92,14 @@ extension ControlPlane {
     /// The wait is over: spread the objects round-robin over the responders.
     mutating func discoveryWaitOver(_ app: AppID, round: Int32) {
         guard case .placing(let current) = apps[Int(app.index)].state, current == round else { return }
-        let responders = apps[Int(app.index)].responders
+        let responders = discoveryResponders[Int(app.index)]
         guard !responders.isEmpty else {
             roundFailed(app, round: round, reason: .noResources)
             return
         }
-        let count = Int(apps[Int(app.index)].objectCount)
-        var placement: [NodeID] = []
-        placement.reserveCapacity(count)
-        for k in 0..<count { placement.append(responders[k % responders.count]) }
-        apps[Int(app.index)].placement = placement
+        for (k, o) in apps[Int(app.index)].objects().enumerated() {
+            placementOf[Int(o)] = responders[k % responders.count]
+        }
         placementArrived(app, round: round)
     }
 }
