@@ -1,6 +1,10 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+// The simulator calls Model's small accessors on every event; without cross-module
+// optimisation each call copies the whole ControlPlane value.
+let crossModule: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
+
 let package = Package(
     name: "visag",
     platforms: [.macOS(.v13)],
@@ -21,7 +25,7 @@ let package = Package(
         // libcrypto for SHA-256 trace digests (and, later, AES-GCM).
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
         // The control plane: sans-I/O state machines. Standard library only.
-        .target(name: "Model", path: "Sources/Model"),
+        .target(name: "Model", path: "Sources/Model", swiftSettings: crossModule),
         // The discrete-event engine, the simulated world and scenario files.
         .target(
             name: "Sim",
@@ -30,7 +34,8 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Collections", package: "swift-collections"),
             ],
-            path: "Sources/Sim"
+            path: "Sources/Sim",
+            swiftSettings: crossModule
         ),
         // Benchmarks built on Sim (vm-pool now; the matrix benchmark later).
         .target(name: "Bench", dependencies: ["Model", "Sim"], path: "Sources/Bench"),

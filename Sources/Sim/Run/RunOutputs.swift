@@ -15,10 +15,10 @@ public enum RunOutputs {
         let plane = simulation.plane
         var apps = "app,main_node,objects,submitted_s,placed_s,finished_s,outcome,reason\n"
         for (i, app) in plane.apps.enumerated() {
-            let finished = simulation.finishedAt[i]
-            let outcome = finished.isNaN ? "unfinished" : (simulation.failureOf[i] == nil ? "completed" : "failed")
-            apps += "\(i),\(app.main.index),\(app.objectCount),\(simulation.submittedAt[i]),"
-                + "\(csv(simulation.placedAt[i])),\(csv(finished)),\(outcome),\(simulation.failureOf[i]?.rawValue ?? "")\n"
+            let times = simulation.applicationTimes[i]
+            let outcome = times.finishedAt.isNaN ? "unfinished" : (times.failure == nil ? "completed" : "failed")
+            apps += "\(i),\(app.main.index),\(app.objectCount),\(times.submittedAt),"
+                + "\(csv(times.placedAt)),\(csv(times.finishedAt)),\(outcome),\(times.failure?.rawValue ?? "")\n"
         }
         try writeAtomically(apps, to: path(directory, "applications.csv"))
         var vms = "vm,node,ordinal,holder,power,running_s,reserved_s\n"

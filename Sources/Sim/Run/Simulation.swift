@@ -23,14 +23,10 @@ public struct Simulation {
     let workloadStream: RandomStream
     let faultStream: RandomStream
     let dhcpStreams: [RandomStream]
-    var objectSeconds: [Double] = []
-    public internal(set) var submittedAt: [Double] = []
-    /// Per application: finish time (NaN while running) and failure reason (nil if completed).
-    public internal(set) var finishedAt: [Double] = []
-    public internal(set) var failureOf: [FailureReason?] = []
-    public internal(set) var placedAt: [Double] = []
-    var reservedAt: [Double] = []
-    var placed: [Bool] = []
+    /// What the world knows of each object and application, one record each so one event
+    /// touches one cache line of it.
+    var objectTimes: [ObjectTimes] = []
+    public internal(set) var applicationTimes: [ApplicationTimes] = []
     var pendingPrepareOp: [Double] = []
     var recorder: TraceRecorder
     var arrivals = 0
@@ -118,12 +114,14 @@ public struct Simulation {
     mutating func arrive(_ index: Int) {
         let main: MainNodeChoice
         let objectCount: Int
-        let firstObject = objectSeconds.count
+        let firstObject = objectTimes.count
         switch scenario.workload {
         case .poisson(let w):
             main = w.mainNode
             objectCount = max(1, Int(w.objectsPerApplication.sample(workloadStream).rounded()))
-            for _ in 0..<objectCount { objectSeconds.append(w.objectSeconds.sample(workloadStream)) }
+            for _ in 0..<objectCount {
+                objectTimes.append(ObjectTimes(computeSeconds: w.objectSeconds.sample(workloadStream)))
+            }
             if index + 1 < w.applications {
                 engine.schedule(.arrival(Int32(index + 1)), afterSeconds: sampleInterarrival(w))
             }
@@ -131,7 +129,7 @@ public struct Simulation {
             main = choice
             let job = jobs[index]
             objectCount = max(1, job.objects)
-            for _ in 0..<objectCount { objectSeconds.append(job.computeSeconds) }
+            for _ in 0..<objectCount { objectTimes.append(ObjectTimes(computeSeconds: job.computeSeconds)) }
             if index + 1 < jobs.count {
                 engine.schedule(.arrival(Int32(index + 1)), at: max(engine.now, jobs[index + 1].arrivalSeconds))
             }
@@ -141,15 +139,10 @@ public struct Simulation {
         case .random: node = NodeID(workloadStream.uniformInt(below: scenario.grid.nodes.count))
         case .node(let n): node = NodeID(n)
         }
-        for _ in 0..<objectCount { reservedAt.append(.nan) }
-        submittedAt.append(engine.now)
-        finishedAt.append(.nan)
-        failureOf.append(nil)
-        placedAt.append(.nan)
-        placed.append(false)
+        applicationTimes.append(ApplicationTimes(submittedAt: engine.now))
         metrics.applicationsSubmitted += 1
         let app = plane.submitApplication(main: node, objects: Int32(objectCount), now: engine.now)
-        precondition(Int(app.index) == submittedAt.count - 1 && plane.apps[Int(app.index)].firstObject.index == firstObject)
+        precondition(Int(app.index) == applicationTimes.count - 1 && plane.apps[Int(app.index)].firstObject.index == firstObject)
         performActions()
     }
 
@@ -199,23 +192,22 @@ public struct Simulation {
     }
 
     mutating func hypervisorOperation(_ vm: VMID, _ operation: HypervisorOperation, ticket: UInt32) {
-        let stream = nodeStream(of: vm)
-        let timings = scenario.hypervisor
+        let stream = nodeStreams[Int(worldVMs[Int(vm.index)].node)]
         var succeeded = true
         let delay: Double
         switch operation {
         case .revert:
-            delay = timings.revert.sample(stream)
+            delay = scenario.hypervisor.revert.sample(stream)
             if scenario.faults.revertFailureProbability > 0 {
                 succeeded = !faultStream.bernoulli(scenario.faults.revertFailureProbability)
             }
             if plane.vms[Int(vm.index)].preparation != nil { metrics.prepareRevert.append(delay) }
         case .suspend:
-            delay = timings.suspend.sample(stream)
+            delay = scenario.hypervisor.suspend.sample(stream)
         case .shutdown:
-            delay = timings.shutdown.sample(stream)
+            delay = scenario.hypervisor.shutdown.sample(stream)
         case .clone:
-            delay = timings.clone.sample(stream)
+            delay = scenario.hypervisor.clone.sample(stream)
             if scenario.faults.cloneFailureProbability > 0 {
                 succeeded = !faultStream.bernoulli(scenario.faults.cloneFailureProbability)
             }
@@ -243,7 +235,7 @@ public struct Simulation {
             crashes = faultStream.bernoulli(scenario.faults.objectCrashProbability)
         }
         engine.schedule(.model(.objectFinished(object, succeeded: !crashes)),
-                        afterSeconds: latency + objectSeconds[Int(object.index)])
+                        afterSeconds: latency + objectTimes[Int(object.index)].computeSeconds)
     }
 
     // MARK: Observation
@@ -251,16 +243,15 @@ public struct Simulation {
     mutating func observeSend(_ message: Message) {
         switch message.body {
         case .reserve(_, let object, _, _):
-            reservedAt[Int(object.index)] = engine.now
+            objectTimes[Int(object.index)].reservedAt = engine.now
         case .placeObjects, .objectsPlaced, .capacityReleased, .vmAdded, .discoveryRequest, .discoveryReply,
              .reserveAnswered, .execute, .objectStarted, .objectFailed, .objectCompleted, .cancelObject,
              .applicationEnded, .routeVMKey:
             break
         }
-        if case .reserve(let app, _, _, _) = message.body, !placed[Int(app.index)] {
-            placed[Int(app.index)] = true
-            placedAt[Int(app.index)] = engine.now
-            let wait = engine.now - submittedAt[Int(app.index)]
+        if case .reserve(let app, _, _, _) = message.body, applicationTimes[Int(app.index)].placedAt.isNaN {
+            applicationTimes[Int(app.index)].placedAt = engine.now
+            let wait = engine.now - applicationTimes[Int(app.index)].submittedAt
             metrics.queueWait.append(wait)
             metrics.waitSum += wait
         }
@@ -269,18 +260,18 @@ public struct Simulation {
     mutating func observe(_ report: Report) {
         switch report {
         case .applicationFinished(let app, let succeeded, let reason):
-            finishedAt[Int(app.index)] = engine.now
-            failureOf[Int(app.index)] = reason
+            applicationTimes[Int(app.index)].finishedAt = engine.now
+            applicationTimes[Int(app.index)].failure = reason
             if succeeded {
                 metrics.applicationsCompleted += 1
-                metrics.responseSum += engine.now - submittedAt[Int(app.index)]
+                metrics.responseSum += engine.now - applicationTimes[Int(app.index)].submittedAt
             } else {
                 metrics.applicationsFailed += 1
                 metrics.failureReasons[reason?.rawValue ?? "unknown", default: 0] += 1
             }
             metrics.makespanSeconds = engine.now
         case .objectRunning(let object, _, let vmWasReady):
-            let latency = engine.now - reservedAt[Int(object.index)]
+            let latency = engine.now - objectTimes[Int(object.index)].reservedAt
             if vmWasReady { metrics.creationLatencyReady.append(latency) } else { metrics.creationLatencyPrepared.append(latency) }
         case .vmReserved(let vm, _):
             worldVMs[Int(vm.index)].reservedSince = engine.now
@@ -324,4 +315,21 @@ public struct Simulation {
         }
         metrics.digest = recorder.finish(metrics: metrics)
     }
+}
+
+/// The world's record of one object.
+struct ObjectTimes {
+    var computeSeconds: Double
+    var reservedAt: Double = .nan
+}
+
+/// The world's record of one application.
+public struct ApplicationTimes: Sendable {
+    public var submittedAt: Double
+    /// First Reserve sent (NaN until placed).
+    public var placedAt: Double = .nan
+    /// NaN while running.
+    public var finishedAt: Double = .nan
+    /// nil if completed (or still running).
+    public var failure: FailureReason?
 }
