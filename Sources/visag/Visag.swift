@@ -6,7 +6,7 @@ struct Visag: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "visag",
         abstract: "A testbed for virtual-secure grids (POP-C++ Virtual-Secure, ViSaG).",
-        subcommands: [RunCommand.self, BenchCommand.self])
+        subcommands: [RunCommand.self, CheckCommand.self, ReplayCommand.self, BenchCommand.self])
 
     /// Exit codes: 0 success, 1 the run failed, 2 bad input (flags, files, scenarios).
     static func main() {
@@ -19,6 +19,8 @@ struct Visag: ParsableCommand {
             case .badInput: Foundation.exit(2)
             case .runFailed: Foundation.exit(1)
             }
+        } catch let code as ExitCode {
+            Foundation.exit(code.rawValue)
         } catch {
             let code = exitCode(for: error)
             if code == .success || code.rawValue == 0 { exit(withError: error) }

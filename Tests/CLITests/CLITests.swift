@@ -148,4 +148,28 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(r.status, 2)
         XCTAssertTrue(r.stderr.contains("t.csv:3"), r.stderr)
     }
+
+    func testCheckFindsTheDHCPRaceAndReplayGivesTheSameDigest() throws {
+        let check = try visag(["check", "Scenarios/policies/dhcp-renewal.yaml", "--seeds", "4..6", "--jobs", "2"])
+        XCTAssertEqual(check.status, 1, check.stderr)
+        XCTAssertTrue(check.stdout.contains("isolation"), check.stdout)
+        let seedLine = try XCTUnwrap(check.stdout.split(separator: "\n").first { $0.hasPrefix("seed 4 (digest ") })
+        let digest = String(seedLine.dropFirst("seed 4 (digest ".count).prefix(64))
+        let replay = try visag(["replay", "Scenarios/policies/dhcp-renewal.yaml", "--seed", "4", "--around", "4000"])
+        XCTAssertEqual(replay.status, 0, replay.stderr)
+        XCTAssertTrue(replay.stdout.contains("digest                     \(digest)"), replay.stdout)
+        XCTAssertTrue(replay.stdout.contains("isolation violated at t="), replay.stdout)
+        XCTAssertTrue(replay.stdout.contains("events within 30.0 s of t=4000.0"), replay.stdout)
+        let fixed = try visag(["check", "Scenarios/policies/dhcp-renewal.yaml", "--seeds", "4..6",
+                               "--set", "policies.dhcpRenewal=renew"])
+        XCTAssertEqual(fixed.status, 0, fixed.stdout + fixed.stderr)
+        XCTAssertTrue(fixed.stdout.contains("3 seeds, 0 failing"), fixed.stdout)
+    }
+
+    func testCheckRejectsBadSeedRanges() throws {
+        for bad in ["9..3", "x", "1...4", "-1..2"] {
+            let r = try visag(["check", "Scenarios/quickstart.yaml", "--seeds", bad])
+            XCTAssertEqual(r.status, 2, bad)
+        }
+    }
 }

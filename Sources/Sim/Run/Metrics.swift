@@ -40,6 +40,9 @@ public struct Metrics: Sendable {
     public var wallSeconds = 0.0
     public var ignoredEvents = 0
     public var digest = ""
+    /// The first violations of each invariant (bounded) and how many there were in all.
+    public var violations: [InvariantViolation] = []
+    public var violationCounts: [Invariant: Int] = [:]
 
     public init() {}
 

@@ -60,6 +60,10 @@ public struct RunSummary: Codable, Sendable {
     public var wallSeconds: Double
     public var eventsPerSecond: Double
     public var digest: String
+    /// Violations per invariant (absent: none).
+    public var invariantViolations: [String: Int]
+    /// The first violations, in the order they happened (at most 5).
+    public var firstViolations: [String]
 
     public init(scenario: Scenario, metrics m: Metrics) {
         self.scenario = scenario.name
@@ -100,6 +104,9 @@ public struct RunSummary: Codable, Sendable {
         wallSeconds = m.wallSeconds
         eventsPerSecond = m.wallSeconds > 0 ? Double(m.events) / m.wallSeconds : 0
         digest = m.digest
+        invariantViolations = Dictionary(uniqueKeysWithValues: m.violationCounts.map { ($0.key.rawValue, $0.value) })
+        firstViolations = m.violations.sorted { $0.timeSeconds < $1.timeSeconds }.prefix(5)
+            .map { "\($0.invariant.rawValue) at t=\($0.timeSeconds) s [\($0.entities)]: \($0.detail)" }
     }
 
     /// One JSON object, keys sorted, so equal runs print equal bytes (wall time aside).
@@ -149,8 +156,12 @@ public struct RunSummary: Codable, Sendable {
             ("makespan (s)", f(makespanSeconds, 3)),
             ("simulated (s)", f(simulatedSeconds)),
             ("events", "\(events) in \(f(wallSeconds, 3)) s wall, \(Int(eventsPerSecond.rounded())) events/s"),
+            ("invariants", invariantViolations.isEmpty ? "all held"
+                : Invariant.allCases.compactMap { i in invariantViolations[i.rawValue].map { "\(i.rawValue) \($0)" } }
+                    .joined(separator: ", ") + " violations"),
             ("digest", digest),
         ]
+        for (k, v) in firstViolations.enumerated() { rows.append((k == 0 ? "first violations" : "", v)) }
         let width = rows.map(\.0.count).max() ?? 0
         return rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }
             .joined(separator: "\n")

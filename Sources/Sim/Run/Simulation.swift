@@ -29,6 +29,7 @@ public struct Simulation {
     public internal(set) var applicationTimes: [ApplicationTimes] = []
     var pendingPrepareOp: [Double] = []
     var recorder: TraceRecorder
+    var checker = InvariantChecker()
     var arrivals = 0
 
     public init(scenario: Scenario, traceSink: TraceSink? = nil) {
@@ -70,8 +71,10 @@ public struct Simulation {
         switch event {
         case .model(let modelEvent):
             recorder.record(time: engine.now, modelEvent)
+            checker.record(time: engine.now, modelEvent)
             observe(modelEvent)
             handleModel(modelEvent)
+            if let node = touchedNode(modelEvent) { checker.checkAccounting(plane, node: node, time: engine.now) }
         case .arrival(let index):
             recorder.recordArrival(time: engine.now, index: index)
             arrive(Int(index))
@@ -166,13 +169,14 @@ public struct Simulation {
             engine.schedule(.model(.vmKeyFetched(vm, ticket: ticket)), afterSeconds: delay)
         case .writeKey(let vm, let write, let ticket):
             metrics.keyWrites += 1
+            checker.keyWritten(vm, write, holder: plane.vms[Int(vm.index)].holder, time: engine.now)
             let delay = guestOperation(vm, scenario.hypervisor.keyWrite)
             metrics.prepareKeyWrite.append(delay)
             engine.schedule(.model(.keyWritten(vm, write, ticket: ticket)), afterSeconds: delay)
-        case .launchObject(let object, _, let node, let vm, let address):
-            launch(object, node: node, vm: vm, address: address)
-        case .killObject:
-            break
+        case .launchObject(let object, let app, let node, let vm, let address):
+            launch(object, app: app, node: node, vm: vm, address: address)
+        case .killObject(let object, _, _):
+            objectStopped(object)
         case .defineVM(let vm, let node, _):
             defineWorldVM(vm.index, node: node)
         case .report(let report):
@@ -216,15 +220,21 @@ public struct Simulation {
                         afterSeconds: delay)
     }
 
-    mutating func launch(_ object: ObjectID, node: NodeID, vm: VMID?, address: Address?) {
+    /// `ssh <address> <command>` from the admin VM. Every worker's clean snapshot trusts the
+    /// admin's key, so an address that now belongs to another worker runs the object there.
+    mutating func launch(_ object: ObjectID, app: AppID, node: NodeID, vm: VMID?, address: Address?) {
         let latency = scenario.hypervisor.launch.sample(nodeStreams[Int(node.index)])
         var reached = true
         if let vm {
-            let world = worldVMs[Int(vm.index)]
-            let owner = address.flatMap { dhcp[Int(world.area)].holder(of: $0) }
-            if owner != vm.index {
-                // The address now belongs to another machine (or nobody): ssh goes elsewhere.
-                metrics.misdirectedLaunches += 1
+            let area = Int(worldVMs[Int(vm.index)].area)
+            let owner = address.flatMap { dhcp[area].holder(of: $0) }
+            if owner != vm.index { metrics.misdirectedLaunches += 1 }
+            if let ranIn = owner {
+                objectTimes[Int(object.index)].runningIn = ranIn
+                checker.objectStarted(object, app: app, intended: vm, ranIn: Int(ranIn),
+                                      holder: plane.vms[Int(ranIn)].holder, time: engine.now)
+            } else {
+                // Nobody answers at that address.
                 reached = false
             }
         }
@@ -276,6 +286,7 @@ public struct Simulation {
         case .vmReserved(let vm, _):
             worldVMs[Int(vm.index)].reservedSince = engine.now
         case .vmFreed(let vm):
+            checker.vmFreed(vm, running: worldVMs[Int(vm.index)].power == .running, time: engine.now)
             if case .free = plane.vms[Int(vm.index)].holder {
                 let since = worldVMs[Int(vm.index)].reservedSince
                 if since >= 0 {
@@ -313,6 +324,9 @@ public struct Simulation {
                 metrics.vmReservedSeconds += engine.now - worldVMs[i].reservedSince
             }
         }
+        if engine.pending == 0 { checker.checkDrained(plane, time: engine.now) }
+        metrics.violations = checker.violations
+        metrics.violationCounts = checker.counts
         metrics.digest = recorder.finish(metrics: metrics)
     }
 }
@@ -321,6 +335,8 @@ public struct Simulation {
 struct ObjectTimes {
     var computeSeconds: Double
     var reservedAt: Double = .nan
+    /// The VM the object actually runs in (-1: not running in a VM).
+    var runningIn: Int32 = -1
 }
 
 /// The world's record of one application.

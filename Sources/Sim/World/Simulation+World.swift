@@ -14,16 +14,19 @@ extension Simulation {
         vm.leasedAddress = address
         precondition(Int(index) == worldVMs.count, "VMs are defined in order")
         worldVMs.append(vm)
+        checker.vmDefined()
         scheduleLeaseExpiry(index)
     }
 
     /// Updates the world before Model sees a hypervisor completion.
     mutating func observe(_ event: Event) {
+        if case .objectFinished(let object, _) = event { return objectStopped(object) }
         guard case .hypervisorFinished(let vmID, let operation, _, let succeeded) = event, succeeded else { return }
         let i = Int(vmID.index)
         switch operation {
         case .revert:
             powerChanged(i, to: .running)
+            checker.reverted(i)
             worldVMs[i].guestAddress = worldVMs[i].snapshotAddress
             let area = Int(worldVMs[i].area)
             if let snapshot = worldVMs[i].snapshotAddress, dhcp[area].holder(of: snapshot) == vmID.index {
@@ -100,5 +103,34 @@ extension Simulation {
         let address = dhcp[area].lease(for: Int32(i), current: worldVMs[i].leasedAddress ?? worldVMs[i].guestAddress)
         worldVMs[i].leasedAddress = address
         worldVMs[i].guestAddress = address
+    }
+}
+
+extension Simulation {
+    /// The object stops running where it ran (finished or killed).
+    mutating func objectStopped(_ object: ObjectID) {
+        let ranIn = objectTimes[Int(object.index)].runningIn
+        guard ranIn >= 0 else { return }
+        objectTimes[Int(object.index)].runningIn = -1
+        checker.objectStopped(ranIn: Int(ranIn))
+    }
+
+    /// The node whose accounting an event may change.
+    func touchedNode(_ event: Event) -> NodeID? {
+        switch event {
+        case .messageDelivered(let message): message.to
+        case .hypervisorFinished(let vm, _, _, _), .addressObtained(let vm, _, _), .vmKeyFetched(let vm, _),
+             .keyWritten(let vm, _, _):
+            plane.vms[Int(vm.index)].node
+        case .objectLaunched(let object, _), .objectFinished(let object, _):
+            plane.objects[Int(object.index)].node
+        case .timerFired(let alarm):
+            switch alarm {
+            case .reservationExpiry(let object, _), .execTimeout(let object, _): plane.objects[Int(object.index)].node
+            case .idleTimeout(let vm, _), .addressWaitOver(let vm, _): plane.vms[Int(vm.index)].node
+            case .discoveryWait, .errorPauseOver: nil
+            }
+        case .gridStarted, .applicationSubmitted: nil
+        }
     }
 }

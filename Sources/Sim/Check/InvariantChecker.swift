@@ -1,0 +1,198 @@
+import Model
+
+/// Watches a run from the world's side and from Model's state, and records every violation
+/// of an `Invariant`. Cheap enough to run always: O(1) per event and action, plus a ring of
+/// recent events for the report.
+struct InvariantChecker {
+    /// Per VM: the application whose objects run in it now, and how many.
+    private var hostedApp: [Int32] = []
+    private var hostedCount: [Int32] = []
+    /// Per VM: the application it last served, and whether it was reverted since.
+    private var lastApp: [Int32] = []
+    private var revertedSinceLastApp: [Bool] = []
+    /// Per VM: the applications whose keys are in its authorized_keys (few; revert clears them).
+    private var guestKeys: [[Int32]] = []
+    private var recent: [(time: Double, event: Event)]
+    private var recentCursor = 0
+    private let recentCapacity = 256
+    /// At most this many violations are kept per invariant (the count goes on).
+    private let keptPerInvariant = 20
+    private(set) var violations: [InvariantViolation] = []
+    private(set) var counts: [Invariant: Int] = [:]
+
+    init() {
+        recent = []
+        recent.reserveCapacity(recentCapacity)
+    }
+
+    var violationCount: Int { counts.values.reduce(0, +) }
+
+    mutating func vmDefined() {
+        hostedApp.append(-1)
+        hostedCount.append(0)
+        lastApp.append(-1)
+        revertedSinceLastApp.append(true)
+        guestKeys.append([])
+    }
+
+    mutating func record(time: Double, _ event: Event) {
+        if recent.count < recentCapacity {
+            recent.append((time, event))
+        } else {
+            recent[recentCursor] = (time, event)
+            recentCursor = (recentCursor + 1) % recentCapacity
+        }
+    }
+
+    // MARK: World observations
+
+    mutating func reverted(_ vm: Int) {
+        revertedSinceLastApp[vm] = true
+        guestKeys[vm].removeAll(keepingCapacity: true)
+    }
+
+    /// An object of `app` starts running in VM `ranIn` (which may differ from the VM Model meant).
+    mutating func objectStarted(_ object: ObjectID, app: AppID, intended: VMID, ranIn: Int, holder: VMHolder,
+                                time: Double) {
+        let a = app.index
+        if hostedCount[ranIn] > 0 && hostedApp[ranIn] != a {
+            violate(.isolation, time, "vm\(ranIn) app\(a) app\(hostedApp[ranIn])",
+                    "\(object) of app\(a) runs in vm\(ranIn), which already hosts objects of app\(hostedApp[ranIn])")
+        }
+        if holder != .application(app) {
+            let how = ranIn == Int(intended.index) ? "" : " (launched at a stale address meant for \(intended))"
+            violate(.isolation, time, "vm\(ranIn) app\(a)",
+                    "\(object) of app\(a) runs in vm\(ranIn), which is \(describe(holder))\(how)")
+        }
+        if lastApp[ranIn] != a && lastApp[ranIn] >= 0 && !revertedSinceLastApp[ranIn] {
+            violate(.cleanState, time, "vm\(ranIn) app\(a) app\(lastApp[ranIn])",
+                    "vm\(ranIn) serves app\(a) without a revert since it served app\(lastApp[ranIn])")
+        }
+        if lastApp[ranIn] != a { revertedSinceLastApp[ranIn] = false }
+        lastApp[ranIn] = a
+        hostedApp[ranIn] = a
+        hostedCount[ranIn] += 1
+    }
+
+    mutating func objectStopped(ranIn: Int) {
+        hostedCount[ranIn] -= 1
+        precondition(hostedCount[ranIn] >= 0, "vm\(ranIn) hosts a negative number of objects")
+        if hostedCount[ranIn] == 0 { hostedApp[ranIn] = -1 }
+    }
+
+    mutating func keyWritten(_ vm: VMID, _ write: KeyWrite, holder: VMHolder, time: Double) {
+        guard let app = write.app else { return }
+        switch write.kind {
+        case .admin:
+            return
+        case .requester, .mainNode:
+            if holder != .application(app) {
+                violate(.keyRouting, time, "vm\(vm.index) app\(app.index)",
+                        "a key of app\(app.index) was written to vm\(vm.index), which is \(describe(holder))")
+            }
+            if !guestKeys[Int(vm.index)].contains(app.index) { guestKeys[Int(vm.index)].append(app.index) }
+        }
+    }
+
+    mutating func vmFreed(_ vm: VMID, running: Bool, time: Double) {
+        let keys = guestKeys[Int(vm.index)]
+        guard running, !keys.isEmpty else { return }
+        violate(.keyRouting, time, "vm\(vm.index) " + keys.map { "app\($0)" }.joined(separator: " "),
+                "vm\(vm.index) is free and running with keys of " + keys.map { "app\($0)" }.joined(separator: ", ")
+                    + " still in its authorized_keys")
+    }
+
+    // MARK: Model state
+
+    mutating func checkAccounting(_ plane: ControlPlane, node: NodeID, time: Double) {
+        let jobs = plane.jobs(on: node)
+        let capacity = plane.config.nodes[Int(node.index)].maxJobs
+        let advertised = plane.advertisedFreeJobs(on: node)
+        if jobs < 0 || jobs > capacity {
+            violate(.accounting, time, "node\(node.index)", "JobMgr holds \(jobs) jobs, capacity \(capacity)")
+        } else if advertised != capacity - jobs {
+            violate(.accounting, time, "node\(node.index)",
+                    "SearchNode advertises \(advertised) free jobs, JobMgr has \(capacity - jobs) free")
+        } else if advertised < 0 {
+            violate(.accounting, time, "node\(node.index)", "SearchNode advertises \(advertised) free jobs")
+        }
+    }
+
+    /// The run drained: nothing is left to happen.
+    mutating func checkDrained(_ plane: ControlPlane, time: Double) {
+        for (i, vm) in plane.vms.enumerated() {
+            switch vm.holder {
+            case .free, .discarded:
+                break
+            case .application(let app):
+                if plane.apps[Int(app.index)].isFinished {
+                    violate(.noLeaks, time, "vm\(i) app\(app.index)", "vm\(i) is still reserved for finished app\(app.index)")
+                }
+            case .cloneSource, .beingCloned:
+                violate(.noLeaks, time, "vm\(i)", "vm\(i) is still \(describe(vm.holder)) with no clone in progress")
+            }
+        }
+        for (i, object) in plane.objects.enumerated() {
+            switch object.host {
+            case .reserved, .failed:
+                if plane.apps[Int(object.app.index)].isFinished {
+                    violate(.noLeaks, time, "obj\(i) app\(object.app.index)",
+                            "obj\(i) of finished app\(object.app.index) still holds a reservation")
+                }
+            case .waitingForVM, .writingKey, .launching:
+                violate(.liveness, time, "obj\(i) app\(object.app.index)", "obj\(i) is still \(object.host)")
+            case .none, .running, .finished, .released:
+                break
+            }
+        }
+        for (i, app) in plane.apps.enumerated() where !app.isFinished {
+            violate(.liveness, time, "app\(i)", "app\(i) never completed nor failed (it is \(app.state))")
+        }
+    }
+
+    // MARK: Reporting
+
+    private mutating func violate(_ invariant: Invariant, _ time: Double, _ entities: String, _ detail: String) {
+        counts[invariant, default: 0] += 1
+        guard counts[invariant]! <= keptPerInvariant else { return }
+        violations.append(InvariantViolation(invariant: invariant, timeSeconds: time, entities: entities,
+                                             detail: detail, recentEvents: recentEvents(mentioning: entities)))
+    }
+
+    private func recentEvents(mentioning entities: String) -> [String] {
+        let names = entities.split(separator: " ").map(String.init)
+        var ordered: [(time: Double, event: Event)] = []
+        if recent.count < recentCapacity {
+            ordered = recent
+        } else {
+            ordered = Array(recent[recentCursor...] + recent[..<recentCursor])
+        }
+        var lines: [String] = []
+        for (time, event) in ordered {
+            let text = String(describing: event)
+            if names.contains(where: { mentions(text, $0) }) { lines.append("t=\(time) \(text)") }
+        }
+        return Array(lines.suffix(12))
+    }
+
+    /// `name` (like `vm1`) occurs in `text` not followed by another digit.
+    private func mentions(_ text: String, _ name: String) -> Bool {
+        var search = text[...]
+        while let range = search.range(of: name) {
+            let after = search[range.upperBound...].first
+            if after == nil || !after!.isNumber { return true }
+            search = search[range.upperBound...]
+        }
+        return false
+    }
+
+    private func describe(_ holder: VMHolder) -> String {
+        switch holder {
+        case .free: "free"
+        case .application(let app): "reserved for app\(app.index)"
+        case .cloneSource: "held by the cloner"
+        case .beingCloned: "being cloned"
+        case .discarded: "discarded"
+        }
+    }
+}

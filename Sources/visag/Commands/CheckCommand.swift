@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import Sim
+
+/// `A..B` or a single seed.
+struct SeedRange: ExpressibleByArgument {
+    var range: ClosedRange<UInt64>
+
+    init?(argument: String) {
+        let parts = argument.components(separatedBy: "..")
+        if parts.count == 1, let seed = UInt64(parts[0]) {
+            range = seed...seed
+        } else if parts.count == 2, let low = UInt64(parts[0]), let high = UInt64(parts[1]), low <= high,
+                  high - low < 100_000_000 {
+            range = low...high
+        } else {
+            return nil
+        }
+    }
+}
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Runs a scenario over many seeds and reports invariant violations (exit 1 if any).")
+
+    @Argument(help: "Scenario file (YAML).")
+    var scenario: String
+    @Option(help: "Seeds to run: A..B (inclusive) or one seed.")
+    var seeds: SeedRange
+    @Option(help: "Worker threads (default: every core).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: .customLong("set"), help: "Override a scenario field: path=value (repeatable).")
+    var overrides: [String] = []
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be >= 1, found \(jobs)") }
+    }
+
+    func run() throws {
+        let loaded = try loadScenario(scenario, overrides: overrides)
+        let total = Int(seeds.range.upperBound - seeds.range.lowerBound) + 1
+        let progress = ProgressLine(total: total)
+        let report = SeedCheck.run(loaded, seeds: seeds.range, jobs: jobs) { done, failing in
+            progress.update(done: done, failing: failing)
+        }
+        progress.finish()
+        print(report.table())
+        let failing = report.results.filter { $0.firstViolation != nil }
+        for result in failing.prefix(3) {
+            print("\nseed \(result.seed) (digest \(result.digest)):\n\(result.firstViolation!)")
+            print("reproduce with: visag replay \(scenario) --seed \(result.seed)"
+                + overrides.map { " --set \($0)" }.joined())
+        }
+        if !failing.isEmpty { throw ExitCode(1) }
+    }
+}
+
+/// Progress on stderr: one rewritten line on a terminal, plain lines at each tenth otherwise.
+final class ProgressLine: @unchecked Sendable {
+    private let total: Int
+    private let isTerminal = isatty(STDERR_FILENO) == 1
+    private var lastTenth = -1
+    private let lock = NSLock()
+
+    init(total: Int) { self.total = total }
+
+    func update(done: Int, failing: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        if isTerminal {
+            FileHandle.standardError.write(Data("\r\(done)/\(total) seeds, \(failing) failing".utf8))
+        } else {
+            let tenth = done * 10 / max(total, 1)
+            guard tenth != lastTenth else { return }
+            lastTenth = tenth
+            FileHandle.standardError.write(Data("\(done)/\(total) seeds, \(failing) failing\n".utf8))
+        }
+    }
+
+    func finish() {
+        if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
+
+func loadScenario(_ path: String, overrides: [String]) throws -> Scenario {
+    do {
+        return try ScenarioLoader.load(path: path, overrides: overrides)
+    } catch let error as ScenarioError {
+        throw CLIError.badInput(error.description)
+    }
+}

@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import Sim
+
+struct ReplayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Reruns one seed with full tracing and prints its violations (same digest as check).")
+
+    @Argument(help: "Scenario file (YAML).")
+    var scenario: String
+    @Option(help: "The seed to replay.")
+    var seed: UInt64
+    @Option(help: "Write the full event trace here as JSON Lines.")
+    var trace: String?
+    @Option(help: "Print the events within --window seconds of this time.")
+    var around: Double?
+    @Option(help: "Half-width of the --around window, in seconds.")
+    var window: Double = 30
+    @Option(name: .customLong("set"), help: "Override a scenario field: path=value (repeatable).")
+    var overrides: [String] = []
+
+    func validate() throws {
+        if let around, !(around.isFinite && around >= 0) { throw ValidationError("--around must be a time >= 0") }
+        guard window.isFinite && window >= 0 else { throw ValidationError("--window must be >= 0") }
+    }
+
+    func run() throws {
+        var loaded = try loadScenario(scenario, overrides: overrides)
+        loaded.seed = seed
+        var file: JSONLinesFile? = nil
+        if let trace {
+            do { file = try JSONLinesFile(path: trace) } catch { throw CLIError.badInput("\(error)") }
+        }
+        let window = around.map { AroundWindow(center: $0, halfWidth: self.window, forward: file) }
+        let sink: TraceSink? = window ?? file
+        var simulation = Simulation(scenario: loaded, traceSink: sink)
+        let metrics = simulation.run()
+        do { try file?.close() } catch {
+            file?.discard()
+            throw CLIError.runFailed("\(error)")
+        }
+        print(RunSummary(scenario: loaded, metrics: metrics).table())
+        for violation in metrics.violations.sorted(by: { $0.timeSeconds < $1.timeSeconds }) {
+            print("\n\(violation)")
+        }
+        if let window {
+            print("\nevents within \(self.window) s of t=\(around!):")
+            for line in window.lines { print(line) }
+            if window.dropped > 0 { print("(\(window.dropped) more not shown)") }
+        }
+    }
+}
+
+/// Keeps the trace lines whose time is within a window (and forwards every line).
+final class AroundWindow: TraceSink {
+    let center: Double
+    let halfWidth: Double
+    let forward: TraceSink?
+    private(set) var lines: [String] = []
+    private(set) var dropped = 0
+    private let maxLines = 500
+
+    init(center: Double, halfWidth: Double, forward: TraceSink?) {
+        self.center = center
+        self.halfWidth = halfWidth
+        self.forward = forward
+    }
+
+    func write(line: String) {
+        forward?.write(line: line)
+        guard line.hasPrefix("{\"t\":"), let comma = line.firstIndex(of: ","),
+              let time = Double(line[line.index(line.startIndex, offsetBy: 5)..<comma]),
+              abs(time - center) <= halfWidth else { return }
+        if lines.count < maxLines { lines.append(line) } else { dropped += 1 }
+    }
+}

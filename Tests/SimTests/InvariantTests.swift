@@ -1,0 +1,67 @@
+import Model
+import XCTest
+@testable import Sim
+
+/// The invariants are checked in every run; these runs are built to break (or keep) them.
+final class InvariantTests: XCTestCase {
+    static let scenarios = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Scenarios")
+
+    func run(_ file: String, seed: UInt64 = 1, _ overrides: [String] = []) throws -> Metrics {
+        var scenario = try ScenarioLoader.load(path: Self.scenarios.appendingPathComponent(file).path,
+                                               overrides: overrides)
+        scenario.seed = seed
+        var simulation = Simulation(scenario: scenario)
+        return simulation.run()
+    }
+
+    func testStaleDHCPAddressesBreakIsolationUnlessLeasesAreRenewed() throws {
+        let stale = try run("policies/dhcp-renewal.yaml")
+        XCTAssertGreaterThan(stale.violationCounts[.isolation] ?? 0, 0)
+        let first = try XCTUnwrap(stale.violations.first { $0.invariant == .isolation })
+        XCTAssertTrue(first.detail.contains("stale address") || first.detail.contains("already hosts"), first.detail)
+        XCTAssertFalse(first.recentEvents.isEmpty)
+        for renewal in ["renew", "reverse-ping"] {
+            let renewed = try run("policies/dhcp-renewal.yaml", ["policies.dhcpRenewal=\(renewal)"])
+            XCTAssertTrue(renewed.violationCounts.isEmpty, "\(renewal): \(renewed.violations.first?.description ?? "")")
+        }
+    }
+
+    func testRemoveJobOverwriteBreaksAccounting() throws {
+        let faithful = try run("policies/faithful-defects.yaml", ["fidelity={base: fixed, removeJobOverwrites: true}"])
+        XCTAssertGreaterThan(faithful.violationCounts[.accounting] ?? 0, 0)
+        let fixed = try run("policies/faithful-defects.yaml", ["fidelity=fixed", "faults.cloneFailure=0"])
+        XCTAssertNil(fixed.violationCounts[.accounting])
+    }
+
+    func testFailedCloneThatNeverCallsBackLeaksItsSource() throws {
+        let overrides = ["fidelity={base: fixed, cloneFailureNeverCallsBack: true}", "faults.cloneFailure=1"]
+        let leaky = try run("policies/faithful-defects.yaml", overrides)
+        XCTAssertGreaterThan(leaky.violationCounts[.noLeaks] ?? 0, 0)
+        XCTAssertTrue(leaky.violations.contains { $0.invariant == .noLeaks && $0.detail.contains("cloner") })
+        let fixed = try run("policies/faithful-defects.yaml", ["fidelity=fixed", "faults.cloneFailure=1"])
+        XCTAssertNil(fixed.violationCounts[.noLeaks])
+    }
+
+    func testHealthyScenariosKeepEveryInvariant() throws {
+        for file in ["policies/key-routing.yaml", "policies/idle-timeout.yaml", "policies/recycle.yaml"] {
+            for seed: UInt64 in 1...3 {
+                let m = try run(file, seed: seed)
+                XCTAssertTrue(m.violationCounts.isEmpty, "\(file) seed \(seed): \(m.violations.first?.description ?? "")")
+                XCTAssertEqual(m.applicationsCompleted + m.applicationsFailed, m.applicationsSubmitted)
+            }
+        }
+    }
+
+    func testCheckResultsDoNotDependOnTheNumberOfWorkers() throws {
+        let scenario = try ScenarioLoader.load(path: Self.scenarios.appendingPathComponent("policies/dhcp-renewal.yaml").path,
+                                               overrides: ["workload.applications=40"])
+        let one = SeedCheck.run(scenario, seeds: 1...12, jobs: 1)
+        let two = SeedCheck.run(scenario, seeds: 1...12, jobs: 2)
+        XCTAssertEqual(one.results.map(\.digest), two.results.map(\.digest))
+        XCTAssertEqual(one.results.map(\.seed), Array(1...12))
+        XCTAssertEqual(one.byInvariant().map(\.seeds), two.byInvariant().map(\.seeds))
+        XCTAssertEqual(one.byInvariant().map(\.violations), two.byInvariant().map(\.violations))
+        XCTAssertFalse(one.failingSeeds.isEmpty)
+    }
+}
