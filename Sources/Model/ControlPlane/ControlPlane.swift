@@ -105,6 +105,7 @@ public struct ControlPlane {
 
     public var nodeCount: Int { nodes.count }
     public func jobs(on node: NodeID) -> Int32 { nodes[Int(node.index)].jobs }
+    public func maxJobs(on node: NodeID) -> Int32 { nodes[Int(node.index)].config.maxJobs }
     public func advertisedFreeJobs(on node: NodeID) -> Int32 { nodes[Int(node.index)].advertisedFreeJobs }
     public func workers(on node: NodeID) -> [VMID] { nodes[Int(node.index)].vms }
     public func clonerQueue(on node: NodeID) -> Int { nodes[Int(node.index)].cloner.queued }

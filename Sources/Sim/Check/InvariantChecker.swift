@@ -106,7 +106,7 @@ struct InvariantChecker {
 
     mutating func checkAccounting(_ plane: ControlPlane, node: NodeID, time: Double) {
         let jobs = plane.jobs(on: node)
-        let capacity = plane.config.nodes[Int(node.index)].maxJobs
+        let capacity = plane.maxJobs(on: node)
         let advertised = plane.advertisedFreeJobs(on: node)
         if jobs < 0 || jobs > capacity {
             violate(.accounting, time, "node\(node.index)", "JobMgr holds \(jobs) jobs, capacity \(capacity)")

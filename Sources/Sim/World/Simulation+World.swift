@@ -115,22 +115,20 @@ extension Simulation {
         checker.objectStopped(ranIn: Int(ranIn))
     }
 
-    /// The node whose accounting an event may change.
+    /// The node whose job accounting an event may change: only Reserve, cancel, expiry and
+    /// ApplicationEnd add or remove jobs.
+    @inline(__always)
     func touchedNode(_ event: Event) -> NodeID? {
         switch event {
-        case .messageDelivered(let message): message.to
-        case .hypervisorFinished(let vm, _, _, _), .addressObtained(let vm, _, _), .vmKeyFetched(let vm, _),
-             .keyWritten(let vm, _, _):
-            plane.vms[Int(vm.index)].node
-        case .objectLaunched(let object, _), .objectFinished(let object, _):
-            plane.objects[Int(object.index)].node
-        case .timerFired(let alarm):
-            switch alarm {
-            case .reservationExpiry(let object, _), .execTimeout(let object, _): plane.objects[Int(object.index)].node
-            case .idleTimeout(let vm, _), .addressWaitOver(let vm, _): plane.vms[Int(vm.index)].node
-            case .discoveryWait, .errorPauseOver: nil
+        case .messageDelivered(let message):
+            switch message.body {
+            case .reserve, .cancelObject, .applicationEnded: return message.to
+            default: return nil
             }
-        case .gridStarted, .applicationSubmitted: nil
+        case .timerFired(.reservationExpiry(let object, _)):
+            return plane.objects[Int(object.index)].node
+        default:
+            return nil
         }
     }
 }
