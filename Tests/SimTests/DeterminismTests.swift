@@ -51,4 +51,26 @@ final class DeterminismTests: XCTestCase {
         let revert = try simulate(overrides: ["policies.recycle=revert"])
         XCTAssertNotEqual(suspend.digest, revert.digest)
     }
+
+    func testTwoHundredFaultHeavySeedsGiveTheSameDigestsTwiceAndOnAnyNumberOfWorkers() throws {
+        let scenario = try ScenarioLoader.parse(text: """
+        mode: virtual-secure
+        fidelity: faithful
+        platform: {nodes: 4, maxVMs: 3, initialWorkers: 1, numClone: 2, topology: ring}
+        hypervisor: {revert: {exponential: 30s}, clone: {uniform: [30s, 90s]}, keyWrite: {uniform: [0.2, 2]}}
+        dhcp: {poolSize: 10, lease: 3m, guestRenewalDelay: {exponential: 60s}}
+        network: {latency: {exponential: 5ms}}
+        policies: {placement: discovery, recycle: suspend, discoveryWait: 1s, maxHops: 2}
+        jobMgr: {execTimeout: 45s}
+        faults: {cloneFailure: 0.3, revertFailure: 0.1, objectCrash: 0.05, mainCrash: 0.1}
+        workload: {applications: 25, arrivalRate: 0.02, objects: {uniform: [1, 4]}, objectDuration: {exponential: 3m}}
+        """, file: "fault-heavy.yaml")
+        let first = SeedCheck.run(scenario, seeds: 1...200, jobs: 1)
+        let again = SeedCheck.run(scenario, seeds: 1...200, jobs: 1)
+        let parallel = SeedCheck.run(scenario, seeds: 1...200, jobs: 2)
+        XCTAssertEqual(first.results.map(\.digest), again.results.map(\.digest))
+        XCTAssertEqual(first.results.map(\.digest), parallel.results.map(\.digest))
+        XCTAssertEqual(Set(first.results.map(\.digest)).count, 200, "every seed is a different run")
+        XCTAssertEqual(first.byInvariant().map(\.violations), parallel.byInvariant().map(\.violations))
+    }
 }

@@ -179,6 +179,15 @@ extension ControlPlane {
         startRound(app, round: next)
     }
 
+    /// The main process died: the application fails and nobody tells the nodes. What it reserved
+    /// is released only by reservation expiry.
+    mutating func applicationCrashed(_ app: AppID) {
+        guard !apps[Int(app.index)].isFinished else { return }
+        apps[Int(app.index)].state = .failed(.mainCrashed)
+        for o in apps[Int(app.index)].objects() { objects[Int(o)].initiator = .cancelled }
+        emit(.report(.applicationFinished(app, succeeded: false, reason: .mainCrashed)))
+    }
+
     /// The AppService's destructor: report, then ApplicationEnd(appId, initiator: true).
     mutating func applicationFinished(_ app: AppID, outcome: Application.State) {
         apps[Int(app.index)].state = outcome

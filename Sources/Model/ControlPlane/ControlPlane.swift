@@ -89,6 +89,8 @@ public struct ControlPlane {
             objectFinished(object, succeeded: succeeded)
         case .timerFired(let timer):
             timerFired(timer)
+        case .applicationCrashed(let app):
+            applicationCrashed(app)
         }
     }
 

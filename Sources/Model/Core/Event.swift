@@ -14,4 +14,7 @@ public enum Event: Equatable, Sendable {
     case objectLaunched(ObjectID, succeeded: Bool)
     case objectFinished(ObjectID, succeeded: Bool)
     case timerFired(Alarm)
+    /// The application's main process died: its AppService's destructor never runs, so no
+    /// ApplicationEnd is sent.
+    case applicationCrashed(AppID)
 }

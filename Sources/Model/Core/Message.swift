@@ -55,5 +55,6 @@ public enum FailureReason: String, Equatable, Sendable {
     case addressUnavailable
     case missingRequesterKey
     case objectCrashed
+    case mainCrashed
     case cancelled
 }

@@ -64,7 +64,7 @@ extension ControlPlane {
                     emit(.killObject(ObjectID(Int(o)), on: node, vm: objects[Int(o)].vm))
                 }
                 if objects[Int(o)].host == .waitingForVM, let vmID = objects[Int(o)].vm {
-                    removeWaiting(ObjectID(Int(o)), from: vmID)
+                    unlinkWaiting(ObjectID(Int(o)), from: vmID)
                 }
                 objects[Int(o)].host = .released
                 removed += 1

@@ -133,6 +133,7 @@ extension ControlPlane {
         let app = vms[Int(vmID.index)].preparation!.app
         vms[Int(vmID.index)].preparation = nil
         vms[Int(vmID.index)].readyFor = app
+        launchOrphans(of: vmID)
         var next = vms[Int(vmID.index)].waitingHead
         vms[Int(vmID.index)].waitingHead = -1
         vms[Int(vmID.index)].waitingTail = -1
@@ -265,6 +266,27 @@ extension ControlPlane {
     /// a retried round that re-places it would relink it with `appendWaiting` and cut the old
     /// list: the old VM would then launch an object now reserved on another node and lose the
     /// objects queued behind it.
+    /// A waiting object leaves its VM's queue (cancelled or ended). Without the mutex the
+    /// preparation in flight still launches it when it returns.
+    mutating func unlinkWaiting(_ object: ObjectID, from vmID: VMID) {
+        removeWaiting(object, from: vmID)
+        if config.fidelity.has(.applicationEndWithoutMutex) && vms[Int(vmID.index)].preparation != nil {
+            vms[Int(vmID.index)].orphans.append(object)
+        }
+    }
+
+    /// The exec threads of given-up objects run `ssh <ip> <command>` into whatever the VM is now.
+    mutating func launchOrphans(of vmID: VMID) {
+        guard !vms[Int(vmID.index)].orphans.isEmpty else { return }
+        let orphans = vms[Int(vmID.index)].orphans
+        vms[Int(vmID.index)].orphans.removeAll()
+        let node = vms[Int(vmID.index)].node
+        for object in orphans {
+            emit(.launchObject(object, objects[Int(object.index)].app, on: node, vm: vmID,
+                               address: vms[Int(vmID.index)].address))
+        }
+    }
+
     mutating func removeWaiting(_ object: ObjectID, from vmID: VMID) {
         var previous: Int32 = -1
         var current = vms[Int(vmID.index)].waitingHead

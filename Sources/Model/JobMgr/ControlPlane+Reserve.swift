@@ -99,7 +99,7 @@ extension ControlPlane {
     /// Gives one object's job back to the node (and tells the broker).
     mutating func releaseObject(_ object: ObjectID, on node: NodeID) {
         let record = self.object(object)
-        if record.host == .waitingForVM, let vmID = record.vm { removeWaiting(object, from: vmID) }
+        if record.host == .waitingForVM, let vmID = record.vm { unlinkWaiting(object, from: vmID) }
         objects[Int(object.index)].host = .released
         nodes[Int(node.index)].jobs -= 1
         searchNodeRemoveJobs(node, count: 1)

@@ -57,6 +57,9 @@ public struct WorkerVM: Equatable, Sendable {
     /// Head and tail of the objects waiting for this VM's preparation (linked through `ObjectRecord.nextWaiting`).
     var waitingHead: Int32
     var waitingTail: Int32
+    /// Objects given up while this VM's Prepare VM ran without the mutex: the 2012 exec
+    /// thread launches them anyway when the preparation returns.
+    var orphans: [ObjectID] = []
     var ticketCounter: UInt32
     var idleGeneration: UInt32
 

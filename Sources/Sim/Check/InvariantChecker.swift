@@ -159,31 +159,26 @@ struct InvariantChecker {
                                              detail: detail, recentEvents: recentEvents(mentioning: entities)))
     }
 
+    /// The last events (at most 12) that mention one of `entities` ("vm3 app7 node1 obj2"),
+    /// newest last. Matching is structural, so only the lines kept are formatted.
     private func recentEvents(mentioning entities: String) -> [String] {
-        let names = entities.split(separator: " ").map(String.init)
-        var ordered: [(time: Double, event: Event)] = []
-        if recent.count < recentCapacity {
-            ordered = recent
-        } else {
-            ordered = Array(recent[recentCursor...] + recent[..<recentCursor])
+        var wanted: [EventEntity] = []
+        for name in entities.split(separator: " ") {
+            for kind in [EventEntity.Kind.vm, .app, .node, .object] where name.hasPrefix(kind.rawValue) {
+                if let id = Int32(name.dropFirst(kind.rawValue.count)) { wanted.append(EventEntity(kind: kind, id: id)) }
+            }
         }
-        var lines: [String] = []
-        for (time, event) in ordered {
-            let text = String(describing: event)
-            if names.contains(where: { mentions(text, $0) }) { lines.append("t=\(time) \(text)") }
+        var picked: [(time: Double, event: Event)] = []
+        let n = recent.count
+        var k = 0
+        while k < n && picked.count < 12 {
+            // Newest first: the slot before the cursor, walking back.
+            let index = (recentCursor - 1 - k + 2 * n) % n
+            let entry = recent[index]
+            if EventEntity.of(entry.event).contains(where: wanted.contains) { picked.append(entry) }
+            k += 1
         }
-        return Array(lines.suffix(12))
-    }
-
-    /// `name` (like `vm1`) occurs in `text` not followed by another digit.
-    private func mentions(_ text: String, _ name: String) -> Bool {
-        var search = text[...]
-        while let range = search.range(of: name) {
-            let after = search[range.upperBound...].first
-            if after == nil || !after!.isNumber { return true }
-            search = search[range.upperBound...]
-        }
-        return false
+        return picked.reversed().map { "t=\($0.time) \($0.event)" }
     }
 
     private func describe(_ holder: VMHolder) -> String {
@@ -193,6 +188,53 @@ struct InvariantChecker {
         case .cloneSource: "held by the cloner"
         case .beingCloned: "being cloned"
         case .discarded: "discarded"
+        }
+    }
+}
+
+/// An entity an event is about, for picking the events behind a violation.
+struct EventEntity: Equatable {
+    enum Kind: String { case vm, app, node, object = "obj" }
+    var kind: Kind
+    var id: Int32
+
+    static func of(_ event: Event) -> [EventEntity] {
+        func vm(_ v: VMID) -> EventEntity { EventEntity(kind: .vm, id: v.index) }
+        func app(_ a: AppID) -> EventEntity { EventEntity(kind: .app, id: a.index) }
+        func obj(_ o: ObjectID) -> EventEntity { EventEntity(kind: .object, id: o.index) }
+        func node(_ n: NodeID) -> EventEntity { EventEntity(kind: .node, id: n.index) }
+        switch event {
+        case .gridStarted: return []
+        case .applicationSubmitted: return []
+        case .applicationCrashed(let a): return [app(a)]
+        case .hypervisorFinished(let v, let op, _, _):
+            if case .clone(let target) = op { return [vm(v), vm(target)] }
+            return [vm(v)]
+        case .addressObtained(let v, _, _), .vmKeyFetched(let v, _): return [vm(v)]
+        case .keyWritten(let v, let write, _): return [vm(v)] + (write.app.map { [app($0)] } ?? [])
+        case .objectLaunched(let o, _), .objectFinished(let o, _): return [obj(o)]
+        case .timerFired(let alarm):
+            switch alarm {
+            case .discoveryWait(let a, _), .errorPauseOver(let a): return [app(a)]
+            case .reservationExpiry(let o, _), .execTimeout(let o, _): return [obj(o)]
+            case .idleTimeout(let v, _), .addressWaitOver(let v, _): return [vm(v)]
+            }
+        case .messageDelivered(let m):
+            let nodes = [node(m.from), node(m.to)]
+            switch m.body {
+            case .placeObjects(let a, _), .objectsPlaced(let a, _), .applicationEnded(let a, _):
+                return nodes + [app(a)]
+            case .discoveryRequest(_, let a, _, _), .discoveryReply(_, let a, _, _):
+                return nodes + [app(a)]
+            case .reserve(let a, let o, _, _), .reserveAnswered(let a, let o, _), .execute(let a, let o),
+                 .objectStarted(let a, let o, _), .objectFailed(let a, let o, _), .objectCompleted(let a, let o),
+                 .cancelObject(let a, let o):
+                return nodes + [app(a), obj(o)]
+            case .routeVMKey(let a, let v):
+                return nodes + [app(a), vm(v)]
+            case .capacityReleased, .vmAdded:
+                return nodes
+            }
         }
     }
 }

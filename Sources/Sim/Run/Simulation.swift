@@ -156,6 +156,8 @@ public struct Simulation {
         case .send(let message):
             metrics.messages += 1
             observeSend(message)
+            if case .execute(let app, _) = message.body, scenario.faults.mainCrashProbability > 0,
+               mainCrashes(app) { return }
             let delay = message.from == message.to ? 0 : scenario.network.latency.sample(networkStream)
             engine.schedule(.model(.messageDelivered(message)), afterSeconds: delay)
         case .startTimer(let timer, let seconds):
@@ -246,6 +248,16 @@ public struct Simulation {
         }
         engine.schedule(.model(.objectFinished(object, succeeded: !crashes)),
                         afterSeconds: latency + objectTimes[Int(object.index)].computeSeconds)
+    }
+
+    /// Decided once per application, at its first Execute: the main dies instead of sending it.
+    mutating func mainCrashes(_ app: AppID) -> Bool {
+        let i = Int(app.index)
+        if applicationTimes[i].crashDecided { return applicationTimes[i].crashes }
+        applicationTimes[i].crashDecided = true
+        applicationTimes[i].crashes = faultStream.bernoulli(scenario.faults.mainCrashProbability)
+        if applicationTimes[i].crashes { engine.schedule(.model(.applicationCrashed(app)), afterSeconds: 0) }
+        return applicationTimes[i].crashes
     }
 
     // MARK: Observation
@@ -348,4 +360,6 @@ public struct ApplicationTimes: Sendable {
     public var finishedAt: Double = .nan
     /// nil if completed (or still running).
     public var failure: FailureReason?
+    var crashDecided = false
+    var crashes = false
 }

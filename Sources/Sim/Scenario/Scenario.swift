@@ -94,11 +94,14 @@ public struct FaultSettings: Sendable {
     public var revertFailureProbability: Double
     public var cloneFailureProbability: Double
     public var objectCrashProbability: Double
+    /// The main process of an application dies after its objects are reserved, before they run.
+    public var mainCrashProbability: Double
     public init(revertFailureProbability: Double = 0, cloneFailureProbability: Double = 0,
-                objectCrashProbability: Double = 0) {
+                objectCrashProbability: Double = 0, mainCrashProbability: Double = 0) {
         self.revertFailureProbability = revertFailureProbability
         self.cloneFailureProbability = cloneFailureProbability
         self.objectCrashProbability = objectCrashProbability
+        self.mainCrashProbability = mainCrashProbability
     }
 }
 

@@ -261,10 +261,11 @@ public enum ScenarioLoader {
 
     static func decodeFaults(_ value: YAMLValue?) throws -> FaultSettings {
         var f = FaultSettings()
-        guard let m = try mapping(value, ["revertFailure", "cloneFailure", "objectCrash"]) else { return f }
+        guard let m = try mapping(value, ["revertFailure", "cloneFailure", "objectCrash", "mainCrash"]) else { return f }
         if let v = m.optional("revertFailure") { f.revertFailureProbability = try v.double(in: 0...1, unit: "probability") }
         if let v = m.optional("cloneFailure") { f.cloneFailureProbability = try v.double(in: 0...1, unit: "probability") }
         if let v = m.optional("objectCrash") { f.objectCrashProbability = try v.double(in: 0...1, unit: "probability") }
+        if let v = m.optional("mainCrash") { f.mainCrashProbability = try v.double(in: 0...1, unit: "probability") }
         return f
     }
 

@@ -92,6 +92,8 @@ struct TraceRecorder {
             return Fields(kind: 7, a: id(o.index), b: ok ? 1 : 0, name: "objectLaunched")
         case .objectFinished(let o, let ok):
             return Fields(kind: 8, a: id(o.index), b: ok ? 1 : 0, name: "objectFinished")
+        case .applicationCrashed(let app):
+            return Fields(kind: 9, a: id(app.index), b: 0, name: "applicationCrashed")
         case .timerFired(let timer):
             switch timer {
             case .discoveryWait(let app, let round): return Fields(kind: 20, a: id(app.index), b: id(round), name: "timer")

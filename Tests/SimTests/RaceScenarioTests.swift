@@ -1,0 +1,50 @@
+import Model
+import XCTest
+@testable import Sim
+
+/// The bundled races (Scenarios/races): each breaks its invariant as written and with every
+/// defect on, and holds over 1,000 seeds once fixed.
+final class RaceScenarioTests: XCTestCase {
+    static let races = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Scenarios/races")
+
+    func check(_ file: String, _ overrides: [String], seeds: ClosedRange<UInt64>) throws -> SeedCheck.Report {
+        let scenario = try ScenarioLoader.load(path: Self.races.appendingPathComponent(file).path, overrides: overrides)
+        return SeedCheck.run(scenario, seeds: seeds, jobs: 2)
+    }
+
+    func assertRace(_ file: String, breaks invariant: Invariant, fix: [String],
+                    file source: StaticString = #filePath, line: UInt = #line) throws {
+        for overrides in [[], ["fidelity=faithful"]] {
+            let broken = try check(file, overrides, seeds: 1...40)
+            let row = broken.byInvariant().first { $0.invariant == invariant }!
+            XCTAssertFalse(row.seeds.isEmpty, "\(file) \(overrides): \(invariant) never broken", file: source, line: line)
+        }
+        let fixed = try check(file, fix, seeds: 1...1000)
+        XCTAssertEqual(fixed.failingSeeds, [], "\(file) fixed: \(fixed.results.first { $0.firstViolation != nil }?.firstViolation?.description ?? "")",
+                       file: source, line: line)
+        XCTAssertEqual(fixed.results.count, 1000, file: source, line: line)
+    }
+
+    func testDHCPLeaseRaceIsFixedByRenewal() throws {
+        try assertRace("dhcp-lease.yaml", breaks: .isolation, fix: ["policies.dhcpRenewal=renew"])
+        let ping = try check("dhcp-lease.yaml", ["policies.dhcpRenewal=reverse-ping"], seeds: 1...200)
+        XCTAssertEqual(ping.failingSeeds, [])
+    }
+
+    func testApplicationEndWithoutTheMutexLaunchesIntoAnotherApplicationsVM() throws {
+        try assertRace("append-vs-reserve.yaml", breaks: .isolation, fix: ["fidelity=fixed"])
+    }
+
+    func testFailedCloneHoldsItsSourceForever() throws {
+        try assertRace("clone-failure.yaml", breaks: .noLeaks, fix: ["fidelity=fixed"])
+    }
+
+    func testUnusedReservationsAreNeverReleased() throws {
+        try assertRace("reservation-expiry.yaml", breaks: .noLeaks, fix: ["fidelity=fixed"])
+    }
+
+    func testRemoveJobOverwritesTheAdvertisedResources() throws {
+        try assertRace("removejob.yaml", breaks: .accounting, fix: ["fidelity=fixed"])
+    }
+}
