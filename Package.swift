@@ -24,6 +24,8 @@ let package = Package(
         .systemLibrary(name: "CGSL", path: "Sources/CGSL"),
         // libcrypto for SHA-256 trace digests (and, later, AES-GCM).
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
+        // libvirt for the real backend (the in-process test:///default driver needs no daemon).
+        .systemLibrary(name: "CLibvirt", path: "Sources/CLibvirt", pkgConfig: "libvirt"),
         // The control plane: sans-I/O state machines. Standard library only.
         .target(name: "Model", path: "Sources/Model", swiftSettings: crossModule),
         // The discrete-event engine, the simulated world and scenario files.
@@ -39,10 +41,17 @@ let package = Package(
         ),
         // Benchmarks built on Sim (vm-pool now; the matrix benchmark later).
         .target(name: "Bench", dependencies: ["Model", "Sim"], path: "Sources/Bench"),
+        // The real backend: libvirt hypervisors driven by the same Model, on a wall clock.
+        .target(
+            name: "Real",
+            dependencies: ["Model", "CLibvirt", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Real",
+            swiftSettings: crossModule
+        ),
         .executableTarget(
             name: "visag",
             dependencies: [
-                "Model", "Sim", "Bench",
+                "Model", "Sim", "Bench", "Real",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -52,6 +61,7 @@ let package = Package(
         .testTarget(name: "SimTests", dependencies: ["Model", "Sim", "Bench"], path: "Tests/SimTests",
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["visag"], path: "Tests/CLITests"),
+        .testTarget(name: "RealTests", dependencies: ["Real", "Model"], path: "Tests/RealTests"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -65,3 +65,25 @@ final class InvariantTests: XCTestCase {
         XCTAssertFalse(one.failingSeeds.isEmpty)
     }
 }
+
+final class ShrinkerTests: XCTestCase {
+    func testShrinkKeepsTheInvariantFailingAndTheResultFailsOnItsOwn() throws {
+        let path = InvariantTests.scenarios.appendingPathComponent("races/append-vs-reserve.yaml").path
+        let result = try Shrinker.shrink(path: path, overrides: [], seed: 1)
+        XCTAssertEqual(result.invariant, .isolation)
+        XCTAssertTrue(result.overrides.contains { $0.hasPrefix("platform.nodes=") || $0.hasPrefix("workload.applications=") },
+                      "\(result.overrides)")
+        // The written scenario stands alone and still fails with its recorded seed.
+        let small = try ScenarioLoader.parse(text: result.yaml, file: "small.yaml")
+        XCTAssertEqual(small.seed, result.seed)
+        guard case .poisson(let w) = small.workload else { return XCTFail("poisson expected") }
+        XCTAssertLessThan(w.applications, 30)
+        var simulation = Simulation(scenario: small)
+        XCTAssertNotNil(simulation.run().violationCounts[.isolation])
+    }
+
+    func testShrinkRefusesASeedThatDoesNotFail() throws {
+        let path = InvariantTests.scenarios.appendingPathComponent("races/append-vs-reserve.yaml").path
+        XCTAssertThrowsError(try Shrinker.shrink(path: path, overrides: ["fidelity=fixed"], seed: 1))
+    }
+}

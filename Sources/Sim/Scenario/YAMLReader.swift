@@ -1249,3 +1249,47 @@ fileprivate func quoted(_ text: String) -> String {
     }
     return result + "\""
 }
+
+// MARK: Writing a document back
+
+extension YAMLDocument {
+    /// The document (overrides applied) as YAML text that reads back to the same values:
+    /// the top level in block style, everything below it in flow style.
+    public func yaml() -> String {
+        guard case let .mapping(entries) = root.tree.content else { return "" }
+        return entries.map { "\(emitKey($0.key)): \(emitFlow($0.value))" }.joined(separator: "\n") + "\n"
+    }
+}
+
+fileprivate func emitKey(_ key: String) -> String {
+    let plain = !key.isEmpty && key.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || $0 == "_" || $0 == "-" }
+    return plain ? key : jsonQuoted(key)
+}
+
+fileprivate func emitFlow(_ tree: Tree) -> String {
+    switch tree.content {
+    case let .scalar(scalar):
+        guard scalar.plain else { return jsonQuoted(scalar.text) }
+        let special = scalar.text.contains { ",[]{}#&*!|>'\"%@`".contains($0) } || scalar.text.contains(": ")
+        return special ? jsonQuoted(scalar.text) : scalar.text
+    case let .sequence(items):
+        return "[" + items.map(emitFlow).joined(separator: ", ") + "]"
+    case let .mapping(entries):
+        return "{" + entries.map { "\(emitKey($0.key)): \(emitFlow($0.value))" }.joined(separator: ", ") + "}"
+    }
+}
+
+fileprivate func jsonQuoted(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        default:
+            if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
+        }
+    }
+    return out + "\""
+}

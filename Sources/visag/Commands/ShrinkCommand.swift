@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import Sim
+
+struct ShrinkCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "shrink",
+        abstract: "Reduces a failing seed's scenario while the same invariant still fails.")
+
+    @Argument(help: "Scenario file (YAML).")
+    var scenario: String
+    @Option(help: "The failing seed.")
+    var seed: UInt64
+    @Option(help: "Where to write the reduced scenario.")
+    var out: String
+    @Option(help: "The invariant to keep failing (default: the first one the seed breaks).")
+    var invariant: String?
+    @Option(name: .customLong("set"), help: "Override a scenario field: path=value (repeatable).")
+    var overrides: [String] = []
+
+    func run() throws {
+        _ = try loadScenario(scenario, overrides: overrides)
+        var wanted: Invariant? = nil
+        if let invariant {
+            guard let parsed = Invariant(rawValue: invariant) else {
+                throw CLIError.badInput("--invariant: expected one of "
+                    + Invariant.allCases.map(\.rawValue).joined(separator: ", ") + ", found \"\(invariant)\"")
+            }
+            wanted = parsed
+        }
+        let result: Shrinker.Result
+        do {
+            result = try Shrinker.shrink(path: scenario, overrides: overrides, seed: seed, invariant: wanted)
+        } catch let failure as Shrinker.Failure {
+            throw CLIError.runFailed(failure.description)
+        }
+        let header = """
+        # Shrunk from \(scenario) (seed \(seed)): \(result.invariant.rawValue) still fails here with seed \(result.seed).
+        # Reproduce with: visag replay \((out as NSString).lastPathComponent) --seed \(result.seed)
+        # Reductions: \(result.overrides.joined(separator: " "))
+
+        """
+        do {
+            try RunOutputs.writeAtomically(header + result.yaml, to: out)
+        } catch {
+            throw CLIError.runFailed("\(error)")
+        }
+        for step in result.steps { print("kept: \(step)") }
+        print("\(result.invariant.rawValue) fails with seed \(result.seed) after \(result.runs) runs; wrote \(out)")
+    }
+}
