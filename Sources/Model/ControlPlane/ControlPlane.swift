@@ -91,6 +91,8 @@ public struct ControlPlane {
             timerFired(timer)
         case .applicationCrashed(let app):
             applicationCrashed(app)
+        case .vmPowerObserved(let vm, let power):
+            vmPowerObserved(vm, power)
         }
     }
 

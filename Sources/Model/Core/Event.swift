@@ -17,4 +17,7 @@ public enum Event: Equatable, Sendable {
     /// The application's main process died: its AppService's destructor never runs, so no
     /// ApplicationEnd is sent.
     case applicationCrashed(AppID)
+    /// The hypervisor reports a VM's power state changed behind Model's back (a crash, an
+    /// operator): whatever was prepared in it is gone.
+    case vmPowerObserved(VMID, PowerState)
 }

@@ -168,6 +168,18 @@ extension ControlPlane {
         vmBecameAvailable(vmID)
     }
 
+    /// The VM stopped (or started) without Model asking: forget what was prepared in it, so
+    /// the next Prepare VM reverts it.
+    mutating func vmPowerObserved(_ vmID: VMID, _ power: PowerState) {
+        vms[Int(vmID.index)].power = power
+        guard power != .running else { return }
+        vms[Int(vmID.index)].readyFor = nil
+        vms[Int(vmID.index)].requesterKeyFor = nil
+        vms[Int(vmID.index)].requesterKeyInFlight = false
+        vms[Int(vmID.index)].address = nil
+        vms[Int(vmID.index)].needsBaseKeys = true
+    }
+
     /// A free VM: serve clone requests and start its idle clock.
     mutating func vmBecameAvailable(_ vmID: VMID) {
         guard vms[Int(vmID.index)].holder == .free, vms[Int(vmID.index)].maintenance == nil else { return }

@@ -207,6 +207,7 @@ struct EventEntity: Equatable {
         case .gridStarted: return []
         case .applicationSubmitted: return []
         case .applicationCrashed(let a): return [app(a)]
+        case .vmPowerObserved(let v, _): return [vm(v)]
         case .hypervisorFinished(let v, let op, _, _):
             if case .clone(let target) = op { return [vm(v), vm(target)] }
             return [vm(v)]

@@ -11,6 +11,8 @@ public struct Engine<Payload> {
     private var dueNow: [Payload] = []
     private var dueNowHead = 0
     private var sequence: UInt64 = 0
+    /// When set, ties are broken by a seeded permutation of insertion order instead.
+    private let shuffleSalt: UInt64?
 
     struct Entry {
         var time: Double
@@ -21,7 +23,10 @@ public struct Engine<Payload> {
         }
     }
 
-    public init(capacity: Int = 1024) {
+    /// `shuffleTiesWith`: a salt (from the seed) that turns the insertion order of events due at
+    /// the same instant into a seeded shuffle, to shake out order-dependent behaviour.
+    public init(capacity: Int = 1024, shuffleTiesWith salt: UInt64? = nil) {
+        shuffleSalt = salt
         heap.reserveCapacity(capacity)
         dueNow.reserveCapacity(256)
     }
@@ -30,19 +35,27 @@ public struct Engine<Payload> {
 
     public mutating func schedule(_ payload: Payload, afterSeconds delay: Double) {
         precondition(delay >= 0 && delay.isFinite, "cannot schedule \(delay) s ahead")
-        if delay == 0 {
+        if delay == 0 && shuffleSalt == nil {
             dueNow.append(payload)
             return
         }
-        sequence &+= 1
-        push(Entry(time: now + delay, sequence: sequence, slot: store(payload)))
+        push(Entry(time: now + delay, sequence: nextSequence(), slot: store(payload)))
     }
 
     public mutating func schedule(_ payload: Payload, at time: Double) {
         precondition(time >= now && time.isFinite, "cannot schedule at \(time) s, now is \(now) s")
         if time == now { return schedule(payload, afterSeconds: 0) }
+        push(Entry(time: time, sequence: nextSequence(), slot: store(payload)))
+    }
+
+    private mutating func nextSequence() -> UInt64 {
         sequence &+= 1
-        push(Entry(time: time, sequence: sequence, slot: store(payload)))
+        guard let salt = shuffleSalt else { return sequence }
+        // splitmix64 is a bijection: distinct insertions keep distinct, seeded keys.
+        var z = sequence &+ salt &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 
     private mutating func store(_ payload: Payload) -> Int32 {

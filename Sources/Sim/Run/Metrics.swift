@@ -31,6 +31,7 @@ public struct Metrics: Sendable {
     public var reservationsExpired = 0
     /// Key writes that did not land (a defect) or keys for an application no node knows.
     public var keysDropped = 0
+    public var vmCrashes = 0
     public var makespanSeconds = 0.0
     public var vmReservedSeconds = 0.0
     public var vmRunningSeconds = 0.0

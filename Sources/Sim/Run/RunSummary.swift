@@ -54,6 +54,7 @@ public struct RunSummary: Codable, Sendable {
     public var misdirectedLaunches: Int
     public var reservationsExpired: Int
     public var keysDropped: Int
+    public var vmCrashes: Int
     public var makespanSeconds: Double
     public var simulatedSeconds: Double
     public var events: UInt64
@@ -98,6 +99,7 @@ public struct RunSummary: Codable, Sendable {
         misdirectedLaunches = m.misdirectedLaunches
         reservationsExpired = m.reservationsExpired
         keysDropped = m.keysDropped
+        vmCrashes = m.vmCrashes
         makespanSeconds = m.makespanSeconds
         simulatedSeconds = m.simulatedSeconds
         events = m.events
@@ -153,6 +155,7 @@ public struct RunSummary: Codable, Sendable {
             ("misdirected launches", "\(misdirectedLaunches)"),
             ("expired reservations", "\(reservationsExpired)"),
             ("keys dropped", "\(keysDropped)"),
+            ("VM crashes", "\(vmCrashes)"),
             ("makespan (s)", f(makespanSeconds, 3)),
             ("simulated (s)", f(simulatedSeconds)),
             ("events", "\(events) in \(f(wallSeconds, 3)) s wall, \(Int(eventsPerSecond.rounded())) events/s"),

@@ -8,6 +8,7 @@ public struct Simulation {
         case model(Event)
         case arrival(Int32)
         case leaseExpired(vm: Int32, generation: UInt32)
+        case vmCrashed(vm: Int32, generation: UInt32)
         case guestRenewed(vm: Int32, generation: UInt32)
     }
 
@@ -43,6 +44,9 @@ public struct Simulation {
         dhcpStreams = (0..<scenario.dhcp.areas).map { RandomStream(seed: seed, stream: .dhcp(area: $0)) }
         dhcp = (0..<scenario.dhcp.areas).map { DHCPServer(area: $0, poolSize: scenario.dhcp.poolSize) }
         recorder = TraceRecorder(sink: traceSink)
+        if scenario.faults.shuffleTies {
+            engine = Engine(capacity: 4096, shuffleTiesWith: RandomStream.splitMix64(seed ^ 0x5348_5546_464C_4531))
+        }
         actions.reserveCapacity(64)
         for (i, vm) in plane.vms.enumerated() { defineWorldVM(Int32(i), node: vm.node) }
     }
@@ -80,6 +84,8 @@ public struct Simulation {
             arrive(Int(index))
         case .leaseExpired(let vm, let generation):
             leaseExpired(vm: vm, generation: generation)
+        case .vmCrashed(let vm, let generation):
+            vmCrashed(vm: vm, generation: generation)
         case .guestRenewed(let vm, let generation):
             guestRenewed(vm: vm, generation: generation)
         }
@@ -158,7 +164,10 @@ public struct Simulation {
             observeSend(message)
             if case .execute(let app, _) = message.body, scenario.faults.mainCrashProbability > 0,
                mainCrashes(app) { return }
-            let delay = message.from == message.to ? 0 : scenario.network.latency.sample(networkStream)
+            var delay = message.from == message.to ? 0 : scenario.network.latency.sample(networkStream)
+            if let extra = scenario.faults.messageDelay, engine.now >= extra.fromSeconds, engine.now < extra.toSeconds {
+                delay += extra.extra.sample(faultStream)
+            }
             engine.schedule(.model(.messageDelivered(message)), afterSeconds: delay)
         case .startTimer(let timer, let seconds):
             engine.schedule(.model(.timerFired(timer)), afterSeconds: seconds)
@@ -199,13 +208,14 @@ public struct Simulation {
 
     mutating func hypervisorOperation(_ vm: VMID, _ operation: HypervisorOperation, ticket: UInt32) {
         let stream = nodeStreams[Int(worldVMs[Int(vm.index)].node)]
-        var succeeded = true
+        var succeeded = !FaultSettings.any(scenario.faults.hypervisorOutages,
+                                           cover: Int(worldVMs[Int(vm.index)].node), at: engine.now)
         let delay: Double
         switch operation {
         case .revert:
             delay = scenario.hypervisor.revert.sample(stream)
-            if scenario.faults.revertFailureProbability > 0 {
-                succeeded = !faultStream.bernoulli(scenario.faults.revertFailureProbability)
+            if scenario.faults.revertFailureProbability > 0, faultStream.bernoulli(scenario.faults.revertFailureProbability) {
+                succeeded = false
             }
             if plane.vms[Int(vm.index)].preparation != nil { metrics.prepareRevert.append(delay) }
         case .suspend:
@@ -214,8 +224,8 @@ public struct Simulation {
             delay = scenario.hypervisor.shutdown.sample(stream)
         case .clone:
             delay = scenario.hypervisor.clone.sample(stream)
-            if scenario.faults.cloneFailureProbability > 0 {
-                succeeded = !faultStream.bernoulli(scenario.faults.cloneFailureProbability)
+            if scenario.faults.cloneFailureProbability > 0, faultStream.bernoulli(scenario.faults.cloneFailureProbability) {
+                succeeded = false
             }
         }
         engine.schedule(.model(.hypervisorFinished(vm, operation, ticket: ticket, succeeded: succeeded)),

@@ -96,12 +96,62 @@ public struct FaultSettings: Sendable {
     public var objectCrashProbability: Double
     /// The main process of an application dies after its objects are reserved, before they run.
     public var mainCrashProbability: Double
+    /// Each running worker VM crashes at this rate (exponential times, per hour running).
+    public var vmCrashesPerHour: Double
+    /// DHCP servers that answer nothing during a window (nil area: every area).
+    public var dhcpOutages: [Outage]
+    /// Hypervisor connections that fail every operation during a window (nil node: every node).
+    public var hypervisorOutages: [Outage]
+    /// Extra latency added to service messages sent during a window (reorders them).
+    public var messageDelay: MessageDelay?
+    /// Events due at the same instant run in a seeded shuffled order instead of insertion order.
+    public var shuffleTies: Bool
+
     public init(revertFailureProbability: Double = 0, cloneFailureProbability: Double = 0,
-                objectCrashProbability: Double = 0, mainCrashProbability: Double = 0) {
+                objectCrashProbability: Double = 0, mainCrashProbability: Double = 0,
+                vmCrashesPerHour: Double = 0, dhcpOutages: [Outage] = [], hypervisorOutages: [Outage] = [],
+                messageDelay: MessageDelay? = nil, shuffleTies: Bool = false) {
         self.revertFailureProbability = revertFailureProbability
         self.cloneFailureProbability = cloneFailureProbability
         self.objectCrashProbability = objectCrashProbability
         self.mainCrashProbability = mainCrashProbability
+        self.vmCrashesPerHour = vmCrashesPerHour
+        self.dhcpOutages = dhcpOutages
+        self.hypervisorOutages = hypervisorOutages
+        self.messageDelay = messageDelay
+        self.shuffleTies = shuffleTies
+    }
+
+    /// Something unavailable from `fromSeconds` (inclusive) to `toSeconds` (exclusive).
+    public struct Outage: Equatable, Sendable {
+        /// The area (DHCP) or node (hypervisor) affected; nil: all of them.
+        public var target: Int?
+        public var fromSeconds: Double
+        public var toSeconds: Double
+        public init(target: Int?, fromSeconds: Double, toSeconds: Double) {
+            self.target = target
+            self.fromSeconds = fromSeconds
+            self.toSeconds = toSeconds
+        }
+        func covers(_ target: Int, at time: Double) -> Bool {
+            (self.target == nil || self.target == target) && time >= fromSeconds && time < toSeconds
+        }
+    }
+
+    public struct MessageDelay: Equatable, Sendable {
+        public var extra: Distribution
+        public var fromSeconds: Double
+        public var toSeconds: Double
+        public init(extra: Distribution, fromSeconds: Double = 0, toSeconds: Double = .infinity) {
+            self.extra = extra
+            self.fromSeconds = fromSeconds
+            self.toSeconds = toSeconds
+        }
+    }
+
+    static func any(_ outages: [Outage], cover target: Int, at time: Double) -> Bool {
+        for outage in outages where outage.covers(target, at: time) { return true }
+        return false
     }
 }
 

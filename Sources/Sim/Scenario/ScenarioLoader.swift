@@ -261,12 +261,38 @@ public enum ScenarioLoader {
 
     static func decodeFaults(_ value: YAMLValue?) throws -> FaultSettings {
         var f = FaultSettings()
-        guard let m = try mapping(value, ["revertFailure", "cloneFailure", "objectCrash", "mainCrash"]) else { return f }
+        let keys = ["revertFailure", "cloneFailure", "objectCrash", "mainCrash", "vmCrashesPerHour", "dhcpOutages",
+                    "hypervisorOutages", "messageDelay", "shuffleTies"]
+        guard let m = try mapping(value, keys) else { return f }
+        if let v = m.optional("vmCrashesPerHour") { f.vmCrashesPerHour = try v.double(in: 0...3600, unit: "per hour") }
+        if let v = m.optional("dhcpOutages") { f.dhcpOutages = try outages(v, target: "area") }
+        if let v = m.optional("hypervisorOutages") { f.hypervisorOutages = try outages(v, target: "node") }
+        if let v = m.optional("shuffleTies") { f.shuffleTies = try v.bool() }
+        if let v = m.optional("messageDelay") {
+            let d = try v.mapping(allowedKeys: ["extra", "from", "to"])
+            let from = try d.optional("from")?.seconds() ?? 0
+            let to = try d.optional("to").map { try optionalSeconds($0) } ?? nil
+            if let to, to <= from { throw d.error("the window ends (\(to) s) before it starts (\(from) s)") }
+            f.messageDelay = FaultSettings.MessageDelay(extra: try distribution(d.required("extra")), fromSeconds: from,
+                                                        toSeconds: to ?? .infinity)
+        }
         if let v = m.optional("revertFailure") { f.revertFailureProbability = try v.double(in: 0...1, unit: "probability") }
         if let v = m.optional("cloneFailure") { f.cloneFailureProbability = try v.double(in: 0...1, unit: "probability") }
         if let v = m.optional("objectCrash") { f.objectCrashProbability = try v.double(in: 0...1, unit: "probability") }
         if let v = m.optional("mainCrash") { f.mainCrashProbability = try v.double(in: 0...1, unit: "probability") }
         return f
+    }
+
+    /// `[{from: 1h, to: 90m, area: 0}, ...]`; the target key is optional (all of them).
+    static func outages(_ value: YAMLValue, target: String) throws -> [FaultSettings.Outage] {
+        try value.sequence().map { item in
+            let m = try item.mapping(allowedKeys: ["from", "to", target])
+            let from = try m.required("from").seconds()
+            let to = try m.required("to").seconds()
+            if to <= from { throw m.error("the outage ends (\(to) s) before it starts (\(from) s)") }
+            return FaultSettings.Outage(target: try m.optional(target)?.int(in: 0...1_000_000), fromSeconds: from,
+                                        toSeconds: to)
+        }
     }
 
     // MARK: Values

@@ -94,6 +94,9 @@ struct TraceRecorder {
             return Fields(kind: 8, a: id(o.index), b: ok ? 1 : 0, name: "objectFinished")
         case .applicationCrashed(let app):
             return Fields(kind: 9, a: id(app.index), b: 0, name: "applicationCrashed")
+        case .vmPowerObserved(let vm, let power):
+            let code: UInt64 = power == .running ? 2 : power == .suspended ? 1 : 0
+            return Fields(kind: 10, a: id(vm.index), b: code, name: "vmPowerObserved")
         case .timerFired(let timer):
             switch timer {
             case .discoveryWait(let app, let round): return Fields(kind: 20, a: id(app.index), b: id(round), name: "timer")

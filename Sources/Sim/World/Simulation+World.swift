@@ -57,6 +57,10 @@ extension Simulation {
         worldVMs[i].power = power
         worldVMs[i].powerGeneration &+= 1
         if power != .running { scheduleLeaseExpiry(Int32(i)) }
+        if power == .running, scenario.faults.vmCrashesPerHour > 0 {
+            let after = Distribution.exponential(mean: 3600 / scenario.faults.vmCrashesPerHour).sample(faultStream)
+            engine.schedule(.vmCrashed(vm: Int32(i), generation: worldVMs[i].powerGeneration), afterSeconds: after)
+        }
     }
 
     mutating func scheduleLeaseExpiry(_ index: Int32) {
@@ -80,6 +84,19 @@ extension Simulation {
         worldVMs[i].guestAddress = address
     }
 
+    /// A running worker dies: its objects die with it, it is off, and the hypervisor says so.
+    mutating func vmCrashed(vm index: Int32, generation: UInt32) {
+        let i = Int(index)
+        guard worldVMs[i].powerGeneration == generation, worldVMs[i].power == .running else { return }
+        metrics.vmCrashes += 1
+        for o in objectTimes.indices where objectTimes[o].runningIn == index {
+            objectStopped(ObjectID(o))
+            engine.schedule(.model(.objectFinished(ObjectID(o), succeeded: false)), afterSeconds: 0)
+        }
+        powerChanged(i, to: .off)
+        engine.schedule(.model(.vmPowerObserved(VMID(i), .off)), afterSeconds: 0)
+    }
+
     mutating func obtainAddress(_ vm: VMID, _ renewal: DHCPRenewal, ticket: UInt32) {
         let i = Int(vm.index)
         let area = Int(worldVMs[i].area)
@@ -90,9 +107,12 @@ extension Simulation {
             if worldVMs[i].guestAddress == nil { renewLease(i, area: area) }
         case .renew:
             delay = scenario.dhcp.renew.sample(dhcpStreams[area])
+            // A server that is down answers nothing: the guest keeps waiting.
+            if FaultSettings.any(scenario.faults.dhcpOutages, cover: area, at: engine.now) { return }
             renewLease(i, area: area)
         case .reversePing:
             delay = scenario.dhcp.reversePing.sample(dhcpStreams[area])
+            if FaultSettings.any(scenario.faults.dhcpOutages, cover: area, at: engine.now) { return }
             renewLease(i, area: area)
         }
         engine.schedule(.model(.addressObtained(vm, worldVMs[i].guestAddress, ticket: ticket)), afterSeconds: delay)

@@ -1,0 +1,75 @@
+import Model
+import XCTest
+@testable import Sim
+
+/// Injected faults: each is seeded, windowed where it has a window, and the system's reaction
+/// is what Model decides.
+final class FaultTests: XCTestCase {
+    static let base = """
+    mode: virtual
+    platform: {nodes: 2, maxVMs: 2, initialWorkers: 2, topology: full}
+    hypervisor: {revert: 30s, suspend: 5s}
+    dhcp: {poolSize: 12, lease: never, renew: 3s}
+    policies: {placement: discovery, recycle: suspend, dhcpRenewal: renew}
+    jobMgr: {addressWaitCap: 20s}
+    workload: {applications: 30, arrivalRate: 0.01, objects: 1, objectDuration: {exponential: 4m}}
+    """
+
+    func run(_ faults: String, _ overrides: [String] = [], seed: UInt64 = 1) throws -> Metrics {
+        var scenario = try ScenarioLoader.parse(text: Self.base + "\nfaults: " + faults, file: "faults.yaml",
+                                                overrides: overrides)
+        scenario.seed = seed
+        var simulation = Simulation(scenario: scenario)
+        return simulation.run()
+    }
+
+    func testDHCPOutageFailsPreparationsAfterTheCapOrHangsForeverWhenUncapped() throws {
+        let outage = "{dhcpOutages: [{from: 0, to: 2h}]}"
+        let capped = try run(outage, ["fidelity=fixed"])
+        XCTAssertGreaterThan(capped.failureReasons["addressUnavailable"] ?? 0, 0)
+        XCTAssertTrue(capped.violationCounts.isEmpty, capped.violations.first?.description ?? "")
+        let uncapped = try run(outage, ["fidelity={base: fixed, addressPollUncapped: true}", "jobMgr.execTimeout=never"])
+        XCTAssertNotNil(uncapped.violationCounts[.liveness], "an object waits forever for its address")
+        let none = try run("{}", ["fidelity=fixed"])
+        XCTAssertNil(none.failureReasons["addressUnavailable"])
+    }
+
+    func testHypervisorOutageFailsOperationsOnlyInsideItsWindowAndNode() throws {
+        let m = try run("{hypervisorOutages: [{from: 0, to: 1h, node: 0}]}", ["fidelity=fixed"])
+        XCTAssertGreaterThan(m.failureReasons["prepareFailed"] ?? 0, 0)
+        XCTAssertGreaterThan(m.applicationsCompleted, 0)
+        XCTAssertTrue(m.violationCounts.isEmpty, m.violations.first?.description ?? "")
+        let later = try run("{hypervisorOutages: [{from: 100h, to: 101h}]}", ["fidelity=fixed"])
+        XCTAssertNil(later.failureReasons["prepareFailed"])
+    }
+
+    func testCrashedWorkersKillTheirObjectsAndAreRevertedBeforeTheirNextApplication() throws {
+        var crashes = 0
+        for seed: UInt64 in 1...5 {
+            let m = try run("{vmCrashesPerHour: 2}", ["fidelity=fixed"], seed: seed)
+            crashes += m.vmCrashes
+            XCTAssertTrue(m.violationCounts.isEmpty, "seed \(seed): \(m.violations.first?.description ?? "")")
+            XCTAssertEqual(m.applicationsCompleted + m.applicationsFailed, m.applicationsSubmitted)
+        }
+        XCTAssertGreaterThan(crashes, 0)
+    }
+
+    func testMessageDelayAndTieShufflingChangeTheRunButKeepTheInvariants() throws {
+        let plain = try run("{}", ["fidelity=fixed"])
+        let delayed = try run("{messageDelay: {extra: {exponential: 2s}, from: 0, to: 1h}}", ["fidelity=fixed"])
+        let shuffled = try run("{shuffleTies: true}", ["fidelity=fixed"])
+        XCTAssertNotEqual(plain.digest, delayed.digest)
+        XCTAssertNotEqual(plain.digest, shuffled.digest)
+        XCTAssertEqual(shuffled.digest, try run("{shuffleTies: true}", ["fidelity=fixed"]).digest)
+        for m in [delayed, shuffled] {
+            XCTAssertTrue(m.violationCounts.isEmpty, m.violations.first?.description ?? "")
+            XCTAssertEqual(m.applicationsCompleted + m.applicationsFailed, m.applicationsSubmitted)
+        }
+    }
+
+    func testBadFaultWindowsAreRejected() {
+        XCTAssertThrowsError(try run("{dhcpOutages: [{from: 2h, to: 1h}]}"))
+        XCTAssertThrowsError(try run("{hypervisorOutages: [{from: 0}]}"))
+        XCTAssertThrowsError(try run("{vmCrashesPerHour: -1}"))
+    }
+}
