@@ -172,4 +172,27 @@ final class CLITests: XCTestCase {
             XCTAssertEqual(r.status, 2, bad)
         }
     }
+
+    func testSweepWritesResultsAndRefusesToOverwriteWithoutResume() throws {
+        let dir = try temporaryDirectory()
+        let base = Self.packageRoot.appendingPathComponent("Scenarios/policies/recycle.yaml").path
+        let sweep = try write("base: \(base)\nset: [workload.applications=10]\naxes:\n  policies.recycle: [revert, shutdown]\nseeds: 1..2\n",
+                              named: "s.yaml", in: dir)
+        let out = dir.appendingPathComponent("out").path
+        let first = try visag(["sweep", sweep, "--out", out, "--jobs", "2"])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let results = try String(contentsOfFile: out + "/results.csv", encoding: .utf8)
+        XCTAssertEqual(results.split(separator: "\n").count, 1 + 4)
+        let again = try visag(["sweep", sweep, "--out", out])
+        XCTAssertEqual(again.status, 2)
+        XCTAssertTrue(again.stderr.contains("--resume"), again.stderr)
+        let resumed = try visag(["sweep", sweep, "--out", out, "--resume"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stdout.hasPrefix("0 runs"), resumed.stdout)
+        let bad = try write("base: \(base)\naxes:\n  policies.recycle: [bogus]\n", named: "bad.yaml", in: dir)
+        let badRun = try visag(["sweep", bad, "--out", out + "2"])
+        XCTAssertEqual(badRun.status, 2)
+        XCTAssertTrue(badRun.stderr.contains("bad.yaml"), badRun.stderr)
+        XCTAssertEqual(try visag(["sweep", sweep, "--out", out + "3", "--shard", "2/2"]).status, 2)
+    }
 }

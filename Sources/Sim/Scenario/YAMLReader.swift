@@ -1293,3 +1293,9 @@ fileprivate func jsonQuoted(_ text: String) -> String {
     }
     return out + "\""
 }
+
+extension YAMLValue {
+    /// This value as flow-style YAML text, e.g. `suspend`, `4`, `{base: fixed, removeJobOverwrites: true}`:
+    /// usable as the value of a `--set path=value` override.
+    public func flowText() -> String { emitFlow(tree) }
+}

@@ -1,0 +1,124 @@
+import Foundation
+
+/// A sweep: one base scenario, axes of values for any scenario field, seeds and exclusions,
+/// expanding to the cross product of cells × seeds. Every cell is a list of `--set`
+/// overrides on the base, validated exactly as a scenario is.
+///
+/// ```yaml
+/// base: ../policies/recycle.yaml        # relative to the sweep file
+/// set: [workload.applications=100]      # applied to every cell (optional)
+/// axes:
+///   policies.recycle: [revert, suspend, shutdown]
+///   policies.cloneAheadThreshold: [0, 2]
+/// seeds: 1..20                          # or a count: 20 (seeds 1..20)
+/// exclude:
+///   - {policies.recycle: revert, policies.cloneAheadThreshold: 2}
+/// ```
+public struct SweepFile: Sendable {
+    public struct Axis: Sendable {
+        public var path: String
+        /// The values as override text, in file order.
+        public var values: [String]
+    }
+
+    public struct Cell: Sendable, Equatable {
+        /// Position in the expansion (stable: axes in file order, last axis fastest).
+        public var index: Int
+        /// One value per axis, in axis order.
+        public var values: [String]
+        public var overrides: [String]
+    }
+
+    public var file: String
+    public var basePath: String
+    public var baseOverrides: [String]
+    public var axes: [Axis]
+    public var seeds: ClosedRange<UInt64>
+    public var cells: [Cell]
+
+    public var runCount: Int { cells.count * seedCount }
+    public var seedCount: Int { Int(seeds.upperBound - seeds.lowerBound) + 1 }
+
+    public static func load(path: String) throws -> SweepFile {
+        let document = try YAMLDocument.load(path: path)
+        let root = try document.mapping(allowedKeys: ["base", "set", "axes", "seeds", "exclude", "description"])
+        let baseValue = try root.required("base")
+        let base = try baseValue.string()
+        let directory = (path as NSString).deletingLastPathComponent
+        let basePath = base.hasPrefix("/") ? base : (directory as NSString).appendingPathComponent(base)
+        let baseOverrides = try root.optional("set")?.sequence().map { try $0.string() } ?? []
+        let axesMapping = try root.required("axes").mappingWithAnyKeys()
+        var axes: [Axis] = []
+        for (key, value) in axesMapping.items {
+            let values = try value.sequence()
+            guard !values.isEmpty else { throw value.error("an axis needs at least one value") }
+            axes.append(Axis(path: key, values: values.map { $0.flowText() }))
+        }
+        guard !axes.isEmpty else { throw axesMapping.error("a sweep needs at least one axis") }
+        let seeds = try parseSeeds(root.optional("seeds"))
+        var excluded: [[String: String]] = []
+        for rule in try root.optional("exclude")?.sequence() ?? [] {
+            let mapping = try rule.mappingWithAnyKeys()
+            var match: [String: String] = [:]
+            for (key, value) in mapping.items {
+                guard axes.contains(where: { $0.path == key }) else {
+                    throw value.error("exclude names \"\(key)\", which is not an axis ("
+                        + axes.map(\.path).joined(separator: ", ") + ")")
+                }
+                match[key] = value.flowText()
+            }
+            excluded.append(match)
+        }
+        // Validate the base and every cell now, so a bad value stops the sweep before it runs.
+        do {
+            _ = try ScenarioLoader.load(path: basePath, overrides: baseOverrides)
+        } catch let error as ScenarioError {
+            throw ScenarioError(file: path, line: baseValue.line, column: baseValue.column, path: "base",
+                                message: "the base scenario does not load: \(error.description)")
+        }
+        var cells: [Cell] = []
+        var combination = Array(repeating: 0, count: axes.count)
+        var position = 0
+        while true {
+            let values = zip(axes, combination).map { $0.values[$1] }
+            let isExcluded = excluded.contains { rule in
+                rule.allSatisfy { key, value in values[axes.firstIndex { $0.path == key }!] == value }
+            }
+            if !isExcluded {
+                let overrides = baseOverrides + zip(axes, values).map { "\($0.path)=\($1)" }
+                do {
+                    _ = try ScenarioLoader.load(path: basePath, overrides: overrides)
+                } catch let error as ScenarioError {
+                    throw ScenarioError(file: path, line: axesMapping.value.line, column: axesMapping.value.column,
+                                        path: "axes", message: "cell " + zip(axes, values).map { "\($0.path)=\($1)" }
+                                            .joined(separator: " ") + " is not a valid scenario: \(error.description)")
+                }
+                cells.append(Cell(index: position, values: values, overrides: overrides))
+            }
+            position += 1
+            var axis = axes.count - 1
+            while axis >= 0 {
+                combination[axis] += 1
+                if combination[axis] < axes[axis].values.count { break }
+                combination[axis] = 0
+                axis -= 1
+            }
+            if axis < 0 { break }
+        }
+        guard !cells.isEmpty else { throw root.error("every cell is excluded: nothing to run") }
+        return SweepFile(file: path, basePath: basePath, baseOverrides: baseOverrides, axes: axes, seeds: seeds,
+                         cells: cells)
+    }
+
+    static func parseSeeds(_ value: YAMLValue?) throws -> ClosedRange<UInt64> {
+        guard let value else { return 1...10 }
+        if let count = try? value.int(in: 1...10_000_000) { return 1...UInt64(count) }
+        let text = try value.string()
+        let parts = text.components(separatedBy: "..")
+        guard parts.count == 2, let low = UInt64(parts[0]), let high = UInt64(parts[1]), low <= high,
+              high - low < 10_000_000 else {
+            throw value.error("expected a seed count or a range like 1..20, found \"\(text)\"")
+        }
+        return low...high
+    }
+}

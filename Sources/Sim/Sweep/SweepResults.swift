@@ -1,0 +1,155 @@
+import CGSL
+import Foundation
+
+/// `results.csv` (one row per run) and `summary.csv` (per cell and metric: n, mean, standard
+/// deviation, 95 % confidence interval from Student's t) from the run records of a folder.
+public enum SweepResults {
+    struct Metric: Sendable {
+        var name: String
+        var value: @Sendable (RunSummary) -> Double
+    }
+
+    static let metrics: [Metric] = [
+        Metric(name: "applications_completed") { Double($0.applicationsCompleted) },
+        Metric(name: "applications_failed") { Double($0.applicationsFailed) },
+        Metric(name: "creation_ready_p50_s") { $0.creationLatencyReadySeconds.p50 },
+        Metric(name: "creation_ready_p95_s") { $0.creationLatencyReadySeconds.p95 },
+        Metric(name: "creation_prepared_mean_s") { $0.creationLatencyPreparedSeconds.mean },
+        Metric(name: "creation_prepared_p50_s") { $0.creationLatencyPreparedSeconds.p50 },
+        Metric(name: "creation_prepared_p95_s") { $0.creationLatencyPreparedSeconds.p95 },
+        Metric(name: "creation_prepared_p99_s") { $0.creationLatencyPreparedSeconds.p99 },
+        Metric(name: "prepare_revert_mean_s") { $0.prepareRevertSeconds.mean },
+        Metric(name: "prepare_address_mean_s") { $0.prepareAddressSeconds.mean },
+        Metric(name: "prepare_key_write_mean_s") { $0.prepareKeyWriteSeconds.mean },
+        Metric(name: "queue_wait_mean_s") { $0.queueWaitSeconds.mean },
+        Metric(name: "queue_wait_p95_s") { $0.queueWaitSeconds.p95 },
+        Metric(name: "mean_response_s") { $0.meanResponseSeconds },
+        Metric(name: "clones_finished") { Double($0.clonesFinished) },
+        Metric(name: "clones_failed") { Double($0.clonesFailed) },
+        Metric(name: "vm_utilisation") { $0.vmUtilisation },
+        Metric(name: "vm_hours") { $0.vmHours },
+        Metric(name: "discovery_messages_per_app") { $0.discoveryMessagesPerApplication },
+        Metric(name: "key_writes_per_app") { $0.keyWritesPerApplication },
+        Metric(name: "messages") { Double($0.messages) },
+        Metric(name: "misdirected_launches") { Double($0.misdirectedLaunches) },
+        Metric(name: "makespan_s") { $0.makespanSeconds },
+        Metric(name: "events") { Double($0.events) },
+        Metric(name: "invariant_violations") { Double($0.invariantViolations.values.reduce(0, +)) },
+    ]
+
+    /// Reads every record of `directory/runs` (sorted by cell, then seed).
+    public static func records(in directory: String) throws -> [SweepRunner.RunRecord] {
+        let runs = (directory as NSString).appendingPathComponent("runs")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: runs)) ?? []
+        var result: [SweepRunner.RunRecord] = []
+        for name in names where name.hasSuffix(".json") {
+            let path = (runs as NSString).appendingPathComponent(name)
+            guard let data = FileManager.default.contents(atPath: path),
+                  let record = try? JSONDecoder().decode(SweepRunner.RunRecord.self, from: data) else {
+                throw SweepRunner.Failure.io("\(path): error: not a run record (remove it and resume)")
+            }
+            result.append(record)
+        }
+        return result.sorted { ($0.cell, $0.seed) < ($1.cell, $1.seed) }
+    }
+
+    public static func write(sweep: SweepFile, directory: String) throws {
+        try write(axisNames: sweep.axes.map(\.path), directory: directory)
+    }
+
+    static func write(axisNames: [String], directory: String) throws {
+        let all = try records(in: directory)
+        var results = (["cell"] + axisNames + ["seed", "digest"] + metrics.map(\.name)).map(csvField).joined(separator: ",") + "\n"
+        for record in all {
+            let row = ["\(record.cell)"] + record.values + ["\(record.seed)", record.summary.digest]
+                + metrics.map { format($0.value(record.summary)) }
+            results += row.map(csvField).joined(separator: ",") + "\n"
+        }
+        try RunOutputs.writeAtomically(results, to: (directory as NSString).appendingPathComponent("results.csv"))
+
+        var summary = (["cell"] + axisNames + ["metric", "n", "mean", "sd", "ci95_low", "ci95_high"]).map(csvField)
+            .joined(separator: ",") + "\n"
+        var start = 0
+        while start < all.count {
+            var end = start
+            while end < all.count && all[end].cell == all[start].cell { end += 1 }
+            let group = all[start..<end]
+            for metric in metrics {
+                let values = group.map { metric.value($0.summary) }
+                let s = Statistics(values)
+                let row = ["\(all[start].cell)"] + all[start].values + [metric.name, "\(s.n)", format(s.mean), format(s.sd),
+                                                                        format(s.mean - s.halfWidth), format(s.mean + s.halfWidth)]
+                summary += row.map(csvField).joined(separator: ",") + "\n"
+            }
+            start = end
+        }
+        try RunOutputs.writeAtomically(summary, to: (directory as NSString).appendingPathComponent("summary.csv"))
+    }
+
+    /// Mean, standard deviation and the 95 % Student's t half-width of a sample.
+    public struct Statistics: Equatable, Sendable {
+        public var n: Int
+        public var mean: Double
+        public var sd: Double
+        public var halfWidth: Double
+
+        public init(_ values: [Double]) {
+            n = values.count
+            guard n > 0 else {
+                (mean, sd, halfWidth) = (.nan, .nan, .nan)
+                return
+            }
+            let m = values.withUnsafeBufferPointer { gsl_stats_mean($0.baseAddress, 1, $0.count) }
+            mean = m
+            guard n > 1 else {
+                (sd, halfWidth) = (0, 0)
+                return
+            }
+            let deviation = values.withUnsafeBufferPointer { gsl_stats_sd_m($0.baseAddress, 1, $0.count, m) }
+            sd = deviation
+            halfWidth = gsl_cdf_tdist_Pinv(0.975, Double(n - 1)) * deviation / Double(n).squareRoot()
+        }
+    }
+
+    static func format(_ value: Double) -> String {
+        value.isFinite ? String(format: "%.6g", value) : ""
+    }
+
+    static func csvField(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
+
+/// Combines shard folders into the files a single run would have written.
+public enum SweepMerge {
+    public static func merge(_ directories: [String], into output: String) throws -> Int {
+        var manifest: SweepRunner.Manifest? = nil
+        for directory in directories {
+            let path = (directory as NSString).appendingPathComponent("sweep.json")
+            guard let data = FileManager.default.contents(atPath: path),
+                  let m = try? JSONDecoder().decode(SweepRunner.Manifest.self, from: data) else {
+                throw SweepRunner.Failure.io("\(path): error: not a sweep output folder (no readable sweep.json)")
+            }
+            if let manifest, manifest != m { throw SweepRunner.Failure.differentSweep(directory) }
+            manifest = m
+        }
+        guard let manifest else { throw SweepRunner.Failure.io("merge needs at least one folder") }
+        let runs = (output as NSString).appendingPathComponent("runs")
+        try SweepRunner.prepare(directory: output, runsDirectory: runs, manifest: manifest, resume: true)
+        var copied = 0
+        for directory in directories where (directory as NSString).standardizingPath != (output as NSString).standardizingPath {
+            let source = (directory as NSString).appendingPathComponent("runs")
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: source)) ?? [] where name.hasSuffix(".json") {
+                guard let data = FileManager.default.contents(atPath: (source as NSString).appendingPathComponent(name)) else {
+                    continue
+                }
+                try RunOutputs.writeAtomically(String(decoding: data, as: UTF8.self),
+                                               to: (runs as NSString).appendingPathComponent(name))
+                copied += 1
+            }
+        }
+        try SweepResults.write(axisNames: manifest.axisOrder, directory: output)
+        return copied
+    }
+}

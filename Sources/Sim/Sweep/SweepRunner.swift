@@ -1,0 +1,169 @@
+import Foundation
+
+/// Runs a sweep's cells × seeds on several threads. Every finished run is written at once as
+/// its own record (temp file + rename), so a killed sweep loses only the runs in flight and
+/// `resume` redoes nothing that finished; the CSV files are regenerated from the records.
+public enum SweepRunner {
+    public struct Options: Sendable {
+        public var jobs: Int
+        /// Run only the runs whose position modulo `count` is `index` (a job array's slice).
+        public var shard: (index: Int, count: Int)
+        public var resume: Bool
+        public init(jobs: Int, shard: (index: Int, count: Int) = (0, 1), resume: Bool = false) {
+            self.jobs = jobs
+            self.shard = shard
+            self.resume = resume
+        }
+    }
+
+    public struct Outcome: Sendable {
+        public var ran: Int
+        public var skipped: Int
+        public var failedRuns: Int
+        public var wallSeconds: Double
+    }
+
+    public struct RunRecord: Codable, Sendable {
+        public var cell: Int
+        public var values: [String]
+        public var seed: UInt64
+        public var summary: RunSummary
+    }
+
+    public enum Failure: Error, CustomStringConvertible {
+        case outputInUse(String)
+        case differentSweep(String)
+        case io(String)
+        public var description: String {
+            switch self {
+            case .outputInUse(let dir): "\(dir) already holds a sweep's results: use --resume to finish it, or another --out"
+            case .differentSweep(let dir): "\(dir) holds the results of a different sweep (its manifest differs)"
+            case .io(let message): message
+            }
+        }
+    }
+
+    /// The runs this shard owns, as (cell, seed), in sweep order.
+    public static func runs(of sweep: SweepFile, shard: (index: Int, count: Int)) -> [(SweepFile.Cell, UInt64)] {
+        var result: [(SweepFile.Cell, UInt64)] = []
+        var position = 0
+        for cell in sweep.cells {
+            for seed in sweep.seeds {
+                if position % shard.count == shard.index { result.append((cell, seed)) }
+                position += 1
+            }
+        }
+        return result
+    }
+
+    public static func run(_ sweep: SweepFile, into directory: String, options: Options,
+                           progress: @escaping @Sendable (_ done: Int, _ total: Int, _ failed: Int) -> Void) throws -> Outcome {
+        let runsDirectory = (directory as NSString).appendingPathComponent("runs")
+        try prepare(directory: directory, runsDirectory: runsDirectory, manifest: Manifest(sweep), resume: options.resume)
+        let owned = runs(of: sweep, shard: options.shard)
+        let pending = owned.filter { !FileManager.default.fileExists(atPath: recordPath(runsDirectory, $0.0.index, $0.1)) }
+        let state = State(total: pending.count)
+        let clock = ContinuousClock()
+        let start = clock.now
+        DispatchQueue.concurrentPerform(iterations: max(1, min(options.jobs, pending.count))) { _ in
+            while let k = state.next() {
+                let (cell, seed) = pending[k]
+                var failed = true
+                do {
+                    var scenario = try ScenarioLoader.load(path: sweep.basePath, overrides: cell.overrides)
+                    scenario.seed = seed
+                    var simulation = Simulation(scenario: scenario)
+                    let summary = RunSummary(scenario: scenario, metrics: simulation.run())
+                    failed = !summary.invariantViolations.isEmpty
+                    let record = RunRecord(cell: cell.index, values: cell.values, seed: seed, summary: summary)
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.sortedKeys]
+                    let data = try encoder.encode(record)
+                    try RunOutputs.writeAtomically(String(decoding: data, as: UTF8.self),
+                                                   to: recordPath(runsDirectory, cell.index, seed))
+                } catch {
+                    state.fail("\(error)")
+                }
+                progress(state.finished(failed: failed), pending.count, state.failedCount)
+            }
+        }
+        if let error = state.firstError { throw Failure.io(error) }
+        let elapsed = start.duration(to: clock.now)
+        try SweepResults.write(sweep: sweep, directory: directory)
+        return Outcome(ran: pending.count, skipped: owned.count - pending.count, failedRuns: state.failedCount,
+                       wallSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+    }
+
+    static func recordPath(_ runsDirectory: String, _ cell: Int, _ seed: UInt64) -> String {
+        (runsDirectory as NSString).appendingPathComponent("c\(cell)-s\(seed).json")
+    }
+
+    /// What identifies a sweep: resuming or merging checks it is the same one.
+    struct Manifest: Codable, Equatable {
+        var base: String
+        var set: [String]
+        var axes: [String: [String]]
+        var axisOrder: [String]
+        var seeds: [UInt64]
+        var cells: [Int]
+
+        init(_ sweep: SweepFile) {
+            base = (sweep.basePath as NSString).lastPathComponent
+            set = sweep.baseOverrides
+            axes = Dictionary(uniqueKeysWithValues: sweep.axes.map { ($0.path, $0.values) })
+            axisOrder = sweep.axes.map(\.path)
+            seeds = [sweep.seeds.lowerBound, sweep.seeds.upperBound]
+            cells = sweep.cells.map(\.index)
+        }
+    }
+
+    static func prepare(directory: String, runsDirectory: String, manifest: Manifest, resume: Bool) throws {
+        try RunOutputs.makeDirectory(directory)
+        let manifestPath = (directory as NSString).appendingPathComponent("sweep.json")
+        if let data = FileManager.default.contents(atPath: manifestPath) {
+            guard resume else { throw Failure.outputInUse(directory) }
+            guard let existing = try? JSONDecoder().decode(Manifest.self, from: data), existing == manifest else {
+                throw Failure.differentSweep(directory)
+            }
+        } else {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+            try RunOutputs.writeAtomically(String(decoding: try encoder.encode(manifest), as: UTF8.self), to: manifestPath)
+        }
+        try RunOutputs.makeDirectory(runsDirectory)
+    }
+
+    private final class State: @unchecked Sendable {
+        // Everything below is guarded by `lock`.
+        private let lock = NSLock()
+        private var cursor = 0
+        private var done = 0
+        private(set) var failedCount = 0
+        private(set) var firstError: String?
+        private let total: Int
+
+        init(total: Int) { self.total = total }
+
+        func next() -> Int? {
+            lock.lock()
+            defer { lock.unlock() }
+            guard cursor < total, firstError == nil else { return nil }
+            cursor += 1
+            return cursor - 1
+        }
+
+        func finished(failed: Bool) -> Int {
+            lock.lock()
+            defer { lock.unlock() }
+            done += 1
+            if failed { failedCount += 1 }
+            return done
+        }
+
+        func fail(_ message: String) {
+            lock.lock()
+            defer { lock.unlock() }
+            if firstError == nil { firstError = message }
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import XCTest
+@testable import Sim
+
+final class SweepTests: XCTestCase {
+    static let scenarios = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Scenarios")
+
+    func temporaryDirectory() throws -> String {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("visag-sweep-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url.path
+    }
+
+    func sweepFile(_ body: String) throws -> String {
+        let dir = try temporaryDirectory()
+        let path = dir + "/sweep.yaml"
+        let base = Self.scenarios.appendingPathComponent("policies/recycle.yaml").path
+        try ("base: \(base)\nset: [workload.applications=20]\n" + body).write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func testExpansionIsTheCrossProductMinusExclusions() throws {
+        let sweep = try SweepFile.load(path: try sweepFile("""
+        axes:
+          policies.recycle: [revert, suspend, shutdown]
+          policies.dhcpRenewal: [none, renew]
+        seeds: 3..5
+        exclude:
+          - {policies.recycle: revert, policies.dhcpRenewal: renew}
+        """))
+        XCTAssertEqual(sweep.cells.count, 5)
+        XCTAssertEqual(sweep.seedCount, 3)
+        XCTAssertEqual(sweep.runCount, 15)
+        XCTAssertEqual(sweep.cells.map(\.index), [0, 2, 3, 4, 5])
+        XCTAssertEqual(sweep.cells[1].overrides, ["workload.applications=20", "policies.recycle=suspend",
+                                                  "policies.dhcpRenewal=none"])
+    }
+
+    func testBadAxisValuesAndExclusionsNameTheSweepFile() throws {
+        let bad = try sweepFile("axes:\n  policies.recycle: [revert, hibernate]\n")
+        XCTAssertThrowsError(try SweepFile.load(path: bad)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("sweep.yaml"), text)
+            XCTAssertTrue(text.contains("hibernate"), text)
+        }
+        let exclude = try sweepFile("axes:\n  policies.recycle: [revert]\nexclude:\n  - {policies.recylce: revert}\n")
+        XCTAssertThrowsError(try SweepFile.load(path: exclude)) { XCTAssertTrue("\($0)".contains("not an axis")) }
+        let empty = try sweepFile("axes:\n  policies.recycle: [revert]\nexclude:\n  - {policies.recycle: revert}\n")
+        XCTAssertThrowsError(try SweepFile.load(path: empty)) { XCTAssertTrue("\($0)".contains("excluded")) }
+    }
+
+    func testResultsDoNotDependOnWorkersOrShardsAndResumeRedoesNothing() throws {
+        let sweep = try SweepFile.load(path: try sweepFile("""
+        axes:
+          policies.recycle: [revert, suspend]
+          policies.dhcpRenewal: [none, renew]
+        seeds: 1..3
+        """))
+        let single = try temporaryDirectory()
+        let outcome = try SweepRunner.run(sweep, into: single, options: .init(jobs: 1)) { _, _, _ in }
+        XCTAssertEqual(outcome.ran, 12)
+        let parallel = try temporaryDirectory()
+        _ = try SweepRunner.run(sweep, into: parallel, options: .init(jobs: 2)) { _, _, _ in }
+        let shardA = try temporaryDirectory()
+        let shardB = try temporaryDirectory()
+        let a = try SweepRunner.run(sweep, into: shardA, options: .init(jobs: 2, shard: (0, 2))) { _, _, _ in }
+        let b = try SweepRunner.run(sweep, into: shardB, options: .init(jobs: 2, shard: (1, 2))) { _, _, _ in }
+        XCTAssertEqual(a.ran + b.ran, 12)
+        let merged = try temporaryDirectory()
+        XCTAssertEqual(try SweepMerge.merge([shardA, shardB], into: merged), 12)
+        for file in ["results.csv", "summary.csv"] {
+            let reference = try String(contentsOfFile: single + "/" + file, encoding: .utf8)
+            XCTAssertEqual(try String(contentsOfFile: parallel + "/" + file, encoding: .utf8), reference, file)
+            XCTAssertEqual(try String(contentsOfFile: merged + "/" + file, encoding: .utf8), reference, file)
+        }
+        // A finished sweep resumed runs nothing; an unfinished one runs only what is missing.
+        XCTAssertEqual(try SweepRunner.run(sweep, into: single, options: .init(jobs: 2, resume: true)) { _, _, _ in }.ran, 0)
+        let records = try FileManager.default.contentsOfDirectory(atPath: single + "/runs").sorted()
+        try FileManager.default.removeItem(atPath: single + "/runs/" + records[0])
+        XCTAssertEqual(try SweepRunner.run(sweep, into: single, options: .init(jobs: 2, resume: true)) { _, _, _ in }.ran, 1)
+        XCTAssertThrowsError(try SweepRunner.run(sweep, into: single, options: .init(jobs: 1)) { _, _, _ in })
+        let summary = try String(contentsOfFile: single + "/summary.csv", encoding: .utf8)
+        XCTAssertTrue(summary.hasPrefix("cell,policies.recycle,policies.dhcpRenewal,metric,n,mean,sd,ci95_low,ci95_high\n"))
+        XCTAssertEqual(summary.split(separator: "\n").count, 1 + 4 * SweepResults.metrics.count)
+    }
+
+    func testConfidenceIntervalUsesStudentsT() {
+        let s = SweepResults.Statistics([1, 2, 3, 4])
+        XCTAssertEqual(s.mean, 2.5, accuracy: 1e-12)
+        XCTAssertEqual(s.sd, 1.2909944487358056, accuracy: 1e-12)
+        // t(0.975, 3) = 3.182446305284263
+        XCTAssertEqual(s.halfWidth, 3.182446305284263 * 1.2909944487358056 / 2, accuracy: 1e-9)
+        XCTAssertEqual(SweepResults.Statistics([5]).halfWidth, 0)
+    }
+
+    func testBundledStudiesExpand() throws {
+        let dir = Self.scenarios.appendingPathComponent("studies").path
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".yaml") }.sorted()
+        XCTAssertFalse(files.isEmpty)
+        for file in files {
+            let text = try String(contentsOfFile: dir + "/" + file, encoding: .utf8)
+            XCTAssertTrue(text.hasPrefix("# "), "\(file) must start with a comment saying what it shows")
+            let sweep = try SweepFile.load(path: dir + "/" + file)
+            XCTAssertGreaterThan(sweep.runCount, 1, file)
+        }
+    }
+}
