@@ -90,19 +90,22 @@ final class DiscoveryTests: XCTestCase {
     }
 
     func testRememberedRequestsIsARingOfRecentIDs() {
-        var services = NodeServices(config: NodeConfig(), rememberedRequests: 2)
+        var plane = ControlPlane(config: discoveryGrid(line(2), remembered: 2))
+        let n = NodeID(1)
         let a = RequestID(origin: NodeID(0), counter: 1)
         let b = RequestID(origin: NodeID(1), counter: 1)
         let c = RequestID(origin: NodeID(0), counter: 2)
-        XCTAssertTrue(services.remember(a))
-        XCTAssertFalse(services.remember(a))
-        XCTAssertTrue(services.remember(b))
-        XCTAssertFalse(services.remember(a))
+        XCTAssertTrue(plane.remember(a, at: n))
+        XCTAssertFalse(plane.remember(a, at: n))
+        XCTAssertTrue(plane.remember(b, at: n))
+        XCTAssertFalse(plane.remember(a, at: n))
         // A third id overwrites the oldest: `a` is forgotten and accepted again.
-        XCTAssertTrue(services.remember(c))
-        XCTAssertFalse(services.remember(b))
-        XCTAssertTrue(services.remember(a))
-        XCTAssertFalse(services.remember(c))
+        XCTAssertTrue(plane.remember(c, at: n))
+        XCTAssertFalse(plane.remember(b, at: n))
+        XCTAssertTrue(plane.remember(a, at: n))
+        XCTAssertFalse(plane.remember(c, at: n))
+        // Each node has its own ring.
+        XCTAssertTrue(plane.remember(c, at: NodeID(0)))
     }
 
     func testMaxHopsLimitsTheFlood() {

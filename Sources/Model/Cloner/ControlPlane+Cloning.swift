@@ -62,9 +62,9 @@ extension ControlPlane {
         let target = addVM(on: node, ordinal: ordinal, holder: .beingCloned, power: .off)
         switch vms[Int(source.index)].holder {
         case .free:
-            vms[Int(source.index)].holder = .cloneSource(clones: 1)
+            setHolder(source, .cloneSource(clones: 1))
         case .cloneSource(let clones):
-            vms[Int(source.index)].holder = .cloneSource(clones: clones + 1)
+            setHolder(source, .cloneSource(clones: clones + 1))
         case .application, .beingCloned, .discarded:
             preconditionFailure("clone source \(source) is \(vms[Int(source.index)].holder)")
         }
@@ -86,13 +86,13 @@ extension ControlPlane {
         vms[Int(source.index)].power = .off
         if succeeded {
             // AddClone: the clone joins as FREE.
-            vms[Int(target.index)].holder = .free
+            setHolder(target, .free)
             vms[Int(target.index)].power = .off
             if case .central(let broker) = config.placement { send(.vmAdded(node: node), from: node, to: broker) }
             releaseCloneSource(source)
             vmBecameAvailable(target)
         } else {
-            vms[Int(target.index)].holder = .discarded
+            setHolder(target, .discarded)
             // Faithful: no callback, so the source is never given back.
             if !config.fidelity.has(.cloneFailureNeverCallsBack) { releaseCloneSource(source) }
         }
@@ -106,9 +106,9 @@ extension ControlPlane {
             preconditionFailure("\(source) is not a clone source")
         }
         if clones > 1 {
-            vms[Int(source.index)].holder = .cloneSource(clones: clones - 1)
+            setHolder(source, .cloneSource(clones: clones - 1))
         } else {
-            vms[Int(source.index)].holder = .free
+            setHolder(source, .free)
             emit(.report(.vmFreed(source)))
             vmBecameAvailable(source)
         }

@@ -12,6 +12,10 @@ public struct ControlPlane {
     public internal(set) var objects: [ObjectRecord]
     var broker: CentralBroker?
     var wayBacks = WayBackPool()
+    /// SearchNode: every node's ring of recently seen request ids, node-major in one array
+    /// (the flood checks it on every message).
+    var seenRequests: [RequestID]
+    let rememberedRequests: Int
     /// The placement answer per object (the broker's or the discovery round's): the node
     /// the initiator reserves it on. Kept out of `Application` so applications stay plain values.
     var placementOf: [NodeID] = []
@@ -31,6 +35,9 @@ public struct ControlPlane {
         var remembered = 10
         if case .discovery(let policy) = config.placement { remembered = Int(policy.rememberedRequests) }
         nodes = config.nodes.map { NodeServices(config: $0, rememberedRequests: remembered) }
+        rememberedRequests = max(remembered, 1)
+        seenRequests = Array(repeating: RequestID(origin: NodeID(-1), counter: 0),
+                             count: config.nodes.count * max(remembered, 1))
         vms = []
         apps = []
         objects = []
@@ -110,6 +117,12 @@ public struct ControlPlane {
     public var nodeCount: Int { nodes.count }
     public func jobs(on node: NodeID) -> Int32 { nodes[Int(node.index)].jobs }
     public func maxJobs(on node: NodeID) -> Int32 { nodes[Int(node.index)].config.maxJobs }
+    /// The node's kept count of FREE workers and the count from its workers (they must agree).
+    public func freeWorkerCounts(on node: NodeID) -> (kept: Int32, counted: Int32) {
+        var counted: Int32 = 0
+        for id in nodes[Int(node.index)].vms where vms[Int(id.index)].holder == .free { counted += 1 }
+        return (nodes[Int(node.index)].freeVMs, counted)
+    }
     public func advertisedFreeJobs(on node: NodeID) -> Int32 { nodes[Int(node.index)].advertisedFreeJobs }
     public func workers(on node: NodeID) -> [VMID] { nodes[Int(node.index)].vms }
     public func clonerQueue(on node: NodeID) -> Int { nodes[Int(node.index)].cloner.queued }
@@ -192,7 +205,26 @@ public struct ControlPlane {
         vms.append(WorkerVM(node: node, ordinal: ordinal, holder: holder, power: power))
         pendingReleasedJobs.append(0)
         nodes[Int(node.index)].vms.append(id)
+        if holder == .free { nodes[Int(node.index)].freeVMs += 1 }
         return id
+    }
+
+    /// Remembers `id` at `node`; returns false if it was seen recently (a duplicate to drop).
+    mutating func remember(_ id: RequestID, at node: NodeID) -> Bool {
+        let base = Int(node.index) * rememberedRequests
+        for k in base..<(base + rememberedRequests) where seenRequests[k] == id { return false }
+        seenRequests[base + Int(nodes[Int(node.index)].seenCursor)] = id
+        nodes[Int(node.index)].seenCursor = Int32((Int(nodes[Int(node.index)].seenCursor) + 1) % rememberedRequests)
+        return true
+    }
+
+    /// Every change of a VM's holder goes through here, so the node's free count stays exact.
+    @inline(__always)
+    mutating func setHolder(_ id: VMID, _ holder: VMHolder) {
+        let node = Int(vms[Int(id.index)].node.index)
+        if vms[Int(id.index)].holder == .free { nodes[node].freeVMs -= 1 }
+        if holder == .free { nodes[node].freeVMs += 1 }
+        vms[Int(id.index)].holder = holder
     }
 
     @inline(__always) func node(_ id: NodeID) -> NodeServices { nodes[Int(id.index)] }

@@ -28,7 +28,7 @@ extension ControlPlane {
         case .flood:
             if !earlierRoundNodes.isEmpty { earlierRoundNodes[app] = nil }
             let request = nodes[Int(a.main.index)].nextRequestID(origin: a.main)
-            _ = nodes[Int(a.main.index)].remember(request)
+            _ = remember(request, at: a.main)
             applicationEnded(app, at: a.main)
             for neighbour in nodes[Int(a.main.index)].config.neighbours {
                 send(.applicationEnded(app, request), from: a.main, to: neighbour)
@@ -43,7 +43,7 @@ extension ControlPlane {
         if let request {
             // Flooded with unlimited hops; duplicates are dropped by the request memory.
             emit(.report(.discoveryMessage(node)))
-            guard nodes[Int(node.index)].remember(request) else { return }
+            guard remember(request, at: node) else { return }
             for neighbour in nodes[Int(node.index)].config.neighbours where neighbour != sender {
                 send(.applicationEnded(app, request), from: node, to: neighbour)
             }
@@ -145,7 +145,7 @@ extension ControlPlane {
         switch maintenance.purpose {
         case .recycle:
             if case .application = vms[Int(vmID.index)].holder {
-                vms[Int(vmID.index)].holder = .free
+                setHolder(vmID, .free)
                 emit(.report(.vmFreed(vmID)))
             }
             let jobs = pendingReleasedJobs[Int(vmID.index)]

@@ -6,7 +6,7 @@ extension ControlPlane {
         let services = self.node(node)
         guard services.jobs < services.config.maxJobs else { return false }
         guard config.mode.usesWorkerVMs else { return true }
-        return vmReserved(for: app, on: node) != nil || firstFreeVM(on: node) != nil
+        return nodes[Int(node.index)].freeVMs > 0 || vmReserved(for: app, on: node) != nil
     }
 
     func vmReserved(for app: AppID, on node: NodeID) -> VMID? {
@@ -21,9 +21,7 @@ extension ControlPlane {
     }
 
     func freeVMCount(on node: NodeID) -> Int32 {
-        var count: Int32 = 0
-        for id in nodes[Int(node.index)].vms where vms[Int(id.index)].holder == .free { count += 1 }
-        return count
+        nodes[Int(node.index)].freeVMs
     }
 
     func existingVMCount(on node: NodeID) -> Int32 {
@@ -51,7 +49,7 @@ extension ControlPlane {
                 vmID = existing
             } else {
                 vmID = firstFreeVM(on: node)!
-                vms[Int(vmID.index)].holder = .application(app)
+                setHolder(vmID, .application(app))
                 vms[Int(vmID.index)].idleGeneration &+= 1
                 emit(.report(.vmReserved(vmID, app)))
                 tookFreeVM = true
@@ -110,7 +108,7 @@ extension ControlPlane {
             // An unused VM goes straight back to the pool; a prepared one waits for ApplicationEnd.
             if vm.jobs == 0, vm.holder == .application(record.app), vm.preparation == nil, vm.readyFor == nil,
                vm.maintenance == nil {
-                vms[Int(vmID.index)].holder = .free
+                setHolder(vmID, .free)
                 emit(.report(.vmFreed(vmID)))
                 vmsFreed = 1
             }

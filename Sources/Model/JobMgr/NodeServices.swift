@@ -6,14 +6,15 @@ struct NodeServices {
     var jobs: Int32 = 0
     /// JobMgr: this node's workers in ordinal order.
     var vms: [VMID] = []
+    /// JobMgr: workers whose holder is FREE (kept by `setHolder`, so checkVM needs no scan).
+    var freeVMs: Int32 = 0
     /// JobMgr: start-up flow finished (start-up reverts done).
     var started = false
     var pendingStartupReverts: Int32 = 0
     /// SearchNode: jobs the node advertises as free (maxjobs - jobs, unless removeJob overwrote it).
     var advertisedFreeJobs: Int32
     /// SearchNode: recently seen request ids (a ring of `rememberedRequests`).
-    var seenRequests: [RequestID?]
-    var seenCursor: Int = 0
+    var seenCursor: Int32 = 0
     /// SearchNode: counter for this node's request ids.
     var requestCounter: UInt32 = 0
     /// Cloner: the clone in progress and those waiting (sources), one at a time.
@@ -24,7 +25,6 @@ struct NodeServices {
     init(config: NodeConfig, rememberedRequests: Int) {
         self.config = config
         self.advertisedFreeJobs = config.maxJobs
-        self.seenRequests = Array(repeating: nil, count: max(rememberedRequests, 1))
     }
 
     mutating func nextRequestID(origin: NodeID) -> RequestID {
@@ -32,11 +32,4 @@ struct NodeServices {
         return RequestID(origin: origin, counter: requestCounter)
     }
 
-    /// Remembers `id`; returns false if it was seen recently (a duplicate to drop).
-    mutating func remember(_ id: RequestID) -> Bool {
-        for seen in seenRequests where seen == id { return false }
-        seenRequests[seenCursor] = id
-        seenCursor = (seenCursor + 1) % seenRequests.count
-        return true
-    }
 }

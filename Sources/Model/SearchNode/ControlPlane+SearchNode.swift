@@ -22,7 +22,7 @@ extension ControlPlane {
         let main = apps[Int(app.index)].main
         let request = nodes[Int(main.index)].nextRequestID(origin: main)
         apps[Int(app.index)].request = request
-        _ = nodes[Int(main.index)].remember(request)
+        _ = remember(request, at: main)
         if config.mode.usesKeys && carriesKeyOnlyAtDiscovery {
             nodes[Int(main.index)].security.requesterKeyReceived(app: app, request: request)
         }
@@ -51,14 +51,17 @@ extension ControlPlane {
     mutating func discoveryRequestReceived(_ request: RequestID, _ app: AppID, hopsLeft: Int32,
                                            wayBack: WayBack, at node: NodeID, from sender: NodeID) {
         emit(.report(.discoveryMessage(node)))
-        guard nodes[Int(node.index)].remember(request) else { return }
+        guard remember(request, at: node) else { return }
         if config.mode.usesKeys && carriesKeyOnlyAtDiscovery {
             nodes[Int(node.index)].security.requesterKeyReceived(app: app, request: request)
             nodes[Int(node.index)].security.mainNodeLearned(app, main: request.origin)
         }
         if searchNodeAccepts(app, at: node) {
-            let (next, back) = wayBacks.last(of: wayBack)
-            send(.discoveryReply(request, app, responder: node, wayBack: back), from: node, to: next)
+            if let (next, back) = wayBacks.last(of: wayBack) {
+                send(.discoveryReply(request, app, responder: node, wayBack: back), from: node, to: next)
+            } else {
+                ignoredEvents += 1
+            }
         }
         guard hopsLeft > 0 else { return }
         let forward = wayBacks.extend(wayBack, with: node)
@@ -71,7 +74,11 @@ extension ControlPlane {
                                          wayBack: WayBack, at node: NodeID) {
         emit(.report(.discoveryMessage(node)))
         if !wayBack.isEmpty {
-            let (next, back) = wayBacks.last(of: wayBack)
+            guard let (next, back) = wayBacks.last(of: wayBack) else {
+                // A reply so late its path was overwritten: the round it answered is long over.
+                ignoredEvents += 1
+                return
+            }
             send(.discoveryReply(request, app, responder: responder, wayBack: back), from: node, to: next)
             return
         }

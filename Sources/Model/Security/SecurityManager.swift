@@ -3,8 +3,14 @@
 struct SecurityManager: Equatable {
     /// appId -> main node (its manager). First writer wins.
     private(set) var mainNodeOf: [AppID: NodeID] = [:]
-    /// (appId, reqId) -> a requester key is stored; consumed once at Prepare VM.
-    private(set) var requesterKeys: Set<RequesterKey> = []
+    /// (appId, reqId) -> a requester key is stored; consumed once at Prepare VM. Grouped by
+    /// application so its end forgets them without scanning every key.
+    private var requesterKeysByApp: [AppID: [RequestID]] = [:]
+
+    /// Every stored (appId, reqId), for inspection.
+    var requesterKeys: Set<RequesterKey> {
+        Set(requesterKeysByApp.flatMap { app, requests in requests.map { RequesterKey(app: app, request: $0) } })
+    }
     /// VM keys rerouted here because this node runs the application's main.
     private(set) var routedVMKeys: Int = 0
 
@@ -18,12 +24,16 @@ struct SecurityManager: Equatable {
     }
 
     mutating func requesterKeyReceived(app: AppID, request: RequestID) {
-        requesterKeys.insert(RequesterKey(app: app, request: request))
+        if requesterKeysByApp[app]?.contains(request) == true { return }
+        requesterKeysByApp[app, default: []].append(request)
     }
 
     /// Takes the requester key for (app, request): true if there was one; it is gone afterwards.
     mutating func takeRequesterKey(app: AppID, request: RequestID) -> Bool {
-        requesterKeys.remove(RequesterKey(app: app, request: request)) != nil
+        guard let index = requesterKeysByApp[app]?.firstIndex(of: request) else { return false }
+        requesterKeysByApp[app]!.remove(at: index)
+        if requesterKeysByApp[app]!.isEmpty { requesterKeysByApp[app] = nil }
+        return true
     }
 
     mutating func vmKeyRouted() { routedVMKeys += 1 }
@@ -32,6 +42,6 @@ struct SecurityManager: Equatable {
 
     mutating func applicationEnded(_ app: AppID) {
         mainNodeOf[app] = nil
-        requesterKeys = requesterKeys.filter { $0.app != app }
+        requesterKeysByApp[app] = nil
     }
 }

@@ -116,6 +116,11 @@ struct InvariantChecker {
         } else if advertised < 0 {
             violate(.accounting, time, "node\(node.index)", "SearchNode advertises \(advertised) free jobs")
         }
+        let free = plane.freeWorkerCounts(on: node)
+        if free.kept != free.counted {
+            violate(.accounting, time, "node\(node.index)",
+                    "JobMgr counts \(free.kept) free workers, its workers say \(free.counted)")
+        }
     }
 
     /// The run drained: nothing is left to happen.
