@@ -44,7 +44,7 @@ let package = Package(
         // The real backend: libvirt hypervisors driven by the same Model, on a wall clock.
         .target(
             name: "Real",
-            dependencies: ["Model", "CLibvirt", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Model", "Sim", "CLibvirt", .product(name: "Logging", package: "swift-log")],
             path: "Sources/Real",
             swiftSettings: crossModule
         ),

@@ -195,4 +195,16 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(badRun.stderr.contains("bad.yaml"), badRun.stderr)
         XCTAssertEqual(try visag(["sweep", sweep, "--out", out + "3", "--shard", "2/2"]).status, 2)
     }
+
+    func testRealBackendRunsOnTheTestDriverAndSimRejectsAURI() throws {
+        let r = try visag(["run", "Scenarios/policies/key-routing.yaml", "--backend", "real", "--time-scale", "0.0005"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("120 submitted"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("backend      real, test:///default"), r.stdout)
+        let sim = try visag(["run", "Scenarios/policies/key-routing.yaml", "--backend", "sim", "--uri", "qemu:///system"])
+        XCTAssertEqual(sim.status, 2)
+        XCTAssertTrue(sim.stderr.contains("--uri"), sim.stderr)
+        XCTAssertEqual(try visag(["run", "Scenarios/quickstart.yaml", "--backend", "real", "--time-scale", "0"]).status, 2)
+        XCTAssertEqual(try visag(["run", "Scenarios/quickstart.yaml", "--backend", "vmware"]).status, 2)
+    }
 }

@@ -5,7 +5,8 @@ import Sim
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Simulates a scenario and prints a summary.")
+        commandName: "run",
+        abstract: "Runs a scenario (simulated, or on libvirt with --backend real) and prints a summary.")
 
     @Argument(help: "Scenario file (YAML).")
     var scenario: String
@@ -21,8 +22,28 @@ struct RunCommand: ParsableCommand {
     var trace: String?
     @Flag(help: "Print the summary as one JSON object.")
     var json = false
+    @Option(help: "sim (the discrete-event simulator) or real (libvirt, on a wall clock).")
+    var backend: String = "sim"
+    @Option(help: "--backend real: the libvirt URI (default test:///default, libvirt's in-process test driver).")
+    var uri: String?
+    @Option(name: .customLong("time-scale"),
+            help: "--backend real: wall seconds per model second (> 0; default 0.001, a scenario hour in 3.6 s).")
+    var timeScale: String?
+
+    enum Backend: String, CaseIterable { case sim, real }
 
     func run() throws {
+        guard let backend = Backend(rawValue: backend) else {
+            throw CLIError.badInput("--backend: expected sim or real, found \"\(backend)\"")
+        }
+        switch backend {
+        case .sim:
+            if uri != nil { throw CLIError.badInput("--uri applies only to --backend real") }
+            if timeScale != nil { throw CLIError.badInput("--time-scale applies only to --backend real") }
+        case .real:
+            try RealRun.rejectSimOnlyOptions(out: out, trace: trace)
+            _ = try RealRun.parseTimeScale(timeScale)
+        }
         var scenario: Scenario
         do {
             scenario = try ScenarioLoader.load(path: self.scenario, overrides: overrides)
@@ -37,6 +58,9 @@ struct RunCommand: ParsableCommand {
             } catch let error as ScenarioError {
                 throw CLIError.badInput("--until: expected seconds or a duration like 90m, found \"\(until)\" (\(error.message))")
             }
+        }
+        if backend == .real {
+            return try RealRun(scenario: scenario, uri: uri, timeScale: timeScale, untilModelSeconds: limit, json: json).run()
         }
         var sink: JSONLinesFile? = nil
         if let trace {

@@ -1,0 +1,47 @@
+import Model
+
+/// What reaches the driver's loop: Model events (messages, timers, an object runner's reports), completions of
+/// blocking calls, the workload's arrivals and requests to stop.
+enum DriverInput: Sendable {
+    case model(Event)
+    /// Application `index` of the workload arrives.
+    case arrival(Int)
+    case hypervisorDone(HypervisorCompletion)
+    case guestDone(GuestCompletion)
+    /// A runner's timer.
+    case call(@Sendable () -> Void)
+    /// The stop time (`--until`, the scenario's duration) is reached.
+    case limitReached
+    case stop(String)
+}
+
+/// A hypervisor call returned (on the work pool).
+struct HypervisorCompletion: Sendable {
+    let vm: VMID
+    let operation: HypervisorOperation
+    let ticket: UInt32
+    let issued: ContinuousClock.Instant
+    /// nil: it succeeded.
+    let error: String?
+    /// The new domain, for a clone that succeeded.
+    let clone: LibvirtDomain?
+    /// The failure was the connection itself: no later call can work either.
+    let connectionLost: Bool
+}
+
+/// A guest-channel call returned (on the work pool).
+struct GuestCompletion: Sendable {
+    enum Result: Sendable {
+        case address(GuestAddress?)
+        case vmKey(String)
+        case keyWritten(KeyWrite)
+    }
+
+    let vm: VMID
+    let ticket: UInt32
+    let issued: ContinuousClock.Instant
+    /// nil when the call threw (`error` says why).
+    let result: Result?
+    let operation: String
+    let error: String?
+}

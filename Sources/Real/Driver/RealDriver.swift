@@ -1,0 +1,573 @@
+import CLibvirt
+import Model
+import Sim
+
+/// Runs a scenario's applications through the same `ControlPlane` as the simulator, on a wall clock, with
+/// libvirt as the hypervisor: the one place in Real that turns Model's actions into effects and feeds their
+/// completions back as events. It decides nothing Model decides.
+///
+/// Threads. `run()` makes the calling thread the loop: Model lives there and only there. The loop takes work
+/// from one FIFO inbox (service messages, completions, runner reports, stop requests) and from wall-clock timers
+/// (Model's alarms, arrivals, object ends). Blocking calls (libvirt, the guest channel) run on a small work pool,
+/// one lane per worker VM so a VM's calls stay in order, and post their completions, with the action's ticket,
+/// back to the inbox. Service messages are delivered in process through the same inbox.
+///
+/// Time. Model's clock is the wall time since the start divided by `timeScale`; Model's timers, arrival gaps and
+/// object compute times are multiplied by it.
+///
+/// `@unchecked Sendable` so that `stop(reason:)` can be called from a signal handler's queue: every mutable
+/// property is touched only by the thread inside `run()`; `stop` touches only `loop` (whose inbox is locked) and
+/// `stopRequest` (a `Locked`).
+public final class RealDriver: @unchecked Sendable {
+    public let scenario: Scenario
+    public let options: RealRunOptions
+    public let guestChannel: GuestChannel
+    /// Called on the loop thread for every report Model emits. Set before `run()`.
+    public var onReport: (@Sendable (Report) -> Void)?
+
+    private let runner: ObjectRunner
+    private var connection: LibvirtConnection?
+    private let ownsConnection: Bool
+    private let isTestDriver: Bool
+    private let loop = EventLoop<DriverInput>()
+    private let pool: BlockingWorkPool
+    private let stopRequest = Locked<String?>(nil)
+    private let handle: DriverLoop
+
+    private var plane: ControlPlane
+    private var inventory = WorkerInventory()
+    private var workload: RealWorkload
+    private var metrics = RealMetrics()
+    private var actions: [Action] = []
+    private var batch: [DriverInput] = []
+    /// Compute time of each object, model seconds, indexed by ObjectID.
+    private var objectSeconds: [Double] = []
+    /// Objects launched and not yet finished or killed, with their VM.
+    private var liveObjects: [ObjectID: VMID?] = [:]
+    private var keyWrites: [RealRunResult.KeyWriteRecord] = []
+    /// Blocking calls submitted whose completion the loop has not handled yet.
+    private var pendingCalls = 0
+    private var workloadExhausted = false
+    private var nextArrivalModelSeconds = 0.0
+    private var started: ContinuousClock.Instant
+    private var hasRun = false
+
+    /// `connection`: an open connection to use (and leave open); nil opens `options.uri` when the run starts and
+    /// closes it at the end. `guestChannel` and `runner` default to the in-process ones.
+    public init(scenario: Scenario, options: RealRunOptions = RealRunOptions(), connection: LibvirtConnection? = nil,
+                guestChannel: GuestChannel = SimulatedGuestChannel(), runner: ObjectRunner = TimerObjectRunner())
+        throws(RealRunError)
+    {
+        if let problem = options.problem() { throw .badInput(problem) }
+        if let problem = scenario.grid.problem() { throw .badInput("scenario \(scenario.name): \(problem)") }
+        self.scenario = scenario
+        self.options = options
+        self.guestChannel = guestChannel
+        self.runner = runner
+        self.connection = connection
+        ownsConnection = connection == nil
+        isTestDriver = TestDriverWorkers.isTestDriver(uri: connection?.uri ?? options.uri)
+        pool = BlockingWorkPool(threadCount: options.workerThreads, name: "visag-real-pool")
+        handle = DriverLoop(loop: loop, pool: pool, timeScale: options.timeScale)
+        plane = ControlPlane(config: scenario.grid)
+        workload = RealWorkload(scenario: scenario)
+        started = loop.clock.now
+    }
+
+    deinit {
+        pool.shutdown()
+    }
+
+    /// Asks the run to stop: running objects are killed, every worker the run touched is reverted to its clean
+    /// snapshot, and `run()` returns. Any thread; what a SIGINT or SIGTERM handler calls.
+    public func stop(reason: String) {
+        stopRequest.withLock { if $0 == nil { $0 = reason } }
+        loop.post(.stop(reason))
+    }
+
+    /// Runs the scenario to its end on the calling thread and returns what happened. Throws only when the run
+    /// cannot start (connection, worker VMs); failures later end the run with clean-up and `.failed`.
+    public func run() throws(RealRunError) -> RealRunResult {
+        precondition(!hasRun, "a RealDriver runs once")
+        hasRun = true
+        let wallStart = loop.clock.now
+        let connection = try openConnection()
+        defer { if ownsConnection { connection.close() } }
+        do {
+            inventory = try WorkerInventory.open(plane: plane, connection: connection, createMissing: isTestDriver,
+                                                 log: options.log)
+        } catch let error as RealRunError {
+            throw error
+        } catch {
+            throw .workers("\(error)")
+        }
+        started = loop.clock.now
+        recoverWorkers()
+
+        var outcome: RealRunResult.Outcome?
+        if let reason = stopRequest.withLock({ $0 }) { outcome = .stopped(reason) }
+        var leftovers: [DriverInput] = []
+        if outcome == nil {
+            handleModel(.gridStarted)
+            scheduleWorkload()
+        }
+        while outcome == nil {
+            let othersMayPost = pendingCalls > 0 || runner.activeObjects > 0
+            guard loop.nextBatch(into: &batch, othersMayPost: othersMayPost) else {
+                outcome = .failed(stallDescription())
+                break
+            }
+            for (position, item) in batch.enumerated() {
+                if let end = process(item) {
+                    outcome = end
+                    leftovers = Array(batch[(position + 1)...])
+                    break
+                }
+            }
+            if outcome == nil, isQuiescent { outcome = .completed }
+        }
+        return finish(outcome ?? .completed, leftovers: leftovers, connection: connection, wallStart: wallStart)
+    }
+
+    // MARK: Start-up
+
+    private func openConnection() throws(RealRunError) -> LibvirtConnection {
+        if let connection { return connection }
+        do {
+            let opened = try LibvirtConnection(uri: options.uri)
+            connection = opened
+            return opened
+        } catch let error as LibvirtError {
+            throw .connection(error.description)
+        } catch {
+            throw .connection("could not connect to \(options.uri): \(error)")
+        }
+    }
+
+    /// A run after a crash starts clean: every worker found that Model will not revert itself at start-up (all
+    /// of them when the scenario turns the start-up revert off, and those the scenario does not know) is reverted
+    /// now, before Model starts. Workers made for this run were just snapshotted.
+    private func recoverWorkers() {
+        let modelReverts = scenario.grid.revertWorkersAtStartup
+        for worker in inventory.workers where !modelReverts && !worker.createdByRun {
+            guard let domain = worker.domain else { continue }
+            let (error, wallSeconds) = revertNow(domain)
+            inventory.record(worker.vm, operation: .revert, origin: .recovery, succeeded: error == nil,
+                             wallSeconds: wallSeconds, error: error)
+            if error == nil { guestChannel.hypervisorDidReset(worker.guest, .reverted) }
+        }
+        for domain in inventory.extras {
+            let (error, wallSeconds) = revertNow(domain)
+            inventory.recordExtraRevert(domain, succeeded: error == nil, wallSeconds: wallSeconds, error: error)
+        }
+        for worker in inventory.workers {
+            if let state = try? worker.domain?.state(), state == .running {
+                metrics.power(of: worker.vm, running: true, now: 0)
+            }
+        }
+    }
+
+    /// A revert on this thread (start-up and clean-up only, when the loop is not running). Logs a failure.
+    private func revertNow(_ domain: LibvirtDomain) -> (error: String?, wallSeconds: Double) {
+        let issued = loop.clock.now
+        var failure: String?
+        do { try HypervisorCalls.revert(domain) } catch { failure = Self.describe(error) }
+        if let failure { options.log.line(failure) }
+        return (failure, WallTime.seconds(issued.duration(to: loop.clock.now)))
+    }
+
+    private func scheduleWorkload() {
+        if let first = workload.firstArrivalModelSeconds() {
+            nextArrivalModelSeconds = first
+            loop.schedule(.arrival(0), at: wallInstant(modelSeconds: first))
+        } else {
+            workloadExhausted = true
+        }
+        if let limit = options.untilModelSeconds ?? scenario.durationSeconds {
+            loop.schedule(.limitReached, at: wallInstant(modelSeconds: limit))
+        }
+    }
+
+    // MARK: The loop
+
+    private var modelNow: Double {
+        WallTime.seconds(started.duration(to: loop.clock.now)) / options.timeScale
+    }
+
+    private func wallInstant(modelSeconds: Double) -> ContinuousClock.Instant {
+        started + WallTime.duration(seconds: modelSeconds * options.timeScale)
+    }
+
+    private func modelSeconds(since issued: ContinuousClock.Instant) -> Double {
+        wallSeconds(since: issued) / options.timeScale
+    }
+
+    private func wallSeconds(since issued: ContinuousClock.Instant) -> Double {
+        WallTime.seconds(issued.duration(to: loop.clock.now))
+    }
+
+    /// Handles one input; returns how the run ends if it ends here.
+    private func process(_ item: DriverInput) -> RealRunResult.Outcome? {
+        switch item {
+        case .model(let event):
+            observeRunnerEvent(event)
+            handleModel(event)
+        case .arrival(let index):
+            arrive(index)
+        case .hypervisorDone(let done):
+            pendingCalls -= 1
+            if done.connectionLost {
+                if let error = done.error { options.log.line(error) }
+                recordHypervisor(done)
+                return .failed("lost the connection to \(options.uri)")
+            }
+            hypervisorFinished(done)
+        case .guestDone(let done):
+            pendingCalls -= 1
+            guestFinished(done)
+        case .call(let body):
+            body()
+        case .limitReached:
+            return .limitReached
+        case .stop(let reason):
+            return .stopped(reason)
+        }
+        return nil
+    }
+
+    private func handleModel(_ event: Event) {
+        metrics.modelEventHandled()
+        plane.handle(event, now: modelNow)
+        performPendingActions()
+    }
+
+    private func performPendingActions() {
+        while plane.hasPendingActions {
+            plane.drainActions(into: &actions)
+            for action in actions { perform(action) }
+        }
+    }
+
+    /// Done when every application has arrived and finished, nothing is in flight, and Model has no VM
+    /// operation or clone outstanding. Stale timers left in the heap (Model would ignore them) do not hold the
+    /// run open; nor do idle timeouts of free VMs.
+    private var isQuiescent: Bool {
+        guard workloadExhausted, metrics.finishedApplications == metrics.metrics.applicationsSubmitted,
+              pendingCalls == 0, runner.activeObjects == 0, loop.inboxIsEmpty else { return false }
+        for vm in plane.vms where vm.maintenance != nil || vm.preparation != nil { return false }
+        for node in 0..<plane.nodeCount where plane.clonerQueue(on: NodeID(node)) > 0 { return false }
+        return true
+    }
+
+    private func stallDescription() -> String {
+        let unfinished = metrics.metrics.applicationsSubmitted - metrics.finishedApplications
+        let busy = plane.vms.filter { $0.maintenance != nil || $0.preparation != nil }.count
+        return "stalled: nothing left to wait for, with \(unfinished) application(s) unfinished and \(busy) VM(s) "
+            + "mid-operation in Model"
+    }
+
+    // MARK: Workload
+
+    private func arrive(_ index: Int) {
+        let arrival = workload.arrive(index, nowModelSeconds: nextArrivalModelSeconds)
+        let now = modelNow
+        objectSeconds.append(contentsOf: arrival.objectSeconds)
+        metrics.applicationSubmitted(objects: arrival.objectSeconds.count, now: now)
+        let app = plane.submitApplication(main: arrival.main, objects: Int32(arrival.objectSeconds.count), now: now)
+        precondition(Int(app.index) == metrics.metrics.applicationsSubmitted - 1
+                     && Int(plane.apps[Int(app.index)].firstObject.index) == objectSeconds.count - arrival.objectSeconds.count,
+                     "application and object ids follow the workload")
+        if let next = arrival.nextArrivalModelSeconds {
+            nextArrivalModelSeconds = next
+            loop.schedule(.arrival(index + 1), at: wallInstant(modelSeconds: next))
+        } else {
+            workloadExhausted = true
+        }
+        performPendingActions()
+    }
+
+    // MARK: Actions to effects
+
+    private func perform(_ action: Action) {
+        switch action {
+        case .send(let message):
+            metrics.sent(message, now: modelNow)
+            loop.post(.model(.messageDelivered(message)))
+        case .startTimer(let alarm, let afterSeconds):
+            loop.schedule(.model(.timerFired(alarm)), afterWallSeconds: afterSeconds * options.timeScale)
+        case .hypervisor(let vm, let operation, let ticket):
+            startHypervisor(vm, operation, ticket: ticket)
+        case .obtainAddress(let vm, let renewal, let ticket):
+            startGuest(vm, ticket: ticket, operation: "read the address") { channel, guest in
+                .address(try channel.obtainAddress(of: guest, renewal: renewal))
+            }
+        case .fetchVMKey(let vm, let ticket):
+            startGuest(vm, ticket: ticket, operation: "fetch the VM key") { channel, guest in
+                .vmKey(try channel.fetchVMKey(of: guest))
+            }
+        case .writeKey(let vm, let write, let ticket):
+            startKeyWrite(vm, write, ticket: ticket)
+        case .launchObject(let object, let app, let node, let vm, let address):
+            // Faithful mode may launch an object again (an orphan of a given-up round): count it once.
+            objectStopped(object)
+            if let vm { inventory.objectLaunched(on: vm, app: app) }
+            liveObjects[object] = vm
+            let launch = ObjectLaunch(object: object, app: app, node: node, vm: vm, address: address,
+                                      guest: vm.flatMap(inventory.guest(of:)),
+                                      computeModelSeconds: objectSeconds[Int(object.index)])
+            runner.launch(launch, loop: handle)
+        case .killObject(let object, _, _):
+            runner.kill(object, loop: handle)
+            objectStopped(object)
+        case .defineVM(let vm, let node, let ordinal):
+            inventory.define(vm, on: node, ordinal: ordinal)
+        case .report(let report):
+            if case .vmReserved(let vm, _) = report { inventory.touch(vm) }
+            metrics.observe(report, now: modelNow) { plane.vms[Int($0.index)].holder }
+            onReport?(report)
+        }
+    }
+
+    private func startHypervisor(_ vm: VMID, _ operation: HypervisorOperation, ticket: UInt32) {
+        inventory.touch(vm)
+        pendingCalls += 1
+        let issued = loop.clock.now
+        let loop = self.loop
+        guard let domain = inventory.domain(of: vm), let connection else {
+            let error = "no libvirt domain behind \(vm) (\(inventory.name(of: vm))) to \(operation.name)"
+            loop.post(.hypervisorDone(HypervisorCompletion(vm: vm, operation: operation, ticket: ticket, issued: issued,
+                                                           error: error, clone: nil, connectionLost: false)))
+            return
+        }
+        let channel = guestChannel
+        let shutdownWait = options.shutdownWaitWallSeconds
+        let source = inventory.guest(of: vm)
+        let target: GuestTarget?
+        let targetName: String
+        switch operation {
+        case .clone(let targetVM):
+            target = inventory.guest(of: targetVM)
+            targetName = inventory.name(of: targetVM)
+        case .revert, .suspend, .shutdown:
+            target = nil
+            targetName = ""
+        }
+        pool.submit(lane: Int(vm.index)) {
+            var clone: LibvirtDomain?
+            var failure: String?
+            var lost = false
+            do {
+                switch operation {
+                case .revert: try HypervisorCalls.revert(domain)
+                case .suspend: try HypervisorCalls.suspend(domain)
+                case .shutdown: try HypervisorCalls.shutdown(domain, waitWallSeconds: shutdownWait)
+                case .clone:
+                    clone = try HypervisorCalls.clone(domain, as: targetName, in: connection,
+                                                      shutdownWaitWallSeconds: shutdownWait)
+                }
+                if let source { channel.hypervisorDidReset(source, HypervisorCalls.guestReset(after: operation)) }
+                if let source, let target { channel.hypervisorDidReset(target, .clonedFrom(source)) }
+            } catch {
+                failure = Self.describe(error)
+                lost = Self.isConnectionFailure(error) || connection.isClosed
+            }
+            loop.post(.hypervisorDone(HypervisorCompletion(vm: vm, operation: operation, ticket: ticket, issued: issued,
+                                                           error: failure, clone: clone, connectionLost: lost)))
+        }
+    }
+
+    private func hypervisorFinished(_ done: HypervisorCompletion) {
+        let succeeded = done.error == nil
+        if let error = done.error { options.log.line(error) }
+        recordHypervisor(done)
+        let now = modelNow
+        if succeeded {
+            switch done.operation {
+            case .revert:
+                // Measured like Sim: reverts a preparation asked for (checked before Model hears of it).
+                if let preparation = plane.vms[Int(done.vm.index)].preparation, preparation.step == .reverting,
+                   preparation.ticket == done.ticket {
+                    metrics.preparationRevert(modelSeconds: modelSeconds(since: done.issued))
+                }
+                metrics.power(of: done.vm, running: true, now: now)
+            case .suspend, .shutdown, .clone:
+                metrics.power(of: done.vm, running: false, now: now)
+            }
+        }
+        handleModel(.hypervisorFinished(done.vm, done.operation, ticket: done.ticket, succeeded: succeeded))
+    }
+
+    /// Bookkeeping of a hypervisor completion, without Model (also after the loop has stopped).
+    private func recordHypervisor(_ done: HypervisorCompletion) {
+        if case .clone(let target) = done.operation, let clone = done.clone {
+            inventory.attachClone(target, domain: clone)
+        }
+        inventory.record(done.vm, operation: done.operation, origin: .model, succeeded: done.error == nil,
+                         wallSeconds: wallSeconds(since: done.issued), error: done.error)
+    }
+
+    private func startGuest(_ vm: VMID, ticket: UInt32, operation: String,
+                            _ call: @escaping @Sendable (GuestChannel, GuestTarget) throws -> GuestCompletion.Result) {
+        inventory.touch(vm)
+        pendingCalls += 1
+        let issued = loop.clock.now
+        let loop = self.loop
+        let channel = guestChannel
+        guard let guest = inventory.guest(of: vm) else {
+            loop.post(.guestDone(GuestCompletion(vm: vm, ticket: ticket, issued: issued, result: nil,
+                                                 operation: operation, error: "no worker \(vm) to \(operation)")))
+            return
+        }
+        pool.submit(lane: Int(vm.index)) {
+            var result: GuestCompletion.Result?
+            var failure: String?
+            do { result = try call(channel, guest) } catch { failure = "guest \(guest): \(operation) failed: \(error)" }
+            loop.post(.guestDone(GuestCompletion(vm: vm, ticket: ticket, issued: issued, result: result,
+                                                 operation: operation, error: failure)))
+        }
+    }
+
+    private func startKeyWrite(_ vm: VMID, _ write: KeyWrite, ticket: UInt32) {
+        metrics.keyWriteIssued()
+        let key = GuestKeyWrite(write: write, publicKey: KeyIdentity.publicKey(for: write, mainNode: mainNode(of: write)))
+        keyWrites.append(RealRunResult.KeyWriteRecord(vm: vm, domain: inventory.name(of: vm), key: key,
+                                                      holder: plane.vms[Int(vm.index)].holder))
+        inventory.keyWritten(to: vm)
+        startGuest(vm, ticket: ticket, operation: "write a key") { channel, guest in
+            try channel.writeKey(key, to: guest)
+            return .keyWritten(write)
+        }
+    }
+
+    /// The application's main node, whose processes requested the objects (only to name the key).
+    private func mainNode(of write: KeyWrite) -> NodeID {
+        switch write.kind {
+        case .requester(let object): plane.apps[Int(plane.objects[Int(object.index)].app.index)].main
+        case .mainNode(let app): plane.apps[Int(app.index)].main
+        case .admin(let node): write.app.map { plane.apps[Int($0.index)].main } ?? node
+        }
+    }
+
+    private func guestFinished(_ done: GuestCompletion) {
+        if let error = done.error { options.log.line(error) }
+        let elapsedModelSeconds = modelSeconds(since: done.issued)
+        switch done.result {
+        case .address(let address)?:
+            metrics.addressRead(modelSeconds: elapsedModelSeconds)
+            handleModel(.addressObtained(done.vm, address?.modelAddress, ticket: done.ticket))
+        case .vmKey(let key)?:
+            inventory.vmKeyFetched(done.vm, key: key)
+            handleModel(.vmKeyFetched(done.vm, ticket: done.ticket))
+        case .keyWritten(let write)?:
+            metrics.keyWritten(modelSeconds: elapsedModelSeconds)
+            handleModel(.keyWritten(done.vm, write, ticket: done.ticket))
+        case nil:
+            // Model has no failed key fetch or key write: the preparation waits, and the initiator's exec
+            // timeout gives the round up (see the report on this step).
+            break
+        }
+    }
+
+    /// Keeps the driver's view of running objects in step with the runner's reports.
+    private func observeRunnerEvent(_ event: Event) {
+        switch event {
+        case .objectLaunched(let object, let succeeded):
+            if !succeeded { objectStopped(object) }
+        case .objectFinished(let object, _):
+            objectStopped(object)
+        case .gridStarted, .applicationSubmitted, .messageDelivered, .hypervisorFinished, .addressObtained,
+             .vmKeyFetched, .keyWritten, .timerFired, .applicationCrashed, .vmPowerObserved:
+            break
+        }
+    }
+
+    private func objectStopped(_ object: ObjectID) {
+        guard let entry = liveObjects.removeValue(forKey: object) else { return }
+        if let vm = entry { inventory.objectStopped(on: vm) }
+    }
+
+    // MARK: The end
+
+    private func finish(_ outcome: RealRunResult.Outcome, leftovers: [DriverInput], connection: LibvirtConnection,
+                        wallStart: ContinuousClock.Instant) -> RealRunResult {
+        let endModelSeconds = modelNow
+        let cleanUp = !outcome.isCompleted
+        switch outcome {
+        case .completed: break
+        case .limitReached: options.log.line("stop time reached: reverting every worker the run touched")
+        case .stopped(let reason): options.log.line("stopping (\(reason)): reverting every worker the run touched")
+        case .failed(let reason): options.log.line("run failed (\(reason)): reverting every worker the run touched")
+        }
+        if cleanUp {
+            runner.killAll(loop: handle)
+            liveObjects.removeAll()
+            inventory.allObjectsStopped()
+        }
+        // Calls in flight finish; their completions only update the books (a clone's new domain must be known
+        // to be reverted or removed).
+        pool.waitUntilIdle()
+        for item in leftovers + loop.drainInbox() {
+            switch item {
+            case .hypervisorDone(let done):
+                pendingCalls -= 1
+                if let error = done.error { options.log.line(error) }
+                recordHypervisor(done)
+            case .guestDone:
+                pendingCalls -= 1
+            case .model, .arrival, .call, .limitReached, .stop:
+                break
+            }
+        }
+        loop.dropTimers()
+        var cleanedUp: Set<Int32> = []
+        if cleanUp {
+            for worker in inventory.workers where worker.touched {
+                guard let domain = worker.domain else { continue }
+                let (error, wallSeconds) = revertNow(domain)
+                inventory.record(worker.vm, operation: .revert, origin: .cleanup, succeeded: error == nil,
+                                 wallSeconds: wallSeconds, error: error)
+                if error == nil {
+                    guestChannel.hypervisorDidReset(worker.guest, .reverted)
+                    cleanedUp.insert(worker.vm.index)
+                }
+            }
+        }
+        var reports: [RealRunResult.WorkerReport] = []
+        for worker in inventory.workers {
+            let holder = Int(worker.vm.index) < plane.vms.count ? plane.vms[Int(worker.vm.index)].holder : nil
+            let free = worker.objectsRunning == 0
+                && (cleanUp ? cleanedUp.contains(worker.vm.index) || !worker.touched : holder == .free)
+            reports.append(RealRunResult.WorkerReport(
+                vm: worker.vm, domain: worker.name, createdByRun: worker.createdByRun, touched: worker.touched,
+                revertCalls: worker.revertCalls, modelRevertCalls: worker.modelRevertCalls,
+                cleanupReverts: worker.cleanupReverts, failedCalls: worker.failedCalls,
+                lastOperation: worker.lastOperation, lastOperationSucceeded: worker.lastOperationSucceeded,
+                clean: !worker.usedSinceRevert, applicationsServed: worker.applicationsServed,
+                objectsRunning: worker.objectsRunning, holder: holder, free: free,
+                finalState: try? worker.domain?.state(), snapshots: (try? worker.domain?.snapshotNames()) ?? []))
+        }
+        let created = inventory.workers.filter(\.createdByRun).map(\.name)
+        var removed: [String] = []
+        if isTestDriver && !options.keepCreatedDomains {
+            removed = inventory.removeCreatedDomains(connection: connection, log: options.log)
+        }
+        pool.shutdown()
+        metrics.finish(plane: plane, now: endModelSeconds, wallSeconds: wallSeconds(since: wallStart))
+        return RealRunResult(
+            outcome: outcome, metrics: metrics.metrics, uri: connection.uri, timeScale: options.timeScale,
+            workers: reports, hypervisorCalls: inventory.calls, keyWrites: keyWrites, domainsCreated: created,
+            domainsRemoved: removed)
+    }
+
+    /// libvirt's errors for a connection that is gone (closed, broken RPC), as opposed to a failed operation.
+    static func isConnectionFailure(_ error: Error) -> Bool {
+        guard let error = error as? LibvirtError else { return false }
+        return [VIR_ERR_NO_CONNECT, VIR_ERR_INVALID_CONN, VIR_ERR_RPC].contains { Int32($0.rawValue) == error.code }
+    }
+
+    /// One line naming the domain and the operation (a LibvirtError's description says both).
+    static func describe(_ error: Error) -> String {
+        if let error = error as? LibvirtError { return error.description }
+        return "\(error)"
+    }
+}

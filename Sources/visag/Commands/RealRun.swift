@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import Model
+import Real
+import Sim
+
+/// `visag run --backend real`: the scenario's applications through the same control plane, on libvirt, on a
+/// wall clock. Prints the same summary as a simulated run, then what only a real run knows.
+struct RealRun {
+    let scenario: Scenario
+    let uri: String?
+    let timeScale: String?
+    let untilModelSeconds: Double?
+    let json: Bool
+
+    /// Checks what the real backend cannot do before anything is touched.
+    static func rejectSimOnlyOptions(out: String?, trace: String?) throws {
+        if out != nil { throw CLIError.badInput("--out is not supported with --backend real (the summary is printed)") }
+        if trace != nil { throw CLIError.badInput("--trace is not supported with --backend real (a real run has no event trace)") }
+    }
+
+    static func parseTimeScale(_ text: String?) throws -> Double {
+        guard let text else { return RealRunOptions.defaultTimeScale }
+        guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value.isFinite, value > 0 else {
+            throw CLIError.badInput(
+                "--time-scale: expected a number > 0 (wall seconds per model second, e.g. 0.001), found \"\(text)\"")
+        }
+        return value
+    }
+
+    func run() throws {
+        let options = RealRunOptions(uri: uri ?? RealRunOptions.defaultURI, timeScale: try Self.parseTimeScale(timeScale),
+                                     untilModelSeconds: untilModelSeconds)
+        let driver: RealDriver
+        do {
+            driver = try RealDriver(scenario: scenario, options: options)
+        } catch {
+            throw Self.cliError(error)
+        }
+        let signals = SignalStop(stopping: driver)
+        defer { signals.cancel() }
+        let result: RealRunResult
+        do {
+            result = try driver.run()
+        } catch {
+            throw Self.cliError(error)
+        }
+        let summary = RunSummary(scenario: scenario, metrics: result.metrics)
+        if json {
+            print(summary.json())
+        } else {
+            print(summary.table())
+            for line in result.notes() { print(line) }
+        }
+        switch result.outcome {
+        case .completed, .limitReached:
+            return
+        case .stopped(let reason):
+            throw ExitCode(SignalStop.exitStatus(forSignalNamed: reason))
+        case .failed(let reason):
+            throw CLIError.runFailed("the real run failed: \(reason)")
+        }
+    }
+
+    static func cliError(_ error: RealRunError) -> CLIError {
+        switch error {
+        case .badInput(let message): .badInput(message)
+        case .connection(let message), .workers(let message): .runFailed(message)
+        }
+    }
+}
