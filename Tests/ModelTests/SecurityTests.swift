@@ -200,6 +200,33 @@ final class SecurityTests: XCTestCase {
         }
     }
 
+    func testFailedGuestCallsFailThePreparationOrTheObject() {
+        // The VM's own key cannot be fetched: the preparation fails and the object with it.
+        var h = Harness(discoveryGrid([NodeConfig(maxVMs: 1)], mode: .virtualSecure))
+        let app = h.submit(main: 0)
+        h.finishHypervisor(on: vm0, .revert)
+        h.answerAddress(vm: vm0)
+        guard let ticket = h.take("fetchVMKey", { if case .fetchVMKey(vm0, let t) = $0 { return t }; return nil }) else { return }
+        h.handle(.vmKeyFetched(vm0, ticket: ticket, succeeded: false))
+        XCTAssertTrue(h.delivered.contains { $0.body == .objectFailed(app, ObjectID(0), .prepareFailed) })
+        XCTAssertNil(h.vm(0).preparation)
+
+        // The requester key cannot be written: the object fails, nothing is launched.
+        var k = Harness(discoveryGrid([NodeConfig(maxVMs: 1)], mode: .virtualSecure))
+        let other = k.submit(main: 0, objects: 2)
+        k.finishHypervisor(on: vm0, .revert)
+        k.answerAddress(vm: vm0)
+        k.answerVMKey(vm: vm0)
+        k.answerKeyWrites(vm: vm0)
+        guard let (write, t) = k.take("requester write", { action -> (KeyWrite, UInt32)? in
+            if case .writeKey(vm0, let w, let t) = action { return (w, t) }; return nil }) else { return }
+        k.handle(.keyWritten(vm0, write, ticket: t, succeeded: false))
+        XCTAssertTrue(k.launches().isEmpty)
+        let failed = k.delivered.compactMap { m -> ObjectID? in
+            if case .objectFailed(other, let o, .prepareFailed) = m.body { return o }; return nil }
+        XCTAssertEqual(failed, [ObjectID(0), ObjectID(1)])
+    }
+
     func testVirtualModeWritesNoKeys() {
         var h = Harness(discoveryGrid([NodeConfig(maxVMs: 1)], mode: .virtual))
         let app = h.submit(main: 0)

@@ -86,10 +86,10 @@ public struct ControlPlane {
             hypervisorFinished(vm, operation, ticket: ticket, succeeded: succeeded)
         case .addressObtained(let vm, let address, let ticket):
             addressObtained(vm, address, ticket: ticket)
-        case .vmKeyFetched(let vm, let ticket):
-            vmKeyFetched(vm, ticket: ticket)
-        case .keyWritten(let vm, let write, let ticket):
-            keyWritten(vm, write, ticket: ticket)
+        case .vmKeyFetched(let vm, let ticket, let succeeded):
+            vmKeyFetched(vm, ticket: ticket, succeeded: succeeded)
+        case .keyWritten(let vm, let write, let ticket, let succeeded):
+            keyWritten(vm, write, ticket: ticket, succeeded: succeeded)
         case .objectLaunched(let object, let succeeded):
             objectLaunched(object, succeeded: succeeded)
         case .objectFinished(let object, let succeeded):

@@ -8,8 +8,9 @@ public enum Event: Equatable, Sendable {
     case hypervisorFinished(VMID, HypervisorOperation, ticket: UInt32, succeeded: Bool)
     /// The guest reported an address (nil: none could be had).
     case addressObtained(VMID, Address?, ticket: UInt32)
-    case vmKeyFetched(VMID, ticket: UInt32)
-    case keyWritten(VMID, KeyWrite, ticket: UInt32)
+    /// The guest-side calls of Prepare VM returned (failed: the guest channel broke).
+    case vmKeyFetched(VMID, ticket: UInt32, succeeded: Bool = true)
+    case keyWritten(VMID, KeyWrite, ticket: UInt32, succeeded: Bool = true)
     /// `ssh <ip> <command>` returned: the object runs (or could not start).
     case objectLaunched(ObjectID, succeeded: Bool)
     case objectFinished(ObjectID, succeeded: Bool)

@@ -40,11 +40,11 @@ public struct RequestID: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "\(origin.index)__\(counter)" }
 }
 
-/// An IPv4-like address handed out by a DHCP area. Zero is never a valid address.
+/// An IPv4 address (as a 32-bit value) handed out by a DHCP area. Zero is never a valid address.
 public struct Address: Hashable, Sendable, CustomStringConvertible {
     public let raw: UInt32
     public init(_ raw: UInt32) { precondition(raw != 0, "address 0 is reserved"); self.raw = raw }
     public var description: String {
-        "10.\((raw >> 16) & 0xff).\((raw >> 8) & 0xff).\(raw & 0xff)"
+        "\(raw >> 24).\((raw >> 16) & 0xff).\((raw >> 8) & 0xff).\(raw & 0xff)"
     }
 }

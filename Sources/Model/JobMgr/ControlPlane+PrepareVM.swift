@@ -82,11 +82,12 @@ extension ControlPlane {
         preparationFailed(vmID, reason: .addressUnavailable)
     }
 
-    mutating func vmKeyFetched(_ vmID: VMID, ticket: UInt32) {
+    mutating func vmKeyFetched(_ vmID: VMID, ticket: UInt32, succeeded: Bool = true) {
         guard let prep = vms[Int(vmID.index)].preparation, prep.ticket == ticket, prep.step == .fetchingOwnKey else {
             ignoredEvents += 1
             return
         }
+        guard succeeded else { return preparationFailed(vmID, reason: .prepareFailed) }
         vms[Int(vmID.index)].ownKeyFetched = true
         // Stored in the local PSM and rerouted to the application's main node.
         let node = vms[Int(vmID.index)].node
@@ -108,17 +109,18 @@ extension ControlPlane {
         emit(.writeKey(vmID, KeyWrite(kind: .admin(vms[Int(vmID.index)].node), app: app), ticket: ticket))
     }
 
-    mutating func keyWritten(_ vmID: VMID, _ write: KeyWrite, ticket: UInt32) {
+    mutating func keyWritten(_ vmID: VMID, _ write: KeyWrite, ticket: UInt32, succeeded: Bool = true) {
         // The 2012 guest-side append ran without a shell: the call returns, the key is not there.
         if config.fidelity.has(.guestKeyAppendWithoutShell) { emit(.report(.keyDropped(vmID, write))) }
         if case .requester(let object) = write.kind {
-            return requesterKeyWritten(object, vm: vmID)
+            return requesterKeyWritten(object, vm: vmID, succeeded: succeeded)
         }
         guard let prep = vms[Int(vmID.index)].preparation, prep.ticket == ticket,
               case .writingKeys(let remaining) = prep.step else {
             ignoredEvents += 1
             return
         }
+        guard succeeded else { return preparationFailed(vmID, reason: .prepareFailed) }
         guard remaining == 1 else {
             vms[Int(vmID.index)].preparation!.step = .writingKeys(remaining: remaining - 1)
             return
@@ -196,11 +198,31 @@ extension ControlPlane {
         emit(.writeKey(vmID, KeyWrite(kind: .requester(object), app: record.app), ticket: 0))
     }
 
-    mutating func requesterKeyWritten(_ object: ObjectID, vm vmID: VMID) {
+    mutating func requesterKeyWritten(_ object: ObjectID, vm vmID: VMID, succeeded: Bool) {
         guard vms[Int(vmID.index)].requesterKeyFor == objects[Int(object.index)].app,
               vms[Int(vmID.index)].requesterKeyInFlight else { ignoredEvents += 1; return }
         vms[Int(vmID.index)].requesterKeyInFlight = false
         let node = vms[Int(vmID.index)].node
+        guard succeeded else {
+            // The key is not there: this object and those waiting on it cannot be reached.
+            vms[Int(vmID.index)].requesterKeyFor = nil
+            let app = objects[Int(object.index)].app
+            var failing = [object]
+            var next = vms[Int(vmID.index)].waitingHead
+            vms[Int(vmID.index)].waitingHead = -1
+            vms[Int(vmID.index)].waitingTail = -1
+            while next >= 0 {
+                failing.append(ObjectID(Int(next)))
+                let following = objects[Int(next)].nextWaiting
+                objects[Int(next)].nextWaiting = -1
+                next = following
+            }
+            for o in failing where objects[Int(o.index)].host == .writingKey || objects[Int(o.index)].host == .waitingForVM {
+                objects[Int(o.index)].host = .failed
+                send(.objectFailed(app, o, .prepareFailed), from: node, to: apps[Int(app.index)].main)
+            }
+            return
+        }
         if objects[Int(object.index)].host == .writingKey { launch(object, on: node, vm: vmID) }
         // Objects that arrived while the key was being written go now.
         var next = vms[Int(vmID.index)].waitingHead

@@ -44,4 +44,12 @@ struct GuestCompletion: Sendable {
     let result: Result?
     let operation: String
     let error: String?
+    /// What was asked, so a failure can be reported to Model as the same call failing.
+    var request: Request = .other
+
+    enum Request: Sendable {
+        case fetchKey
+        case writeKey(KeyWrite)
+        case other
+    }
 }

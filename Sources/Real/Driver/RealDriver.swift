@@ -302,7 +302,7 @@ public final class RealDriver: @unchecked Sendable {
                 .address(try channel.obtainAddress(of: guest, renewal: renewal))
             }
         case .fetchVMKey(let vm, let ticket):
-            startGuest(vm, ticket: ticket, operation: "fetch the VM key") { channel, guest in
+            startGuest(vm, ticket: ticket, operation: "fetch the VM key", request: .fetchKey) { channel, guest in
                 .vmKey(try channel.fetchVMKey(of: guest))
             }
         case .writeKey(let vm, let write, let ticket):
@@ -407,6 +407,7 @@ public final class RealDriver: @unchecked Sendable {
     }
 
     private func startGuest(_ vm: VMID, ticket: UInt32, operation: String,
+                            request: GuestCompletion.Request = .other,
                             _ call: @escaping @Sendable (GuestChannel, GuestTarget) throws -> GuestCompletion.Result) {
         inventory.touch(vm)
         pendingCalls += 1
@@ -415,7 +416,8 @@ public final class RealDriver: @unchecked Sendable {
         let channel = guestChannel
         guard let guest = inventory.guest(of: vm) else {
             loop.post(.guestDone(GuestCompletion(vm: vm, ticket: ticket, issued: issued, result: nil,
-                                                 operation: operation, error: "no worker \(vm) to \(operation)")))
+                                                 operation: operation, error: "no worker \(vm) to \(operation)",
+                                                 request: request)))
             return
         }
         pool.submit(lane: Int(vm.index)) {
@@ -423,7 +425,7 @@ public final class RealDriver: @unchecked Sendable {
             var failure: String?
             do { result = try call(channel, guest) } catch { failure = "guest \(guest): \(operation) failed: \(error)" }
             loop.post(.guestDone(GuestCompletion(vm: vm, ticket: ticket, issued: issued, result: result,
-                                                 operation: operation, error: failure)))
+                                                 operation: operation, error: failure, request: request)))
         }
     }
 
@@ -433,7 +435,7 @@ public final class RealDriver: @unchecked Sendable {
         keyWrites.append(RealRunResult.KeyWriteRecord(vm: vm, domain: inventory.name(of: vm), key: key,
                                                       holder: plane.vms[Int(vm.index)].holder))
         inventory.keyWritten(to: vm)
-        startGuest(vm, ticket: ticket, operation: "write a key") { channel, guest in
+        startGuest(vm, ticket: ticket, operation: "write a key", request: .writeKey(write)) { channel, guest in
             try channel.writeKey(key, to: guest)
             return .keyWritten(write)
         }
@@ -462,9 +464,11 @@ public final class RealDriver: @unchecked Sendable {
             metrics.keyWritten(modelSeconds: elapsedModelSeconds)
             handleModel(.keyWritten(done.vm, write, ticket: done.ticket))
         case nil:
-            // Model has no failed key fetch or key write: the preparation waits, and the initiator's exec
-            // timeout gives the round up (see the report on this step).
-            break
+            switch done.request {
+            case .fetchKey: handleModel(.vmKeyFetched(done.vm, ticket: done.ticket, succeeded: false))
+            case .writeKey(let write): handleModel(.keyWritten(done.vm, write, ticket: done.ticket, succeeded: false))
+            case .other: handleModel(.addressObtained(done.vm, nil, ticket: done.ticket))
+            }
         }
     }
 

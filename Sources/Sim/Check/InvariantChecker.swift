@@ -216,8 +216,8 @@ struct EventEntity: Equatable {
         case .hypervisorFinished(let v, let op, _, _):
             if case .clone(let target) = op { return [vm(v), vm(target)] }
             return [vm(v)]
-        case .addressObtained(let v, _, _), .vmKeyFetched(let v, _): return [vm(v)]
-        case .keyWritten(let v, let write, _): return [vm(v)] + (write.app.map { [app($0)] } ?? [])
+        case .addressObtained(let v, _, _), .vmKeyFetched(let v, _, _): return [vm(v)]
+        case .keyWritten(let v, let write, _, _): return [vm(v)] + (write.app.map { [app($0)] } ?? [])
         case .objectLaunched(let o, _), .objectFinished(let o, _): return [obj(o)]
         case .timerFired(let alarm):
             switch alarm {

@@ -78,16 +78,16 @@ struct TraceRecorder {
             return Fields(kind: 3, a: id(vm.index) << 32 | UInt64(ticket), b: opCode << 1 | (ok ? 1 : 0), name: "hypervisorFinished")
         case .addressObtained(let vm, let address, let ticket):
             return Fields(kind: 4, a: id(vm.index) << 32 | UInt64(ticket), b: UInt64(address?.raw ?? 0), name: "addressObtained")
-        case .vmKeyFetched(let vm, let ticket):
-            return Fields(kind: 5, a: id(vm.index) << 32 | UInt64(ticket), b: 0, name: "vmKeyFetched")
-        case .keyWritten(let vm, let write, let ticket):
+        case .vmKeyFetched(let vm, let ticket, let ok):
+            return Fields(kind: 5, a: id(vm.index) << 32 | UInt64(ticket), b: ok ? 0 : 1, name: "vmKeyFetched")
+        case .keyWritten(let vm, let write, let ticket, let ok):
             let key: UInt64
             switch write.kind {
             case .requester(let o): key = 1 | id(o.index) << 2
             case .mainNode(let a): key = 2 | id(a.index) << 2
             case .admin(let n): key = 3 | id(n.index) << 2
             }
-            return Fields(kind: 6, a: id(vm.index) << 32 | UInt64(ticket), b: key, name: "keyWritten")
+            return Fields(kind: 6, a: id(vm.index) << 32 | UInt64(ticket), b: key | (ok ? 0 : 1 << 62), name: "keyWritten")
         case .objectLaunched(let o, let ok):
             return Fields(kind: 7, a: id(o.index), b: ok ? 1 : 0, name: "objectLaunched")
         case .objectFinished(let o, let ok):

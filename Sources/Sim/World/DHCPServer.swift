@@ -16,10 +16,11 @@ struct DHCPServer {
         freeStack = (0..<Int32(poolSize)).reversed().map { $0 }
     }
 
-    func address(_ slot: Int32) -> Address { Address(UInt32(area + 1) << 16 | UInt32(slot + 1)) }
+    /// Area a hands out 10.(a+1).x.y: private addresses that exist only inside the simulation.
+    func address(_ slot: Int32) -> Address { Address(10 << 24 | UInt32(area + 1) << 16 | UInt32(slot + 1)) }
 
     func slot(of address: Address) -> Int32? {
-        guard Int(address.raw >> 16) == area + 1 else { return nil }
+        guard address.raw >> 24 == 10, Int((address.raw >> 16) & 0xff) == area + 1 else { return nil }
         let slot = Int32(address.raw & 0xffff) - 1
         return slot >= 0 && Int(slot) < owner.count ? slot : nil
     }
