@@ -22,7 +22,7 @@ let package = Package(
     targets: [
         // GSL with OpenBLAS as its CBLAS: the module map links gsl then openblas, never gslcblas.
         .systemLibrary(name: "CGSL", path: "Sources/CGSL"),
-        // libcrypto for SHA-256 trace digests (and, later, AES-GCM).
+        // libcrypto for SHA-256 trace digests; libssl for the matrix benchmark's TLS 1.3 channel.
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
         // libvirt for the real backend (the in-process test:///default driver needs no daemon).
         .systemLibrary(name: "CLibvirt", path: "Sources/CLibvirt", pkgConfig: "libvirt"),
@@ -39,8 +39,8 @@ let package = Package(
             path: "Sources/Sim",
             swiftSettings: crossModule
         ),
-        // Benchmarks built on Sim (vm-pool now; the matrix benchmark later).
-        .target(name: "Bench", dependencies: ["Model", "Sim"], path: "Sources/Bench"),
+        // Benchmarks: vm-pool (on Sim) and the matrix experiment (GSL over OpenBLAS, TCP/TLS/SSH channels).
+        .target(name: "Bench", dependencies: ["Model", "Sim", "CGSL", "COpenSSL"], path: "Sources/Bench"),
         // The real backend: libvirt hypervisors driven by the same Model, on a wall clock.
         .target(
             name: "Real",
@@ -62,6 +62,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["visag"], path: "Tests/CLITests"),
         .testTarget(name: "RealTests", dependencies: ["Real", "Model"], path: "Tests/RealTests"),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", "Model", "Sim"], path: "Tests/BenchTests"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages visag builds against, if any is missing (Debian 12, as root).
 set -euo pipefail
-packages=(libgsl-dev libopenblas-dev pkg-config libssl-dev libvirt-dev)
+packages=(libgsl-dev libopenblas-dev pkg-config libssl-dev libvirt-dev openssh-server openssh-client)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

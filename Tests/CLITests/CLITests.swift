@@ -208,3 +208,97 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(try visag(["run", "Scenarios/quickstart.yaml", "--backend", "vmware"]).status, 2)
     }
 }
+
+// `visag bench matrix` (the report's matrix experiment).
+extension CLITests {
+    func testMatrixBenchBadFlagsAreExitTwoWithOneMessage() throws {
+        let cases: [([String], String)] = [
+            (["--sizes", ""], "--sizes needs at least one value"),
+            (["--sizes", "0"], "outside 1...20000"),
+            (["--sizes", "20001"], "outside 1...20000"),
+            (["--sizes", "600,x"], "not a whole number"),
+            (["--workers", ""], "--workers needs at least one value"),
+            (["--workers", "0"], "outside 1...64"),
+            (["--workers", "65"], "outside 1...64"),
+            (["--modes", "bogus"], "unknown mode"),
+            (["--modes", "standard,virtual-secure"], "comes with the real backend"),
+            (["--repeat", "0"], "--repeat must be between 1"),
+            (["--repeat", "many"], "--repeat"),
+        ]
+        for (flags, needle) in cases {
+            let r = try visag(["bench", "matrix"] + flags)
+            XCTAssertEqual(r.status, 2, "\(flags): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(needle), "\(needle) not in \(r.stderr)")
+            XCTAssertEqual(r.stdout, "")
+            XCTAssertFalse(r.stderr.contains("Fatal error"))
+        }
+    }
+
+    func testMatrixBenchJSONIsOneObjectNamingOpenBLAS() throws {
+        let r = try visag(["bench", "matrix", "--sizes", "64", "--workers", "1,2", "--modes", "standard,secure", "--repeat", "1", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        XCTAssertTrue((object["blas"] as? String)?.hasPrefix("OpenBLAS") ?? false, r.stdout)
+        XCTAssertNotNil(object["kernel"] as? String)
+        XCTAssertGreaterThan(object["dgemm_gflops"] as? Double ?? 0, 0)
+        let cells = try XCTUnwrap(object["cells"] as? [[String: Any]])
+        XCTAssertEqual(cells.count, 4)
+        XCTAssertEqual(Set(cells.compactMap { $0["mode"] as? String }), ["standard", "secure"])
+    }
+
+    /// Ctrl-C in the middle of a run stops every worker (and sshd and its ssh clients) and removes
+    /// the temporary directory.
+    func testMatrixBenchInterruptLeavesNothingBehind() throws {
+        let binary = Bundle.main.bundleURL.appendingPathComponent("visag")
+        let hasSSH = FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd")
+        let before = Set((try? FileManager.default.contentsOfDirectory(atPath: "/tmp")) ?? []).filter { $0.hasPrefix("visag-matrix-") }
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["bench", "matrix", "--sizes", "400", "--workers", "3", "--repeat", "1000",
+                             "--modes", hasSSH ? "secure-ssh" : "standard"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        func descendants(of root: Int32) -> Set<Int32> {
+            var parents: [Int32: Int32] = [:]
+            for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+                guard let pid = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                      let close = stat.lastIndex(of: ")") else { continue }
+                let fields = stat[stat.index(after: close)...].split(separator: " ")
+                if fields.count > 2, let parent = Int32(fields[1]) { parents[pid] = parent }
+            }
+            var found: Set<Int32> = [root]
+            var grew = true
+            while grew {
+                grew = false
+                for (pid, parent) in parents where found.contains(parent) && !found.contains(pid) {
+                    found.insert(pid)
+                    grew = true
+                }
+            }
+            found.remove(root)
+            return found
+        }
+        // Wait until the workers run (and, with OpenSSH, the tunnels are up).
+        var children: Set<Int32> = []
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            children = descendants(of: process.processIdentifier)
+            if children.count >= (hasSSH ? 10 : 3) { break }
+            usleep(50_000)
+        }
+        usleep(300_000)
+        children = descendants(of: process.processIdentifier)
+        XCTAssertGreaterThanOrEqual(children.count, 3)
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 128 + SIGINT)
+        usleep(200_000)
+        for pid in children {
+            let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+            XCTAssertTrue(state.isEmpty || state.contains(") Z "), "process \(pid) survived the interrupt: \(state)")
+        }
+        let after = Set((try? FileManager.default.contentsOfDirectory(atPath: "/tmp")) ?? []).filter { $0.hasPrefix("visag-matrix-") }
+        XCTAssertEqual(after.subtracting(before), [])
+    }
+}

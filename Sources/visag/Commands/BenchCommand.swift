@@ -5,7 +5,8 @@ import Sim
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmarks.", subcommands: [VMPoolCommand.self])
+        commandName: "bench", abstract: "Benchmarks.",
+        subcommands: [VMPoolCommand.self, MatrixBenchCommand.self, MatrixWorkerCommand.self])
 }
 
 struct VMPoolCommand: ParsableCommand {

@@ -1,0 +1,59 @@
+/// One cell of the grid: a matrix size, a worker count and a mode.
+public struct MatrixCell: Sendable {
+    public let size: Int
+    public let workers: Int
+    public let mode: MatrixMode
+    /// Every timed multiplication, in order.
+    public let samplesSeconds: [Double]
+    public let medianSeconds: Double
+    public let lowerBoundSeconds: Double
+    public let lowerBoundComputeSeconds: Double
+    public let lowerBoundTransferSeconds: Double
+    /// The aggregate dgemm rate of min(w, cores) workers that the bound's compute term uses.
+    public let computeGFLOPS: Double
+    /// The aggregate echo rate of the cell's channels that the bound's transfer term uses.
+    public let channelBytesPerSecond: Double
+    /// 2n³ / median.
+    public let gflops: Double
+    /// Starting the group's workers and opening their channels (once per worker count; the
+    /// group serves every size).
+    public let setupSeconds: Double
+    /// Always 0 here: no VM is prepared in the standard and secure modes.
+    public let vmPrepareSeconds: Double
+    /// Of the median multiplication: time no worker was computing.
+    public let transferSeconds: Double
+    /// Of the median multiplication: time at least one worker was in dgemm.
+    public let computeSeconds: Double
+    /// The report's 2011 time for this cell, where it has one.
+    public let paperSeconds: Double?
+    /// Median with 1 worker (same mode and size) / this median; nil without a 1-worker cell.
+    public var speedup: Double?
+    /// Largest |C − reference| over every multiplication of the cell.
+    public let maxAbsError: Double
+
+    public var boundRatio: Double { medianSeconds / lowerBoundSeconds }
+    /// How many times faster than 2011.
+    public var paperRatio: Double? { paperSeconds.map { $0 / medianSeconds } }
+}
+
+/// Everything one run measured.
+public struct MatrixBenchmarkResult: Sendable {
+    /// The coordinator's BLAS (workers report their kernel separately).
+    public let blas: BLASLibrary
+    /// Why this kernel (chosen by visag, set by the user, or as detected).
+    public let kernelNote: String
+    /// Kernels the workers reported; one name when all agree.
+    public let workerKernels: [String]
+    /// Single-thread dgemm GFLOP/s per size, measured in a worker process.
+    public let dgemmGFLOPS: [Int: Double]
+    public let cores: Int
+    public let sshdStartSeconds: Double?
+    public let cells: [MatrixCell]
+    public let wallSeconds: Double
+    public let notes: [String]
+
+    /// The headline rate: single thread, largest size.
+    public var headlineGFLOPS: Double { dgemmGFLOPS[dgemmGFLOPS.keys.max() ?? 0] ?? 0 }
+    /// Tolerance for the check against the reference product: |error| ≤ factor × n.
+    public static let toleranceFactor = 1e-9
+}

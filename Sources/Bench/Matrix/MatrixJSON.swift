@@ -1,0 +1,54 @@
+import Foundation
+
+/// `--json`: one object. Field names are the issue's; times in seconds, rates in GFLOP/s.
+enum MatrixJSON {
+    struct Document: Encodable {
+        let dgemm_gflops: Double
+        let dgemm_gflops_by_size: [String: Double]
+        let blas: String
+        let blas_library: String
+        let kernel: String
+        let kernel_note: String
+        let cores: Int
+        let tolerance: String
+        let wall_s: Double
+        let cells: [Cell]
+    }
+
+    struct Cell: Encodable {
+        let size: Int
+        let workers: Int
+        let mode: String
+        let median_s: Double
+        let lower_bound_s: Double
+        let bound_compute_gflops: Double
+        let channel_bytes_per_s: Double
+        let gflops: Double
+        let setup_s: Double
+        let vm_prepare_s: Double
+        let transfer_s: Double
+        let compute_s: Double
+        let paper_s: Double?
+        let speedup: Double?
+        let samples_s: [Double]
+        let max_abs_error: Double
+    }
+
+    static func text(_ result: MatrixBenchmarkResult) throws -> String {
+        let document = Document(
+            dgemm_gflops: result.headlineGFLOPS,
+            dgemm_gflops_by_size: Dictionary(uniqueKeysWithValues: result.dgemmGFLOPS.map { (String($0.key), $0.value) }),
+            blas: result.blas.config, blas_library: result.blas.cblasDgemmPath,
+            kernel: result.workerKernels.joined(separator: ","), kernel_note: result.kernelNote, cores: result.cores,
+            tolerance: "max abs error <= \(MatrixBenchmarkResult.toleranceFactor) * n", wall_s: result.wallSeconds,
+            cells: result.cells.map {
+                Cell(size: $0.size, workers: $0.workers, mode: $0.mode.rawValue, median_s: $0.medianSeconds,
+                     lower_bound_s: $0.lowerBoundSeconds, bound_compute_gflops: $0.computeGFLOPS, channel_bytes_per_s: $0.channelBytesPerSecond, gflops: $0.gflops, setup_s: $0.setupSeconds,
+                     vm_prepare_s: $0.vmPrepareSeconds, transfer_s: $0.transferSeconds, compute_s: $0.computeSeconds,
+                     paper_s: $0.paperSeconds, speedup: $0.speedup, samples_s: $0.samplesSeconds, max_abs_error: $0.maxAbsError)
+            })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(document), as: UTF8.self)
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+
+/// The human-readable report: what ran, the table, and how the run met its targets.
+public enum MatrixReport {
+    public static func text(_ result: MatrixBenchmarkResult) -> String {
+        var lines: [String] = []
+        lines.append("visag bench matrix: C = A × B, A in row blocks over w worker processes, B sent to each; loopback only")
+        lines.append("BLAS      \(result.blas.summary)")
+        let kernels = result.workerKernels.joined(separator: ", ")
+        lines.append("kernel    \(kernels.isEmpty ? result.blas.coreName : kernels) (\(result.kernelNote))")
+        let rates = result.dgemmGFLOPS.keys.sorted().map {
+            String(format: "n=%d %.1f", $0, result.dgemmGFLOPS[$0]!)
+                + ($0 > DgemmRate.largestMeasuredSize ? " (measured at n=\(DgemmRate.largestMeasuredSize))" : "")
+        }
+        lines.append(String(format: "dgemm     1 thread, GFLOP/s: %@; headline %.1f GFLOP/s; %d cores", rates.joined(separator: ", "),
+                            result.headlineGFLOPS, result.cores))
+        for mode in MatrixMode.allCases {
+            let rates = result.cells.filter { $0.mode == mode }.map(\.channelBytesPerSecond)
+            guard let low = rates.min(), let high = rates.max() else { continue }
+            lines.append(String(format: "channel   %@: %@ (measured %.2f-%.2f GB/s)", mode.rawValue, mode.channelDescription, low / 1e9, high / 1e9))
+        }
+        if let sshd = result.sshdStartSeconds { lines.append(String(format: "sshd      started in %.0f ms (keys, config, listening), once per run", sshd * 1e3)) }
+        let worst = result.cells.map { $0.maxAbsError / Double($0.size) }.max() ?? 0
+        lines.append(String(format: "check     every product equals one local dgemm within %.0e·n (largest error/n %.1e)",
+                            MatrixBenchmarkResult.toleranceFactor, worst))
+        lines.append("bound     2n³ flops at the rate min(w, cores) workers reach together (bound GF/s) + the 8n²(w+2) bytes of")
+        lines.append("          B, A and C at the rate the cell's channels move them, all workers at once, when the workers answer")
+        lines.append("          without multiplying (GB/s); both measured on the cell's workers before each timed multiplication.")
+        lines.append("          Times exclude set-up (its own column).")
+        lines.append("2011      the report's times (three ESXi hosts), standard row (virtual-secure needs the real backend);")
+        lines.append("          × 2011 = 2011 time / today's; † 9 workers (table says 10: the experiment ran 3 hosts × 3 objects)")
+        for note in result.notes { lines.append("note      \(note)") }
+        lines.append("")
+        lines.append(table(result.cells))
+        lines.append("")
+        let standardAndSecure = result.cells.filter { $0.mode != .virtual && $0.mode != .virtualSecure }
+        let within = standardAndSecure.filter { $0.boundRatio <= 1.5 }.count
+        let worstCell = standardAndSecure.max { $0.boundRatio < $1.boundRatio }
+        lines.append(String(format: "cells within 1.5× of their bound: %d of %d", within, standardAndSecure.count)
+                     + (worstCell.map { String(format: " (worst %.2f×: %@ n=%d w=%d)", $0.boundRatio, $0.mode.rawValue, $0.size, $0.workers) } ?? ""))
+        lines.append(String(format: "wall      %.1f s for the whole grid", result.wallSeconds))
+        return lines.joined(separator: "\n")
+    }
+
+    static func table(_ cells: [MatrixCell]) -> String {
+        let header = ["mode", "n", "w", "median ms", "bound ms", "×bound", "bound GF/s", "GB/s", "speedup", "GFLOP/s",
+                      "setup ms", "transfer ms", "compute ms", "2011 s", "×2011"]
+        var rows: [[String]] = []
+        for cell in cells {
+            rows.append([
+                cell.mode.rawValue, String(cell.size), String(cell.workers),
+                String(format: "%.2f", cell.medianSeconds * 1e3), String(format: "%.2f", cell.lowerBoundSeconds * 1e3),
+                String(format: "%.2f", cell.boundRatio), String(format: "%.1f", cell.computeGFLOPS),
+                String(format: "%.2f", cell.channelBytesPerSecond / 1e9), cell.speedup.map { String(format: "%.2f", $0) } ?? "-",
+                String(format: "%.1f", cell.gflops), String(format: "%.1f", cell.setupSeconds * 1e3),
+                String(format: "%.2f", cell.transferSeconds * 1e3), String(format: "%.2f", cell.computeSeconds * 1e3),
+                cell.paperSeconds.map { String(format: "%.3f", $0) + (cell.workers == 9 ? "†" : "") } ?? "-",
+                cell.paperRatio.map { String(format: "%.0f", $0) } ?? "-",
+            ])
+        }
+        var widths = header.map(\.count)
+        for row in rows { for (index, field) in row.enumerated() { widths[index] = max(widths[index], field.count) } }
+        func format(_ fields: [String]) -> String {
+            fields.enumerated().map { index, field in
+                let pad = String(repeating: " ", count: widths[index] - field.count)
+                return index == 0 ? field + pad : pad + field
+            }.joined(separator: "  ")
+        }
+        return ([format(header)] + rows.map(format)).joined(separator: "\n")
+    }
+}

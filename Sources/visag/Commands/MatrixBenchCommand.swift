@@ -1,0 +1,89 @@
+import ArgumentParser
+import Bench
+import Foundation
+
+/// `visag bench matrix`: the report's §8.2 matrix experiment on this machine.
+struct MatrixBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "matrix",
+        abstract: "Runs the report's matrix experiment (C = A×B over worker processes) and compares it with 2011 and with this machine's lower bound.",
+        discussion: """
+            Modes: standard (plain TCP), secure (TLS 1.3, mutual certificates from a per-run CA), secure-ssh (an OpenSSH \
+            tunnel to an sshd the benchmark starts on 127.0.0.1). The virtual modes come with the real backend. Everything \
+            runs on loopback; every worker, ssh client and sshd is stopped and every temporary file removed at the end, on \
+            failure and on Ctrl-C. If the CPU has AVX-512 and OPENBLAS_CORETYPE is unset, the command re-executes itself \
+            with OPENBLAS_CORETYPE=SkylakeX (OpenBLAS 0.3.21 does not recognise recent Xeons).
+            """)
+
+    @Option(help: "Matrix sizes n (comma-separated, 1...20000).")
+    var sizes: String = "600,900,1200"
+    @Option(help: "Worker counts (comma-separated, 1...64).")
+    var workers: String = "1,3,6,9"
+    @Option(help: "Modes: standard, secure, secure-ssh (default: all three; secure-ssh only where OpenSSH is installed).")
+    var modes: String?
+    @Option(name: .customLong("repeat"), help: "Timed multiplications per cell (the median is reported).")
+    var repeatCount: Int = 3
+    @Option(help: "Directory for matrix.csv, matrix.json and matrix.svg.")
+    var out: String?
+    @Flag(help: "Print one JSON object instead of the table.")
+    var json = false
+
+    func run() throws {
+        let options: MatrixBenchmarkOptions
+        do {
+            options = try MatrixBenchmarkOptions.parse(sizes: sizes, workers: workers, modes: modes, repeats: repeatCount)
+        } catch let error as MatrixBenchError {
+            throw CLIError.badInput(error.description)
+        }
+        if let out {
+            // Found out now rather than after a minute of benchmarking.
+            var isDirectory: ObjCBool = false
+            guard (try? FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)) != nil,
+                  FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory), isDirectory.boolValue,
+                  FileManager.default.isWritableFile(atPath: out) else {
+                throw CLIError.badInput("--out: \(out) is not a directory this user can create and write")
+            }
+        }
+        // Flags are checked first so that a typo never costs a re-execution.
+        let kernelNote = KernelSelection.reexecIfNeeded()
+        CleanupRegistry.shared.installSignalHandlers()
+        let interactive = isatty(2) == 1 && !json
+        let result: MatrixBenchmarkResult
+        do {
+            result = try MatrixBenchmark.run(options, launcher: .currentExecutable(), kernelNote: kernelNote) { line in
+                if interactive { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+            }
+            if let out { try MatrixOutputs.write(result, to: out) }
+        } catch let error as MatrixBenchError {
+            CleanupRegistry.shared.cleanUpAfterFailure()
+            switch error {
+            case .badInput(let message): throw CLIError.badInput(message)
+            case .failed(let message): throw CLIError.runFailed(message)
+            }
+        }
+        print(json ? try MatrixOutputs.json(result) : MatrixReport.text(result))
+    }
+}
+
+/// `visag bench matrix-worker`: the processes `bench matrix` starts. Not for direct use.
+struct MatrixWorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "matrix-worker", abstract: "A worker (or process guard) of `visag bench matrix`.", shouldDisplay: false)
+
+    @Option(help: "Serve one coordinator over tcp or tls.")
+    var channel: String?
+    @Flag(name: .customLong("guard"), help: "Run the program after -- and end it when stdin closes.")
+    var guardMode = false
+    @Argument(parsing: .postTerminator, help: "The guarded program and its arguments.")
+    var command: [String] = []
+
+    func run() throws {
+        if guardMode {
+            Foundation.exit(ProcessGuard.run(arguments: command))
+        }
+        guard let channel, let kind = MatrixWorker.ChannelKind(rawValue: channel) else {
+            throw CLIError.badInput("matrix-worker needs --channel tcp|tls or --guard -- PROGRAM")
+        }
+        Foundation.exit(MatrixWorker.run(channel: kind))
+    }
+}

@@ -1,0 +1,95 @@
+@testable import Bench
+import Foundation
+import XCTest
+
+final class MatrixBenchmarkTests: XCTestCase {
+    func testBadListsAreRefusedWithOneMessage() {
+        let cases: [(String?, String?, String?, Int, String)] = [
+            ("", nil, nil, 3, "--sizes needs at least one value"),
+            (" , ", nil, nil, 3, "--sizes needs at least one value"),
+            ("0", nil, nil, 3, "outside 1...20000"),
+            ("20001", nil, nil, 3, "outside 1...20000"),
+            ("600,abc", nil, nil, 3, "not a whole number"),
+            (nil, "", nil, 3, "--workers needs at least one value"),
+            (nil, "0", nil, 3, "outside 1...64"),
+            (nil, "65", nil, 3, "outside 1...64"),
+            (nil, nil, "", 3, "--modes needs at least one mode"),
+            (nil, nil, "standard,quantum", 3, "unknown mode \"quantum\""),
+            (nil, nil, "virtual", 3, "comes with the real backend"),
+            (nil, nil, "virtual-secure", 3, "comes with the real backend"),
+            (nil, nil, nil, 0, "--repeat must be between 1"),
+        ]
+        for (sizes, workers, modes, repeats, needle) in cases {
+            XCTAssertThrowsError(try MatrixBenchmarkOptions.parse(sizes: sizes, workers: workers, modes: modes, repeats: repeats)) { error in
+                guard case MatrixBenchError.badInput(let message) = error else { return XCTFail("\(error)") }
+                XCTAssertTrue(message.contains(needle), "\(needle) not in \(message)")
+            }
+        }
+    }
+
+    func testListsAreSortedAndDeduplicated() throws {
+        let options = try MatrixBenchmarkOptions.parse(sizes: "900, 600,900", workers: "3,1", modes: "secure,standard,secure", repeats: 2)
+        XCTAssertEqual(options.sizes, [600, 900])
+        XCTAssertEqual(options.workers, [1, 3])
+        XCTAssertEqual(options.modes, [.secure, .standard])
+    }
+
+    func testAGridThatCannotFitInMemoryIsRefused() {
+        let options = MatrixBenchmarkOptions(sizes: [20_000], workers: [64], modes: [.standard], repeats: 1)
+        XCTAssertThrowsError(try options.checkMemory(availableBytes: 24 * 1_073_741_824))
+        XCTAssertNoThrow(try MatrixBenchmarkOptions(sizes: [1200], workers: [9], modes: [.standard], repeats: 1)
+            .checkMemory(availableBytes: 24 * 1_073_741_824))
+    }
+
+    func testLowerBoundAndPaperFigures() {
+        let bound = LowerBound(size: 1000, workers: 4, computeGFLOPS: 100, channelBytesPerSecond: 8e9)
+        XCTAssertEqual(bound.computeSeconds, 0.02, accuracy: 1e-12)       // 2e9 flops at 100 GFLOP/s
+        XCTAssertEqual(bound.transferSeconds, 0.006, accuracy: 1e-12)     // 8e6 × 6 bytes at 8 GB/s
+        XCTAssertEqual(LowerBound.computingWorkers(size: 1000, workers: 9, cores: 2), 2)
+        XCTAssertEqual(LowerBound.computingWorkers(size: 1000, workers: 1, cores: 2), 1)
+        XCTAssertEqual(PaperFigures.seconds(row: .standard, size: 1200, workers: 9), 16.756)
+        XCTAssertEqual(PaperFigures.seconds(row: .virtualSecure, size: 600, workers: 1), 4.839)
+        XCTAssertNil(PaperFigures.seconds(row: .standard, size: 700, workers: 1))
+        XCTAssertNil(MatrixMode.secure.paperRow)
+        XCTAssertEqual(MatrixBenchmark.median([3, 1, 2]), 2)
+        XCTAssertEqual(MatrixBenchmark.median([4, 1, 2, 3]), 2.5)
+    }
+
+    /// The whole pipeline on a tiny grid: cells, speedups, bound, and the three output files.
+    func testASmallGridRunsAndWritesItsFiles() throws {
+        let launcher = try MatrixTestSupport.launcher()
+        var options = try MatrixBenchmarkOptions.parse(sizes: "48,64", workers: "1,2", modes: "standard,secure", repeats: 2)
+        options.warmUp = false
+        let result = try MatrixBenchmark.run(options, launcher: launcher, kernelNote: "test")
+        XCTAssertEqual(result.cells.count, 8)
+        XCTAssertTrue(result.blas.isOpenBLAS)
+        XCTAssertGreaterThan(result.headlineGFLOPS, 0)
+        for cell in result.cells {
+            XCTAssertEqual(cell.samplesSeconds.count, 2)
+            XCTAssertGreaterThan(cell.lowerBoundSeconds, 0)
+            XCTAssertGreaterThan(cell.setupSeconds, 0)
+            XCTAssertEqual(cell.vmPrepareSeconds, 0)
+            XCTAssertNil(cell.paperSeconds)
+            XCTAssertNotNil(cell.speedup)
+            XCTAssertLessThanOrEqual(cell.maxAbsError, 1e-9 * Double(cell.size))
+        }
+        XCTAssertTrue(CleanupRegistry.shared.liveProcessIDs.isEmpty)
+        XCTAssertTrue(CleanupRegistry.shared.liveDirectoryPaths.isEmpty)
+
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("visag-matrix-test-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try MatrixOutputs.write(result, to: directory)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory).sorted(), MatrixOutputs.fileNames)
+        let csv = try String(contentsOfFile: directory + "/matrix.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(csv.count, 9)
+        XCTAssertTrue(csv[0].hasPrefix("mode,size,workers,median_s,lower_bound_s"))
+        XCTAssertTrue(try String(contentsOfFile: directory + "/matrix.svg", encoding: .utf8).contains("<svg"))
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/matrix.json"))) as? [String: Any])
+        XCTAssertNotNil(json["dgemm_gflops"] as? Double)
+        let cells = try XCTUnwrap(json["cells"] as? [[String: Any]])
+        for key in ["size", "workers", "mode", "median_s", "lower_bound_s", "gflops", "setup_s", "vm_prepare_s", "transfer_s", "compute_s"] {
+            XCTAssertNotNil(cells[0][key], key)
+        }
+        XCTAssertTrue(MatrixReport.text(result).contains("within 1.5× of their bound"))
+    }
+}
