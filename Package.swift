@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "SimTests", dependencies: ["Model", "Sim", "Bench"], path: "Tests/SimTests",
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["visag"], path: "Tests/CLITests"),
-        .testTarget(name: "RealTests", dependencies: ["Real", "Model"], path: "Tests/RealTests"),
+        .testTarget(name: "RealTests", dependencies: ["Real", "Model", "Sim"], path: "Tests/RealTests"),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "Model", "Sim"], path: "Tests/BenchTests"),
     ],
     swiftLanguageModes: [.v6]

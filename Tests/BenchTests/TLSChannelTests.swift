@@ -1,5 +1,6 @@
 @testable import Bench
 import Foundation
+import Sim
 import XCTest
 
 /// The secure channel's authentication, in-process: a TLS server on 127.0.0.1 and a client.

@@ -1,4 +1,5 @@
 import Foundation
+import Sim
 import Model
 import XCTest
 @testable import Real

@@ -1,3 +1,5 @@
+import Sim
+
 /// What the cores reach together: k workers (k = min(w, cores)) each run n × n products,
 /// released at the same moment, and the aggregate rate is the sum of their rates. Measured on
 /// the cell's own workers, right before each timed multiplication.

@@ -1,4 +1,5 @@
 import Foundation
+import Sim
 
 /// One multiplication C = A × B over a worker group: A split into contiguous blocks of rows,
 /// B and one block sent to each worker, each C block received straight into its rows of C.

@@ -1,4 +1,5 @@
 import Foundation
+import Sim
 
 /// Runs `count` bodies on their own threads and waits for all of them.
 ///

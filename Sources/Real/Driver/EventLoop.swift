@@ -1,4 +1,5 @@
 import Dispatch
+import Sim
 
 /// The driver's single thread of control: an inbox any thread may post to, taken in FIFO order, and timers on
 /// the wall clock (`ContinuousClock`). Whoever calls `nextBatch` is the loop thread; Model lives there.

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Sim
 
 /// Turns SIGINT and SIGTERM into `RealDriver.stop(reason:)`, so a run interrupted from the keyboard or by a
 /// service manager still reverts every worker it touched. The default handlers are ignored while installed (a

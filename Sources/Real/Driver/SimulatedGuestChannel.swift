@@ -1,4 +1,5 @@
 import Model
+import Sim
 
 /// The guest channel for hypervisors with no guest inside (libvirt's test driver): every guest lives in this
 /// process as a little state, and nothing is ever sent anywhere.

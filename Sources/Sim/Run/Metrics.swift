@@ -47,6 +47,21 @@ public struct Metrics: Sendable {
 
     public init() {}
 
+    /// The counters every driver keeps the same way from Model's reports (the timed ones,
+    /// which depend on the driver's clock, are its own).
+    public mutating func count(_ report: Report) {
+        switch report {
+        case .cloneStarted: clonesStarted += 1
+        case .cloneFinished(_, let succeeded): if succeeded { clonesFinished += 1 } else { clonesFailed += 1 }
+        case .keyDropped: keysDropped += 1
+        case .applicationQueued: applicationsQueued += 1
+        case .reservationExpired: reservationsExpired += 1
+        case .nodeLoad(_, let jobs): if jobs > maxNodeLoad { maxNodeLoad = jobs }
+        case .discoveryMessage: discoveryMessages += 1
+        case .applicationFinished, .objectRunning, .vmReserved, .vmFreed: break
+        }
+    }
+
     /// Fraction of VM-time (worker VMs existing × simulated time) reserved by applications.
     public var vmUtilisation: Double {
         let total = Double(vmCount) * simulatedSeconds

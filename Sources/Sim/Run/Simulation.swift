@@ -317,20 +317,9 @@ public struct Simulation {
                 }
                 worldVMs[Int(vm.index)].reservedSince = -1
             }
-        case .cloneStarted:
-            metrics.clonesStarted += 1
-        case .cloneFinished(_, let succeeded):
-            if succeeded { metrics.clonesFinished += 1 } else { metrics.clonesFailed += 1 }
-        case .keyDropped:
-            metrics.keysDropped += 1
-        case .applicationQueued:
-            metrics.applicationsQueued += 1
-        case .reservationExpired:
-            metrics.reservationsExpired += 1
-        case .nodeLoad(_, let jobs):
-            if jobs > metrics.maxNodeLoad { metrics.maxNodeLoad = jobs }
-        case .discoveryMessage:
-            metrics.discoveryMessages += 1
+        case .cloneStarted, .cloneFinished, .keyDropped, .applicationQueued, .reservationExpired, .nodeLoad,
+             .discoveryMessage:
+            metrics.count(report)
         }
     }
 
