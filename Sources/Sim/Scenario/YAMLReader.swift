@@ -1279,20 +1279,8 @@ fileprivate func emitFlow(_ tree: Tree) -> String {
     }
 }
 
-fileprivate func jsonQuoted(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        default:
-            if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-        }
-    }
-    return out + "\""
-}
+/// A YAML double-quoted scalar: JSON's escapes are valid YAML escapes.
+fileprivate func jsonQuoted(_ text: String) -> String { "\"" + jsonEscaped(text) + "\"" }
 
 extension YAMLValue {
     /// This value as flow-style YAML text, e.g. `suspend`, `4`, `{base: fixed, removeJobOverwrites: true}`:
