@@ -3,10 +3,13 @@ SWIFT ?= swift
 RELEASE := .build/release/visag
 SCENARIO ?= Scenarios/quickstart.yaml
 
-.PHONY: deps build run test bench-vm-pool clean
+.PHONY: deps test-deps build run test bench-vm-pool clean
 
 deps:
 	@bash scripts/install-deps.sh
+
+test-deps:
+	@bash scripts/install-test-deps.sh
 
 build: deps
 	$(SWIFT) build -c release
@@ -14,7 +17,7 @@ build: deps
 run: build
 	$(RELEASE) run $(SCENARIO)
 
-test: build
+test: build test-deps
 	$(SWIFT) test
 
 bench-vm-pool: build

@@ -15,8 +15,7 @@ final class MatrixBenchmarkTests: XCTestCase {
             (nil, "65", nil, 3, "outside 1...64"),
             (nil, nil, "", 3, "--modes needs at least one mode"),
             (nil, nil, "standard,quantum", 3, "unknown mode \"quantum\""),
-            (nil, nil, "virtual", 3, "comes with the real backend"),
-            (nil, nil, "virtual-secure", 3, "comes with the real backend"),
+            (nil, nil, "virtual,vms", 3, "unknown mode \"vms\""),
             (nil, nil, nil, 0, "--repeat must be between 1"),
         ]
         for (sizes, workers, modes, repeats, needle) in cases {
@@ -91,5 +90,39 @@ final class MatrixBenchmarkTests: XCTestCase {
             XCTAssertNotNil(cells[0][key], key)
         }
         XCTAssertTrue(MatrixReport.text(result).contains("within 1.5× of their bound"))
+    }
+
+    /// The virtual modes through the whole pipeline: VM preparation timed per group and reported
+    /// in every output, the 2011 virtual-secure row beside its cells, the VMs recycled.
+    func testVirtualModesReportTheirVMPreparation() throws {
+        let launcher = try MatrixTestSupport.launcher()
+        var options = try MatrixBenchmarkOptions.parse(sizes: "600", workers: "1,2", modes: "virtual,virtual-secure", repeats: 1)
+        options.warmUp = false
+        let result = try MatrixBenchmark.run(options, launcher: launcher, kernelNote: "test")
+        XCTAssertEqual(result.cells.count, 4)
+        XCTAssertEqual(result.preparations.map(\.workers), [1, 2, 1, 2])
+        for preparation in result.preparations {
+            XCTAssertTrue(preparation.recycledClean)
+            XCTAssertEqual(preparation.keyWritesPerVM, Array(repeating: preparation.mode == .virtualSecure ? 3 : 0,
+                                                             count: preparation.workers))
+            let cells = result.cells.filter { $0.mode == preparation.mode && $0.workers == preparation.workers }
+            XCTAssertEqual(cells.map(\.vmPrepareSeconds), [preparation.prepareSeconds])
+        }
+        for cell in result.cells {
+            XCTAssertGreaterThan(cell.vmPrepareSeconds, 0)
+            XCTAssertLessThanOrEqual(cell.maxAbsError, 1e-9 * Double(cell.size))
+            XCTAssertEqual(cell.paperSeconds, cell.mode == .virtualSecure && cell.workers == 1 ? 4.839 : nil)
+        }
+        XCTAssertTrue(CleanupRegistry.shared.liveProcessIDs.isEmpty)
+
+        let csv = MatrixCSV.text(result).split(separator: "\n")
+        let column = try XCTUnwrap(csv[0].split(separator: ",").firstIndex(of: "vm_prepare_s"))
+        XCTAssertGreaterThan(try XCTUnwrap(Double(csv[1].split(separator: ",", omittingEmptySubsequences: false)[column])), 0)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try MatrixJSON.text(result).utf8)) as? [String: Any])
+        let vms = try XCTUnwrap(json["vms"] as? [[String: Any]])
+        XCTAssertEqual(vms.count, 4)
+        let text = MatrixReport.text(result)
+        XCTAssertTrue(text.contains("VM prep ms"))
+        XCTAssertTrue(text.contains("virtual-secure w=2: prepared in"))
     }
 }

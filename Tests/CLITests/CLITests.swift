@@ -221,7 +221,7 @@ extension CLITests {
             (["--workers", "0"], "outside 1...64"),
             (["--workers", "65"], "outside 1...64"),
             (["--modes", "bogus"], "unknown mode"),
-            (["--modes", "standard,virtual-secure"], "comes with the real backend"),
+            (["--modes", "virtual", "--uri", ""], "--uri must not be empty"),
             (["--repeat", "0"], "--repeat must be between 1"),
             (["--repeat", "many"], "--repeat"),
         ]

@@ -243,7 +243,7 @@ extension Harness {
 
     /// Nodes that received a Reserve, in order.
     func reserveTargets(of app: AppID) -> [Int32] {
-        delivered.compactMap { if case .reserve(app, _, _, _) = $0.body { return $0.to.index }; return nil }
+        delivered.compactMap { if case .reserve(app, _, _, _, _) = $0.body { return $0.to.index }; return nil }
     }
 
     func hasFinished(_ app: AppID, succeeded: Bool, reason: FailureReason? = nil) -> Bool {

@@ -45,7 +45,7 @@ final class SecurityTests: XCTestCase {
         // Fixed mode: the Reserve carries the requester key; node 1's PSM stores it.
         let request = h.object(1).request
         XCTAssertTrue(h.delivered.contains(Message(from: node0, to: node1,
-                                                   body: .reserve(app, object, request, carriesRequesterKey: true))))
+                                                   body: .reserve(app, object, request, round: 1, carriesRequesterKey: true))))
         XCTAssertTrue(h.plane.nodes[1].security.requesterKeys.contains(.init(app: app, request: request)))
 
         var steps: [String] = []
@@ -230,7 +230,7 @@ final class SecurityTests: XCTestCase {
     func testVirtualModeWritesNoKeys() {
         var h = Harness(discoveryGrid([NodeConfig(maxVMs: 1)], mode: .virtual))
         let app = h.submit(main: 0)
-        XCTAssertTrue(h.delivered.contains { $0.body == .reserve(app, ObjectID(0), h.object(0).request, carriesRequesterKey: false) })
+        XCTAssertTrue(h.delivered.contains { $0.body == .reserve(app, ObjectID(0), h.object(0).request, round: 1, carriesRequesterKey: false) })
         h.finishHypervisor(on: vm0, .revert)
         h.answerAddress(vm: vm0)
         XCTAssertFalse(h.pending.contains { if case .fetchVMKey = $0 { true } else { false } })
@@ -244,7 +244,7 @@ final class SecurityTests: XCTestCase {
         let app = h.submit(main: 0)
         let request = h.object(1).request
         XCTAssertTrue(h.delivered.contains(Message(from: node0, to: node1,
-                                                   body: .reserve(app, ObjectID(1), request, carriesRequesterKey: false))))
+                                                   body: .reserve(app, ObjectID(1), request, round: 1, carriesRequesterKey: false))))
         // Stored when the discovery request arrived, with the main node it names.
         XCTAssertTrue(h.plane.nodes[1].security.requesterKeys.contains(.init(app: app, request: request)))
         XCTAssertEqual(h.plane.nodes[1].security.mainNodeOf[app], node0)

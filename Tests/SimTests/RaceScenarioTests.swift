@@ -36,6 +36,38 @@ final class RaceScenarioTests: XCTestCase {
         try assertRace("append-vs-reserve.yaml", breaks: .isolation, fix: ["fidelity=fixed"])
     }
 
+    func testLostCreationMessagesHangTheApplicationUntilARoundTimeout() throws {
+        try assertRace("lost-messages.yaml", breaks: .liveness, fix: ["jobMgr.roundTimeout=2m"])
+    }
+
+    func testDuplicatedMessagesChangeNothing() throws {
+        let copies = try check("lost-messages.yaml", ["faults.messageDrop.probability=0",
+                                                      "faults.messageDuplicate.probability=0.5"], seeds: 1...300)
+        XCTAssertEqual(copies.failingSeeds, [])
+        let scenario = try ScenarioLoader.load(path: Self.races.appendingPathComponent("lost-messages.yaml").path,
+                                               overrides: ["faults.messageDrop.probability=0"])
+        var simulation = Simulation(scenario: scenario)
+        let metrics = simulation.run()
+        XCTAssertGreaterThan(metrics.messagesDuplicated, 0)
+        XCTAssertEqual(metrics.messagesDropped, 0)
+        XCTAssertEqual(metrics.applicationsCompleted, 20)
+    }
+
+    func testAMainOnAnAdminVMMakesItAcceptWorkerKeys() throws {
+        try assertRace("main-on-admin.yaml", breaks: .keyRouting, fix: ["policies.mainHost=user"])
+    }
+
+    func testAdminRestartsLoseNothingButTheApplicationsTheyKill() throws {
+        let report = try check("admin-restart.yaml", [], seeds: 1...300)
+        XCTAssertEqual(report.failingSeeds, [], report.results.first { $0.firstViolation != nil }?.firstViolation?.description ?? "")
+        let scenario = try ScenarioLoader.load(path: Self.races.appendingPathComponent("admin-restart.yaml").path,
+                                               overrides: [])
+        var simulation = Simulation(scenario: scenario)
+        let metrics = simulation.run()
+        XCTAssertGreaterThan(metrics.failureReasons["nodeRestarted", default: 0], 0)
+        XCTAssertEqual(metrics.applicationsCompleted + metrics.applicationsFailed, 30)
+    }
+
     func testFailedCloneHoldsItsSourceForever() throws {
         try assertRace("clone-failure.yaml", breaks: .noLeaks, fix: ["fidelity=fixed"])
     }

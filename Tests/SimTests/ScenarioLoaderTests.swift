@@ -130,4 +130,27 @@ final class ScenarioLoaderTests: XCTestCase {
         let e9 = error("sede: 4\n")
         XCTAssertTrue(e9?.message.contains("did you mean \"seed\"") ?? false, e9?.description ?? "")
     }
+
+    func testMessageFaultsAndAdminRestartsAreValidated() throws {
+        let s = try parse("""
+            platform: {nodes: 3}
+            faults:
+              messageDrop: {probability: 0.1, kinds: [reserve, execute], from: 1m, to: 1h}
+              messageDuplicate: {probability: 0.5}
+              adminRestarts: [{node: 2, at: 30m}]
+            """)
+        XCTAssertEqual(s.faults.messageDrop?.probability, 0.1)
+        XCTAssertEqual(s.faults.messageDrop?.fromSeconds, 60)
+        XCTAssertEqual(s.faults.messageDuplicate?.toSeconds, .infinity)
+        XCTAssertEqual(s.faults.adminRestarts, [FaultSettings.AdminRestart(node: 2, atSeconds: 1800)])
+        let node = error("platform: {nodes: 3}\nfaults:\n  adminRestarts: [{node: 3, at: 1m}]\n")
+        XCTAssertEqual(node?.line, 3)
+        XCTAssertEqual(node?.path, "faults.adminRestarts[0].node")
+        let kind = error("faults:\n  messageDrop: {probability: 0.1, kinds: [reserv]}\n")
+        XCTAssertTrue(kind?.message.contains("reserveAnswered") ?? false, kind?.description ?? "")
+        let window = error("faults:\n  messageDuplicate: {probability: 0.1, from: 2h, to: 1h}\n")
+        XCTAssertEqual(window?.path, "faults.messageDuplicate")
+        let probability = error("faults:\n  messageDrop: {probability: 2}\n")
+        XCTAssertEqual(probability?.path, "faults.messageDrop.probability")
+    }
 }

@@ -16,6 +16,10 @@ public final class CleanupRegistry: @unchecked Sendable {
     private struct State {
         var processes: [ChildProcess] = []
         var directories: [TemporaryDirectory] = []
+        /// Runs that must stop before their processes end (worker VM drivers, which revert the
+        /// workers they touched), by token.
+        var stops: [(token: Int, stop: @Sendable () -> Void)] = []
+        var nextToken = 0
         var signalSources: [any DispatchSourceSignal] = []
         var interruptingSignal: Int32?
     }
@@ -30,6 +34,17 @@ public final class CleanupRegistry: @unchecked Sendable {
     func register(_ directory: TemporaryDirectory) { state.withLock { $0.directories.append(directory) } }
     func unregister(_ directory: TemporaryDirectory) { state.withLock { $0.directories.removeAll { $0 === directory } } }
 
+    /// Registers a stop to run first at clean-up; returns the token that unregisters it.
+    func register(stop: @escaping @Sendable () -> Void) -> Int {
+        state.withLock { state in
+            state.nextToken += 1
+            state.stops.append((state.nextToken, stop))
+            return state.nextToken
+        }
+    }
+
+    func unregister(stop token: Int) { state.withLock { $0.stops.removeAll { $0.token == token } } }
+
     /// Processes still registered (for tests and leak checks).
     var liveProcessIDs: [pid_t] { state.withLock { $0.processes.map(\.pid) } }
     var liveDirectoryPaths: [String] { state.withLock { $0.directories.map(\.path) } }
@@ -39,13 +54,15 @@ public final class CleanupRegistry: @unchecked Sendable {
     public func cleanUpEverything() {
         cleanupLock.lock()
         defer { cleanupLock.unlock() }
-        let (processes, directories) = state.withLock { state in
+        let (stops, processes, directories) = state.withLock { state in
             defer {
+                state.stops.removeAll()
                 state.processes.removeAll()
                 state.directories.removeAll()
             }
-            return (state.processes, state.directories)
+            return (state.stops, state.processes, state.directories)
         }
+        for entry in stops.reversed() { entry.stop() }
         let ordered = Array(processes.reversed())
         Self.terminate(ordered.filter { !$0.endsLast })
         let last = ordered.filter(\.endsLast)

@@ -2,19 +2,23 @@
 import Glibc
 #endif
 
-/// TCP and Unix-domain sockets on this machine only. Every listener binds 127.0.0.1, so nothing
+/// TCP and Unix-domain sockets on this machine only. Every listener binds an address in
+/// 127.0.0.0/8 (127.0.0.1, or a worker VM's loopback address in the virtual modes), so nothing
 /// the benchmark starts is reachable from outside, and every socket is close-on-exec.
 enum LoopbackSocket {
-    /// A listening socket on 127.0.0.1 with a port the kernel chose.
-    static func listen() throws -> (fd: Int32, port: UInt16) {
+    /// 127.0.0.1, host byte order.
+    static let localhost: UInt32 = 0x7f00_0001
+
+    /// A listening socket on `host` (127.0.0.0/8, host byte order) with a port the kernel chose.
+    static func listen(host: UInt32 = localhost) throws -> (fd: Int32, port: UInt16) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw ChildProcess.error("socket") }
-        var address = loopbackAddress(port: 0)
+        var address = try loopbackAddress(host: host, port: 0)
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard bound == 0, Glibc.listen(fd, 16) == 0 else {
-            let error = ChildProcess.error("listening on 127.0.0.1")
+            let error = ChildProcess.error("listening on \(dotted(host))")
             Glibc.close(fd)
             throw error
         }
@@ -56,16 +60,16 @@ enum LoopbackSocket {
         }
     }
 
-    /// Connects to 127.0.0.1:`port`.
-    static func connect(port: UInt16) throws -> Int32 {
+    /// Connects to `host`:`port` (127.0.0.1 unless a worker VM's loopback address).
+    static func connect(host: UInt32 = localhost, port: UInt16) throws -> Int32 {
+        var address = try loopbackAddress(host: host, port: port)
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw ChildProcess.error("socket") }
-        var address = loopbackAddress(port: port)
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard result == 0 else {
-            let error = ChildProcess.error("connecting to 127.0.0.1:\(port)")
+            let error = ChildProcess.error("connecting to \(dotted(host)):\(port)")
             Glibc.close(fd)
             throw error
         }
@@ -104,11 +108,24 @@ enum LoopbackSocket {
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
     }
 
-    private static func loopbackAddress(port: UInt16) -> sockaddr_in {
+    /// Refuses anything outside 127.0.0.0/8: the benchmark never leaves this machine.
+    private static func loopbackAddress(host: UInt32, port: UInt16) throws -> sockaddr_in {
+        guard host >> 24 == 127 else { throw MatrixBenchError.failed("\(dotted(host)) is not a loopback address") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
-        address.sin_addr = in_addr(s_addr: UInt32(0x7f00_0001).bigEndian)
+        address.sin_addr = in_addr(s_addr: host.bigEndian)
         return address
+    }
+
+    static func dotted(_ host: UInt32) -> String {
+        "\(host >> 24).\((host >> 16) & 0xff).\((host >> 8) & 0xff).\(host & 0xff)"
+    }
+
+    /// Parses a dotted IPv4 address into host byte order.
+    static func parse(_ text: String) -> UInt32? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false).map { UInt8($0) }
+        guard parts.count == 4, parts.allSatisfy({ $0 != nil }) else { return nil }
+        return parts.reduce(UInt32(0)) { $0 << 8 | UInt32($1!) }
     }
 }

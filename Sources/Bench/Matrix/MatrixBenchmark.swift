@@ -42,14 +42,19 @@ public enum MatrixBenchmark {
         var workerKernels = Set(probeKernels)
 
         let credentials = options.modes.contains(.secure) ? try TLSRunCredentials.generate() : nil
+        let keyring = options.modes.contains(.virtualSecure) ? RoutedKeyring() : nil
         var ssh: SSHServer?
         defer { ssh?.stop() }
         if options.modes.contains(.secureSSH) { ssh = try SSHServer(launcher: launcher) }
 
         var cells: [MatrixCell] = []
+        var preparations: [MatrixVMPreparation] = []
         for mode in options.modes {
             for workers in options.workers {
-                let group = try WorkerGroup.start(mode: mode, count: workers, launcher: launcher, credentials: credentials, ssh: ssh)
+                // One application per group: Model prepares its VMs before the workers start.
+                let vms = mode.usesWorkerVMs ? try WorkerVMs.prepare(count: workers, mode: mode, uri: options.uri) : nil
+                let group = try WorkerGroup.start(mode: mode, count: workers, launcher: launcher, credentials: credentials,
+                                                  ssh: ssh, vms: vms, keyring: keyring)
                 defer { group.shutdown() }
                 workerKernels.formUnion(group.kernels)
                 for n in options.sizes {
@@ -58,6 +63,12 @@ public enum MatrixBenchmark {
                     cells.append(cell)
                     progress(String(format: "%@ n=%d w=%d: median %.2f ms, bound %.2f ms (%.2f×)", mode.rawValue, n, workers,
                                     cell.medianSeconds * 1e3, cell.lowerBoundSeconds * 1e3, cell.boundRatio))
+                }
+                if let vms = group.vms, let recycle = try group.end() {
+                    let preparation = MatrixVMPreparation(vms: vms, mode: mode, recycle: recycle)
+                    preparations.append(preparation)
+                    progress(String(format: "%@ w=%d: %d VMs prepared by Model in %.1f ms, recycled in %.1f ms", mode.rawValue, workers,
+                                    workers, preparation.prepareSeconds * 1e3, preparation.recycleSeconds * 1e3))
                 }
             }
         }
@@ -69,7 +80,7 @@ public enum MatrixBenchmark {
         }
         return MatrixBenchmarkResult(
             blas: blas, kernelNote: kernelNote, workerKernels: workerKernels.sorted(), dgemmGFLOPS: rates, cores: cores,
-            sshdStartSeconds: ssh?.startSeconds, cells: cells,
+            sshdStartSeconds: ssh?.startSeconds, cells: cells, preparations: preparations, uri: options.uri,
             wallSeconds: MonotonicClock.nowSeconds() - wallStart, notes: options.notes)
     }
 
@@ -132,7 +143,7 @@ public enum MatrixBenchmark {
             lowerBoundTransferSeconds: typicalBound.transferSeconds, computeGFLOPS: typicalBound.computeGFLOPS,
             channelBytesPerSecond: typicalBound.channelBytesPerSecond,
             gflops: DgemmRate.flops(rows: n, inner: n, columns: n) / median / 1e9,
-            setupSeconds: group.setupSeconds, vmPrepareSeconds: 0,
+            setupSeconds: group.setupSeconds, vmPrepareSeconds: group.vms?.prepareSeconds ?? 0,
             transferSeconds: representative.transferSeconds, computeSeconds: representative.computeSeconds,
             paperSeconds: mode.paperRow.flatMap { PaperFigures.seconds(row: $0, size: n, workers: workers) },
             speedup: nil, maxAbsError: worstError)

@@ -18,7 +18,9 @@ public struct MatrixCell: Sendable {
     /// Starting the group's workers and opening their channels (once per worker count; the
     /// group serves every size).
     public let setupSeconds: Double
-    /// Always 0 here: no VM is prepared in the standard and secure modes.
+    /// Model's preparation of the group's worker VMs, from its first VM reservation to its last
+    /// object launch (once per worker count, like the set-up; 0 in the modes without VMs). In
+    /// neither the median nor the bound: an application pays it once, before its first product.
     public let vmPrepareSeconds: Double
     /// Of the median multiplication: time no worker was computing.
     public let transferSeconds: Double
@@ -49,6 +51,10 @@ public struct MatrixBenchmarkResult: Sendable {
     public let cores: Int
     public let sshdStartSeconds: Double?
     public let cells: [MatrixCell]
+    /// One per virtual group: what Model's preparation and recycling of its VMs did.
+    public let preparations: [MatrixVMPreparation]
+    /// The libvirt connection of the virtual modes.
+    public let uri: String
     public let wallSeconds: Double
     public let notes: [String]
 
@@ -56,4 +62,34 @@ public struct MatrixBenchmarkResult: Sendable {
     public var headlineGFLOPS: Double { dgemmGFLOPS[dgemmGFLOPS.keys.max() ?? 0] ?? 0 }
     /// Tolerance for the check against the reference product: |error| ≤ factor × n.
     public static let toleranceFactor = 1e-9
+}
+
+/// One virtual group's worker VMs: Model prepared them for the group's application, the workers
+/// ran in them, and Model's ApplicationEnd recycled them.
+public struct MatrixVMPreparation: Sendable {
+    public let mode: MatrixMode
+    public let workers: Int
+    /// From Model's first VM reservation to its last object launch.
+    public let prepareSeconds: Double
+    /// From the objects' end until every VM is recycled.
+    public let recycleSeconds: Double
+    /// Model's key writes each guest held when its object was launched (0 in `virtual`).
+    public let keyWritesPerVM: [Int]
+    /// Model's reverts per VM (the preparation's and the recycle's).
+    public let revertsPerVM: [Int]
+    /// Every VM ended free, reverted to its clean snapshot.
+    public let recycledClean: Bool
+    /// Where each worker listened, e.g. 127.0.3.1.
+    public let addresses: [String]
+
+    init(vms: WorkerVMs, mode: MatrixMode, recycle: WorkerVMs.Recycle) {
+        self.mode = mode
+        workers = vms.slots.count
+        prepareSeconds = vms.prepareSeconds
+        recycleSeconds = recycle.seconds
+        keyWritesPerVM = vms.slots.map(\.keyWrites.count)
+        revertsPerVM = recycle.revertsPerVM
+        recycledClean = recycle.clean
+        addresses = vms.slots.map(\.address.description)
+    }
 }

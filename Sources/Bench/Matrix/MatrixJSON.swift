@@ -13,6 +13,20 @@ enum MatrixJSON {
         let tolerance: String
         let wall_s: Double
         let cells: [Cell]
+        /// The virtual groups' worker VMs (absent without a virtual mode).
+        let vms: [VMs]?
+        let libvirt_uri: String?
+    }
+
+    struct VMs: Encodable {
+        let mode: String
+        let workers: Int
+        let vm_prepare_s: Double
+        let vm_recycle_s: Double
+        let key_writes_per_vm: [Int]
+        let reverts_per_vm: [Int]
+        let recycled_clean: Bool
+        let addresses: [String]
     }
 
     struct Cell: Encodable {
@@ -41,14 +55,24 @@ enum MatrixJSON {
             blas: result.blas.config, blas_library: result.blas.cblasDgemmPath,
             kernel: result.workerKernels.joined(separator: ","), kernel_note: result.kernelNote, cores: result.cores,
             tolerance: "max abs error <= \(MatrixBenchmarkResult.toleranceFactor) * n", wall_s: result.wallSeconds,
-            cells: result.cells.map {
-                Cell(size: $0.size, workers: $0.workers, mode: $0.mode.rawValue, median_s: $0.medianSeconds,
-                     lower_bound_s: $0.lowerBoundSeconds, bound_compute_gflops: $0.computeGFLOPS, channel_bytes_per_s: $0.channelBytesPerSecond, gflops: $0.gflops, setup_s: $0.setupSeconds,
-                     vm_prepare_s: $0.vmPrepareSeconds, transfer_s: $0.transferSeconds, compute_s: $0.computeSeconds,
-                     paper_s: $0.paperSeconds, speedup: $0.speedup, samples_s: $0.samplesSeconds, max_abs_error: $0.maxAbsError)
-            })
+            cells: cells(result),
+            vms: result.preparations.isEmpty ? nil : result.preparations.map {
+                VMs(mode: $0.mode.rawValue, workers: $0.workers, vm_prepare_s: $0.prepareSeconds, vm_recycle_s: $0.recycleSeconds,
+                    key_writes_per_vm: $0.keyWritesPerVM, reverts_per_vm: $0.revertsPerVM, recycled_clean: $0.recycledClean,
+                    addresses: $0.addresses)
+            },
+            libvirt_uri: result.preparations.isEmpty ? nil : result.uri)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return String(decoding: try encoder.encode(document), as: UTF8.self)
+    }
+
+    private static func cells(_ result: MatrixBenchmarkResult) -> [Cell] {
+        result.cells.map {
+            Cell(size: $0.size, workers: $0.workers, mode: $0.mode.rawValue, median_s: $0.medianSeconds,
+                 lower_bound_s: $0.lowerBoundSeconds, bound_compute_gflops: $0.computeGFLOPS, channel_bytes_per_s: $0.channelBytesPerSecond, gflops: $0.gflops, setup_s: $0.setupSeconds,
+                 vm_prepare_s: $0.vmPrepareSeconds, transfer_s: $0.transferSeconds, compute_s: $0.computeSeconds,
+                 paper_s: $0.paperSeconds, speedup: $0.speedup, samples_s: $0.samplesSeconds, max_abs_error: $0.maxAbsError)
+        }
     }
 }

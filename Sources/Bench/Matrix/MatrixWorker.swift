@@ -3,29 +3,45 @@ import Foundation
 import Glibc
 #endif
 
-/// The worker process (`visag bench matrix-worker --channel tcp|tls`): one parallel object of the
-/// experiment. It listens on 127.0.0.1 only, serves exactly one connection (the coordinator's,
-/// directly or through an SSH tunnel) and multiplies the blocks of A it receives by B.
+/// The worker process (`visag bench matrix-worker --channel tcp|tls|tls-keys [--address A]`): one
+/// parallel object of the experiment. It listens on 127.0.0.1 (or, inside a worker VM of the
+/// virtual modes, on the VM's loopback address), serves exactly one connection (the
+/// coordinator's, directly or through an SSH tunnel) and multiplies the blocks of A it receives
+/// by B.
 ///
-/// Its stdin is a pipe from the coordinator: first its TLS identity (u64 length, then PEM; length
-/// 0 for plain TCP), then nothing until EOF. EOF means the coordinator is gone, and the worker
-/// exits at once, so a coordinator that dies (even by SIGKILL) leaves no worker behind.
+/// Its stdin is a pipe from the coordinator: two blocks (u64 length, then bytes; length 0 when
+/// unused): its TLS identity as PEM, then its `authorized_keys` (`tls-keys` only); then nothing
+/// until EOF. EOF means the coordinator is gone, and the worker exits at once, so a coordinator
+/// that dies (even by SIGKILL) leaves no worker behind.
 public enum MatrixWorker {
     /// The line a worker prints on stdout once it listens.
     static let readyMarker = "VISAG-MATRIX-WORKER"
 
     public enum ChannelKind: String, Sendable {
-        case tcp, tls
+        /// Plain TCP.
+        case tcp
+        /// TLS with the run's authority (identity: authority, certificate, key).
+        case tls
+        /// TLS accepting exactly the keys of the worker VM's `authorized_keys` (identity: the VM's
+        /// own certificate and key).
+        case tlsKeys = "tls-keys"
     }
 
-    /// Runs the worker; returns the process exit status.
-    public static func run(channel kind: ChannelKind) -> Int32 {
+    /// Runs the worker; returns the process exit status. `address` is where it listens (dotted,
+    /// in 127.0.0.0/8; nil: 127.0.0.1).
+    public static func run(channel kind: ChannelKind, address: String? = nil) -> Int32 {
         signal(SIGPIPE, SIG_IGN)
         BLASLibrary.setThreadCount(1)
         do {
-            let identityPEM = try readIdentity()
+            var host = LoopbackSocket.localhost
+            if let address {
+                guard let parsed = LoopbackSocket.parse(address) else { throw MatrixBenchError.failed("bad --address \(address)") }
+                host = parsed
+            }
+            let identityPEM = try readBlock()
+            let authorizedKeysText = try readBlock()
             startParentWatch()
-            let (listener, port) = try LoopbackSocket.listen()
+            let (listener, port) = try LoopbackSocket.listen(host: host)
             let blas = BLASLibrary.inspect()
             let line = "\(readyMarker) port=\(port) kernel=\(blas.coreName) openblas=\(blas.isOpenBLAS)\n"
             try Array(line.utf8).withUnsafeBytes { try FileDescriptorIO.writeAll(1, $0, what: "stdout") }
@@ -38,6 +54,11 @@ public enum MatrixWorker {
             case .tls:
                 let identity = try TLSIdentity(pem: identityPEM)
                 channel = try TLSChannel(fd: fd, context: try TLSContext(identity: identity, role: .server), label: "coordinator")
+            case .tlsKeys:
+                let identity = try TLSPinnedIdentity(pem: identityPEM)
+                let authorized = try AuthorizedKeys(text: String(decoding: authorizedKeysText, as: UTF8.self))
+                let context = try TLSContext(identity: identity, pinned: TLSPinnedKeys(authorized.acceptedKeys), role: .server)
+                channel = try TLSChannel(fd: fd, context: context, label: "coordinator")
             }
             try serve(channel)
             channel.close()
@@ -48,11 +69,12 @@ public enum MatrixWorker {
         }
     }
 
-    private static func readIdentity() throws -> [UInt8] {
+    /// One length-prefixed block from stdin.
+    private static func readBlock() throws -> [UInt8] {
         var lengthBytes = [UInt8](repeating: 0, count: 8)
         try lengthBytes.withUnsafeMutableBytes { try FileDescriptorIO.readExact(0, $0, what: "stdin") }
         let length = lengthBytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
-        guard length <= 1 << 20 else { throw MatrixBenchError.failed("identity of \(length) bytes on stdin") }
+        guard length <= 1 << 20 else { throw MatrixBenchError.failed("a block of \(length) bytes on stdin") }
         var pem = [UInt8](repeating: 0, count: Int(length))
         try pem.withUnsafeMutableBytes { try FileDescriptorIO.readExact(0, $0, what: "stdin") }
         return pem

@@ -4,7 +4,8 @@ import Glibc
 #endif
 
 /// TLS 1.3 settings shared by both ends: AES-128-GCM only, mutual authentication against the
-/// run's authority and nothing else (the system's trust store is never loaded).
+/// run's authority, or against pinned keys, and nothing else (the system's trust store is never
+/// loaded).
 ///
 /// `@unchecked Sendable`: configured once in `init`; OpenSSL allows creating connections from
 /// one `SSL_CTX` on several threads.
@@ -13,21 +14,39 @@ final class TLSContext: @unchecked Sendable {
 
     let pointer: OpaquePointer
     let role: Role
+    /// Kept alive for OpenSSL's verify callback, which holds it unretained.
+    private let pinned: TLSPinnedKeys?
 
-    init(identity: TLSIdentity, role: Role) throws {
+    /// Trusts peers whose certificate the identity's authority signed.
+    convenience init(identity: TLSIdentity, role: Role) throws {
+        try self.init(certificate: identity.certificate, key: identity.key, authority: identity.authority, pinned: nil, role: role)
+    }
+
+    /// Trusts peers whose key is one of `pinned`, whoever signed their certificate.
+    convenience init(identity: TLSPinnedIdentity, pinned: TLSPinnedKeys, role: Role) throws {
+        try self.init(certificate: identity.certificate, key: identity.key, authority: nil, pinned: pinned, role: role)
+    }
+
+    private init(certificate: TLSCertificate, key: TLSKey, authority: TLSCertificate?, pinned: TLSPinnedKeys?, role: Role) throws {
         guard let context = SSL_CTX_new(TLS_method()) else { throw TLSError.openSSL("SSL_CTX_new") }
         pointer = context
         self.role = role
+        self.pinned = pinned
         guard SSL_CTX_ctrl(context, SSL_CTRL_SET_MIN_PROTO_VERSION, Int(TLS1_3_VERSION), nil) == 1,
               SSL_CTX_set_ciphersuites(context, "TLS_AES_128_GCM_SHA256") == 1,
-              SSL_CTX_use_certificate(context, identity.certificate.pointer) == 1,
-              SSL_CTX_use_PrivateKey(context, identity.key.pointer) == 1,
-              SSL_CTX_check_private_key(context) == 1,
-              X509_STORE_add_cert(SSL_CTX_get_cert_store(context), identity.authority.pointer) == 1 else {
+              SSL_CTX_use_certificate(context, certificate.pointer) == 1,
+              SSL_CTX_use_PrivateKey(context, key.pointer) == 1,
+              SSL_CTX_check_private_key(context) == 1 else {
             throw TLSError.openSSL("configuring the TLS context")
         }
+        if let authority {
+            guard X509_STORE_add_cert(SSL_CTX_get_cert_store(context), authority.pointer) == 1 else {
+                throw TLSError.openSSL("trusting the run's authority")
+            }
+        }
+        pinned?.install(on: context)
         // Both sides present and check a certificate: a peer without one signed by the run's
-        // authority fails the handshake.
+        // authority (or without a pinned key) fails the handshake.
         SSL_CTX_set_verify(context, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nil)
         // One connection per worker and no resumption: tickets would only add a message after
         // the handshake that the client reads in the middle of the first frame.
@@ -36,6 +55,8 @@ final class TLSContext: @unchecked Sendable {
         SSL_CTX_ctrl(context, SSL_CTRL_SET_READ_AHEAD, 1, nil)
         SSL_CTX_set_default_read_buffer_len(context, 256 * 1024)
     }
+
+    var isPinned: Bool { pinned != nil }
 
     deinit { SSL_CTX_free(pointer) }
 }
@@ -65,8 +86,12 @@ final class TLSChannel: ByteChannel, @unchecked Sendable {
             let result: Int32
             switch context.role {
             case .client:
-                guard X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), "127.0.0.1") == 1 else {
-                    throw TLSError.openSSL("setting the expected peer address")
+                // Against an authority, the server's certificate must also name the address dialled;
+                // a pinned key already names the one peer it can be.
+                if !context.isPinned {
+                    guard X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), "127.0.0.1") == 1 else {
+                        throw TLSError.openSSL("setting the expected peer address")
+                    }
                 }
                 result = SSL_connect(ssl)
             case .server:

@@ -55,9 +55,10 @@ final class TLSCertificate: @unchecked Sendable {
     }
 
     /// Issues a certificate for `subjectKey`, signed by `issuer` (self-signed when nil). Valid from
-    /// five minutes ago (clock skew between processes is nil here, but harmless) for one day.
+    /// five minutes ago (clock skew between processes is nil here, but harmless) for one day. A
+    /// leaf names `subjectAddress`, the loopback address its holder listens on.
     static func issue(commonName: String, subjectKey: TLSKey, issuer: (certificate: TLSCertificate, key: TLSKey)?,
-                      isAuthority: Bool, serial: Int) throws -> TLSCertificate {
+                      isAuthority: Bool, serial: Int, subjectAddress: String = "127.0.0.1") throws -> TLSCertificate {
         guard let x509 = X509_new() else { throw TLSError.openSSL("X509_new") }
         let certificate = TLSCertificate(owning: x509)
         guard X509_set_version(x509, 2) == 1,
@@ -78,7 +79,7 @@ final class TLSCertificate: @unchecked Sendable {
         let extensions: [(Int32, String)] = isAuthority
             ? [(NID_basic_constraints, "critical,CA:TRUE"), (NID_key_usage, "critical,keyCertSign,cRLSign")]
             : [(NID_basic_constraints, "critical,CA:FALSE"), (NID_key_usage, "critical,digitalSignature"),
-               (NID_ext_key_usage, "serverAuth,clientAuth"), (NID_subject_alt_name, "IP:127.0.0.1")]
+               (NID_ext_key_usage, "serverAuth,clientAuth"), (NID_subject_alt_name, "IP:\(subjectAddress)")]
         for (nid, value) in extensions {
             guard let extensionPointer = X509V3_EXT_conf_nid(nil, &context, nid, value) else {
                 throw TLSError.openSSL("building extension \(value)")
@@ -115,7 +116,7 @@ struct TLSIdentity: Sendable {
         key = try TLSKey(pem: blocks[2])
     }
 
-    private static func splitPEM(_ bytes: [UInt8]) -> [[UInt8]] {
+    static func splitPEM(_ bytes: [UInt8]) -> [[UInt8]] {
         let text = String(decoding: bytes, as: UTF8.self)
         var blocks: [[UInt8]] = []
         var current = ""

@@ -18,8 +18,9 @@ public struct WorkerLauncher: Sendable {
     /// Workers compute on one thread: OpenBLAS then starts no thread pool at load.
     var workerEnvironment: [String: String] { ["OPENBLAS_NUM_THREADS": "1"] }
 
-    func worker(channel: MatrixWorker.ChannelKind) -> [String] {
-        [executable, "bench", "matrix-worker", "--channel", channel.rawValue]
+    /// `address`: the worker VM's loopback address to listen on (nil: 127.0.0.1).
+    func worker(channel: MatrixWorker.ChannelKind, address: String? = nil) -> [String] {
+        [executable, "bench", "matrix-worker", "--channel", channel.rawValue] + (address.map { ["--address", $0] } ?? [])
     }
 
     /// `program` under a guard that ends it when the coordinator goes away.

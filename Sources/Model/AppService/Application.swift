@@ -61,6 +61,14 @@ public struct ObjectRecord: Equatable, Sendable {
         case failed
         case finished
         case released
+
+        /// Execute arrived (the object is being started, runs or ran).
+        var executed: Bool {
+            switch self {
+            case .waitingForVM, .writingKey, .launching, .running, .finished: true
+            case .none, .reserved, .failed, .released: false
+            }
+        }
     }
 
     public let app: AppID
@@ -71,6 +79,11 @@ public struct ObjectRecord: Equatable, Sendable {
     /// The VM was ready (prepared for the application) when the object was executed.
     public internal(set) var vmWasReady = false
     var request: RequestID
+    /// Host side: the last creation round whose Reserve for this object arrived.
+    var reservedRound: Int32 = 0
+    /// Host side: the node that booked the object. `node` is where the initiator sent it; the two
+    /// differ when a Reserve is lost and the next round goes elsewhere.
+    public internal(set) var hostNode: NodeID?
     /// Bumped whenever the object is re-placed, so stale timers are ignored.
     var generation: UInt32 = 0
     var nextWaiting: Int32 = -1

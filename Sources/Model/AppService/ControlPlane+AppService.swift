@@ -28,6 +28,9 @@ extension ControlPlane {
             objects[Int(o)].initiator = .unplaced
             objects[Int(o)].generation &+= 1
         }
+        if let timeout = config.roundTimeoutSeconds {
+            emit(.startTimer(.roundTimeout(app, round: round), afterSeconds: timeout))
+        }
         switch config.placement {
         case .central(let broker):
             send(.placeObjects(app, round: round), from: main, to: broker)
@@ -50,7 +53,7 @@ extension ControlPlane {
             precondition(target != ControlPlane.unplaced, "object \(o) of \(app) has no placement")
             objects[Int(o)].initiator = .reserving
             objects[Int(o)].node = target
-            send(.reserve(app, ObjectID(Int(o)), a.request, carriesRequesterKey: carriesKey), from: a.main, to: target)
+            send(.reserve(app, ObjectID(Int(o)), a.request, round: round, carriesRequesterKey: carriesKey), from: a.main, to: target)
         }
     }
 
@@ -172,6 +175,17 @@ extension ControlPlane {
         }
         apps[Int(app.index)].state = .paused(nextRound: round + 1)
         emit(.startTimer(.errorPauseOver(app), afterSeconds: config.errorPauseSeconds))
+    }
+
+    mutating func roundTimedOut(_ app: AppID, round: Int32) {
+        switch apps[Int(app.index)].state {
+        case .placing(let current) where current == round,
+             .reserving(let current, _) where current == round,
+             .starting(let current, _) where current == round:
+            roundFailed(app, round: round, reason: .noReply)
+        case .placing, .reserving, .starting, .running, .paused, .completed, .failed:
+            break
+        }
     }
 
     mutating func errorPauseOver(_ app: AppID) {

@@ -27,7 +27,7 @@ extension ControlPlane {
         if nodes[Int(node.index)].pendingStartupReverts == 0 { startupFinished(on: node) }
     }
 
-    private mutating func startupFinished(on node: NodeID) {
+    mutating func startupFinished(on node: NodeID) {
         nodes[Int(node.index)].started = true
         let config = nodes[Int(node.index)].config
         let existing = existingVMCount(on: node)
@@ -88,7 +88,9 @@ extension ControlPlane {
             // AddClone: the clone joins as FREE.
             setHolder(target, .free)
             vms[Int(target.index)].power = .off
-            if case .central(let broker) = config.placement { send(.vmAdded(node: node), from: node, to: broker) }
+            if case .central(let broker) = config.placement {
+                send(.vmAdded(node: node, sequence: nodes[Int(node.index)].nextBrokerSequence()), from: node, to: broker)
+            }
             releaseCloneSource(source)
             vmBecameAvailable(target)
         } else {
@@ -119,11 +121,11 @@ extension ControlPlane {
         if case .clone(let target) = operation {
             return cloneFinished(source: vmID, target: target, succeeded: succeeded)
         }
-        let vm = self.vm(vmID)
-        if let prep = vm.preparation, prep.ticket == ticket, prep.step == .reverting {
+        let v = Int(vmID.index)
+        if let prep = vms[v].preparation, prep.ticket == ticket, prep.step == .reverting {
             return preparationReverted(vmID, succeeded: succeeded)
         }
-        if let maintenance = vm.maintenance, maintenance.ticket == ticket {
+        if let maintenance = vms[v].maintenance, maintenance.ticket == ticket {
             return maintenanceFinished(vmID, maintenance, succeeded: succeeded)
         }
         ignoredEvents += 1

@@ -25,6 +25,9 @@ public struct ControlPlane {
     var earlierRoundNodes: [AppID: [NodeID]] = [:]
     /// Jobs released by an ApplicationEnd whose recycle is still running, per VM.
     var pendingReleasedJobs: [Int32] = []
+    /// Per VM: the index of the application holding it, or -1. A dense copy of `holder` for
+    /// checkVM's scan of a node's workers, which would otherwise touch each worker's record.
+    var holderApp: [Int32] = []
     var outbox: [Action]
     /// Events that arrived for a state where they mean nothing (stale tickets, late answers).
     public internal(set) var ignoredEvents: Int = 0
@@ -100,6 +103,8 @@ public struct ControlPlane {
             applicationCrashed(app)
         case .vmPowerObserved(let vm, let power):
             vmPowerObserved(vm, power)
+        case .adminRestarted(let node):
+            adminRestarted(node)
         }
     }
 
@@ -146,16 +151,17 @@ public struct ControlPlane {
             brokerPlacementRequested(app, round: round)
         case .objectsPlaced(let app, let round):
             placementArrived(app, round: round)
-        case .capacityReleased(let node, let jobs, let vms):
-            brokerCapacityReleased(node: node, jobs: jobs, vms: vms)
-        case .vmAdded(let node):
-            brokerVMAdded(node: node)
+        case .capacityReleased(let node, let jobs, let vms, let sequence):
+            brokerCapacityReleased(node: node, jobs: jobs, vms: vms, sequence: sequence)
+        case .vmAdded(let node, let sequence):
+            brokerVMAdded(node: node, sequence: sequence)
         case .discoveryRequest(let request, let app, let hopsLeft, let wayBack):
             discoveryRequestReceived(request, app, hopsLeft: hopsLeft, wayBack: wayBack, at: at, from: message.from)
         case .discoveryReply(let request, let app, let responder, let wayBack):
             discoveryReplyReceived(request, app, responder: responder, wayBack: wayBack, at: at)
-        case .reserve(let app, let object, let request, let carriesKey):
-            reserveRequested(app, object, request, carriesRequesterKey: carriesKey, at: at, from: message.from)
+        case .reserve(let app, let object, let request, let round, let carriesKey):
+            reserveRequested(app, object, request, round: round, carriesRequesterKey: carriesKey, at: at,
+                             from: message.from)
         case .reserveAnswered(let app, let object, let accepted):
             reserveAnswered(app, object, accepted: accepted)
         case .execute(let app, let object):
@@ -183,6 +189,8 @@ public struct ControlPlane {
             reservationExpired(object, generation: generation)
         case .execTimeout(let object, let generation):
             execTimedOut(object, generation: generation)
+        case .roundTimeout(let app, let round):
+            roundTimedOut(app, round: round)
         case .errorPauseOver(let app):
             errorPauseOver(app)
         case .idleTimeout(let vm, let generation):
@@ -203,6 +211,7 @@ public struct ControlPlane {
     mutating func addVM(on node: NodeID, ordinal: Int32, holder: VMHolder, power: PowerState) -> VMID {
         let id = VMID(vms.count)
         vms.append(WorkerVM(node: node, ordinal: ordinal, holder: holder, power: power))
+        holderApp.append(ControlPlane.holderAppIndex(holder))
         pendingReleasedJobs.append(0)
         nodes[Int(node.index)].vms.append(id)
         if holder == .free { nodes[Int(node.index)].freeVMs += 1 }
@@ -225,6 +234,13 @@ public struct ControlPlane {
         if vms[Int(id.index)].holder == .free { nodes[node].freeVMs -= 1 }
         if holder == .free { nodes[node].freeVMs += 1 }
         vms[Int(id.index)].holder = holder
+        holderApp[Int(id.index)] = ControlPlane.holderAppIndex(holder)
+    }
+
+    @inline(__always)
+    static func holderAppIndex(_ holder: VMHolder) -> Int32 {
+        if case .application(let app) = holder { return app.index }
+        return -1
     }
 
     @inline(__always) func node(_ id: NodeID) -> NodeServices { nodes[Int(id.index)] }

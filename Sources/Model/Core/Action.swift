@@ -29,4 +29,15 @@ public enum Report: Equatable, Sendable {
     /// A node's JobMgr now holds `jobs` objects.
     case nodeLoad(NodeID, jobs: Int32)
     case discoveryMessage(NodeID)
+    /// A worker's own key reached the machine that runs the application's main, which now
+    /// accepts it (report §5.10).
+    case vmKeyAccepted(VMID, AppID, at: KeyHost)
+}
+
+/// A machine that accepts SSH keys.
+public enum KeyHost: Equatable, Sendable {
+    /// An admin VM: only the confidence link's keys belong there.
+    case adminVM(NodeID)
+    /// A user's machine running a main next to `NodeID`.
+    case userMachine(NodeID)
 }

@@ -7,6 +7,9 @@ public enum Alarm: Equatable, Sendable {
     case reservationExpiry(ObjectID, generation: UInt32)
     /// The initiator's object start timeout.
     case execTimeout(ObjectID, generation: UInt32)
+    /// A creation round has waited for its answers as long as it may (fixed mode with a round
+    /// timeout: a lost placement, Reserve or Execute message fails the round instead of hanging it).
+    case roundTimeout(AppID, round: Int32)
     /// The pause after a failed creation round is over.
     case errorPauseOver(AppID)
     /// A free running VM has been idle long enough.

@@ -21,4 +21,6 @@ public enum Event: Equatable, Sendable {
     /// The hypervisor reports a VM's power state changed behind Model's back (a crash, an
     /// operator): whatever was prepared in it is gone.
     case vmPowerObserved(VMID, PowerState)
+    /// The node's admin VM restarted (a fault): its services lost their memory.
+    case adminRestarted(NodeID)
 }

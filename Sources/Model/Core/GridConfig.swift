@@ -31,12 +31,16 @@ public struct GridConfig: Equatable, Sendable {
     public var idleTimeoutSeconds: Double?
     public var idleAction: RecycleAction
     public var dhcpRenewal: DHCPRenewal
+    public var mainHost: MainHost = .user
     /// Clone when fewer than this many VMs are free (`ADVANCE_VM`, original 2). 0 disables clone-ahead.
     public var cloneAheadThreshold: Int32
     /// nil: reservations never expire (a bound the scenario removed, not the faithful defect).
     public var reservationTimeoutSeconds: Double?
     /// Object start timeout at the initiator (original 60 s).
     public var execTimeoutSeconds: Double?
+    /// A creation round not running after this long fails with `noReply` (nil: never, as the
+    /// original, whose calls block until the connection breaks).
+    public var roundTimeoutSeconds: Double?
     /// Pause of an application after a failed creation round (original 120 s).
     public var errorPauseSeconds: Double
     /// Allocate + exec rounds before an application fails (original 3).
@@ -55,7 +59,7 @@ public struct GridConfig: Equatable, Sendable {
                 reservationTimeoutSeconds: Double? = 120, execTimeoutSeconds: Double? = 60,
                 errorPauseSeconds: Double = 120, creationRounds: Int32 = 3,
                 addressWaitCapSeconds: Double = 300, revertWorkersAtStartup: Bool = true,
-                nodes: [NodeConfig]) {
+                roundTimeoutSeconds: Double? = nil, nodes: [NodeConfig]) {
         self.mode = mode
         self.fidelity = fidelity
         self.placement = placement
@@ -67,6 +71,7 @@ public struct GridConfig: Equatable, Sendable {
         self.cloneAheadThreshold = cloneAheadThreshold
         self.reservationTimeoutSeconds = reservationTimeoutSeconds
         self.execTimeoutSeconds = execTimeoutSeconds
+        self.roundTimeoutSeconds = roundTimeoutSeconds
         self.errorPauseSeconds = errorPauseSeconds
         self.creationRounds = creationRounds
         self.addressWaitCapSeconds = addressWaitCapSeconds

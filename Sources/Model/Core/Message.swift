@@ -19,9 +19,10 @@ public enum MessageBody: Equatable, Sendable {
     /// The broker's answer: the application's placement table now holds one node per object.
     case objectsPlaced(AppID, round: Int32)
     /// A node tells the broker it released jobs and VMs (application end or cancelled reservations).
-    case capacityReleased(node: NodeID, jobs: Int32, vms: Int32)
+    /// `sequence` numbers a node's messages to the broker, so a duplicate is not counted twice.
+    case capacityReleased(node: NodeID, jobs: Int32, vms: Int32, sequence: UInt32)
     /// A node tells the broker a clone joined its pool.
-    case vmAdded(node: NodeID)
+    case vmAdded(node: NodeID, sequence: UInt32)
 
     // Discovery (decentralised placement).
     /// A flooded discovery request. `wayBack` is the path back to the initiator, newest hop last.
@@ -30,7 +31,8 @@ public enum MessageBody: Equatable, Sendable {
     case discoveryReply(RequestID, AppID, responder: NodeID, wayBack: WayBack)
 
     // Reservation and execution (JobMgr).
-    case reserve(AppID, ObjectID, RequestID, carriesRequesterKey: Bool)
+    /// `round`: the creation round; an object is booked at most once per round, so a duplicate books nothing.
+    case reserve(AppID, ObjectID, RequestID, round: Int32, carriesRequesterKey: Bool)
     case reserveAnswered(AppID, ObjectID, accepted: Bool)
     case execute(AppID, ObjectID)
     /// The object runs in its worker (or on the node in non-virtual modes).
@@ -57,4 +59,8 @@ public enum FailureReason: String, Equatable, Sendable {
     case objectCrashed
     case mainCrashed
     case cancelled
+    /// The node's admin VM restarted and wiped the worker the object ran in.
+    case nodeRestarted
+    /// A creation round's answers never came (a lost message) within the round timeout.
+    case noReply
 }

@@ -39,6 +39,16 @@ public enum RecycleAction: String, CaseIterable, Sendable {
 }
 
 /// What a prepared VM does about its DHCP lease before the first job (report §4.5).
+/// Where an application's main process runs, and so which machine accepts the keys of every
+/// worker of the application (report §7, §9.1).
+public enum MainHost: String, CaseIterable, Sendable {
+    /// A user's machine beside the grid.
+    case user
+    /// The main node's admin VM. The report forbids it: an admin VM accepts only the keys of
+    /// the confidence link, and a main there takes the keys of every worker.
+    case admin
+}
+
 public enum DHCPRenewal: String, CaseIterable, Sendable {
     /// Trust whatever address the guest reports: the 2012 behaviour.
     case none

@@ -55,7 +55,7 @@ extension ControlPlane {
         var removed: Int32 = 0
         // Without the mutex, a Prepare VM in flight keeps its objects and launches them anyway.
         let preparationsRace = config.fidelity.has(.applicationEndWithoutMutex)
-        for o in apps[Int(app.index)].objects() where objects[Int(o)].node == node {
+        for o in apps[Int(app.index)].objects() where objects[Int(o)].hostNode == node {
             switch objects[Int(o)].host {
             case .waitingForVM where preparationsRace, .writingKey where preparationsRace:
                 removed += 1

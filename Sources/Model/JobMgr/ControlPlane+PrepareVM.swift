@@ -4,7 +4,12 @@
 extension ControlPlane {
     mutating func executeRequested(_ app: AppID, _ object: ObjectID, at node: NodeID) {
         let record = self.object(object)
-        guard record.node == node, record.host == .reserved else {
+        if record.hostNode == node, record.host.executed {
+            // A duplicate Execute: the first one is being carried out.
+            ignoredEvents += 1
+            return
+        }
+        guard record.hostNode == node, record.host == .reserved else {
             // Expired or cancelled meanwhile.
             send(.objectFailed(app, object, .refused), from: node, to: apps[Int(app.index)].main)
             return
@@ -14,14 +19,15 @@ extension ControlPlane {
             launch(object, on: node, vm: nil)
             return
         }
-        let vm = self.vm(vmID)
-        objects[Int(object.index)].vmWasReady = vm.readyFor == app
-        if vm.readyFor == app {
+        let v = Int(vmID.index)
+        let ready = vms[v].readyFor == app
+        objects[Int(object.index)].vmWasReady = ready
+        if ready {
             objectReadyForKeys(object, vm: vmID)
         } else {
             objects[Int(object.index)].host = .waitingForVM
             appendWaiting(object, to: vmID)
-            if vm.preparation == nil && vm.maintenance == nil { beginPreparation(vmID, for: app) }
+            if vms[v].preparation == nil && vms[v].maintenance == nil { beginPreparation(vmID, for: app) }
         }
     }
 
@@ -244,7 +250,7 @@ extension ControlPlane {
 
     mutating func objectLaunched(_ object: ObjectID, succeeded: Bool) {
         let record = self.object(object)
-        guard record.host == .launching, let node = record.node else {
+        guard record.host == .launching, let node = record.hostNode else {
             // Cancelled while launching: the kill was already issued.
             ignoredEvents += 1
             return
@@ -262,7 +268,7 @@ extension ControlPlane {
 
     mutating func objectFinished(_ object: ObjectID, succeeded: Bool) {
         let record = self.object(object)
-        guard record.host == .running, let node = record.node else { ignoredEvents += 1; return }
+        guard record.host == .running, let node = record.hostNode else { ignoredEvents += 1; return }
         objects[Int(object.index)].host = .finished
         let main = apps[Int(record.app.index)].main
         if succeeded {

@@ -3,14 +3,15 @@
 extension ControlPlane {
     /// `checkVM`: may this node take one more object of `app`?
     func canHost(_ app: AppID, on node: NodeID) -> Bool {
-        let services = self.node(node)
-        guard services.jobs < services.config.maxJobs else { return false }
+        // Fields, not a copy of the node's services: a copy retains every array in them.
+        let n = Int(node.index)
+        guard nodes[n].jobs < nodes[n].config.maxJobs else { return false }
         guard config.mode.usesWorkerVMs else { return true }
         return nodes[Int(node.index)].freeVMs > 0 || vmReserved(for: app, on: node) != nil
     }
 
     func vmReserved(for app: AppID, on node: NodeID) -> VMID? {
-        for id in nodes[Int(node.index)].vms where vms[Int(id.index)].holder == .application(app) { return id }
+        for id in nodes[Int(node.index)].vms where holderApp[Int(id.index)] == app.index { return id }
         return nil
     }
 
@@ -30,8 +31,14 @@ extension ControlPlane {
         return count
     }
 
-    mutating func reserveRequested(_ app: AppID, _ object: ObjectID, _ request: RequestID,
+    mutating func reserveRequested(_ app: AppID, _ object: ObjectID, _ request: RequestID, round: Int32,
                                    carriesRequesterKey: Bool, at node: NodeID, from initiator: NodeID) {
+        guard round > objects[Int(object.index)].reservedRound else {
+            // A duplicate (or a round given up since): the first copy was answered.
+            ignoredEvents += 1
+            return
+        }
+        objects[Int(object.index)].reservedRound = round
         let accepted = reserve(app, object, request, at: node)
         if accepted && carriesRequesterKey {
             nodes[Int(node.index)].security.requesterKeyReceived(app: app, request: request)
@@ -60,6 +67,7 @@ extension ControlPlane {
         nodes[Int(node.index)].jobs += 1
         searchNodeAddJob(node)
         objects[Int(object.index)].node = node
+        objects[Int(object.index)].hostNode = node
         objects[Int(object.index)].host = .reserved
         objects[Int(object.index)].request = request
         emit(.report(.nodeLoad(node, jobs: nodes[Int(node.index)].jobs)))
@@ -74,7 +82,7 @@ extension ControlPlane {
     /// A reservation never followed by Execute is released after the reservation timeout.
     mutating func reservationExpired(_ object: ObjectID, generation: UInt32) {
         let record = self.object(object)
-        guard record.generation == generation, record.host == .reserved, let node = record.node else { return }
+        guard record.generation == generation, record.host == .reserved, let node = record.hostNode else { return }
         emit(.report(.reservationExpired(object)))
         releaseObject(object, on: node)
     }
@@ -82,7 +90,7 @@ extension ControlPlane {
     /// The initiator gave up this object: release its reservation and kill it if it runs.
     mutating func cancelObjectRequested(_ app: AppID, _ object: ObjectID, at node: NodeID) {
         let record = self.object(object)
-        guard record.node == node else { ignoredEvents += 1; return }
+        guard record.hostNode == node else { ignoredEvents += 1; return }
         switch record.host {
         case .none, .finished, .released:
             return
@@ -103,11 +111,11 @@ extension ControlPlane {
         searchNodeRemoveJobs(node, count: 1)
         var vmsFreed: Int32 = 0
         if let vmID = record.vm {
-            vms[Int(vmID.index)].jobs -= 1
-            let vm = self.vm(vmID)
+            let v = Int(vmID.index)
+            vms[v].jobs -= 1
             // An unused VM goes straight back to the pool; a prepared one waits for ApplicationEnd.
-            if vm.jobs == 0, vm.holder == .application(record.app), vm.preparation == nil, vm.readyFor == nil,
-               vm.maintenance == nil {
+            if vms[v].jobs == 0, vms[v].holder == .application(record.app), vms[v].preparation == nil,
+               vms[v].readyFor == nil, vms[v].maintenance == nil {
                 setHolder(vmID, .free)
                 emit(.report(.vmFreed(vmID)))
                 vmsFreed = 1
@@ -118,6 +126,7 @@ extension ControlPlane {
 
     mutating func brokerNotify(node: NodeID, jobs: Int32, vms: Int32) {
         guard case .central(let broker) = config.placement else { return }
-        send(.capacityReleased(node: node, jobs: jobs, vms: vms), from: node, to: broker)
+        let sequence = nodes[Int(node.index)].nextBrokerSequence()
+        send(.capacityReleased(node: node, jobs: jobs, vms: vms, sequence: sequence), from: node, to: broker)
     }
 }

@@ -17,6 +17,8 @@ struct NodeServices {
     var seenCursor: Int32 = 0
     /// SearchNode: counter for this node's request ids.
     var requestCounter: UInt32 = 0
+    /// SearchNode: counter for this node's messages to the central broker.
+    var brokerSequence: UInt32 = 0
     /// Cloner: the clone in progress and those waiting (sources), one at a time.
     var cloner = Cloner()
     /// SecurityManager state.
@@ -25,6 +27,25 @@ struct NodeServices {
     init(config: NodeConfig, rememberedRequests: Int) {
         self.config = config
         self.advertisedFreeJobs = config.maxJobs
+    }
+
+    /// The admin VM restarted: its services' memory is empty. The worker list is found again
+    /// at start-up, and the message counters go on (a real implementation would carry a
+    /// restart epoch in them; without one the broker and the neighbours would take the new
+    /// messages for duplicates).
+    mutating func restart() {
+        jobs = 0
+        started = false
+        pendingStartupReverts = 0
+        advertisedFreeJobs = config.maxJobs
+        seenCursor = 0
+        cloner = Cloner()
+        security = SecurityManager()
+    }
+
+    mutating func nextBrokerSequence() -> UInt32 {
+        brokerSequence &+= 1
+        return brokerSequence
     }
 
     mutating func nextRequestID(origin: NodeID) -> RequestID {

@@ -20,6 +20,10 @@ struct CentralBroker {
     /// Nodes that can take an object of a new application; when 0 a placement fails at once
     /// instead of scanning every full node.
     private var openNodes: Int
+    /// Per node: its numbered capacity messages already counted.
+    private var fromNodes: [ReplayWindow]
+    /// Per application: the last creation round asked for (a duplicated request is not placed twice).
+    private var roundsRequested: [Int32] = []
 
     struct HeapEntry {
         var jobs: Int32
@@ -35,12 +39,29 @@ struct CentralBroker {
         maxJobs = nodes.map { $0.maxJobs }
         self.usesWorkerVMs = usesWorkerVMs
         openNodes = 0
+        fromNodes = Array(repeating: ReplayWindow(), count: nodes.count)
         heap.reserveCapacity(nodes.count * 2)
         for i in 0..<nodes.count where opensForNewApplication(i) { openNodes += 1 }
         for i in 0..<nodes.count { heap.append(HeapEntry(jobs: 0, node: Int32(i))) }
     }
 
     var queuedRequests: Int { queue.count - queueHead }
+
+    /// False for a duplicate of a message this node already sent.
+    mutating func firstDelivery(from node: NodeID, sequence: UInt32) -> Bool {
+        fromNodes[Int(node.index)].accept(sequence)
+    }
+
+    /// False if this round of `app` was asked for already (or a later one was).
+    mutating func firstRequest(_ app: AppID, round: Int32) -> Bool {
+        let i = Int(app.index)
+        if i >= roundsRequested.count {
+            roundsRequested.append(contentsOf: repeatElement(0, count: i + 1 - roundsRequested.count))
+        }
+        guard round > roundsRequested[i] else { return false }
+        roundsRequested[i] = round
+        return true
+    }
 
     /// Places `count` objects, all or nothing. Returns the nodes, or nil (the caller queues).
     mutating func place(count: Int32) -> Bool {
@@ -174,17 +195,29 @@ struct CentralBroker {
 extension ControlPlane {
     mutating func brokerPlacementRequested(_ app: AppID, round: Int32) {
         guard broker != nil else { preconditionFailure("placeObjects without a central broker") }
+        guard broker!.firstRequest(app, round: round) else {
+            ignoredEvents += 1
+            return
+        }
         if broker!.queuedRequests == 0 && tryPlace(app, round: round) { return }
         broker!.enqueue(app, round: round)
         emit(.report(.applicationQueued(app)))
     }
 
-    mutating func brokerCapacityReleased(node: NodeID, jobs: Int32, vms: Int32) {
+    mutating func brokerCapacityReleased(node: NodeID, jobs: Int32, vms: Int32, sequence: UInt32) {
+        guard broker!.firstDelivery(from: node, sequence: sequence) else {
+            ignoredEvents += 1
+            return
+        }
         broker!.released(node: node, jobs: jobs, vms: vms)
         serveBrokerQueue()
     }
 
-    mutating func brokerVMAdded(node: NodeID) {
+    mutating func brokerVMAdded(node: NodeID, sequence: UInt32) {
+        guard broker!.firstDelivery(from: node, sequence: sequence) else {
+            ignoredEvents += 1
+            return
+        }
         broker!.vmAdded(node: node)
         serveBrokerQueue()
     }

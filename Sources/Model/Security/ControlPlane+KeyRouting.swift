@@ -10,5 +10,7 @@ extension ControlPlane {
             return
         }
         nodes[Int(node.index)].security.vmKeyRouted()
+        let host: KeyHost = config.mainHost == .admin ? .adminVM(node) : .userMachine(node)
+        emit(.report(.vmKeyAccepted(vm, app, at: host)))
     }
 }

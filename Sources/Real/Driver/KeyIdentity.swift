@@ -12,13 +12,22 @@ public enum KeyIdentity {
     /// The key behind one of Model's key writes. `main` is the application's main node (the requester of every
     /// object of the application is its main process).
     public static func publicKey(for write: KeyWrite, mainNode main: NodeID) -> String {
-        let owner: String
+        publicKey(owner: owner(of: write, mainNode: main), comment: comment(for: write))
+    }
+
+    /// Who holds the private half of the key behind a write: the requesting object's process, the application's
+    /// main process, or a node's admin VM. Every key source names its keys this way.
+    public static func owner(of write: KeyWrite, mainNode main: NodeID) -> String {
         switch write.kind {
-        case .requester(let object): owner = "visag/requester/\(main)/\(object)"
-        case .mainNode(let app): owner = "visag/main/\(main)/\(app)"
-        case .admin(let node): owner = "visag/admin/\(node)"
+        case .requester(let object): "visag/requester/\(main)/\(object)"
+        case .mainNode(let app): "visag/main/\(main)/\(app)"
+        case .admin(let node): "visag/admin/\(node)"
         }
-        return publicKey(owner: owner, comment: write.app.map { "app\($0.index)" } ?? "app-none")
+    }
+
+    /// The key line's comment: the application the key was written for.
+    public static func comment(for write: KeyWrite) -> String {
+        write.app.map { "app\($0.index)" } ?? "app-none"
     }
 
     /// A worker's own key (its SSH host identity in the original).

@@ -26,6 +26,7 @@ public final class RealDriver: @unchecked Sendable {
     public var onReport: (@Sendable (Report) -> Void)?
 
     private let runner: ObjectRunner
+    private let keySource: KeySource
     private var connection: LibvirtConnection?
     private let ownsConnection: Bool
     private let isTestDriver: Bool
@@ -53,9 +54,11 @@ public final class RealDriver: @unchecked Sendable {
     private var hasRun = false
 
     /// `connection`: an open connection to use (and leave open); nil opens `options.uri` when the run starts and
-    /// closes it at the end. `guestChannel` and `runner` default to the in-process ones.
+    /// closes it at the end. `guestChannel` and `runner` default to the in-process ones; `keySource` to
+    /// deterministic identities (`Ed25519KeySource` makes real keys).
     public init(scenario: Scenario, options: RealRunOptions = RealRunOptions(), connection: LibvirtConnection? = nil,
-                guestChannel: GuestChannel = SimulatedGuestChannel(), runner: ObjectRunner = TimerObjectRunner())
+                guestChannel: GuestChannel = SimulatedGuestChannel(), runner: ObjectRunner = TimerObjectRunner(),
+                keySource: KeySource = IdentityKeySource())
         throws(RealRunError)
     {
         if let problem = options.problem() { throw .badInput(problem) }
@@ -64,6 +67,7 @@ public final class RealDriver: @unchecked Sendable {
         self.options = options
         self.guestChannel = guestChannel
         self.runner = runner
+        self.keySource = keySource
         self.connection = connection
         ownsConnection = connection == nil
         isTestDriver = TestDriverWorkers.isTestDriver(uri: connection?.uri ?? options.uri)
@@ -134,7 +138,8 @@ public final class RealDriver: @unchecked Sendable {
     private func openConnection() throws(RealRunError) -> LibvirtConnection {
         if let connection { return connection }
         do {
-            let opened = try LibvirtConnection(uri: options.uri)
+            let opened = try LibvirtConnection(uri: options.uri, username: options.credentials?.username,
+                                               password: options.credentials?.password)
             connection = opened
             return opened
         } catch let error as LibvirtError {
@@ -431,7 +436,18 @@ public final class RealDriver: @unchecked Sendable {
 
     private func startKeyWrite(_ vm: VMID, _ write: KeyWrite, ticket: UInt32) {
         metrics.keyWriteIssued()
-        let key = GuestKeyWrite(write: write, publicKey: KeyIdentity.publicKey(for: write, mainNode: mainNode(of: write)))
+        let publicKey: String
+        do {
+            publicKey = try keySource.publicKey(for: write, mainNode: mainNode(of: write))
+        } catch {
+            // Fails the write the way a failed guest call does; Model decides what follows.
+            pendingCalls += 1
+            loop.post(.guestDone(GuestCompletion(vm: vm, ticket: ticket, issued: loop.clock.now, result: nil,
+                                                 operation: "write a key", error: "no key for \(vm): \(error)",
+                                                 request: .writeKey(write))))
+            return
+        }
+        let key = GuestKeyWrite(write: write, publicKey: publicKey)
         keyWrites.append(RealRunResult.KeyWriteRecord(vm: vm, domain: inventory.name(of: vm), key: key,
                                                       holder: plane.vms[Int(vm.index)].holder))
         inventory.keyWritten(to: vm)
@@ -480,7 +496,7 @@ public final class RealDriver: @unchecked Sendable {
         case .objectFinished(let object, _):
             objectStopped(object)
         case .gridStarted, .applicationSubmitted, .messageDelivered, .hypervisorFinished, .addressObtained,
-             .vmKeyFetched, .keyWritten, .timerFired, .applicationCrashed, .vmPowerObserved:
+             .vmKeyFetched, .keyWritten, .timerFired, .applicationCrashed, .vmPowerObserved, .adminRestarted:
             break
         }
     }

@@ -26,7 +26,7 @@ struct RealMetrics {
     mutating func sent(_ message: Message, now: Double) {
         metrics.messages += 1
         switch message.body {
-        case .reserve(let app, let object, _, _):
+        case .reserve(let app, let object, _, _, _):
             reservedAt[Int(object.index)] = now
             if !placed[Int(app.index)] {
                 placed[Int(app.index)] = true
@@ -73,7 +73,7 @@ struct RealMetrics {
                 vmReservedSince[Int(vm.index)] = -1
             }
         case .cloneStarted, .cloneFinished, .keyDropped, .applicationQueued, .reservationExpired, .nodeLoad,
-             .discoveryMessage:
+             .discoveryMessage, .vmKeyAccepted:
             metrics.count(report)
         }
     }

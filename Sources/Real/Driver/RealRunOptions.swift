@@ -5,6 +5,8 @@ public struct RealRunOptions: Sendable {
 
     /// The libvirt connection URI.
     public var uri: String
+    /// Answers to libvirt's authentication questions (`visag run --hypervisor-config`); nil: none.
+    public var credentials: HypervisorCredentials?
     /// Wall seconds per model second: 0.001 runs a scenario hour in 3.6 s. Applies to arrival gaps, object compute
     /// times and Model's timers; Model's clock is the wall clock divided by it.
     public var timeScale: Double
@@ -21,8 +23,10 @@ public struct RealRunOptions: Sendable {
 
     public init(uri: String = RealRunOptions.defaultURI, timeScale: Double = RealRunOptions.defaultTimeScale,
                 untilModelSeconds: Double? = nil, workerThreads: Int = 2, shutdownWaitWallSeconds: Double = 30,
-                keepCreatedDomains: Bool = false, log: DriverLog = .standardError) {
+                keepCreatedDomains: Bool = false, log: DriverLog = .standardError,
+                credentials: HypervisorCredentials? = nil) {
         self.uri = uri
+        self.credentials = credentials
         self.timeScale = timeScale
         self.untilModelSeconds = untilModelSeconds
         self.workerThreads = workerThreads

@@ -8,8 +8,9 @@ public enum Invariant: String, CaseIterable, Sendable, Codable {
     case isolation
     /// A VM is reverted to its clean snapshot before it serves a new application.
     case cleanState
-    /// A key for application A is only written to VMs reserved for A, and no application's
-    /// key stays in a running VM once it is freed.
+    /// A key for application A is only written to VMs reserved for A, no application's key
+    /// stays in a running VM once it is freed, and an admin VM accepts only the confidence
+    /// link's keys (never a worker's key routed to a main running there).
     case keyRouting
     /// What SearchNode advertises equals what JobMgr has reserved; never negative, never above capacity.
     case accounting

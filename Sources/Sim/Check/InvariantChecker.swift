@@ -94,6 +94,14 @@ struct InvariantChecker {
         }
     }
 
+    /// An admin VM accepts only the confidence link's keys (report §7).
+    mutating func keyAccepted(_ vm: VMID, app: AppID, at host: KeyHost, time: Double) {
+        guard case .adminVM(let node) = host else { return }
+        violate(.keyRouting, time, "vm\(vm.index) app\(app.index) node\(node.index)",
+                "the admin VM of node\(node.index) accepted the key of vm\(vm.index) (app\(app.index)): an admin VM "
+                    + "accepts only the confidence link's keys")
+    }
+
     mutating func vmFreed(_ vm: VMID, running: Bool, time: Double) {
         let keys = guestKeys[Int(vm.index)]
         guard running, !keys.isEmpty else { return }
@@ -213,6 +221,7 @@ struct EventEntity: Equatable {
         case .applicationSubmitted: return []
         case .applicationCrashed(let a): return [app(a)]
         case .vmPowerObserved(let v, _): return [vm(v)]
+        case .adminRestarted(let n): return [node(n)]
         case .hypervisorFinished(let v, let op, _, _):
             if case .clone(let target) = op { return [vm(v), vm(target)] }
             return [vm(v)]
@@ -221,7 +230,7 @@ struct EventEntity: Equatable {
         case .objectLaunched(let o, _), .objectFinished(let o, _): return [obj(o)]
         case .timerFired(let alarm):
             switch alarm {
-            case .discoveryWait(let a, _), .errorPauseOver(let a): return [app(a)]
+            case .discoveryWait(let a, _), .errorPauseOver(let a), .roundTimeout(let a, _): return [app(a)]
             case .reservationExpiry(let o, _), .execTimeout(let o, _): return [obj(o)]
             case .idleTimeout(let v, _), .addressWaitOver(let v, _): return [vm(v)]
             }
@@ -232,7 +241,7 @@ struct EventEntity: Equatable {
                 return nodes + [app(a)]
             case .discoveryRequest(_, let a, _, _), .discoveryReply(_, let a, _, _):
                 return nodes + [app(a)]
-            case .reserve(let a, let o, _, _), .reserveAnswered(let a, let o, _), .execute(let a, let o),
+            case .reserve(let a, let o, _, _, _), .reserveAnswered(let a, let o, _), .execute(let a, let o),
                  .objectStarted(let a, let o, _), .objectFailed(let a, let o, _), .objectCompleted(let a, let o),
                  .cancelObject(let a, let o):
                 return nodes + [app(a), obj(o)]

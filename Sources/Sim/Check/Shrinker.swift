@@ -101,6 +101,11 @@ public enum Shrinker {
         if faults.revertFailureProbability > 0 { result.append("faults.revertFailure=0") }
         if faults.objectCrashProbability > 0 { result.append("faults.objectCrash=0") }
         if faults.mainCrashProbability > 0 { result.append("faults.mainCrash=0") }
+        if !faults.adminRestarts.isEmpty { result.append("faults.adminRestarts=[]") }
+        if let drop = faults.messageDrop, drop.probability > 0 { result.append("faults.messageDrop.probability=0") }
+        if let copy = faults.messageDuplicate, copy.probability > 0 {
+            result.append("faults.messageDuplicate.probability=0")
+        }
         if let duration = scenario.durationSeconds, duration > 1 {
             result.append("duration=\(duration / 2)")
         }

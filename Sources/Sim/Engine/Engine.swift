@@ -1,3 +1,11 @@
+import DequeModule
+
+/// A heap entry packs the payload slot under the insertion sequence: 2^24 pending events,
+/// 2^40 events in a run.
+private let engineSlotBits = 24
+private let engineMaxSlots = 1 << engineSlotBits
+private let engineMaxSequence: UInt64 = 1 << (64 - engineSlotBits)
+
 /// The discrete-event engine: a priority queue ordered by (time, insertion sequence) and a
 /// simulated clock. Nothing else. Events due now go to a FIFO instead of the heap, which
 /// keeps the same order (every heap entry due now was inserted earlier) at O(1).
@@ -8,18 +16,26 @@ public struct Engine<Payload> {
     /// Payloads live here, out of the heap, so sifting moves 24-byte trivial entries.
     private var payloads: [Payload?] = []
     private var freeSlots: [Int32] = []
-    private var dueNow: [Payload] = []
-    private var dueNowHead = 0
+    private var dueNow = Deque<Payload>()
     private var sequence: UInt64 = 0
     /// When set, ties are broken by a seeded permutation of insertion order instead.
     private let shuffleSalt: UInt64?
 
+    /// 16 bytes, so a node's four children share one cache line. `order` is the insertion
+    /// sequence above the payload slot: sequences are unique, so comparing `order` compares them.
     struct Entry {
         var time: Double
-        var sequence: UInt64
-        var slot: Int32
+        var order: UInt64
+
+        init(time: Double, sequence: UInt64, slot: Int32) {
+            self.time = time
+            order = sequence << engineSlotBits | UInt64(slot)
+        }
+
+        var slot: Int32 { Int32(truncatingIfNeeded: order & UInt64(engineMaxSlots - 1)) }
+
         @inline(__always) func precedes(_ other: Entry) -> Bool {
-            time != other.time ? time < other.time : sequence < other.sequence
+            time != other.time ? time < other.time : order < other.order
         }
     }
 
@@ -31,7 +47,7 @@ public struct Engine<Payload> {
         dueNow.reserveCapacity(256)
     }
 
-    public var pending: Int { heap.count + dueNow.count - dueNowHead }
+    public var pending: Int { heap.count + dueNow.count }
 
     public mutating func schedule(_ payload: Payload, afterSeconds delay: Double) {
         precondition(delay >= 0 && delay.isFinite, "cannot schedule \(delay) s ahead")
@@ -50,12 +66,15 @@ public struct Engine<Payload> {
 
     private mutating func nextSequence() -> UInt64 {
         sequence &+= 1
+        precondition(sequence < engineMaxSequence, "more than 2^40 events scheduled")
         guard let salt = shuffleSalt else { return sequence }
         // splitmix64 is a bijection: distinct insertions keep distinct, seeded keys.
         var z = sequence &+ salt &+ 0x9E37_79B9_7F4A_7C15
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        // Keep the top 40 bits: still distinct per insertion with overwhelming probability,
+        // and ties between equal keys fall back to nothing worse than slot order.
+        return (z ^ (z >> 31)) >> engineSlotBits
     }
 
     private mutating func store(_ payload: Payload) -> Int32 {
@@ -63,6 +82,7 @@ public struct Engine<Payload> {
             payloads[Int(slot)] = payload
             return slot
         }
+        precondition(payloads.count < engineMaxSlots, "more than 2^24 events pending")
         payloads.append(payload)
         return Int32(payloads.count - 1)
     }
@@ -80,13 +100,7 @@ public struct Engine<Payload> {
             processed &+= 1
             return take(popMin().slot)
         }
-        if dueNowHead < dueNow.count {
-            let payload = dueNow[dueNowHead]
-            dueNowHead += 1
-            if dueNowHead == dueNow.count {
-                dueNow.removeAll(keepingCapacity: true)
-                dueNowHead = 0
-            }
+        if let payload = dueNow.popFirst() {
             processed &+= 1
             return payload
         }
@@ -98,45 +112,50 @@ public struct Engine<Payload> {
 
     /// Time of the next event (now if something is due now).
     public var nextTime: Double? {
-        if dueNowHead < dueNow.count { return now }
+        if !dueNow.isEmpty { return now }
         return heap.first?.time
     }
 
     // A 4-ary heap sifted with a hole (one write per level): shallower and with fewer
-    // writes than a binary heap; this is the engine's hottest code.
+    // writes than a binary heap; this is the engine's hottest code. The sifts work on the
+    // raw buffer: through the array, every write would check that the buffer is unique.
     private mutating func push(_ entry: Entry) {
         heap.append(entry)
-        var hole = heap.count - 1
-        while hole > 0 {
-            let parent = (hole - 1) >> 2
-            guard entry.precedes(heap[parent]) else { break }
-            heap[hole] = heap[parent]
-            hole = parent
+        heap.withUnsafeMutableBufferPointer { h in
+            var hole = h.count - 1
+            while hole > 0 {
+                let parent = (hole - 1) >> 2
+                guard entry.precedes(h[parent]) else { break }
+                h[hole] = h[parent]
+                hole = parent
+            }
+            h[hole] = entry
         }
-        heap[hole] = entry
     }
 
     private mutating func popMin() -> Entry {
         let top = heap[0]
         let last = heap.removeLast()
-        let count = heap.count
-        guard count > 0 else { return top }
-        var hole = 0
-        while true {
-            let first = 4 * hole + 1
-            guard first < count else { break }
-            var best = first
-            let end = min(first + 4, count)
-            var child = first + 1
-            while child < end {
-                if heap[child].precedes(heap[best]) { best = child }
-                child += 1
+        guard !heap.isEmpty else { return top }
+        heap.withUnsafeMutableBufferPointer { h in
+            let count = h.count
+            var hole = 0
+            while true {
+                let first = 4 &* hole &+ 1
+                guard first < count else { break }
+                var best = first
+                let end = Swift.min(first &+ 4, count)
+                var child = first &+ 1
+                while child < end {
+                    if h[child].precedes(h[best]) { best = child }
+                    child &+= 1
+                }
+                guard h[best].precedes(last) else { break }
+                h[hole] = h[best]
+                hole = best
             }
-            guard heap[best].precedes(last) else { break }
-            heap[hole] = heap[best]
-            hole = best
+            h[hole] = last
         }
-        heap[hole] = last
         return top
     }
 }

@@ -25,6 +25,9 @@ public struct Metrics: Sendable {
     public var discoveryMessages = 0
     public var keyWrites = 0
     public var messages = 0
+    /// Messages the fault injector lost or delivered twice.
+    public var messagesDropped = 0
+    public var messagesDuplicated = 0
     public var maxNodeLoad: Int32 = 0
     /// Launches that reached a machine other than the intended VM (stale DHCP address).
     public var misdirectedLaunches = 0
@@ -58,7 +61,7 @@ public struct Metrics: Sendable {
         case .reservationExpired: reservationsExpired += 1
         case .nodeLoad(_, let jobs): if jobs > maxNodeLoad { maxNodeLoad = jobs }
         case .discoveryMessage: discoveryMessages += 1
-        case .applicationFinished, .objectRunning, .vmReserved, .vmFreed: break
+        case .applicationFinished, .objectRunning, .vmReserved, .vmFreed, .vmKeyAccepted: break
         }
     }
 

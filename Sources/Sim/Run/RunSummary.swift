@@ -50,6 +50,8 @@ public struct RunSummary: Codable, Sendable {
     public var discoveryMessagesPerApplication: Double
     public var keyWritesPerApplication: Double
     public var messages: Int
+    public var messagesDropped: Int
+    public var messagesDuplicated: Int
     public var maxNodeLoad: Int
     public var misdirectedLaunches: Int
     public var reservationsExpired: Int
@@ -95,6 +97,8 @@ public struct RunSummary: Codable, Sendable {
         discoveryMessagesPerApplication = Double(m.discoveryMessages) / apps
         keyWritesPerApplication = Double(m.keyWrites) / apps
         messages = m.messages
+        messagesDropped = m.messagesDropped
+        messagesDuplicated = m.messagesDuplicated
         maxNodeLoad = Int(m.maxNodeLoad)
         misdirectedLaunches = m.misdirectedLaunches
         reservationsExpired = m.reservationsExpired
@@ -150,7 +154,8 @@ public struct RunSummary: Codable, Sendable {
             ("worker VMs", "\(workerVMs), utilisation \(f(vmUtilisation * 100, 1)) %, \(f(vmHours, 1)) VM-hours running"),
             ("discovery msgs / app", f(discoveryMessagesPerApplication)),
             ("key writes / app", f(keyWritesPerApplication)),
-            ("service messages", "\(messages)"),
+            ("service messages", "\(messages)" + (messagesDropped + messagesDuplicated > 0
+                ? ", \(messagesDropped) dropped, \(messagesDuplicated) duplicated" : "")),
             ("max node load", "\(maxNodeLoad) objects"),
             ("misdirected launches", "\(misdirectedLaunches)"),
             ("expired reservations", "\(reservationsExpired)"),

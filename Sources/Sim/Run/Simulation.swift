@@ -59,6 +59,9 @@ public struct Simulation {
         recorder.begin(scenario: scenario)
         handleModel(.gridStarted)
         scheduleFirstArrival()
+        for restart in scenario.faults.adminRestarts {
+            engine.schedule(.model(.adminRestarted(NodeID(restart.node))), at: max(engine.now, restart.atSeconds))
+        }
         while let event = engine.next(notAfter: limit) {
             dispatch(event)
         }
@@ -164,11 +167,17 @@ public struct Simulation {
             observeSend(message)
             if case .execute(let app, _) = message.body, scenario.faults.mainCrashProbability > 0,
                mainCrashes(app) { return }
-            var delay = message.from == message.to ? 0 : scenario.network.latency.sample(networkStream)
-            if let extra = scenario.faults.messageDelay, engine.now >= extra.fromSeconds, engine.now < extra.toSeconds {
-                delay += extra.extra.sample(faultStream)
+            if let drop = scenario.faults.messageDrop, drop.applies(to: message.body, at: engine.now),
+               faultStream.bernoulli(drop.probability) {
+                metrics.messagesDropped += 1
+                return
             }
-            engine.schedule(.model(.messageDelivered(message)), afterSeconds: delay)
+            deliver(message)
+            if let duplicate = scenario.faults.messageDuplicate, duplicate.applies(to: message.body, at: engine.now),
+               faultStream.bernoulli(duplicate.probability) {
+                metrics.messagesDuplicated += 1
+                deliver(message)
+            }
         case .startTimer(let timer, let seconds):
             engine.schedule(.model(.timerFired(timer)), afterSeconds: seconds)
         case .hypervisor(let vm, let operation, let ticket):
@@ -193,6 +202,15 @@ public struct Simulation {
         case .report(let report):
             observe(report)
         }
+    }
+
+    /// One copy of a message through the network.
+    mutating func deliver(_ message: Message) {
+        var delay = message.from == message.to ? 0 : scenario.network.latency.sample(networkStream)
+        if let extra = scenario.faults.messageDelay, engine.now >= extra.fromSeconds, engine.now < extra.toSeconds {
+            delay += extra.extra.sample(faultStream)
+        }
+        engine.schedule(.model(.messageDelivered(message)), afterSeconds: delay)
     }
 
     func nodeStream(of vm: VMID) -> RandomStream { nodeStreams[Int(worldVMs[Int(vm.index)].node)] }
@@ -274,14 +292,14 @@ public struct Simulation {
 
     mutating func observeSend(_ message: Message) {
         switch message.body {
-        case .reserve(_, let object, _, _):
+        case .reserve(_, let object, _, _, _):
             objectTimes[Int(object.index)].reservedAt = engine.now
         case .placeObjects, .objectsPlaced, .capacityReleased, .vmAdded, .discoveryRequest, .discoveryReply,
              .reserveAnswered, .execute, .objectStarted, .objectFailed, .objectCompleted, .cancelObject,
              .applicationEnded, .routeVMKey:
             break
         }
-        if case .reserve(let app, _, _, _) = message.body, applicationTimes[Int(app.index)].placedAt.isNaN {
+        if case .reserve(let app, _, _, _, _) = message.body, applicationTimes[Int(app.index)].placedAt.isNaN {
             applicationTimes[Int(app.index)].placedAt = engine.now
             let wait = engine.now - applicationTimes[Int(app.index)].submittedAt
             metrics.queueWait.append(wait)
@@ -317,6 +335,8 @@ public struct Simulation {
                 }
                 worldVMs[Int(vm.index)].reservedSince = -1
             }
+        case .vmKeyAccepted(let vm, let app, let host):
+            checker.keyAccepted(vm, app: app, at: host, time: engine.now)
         case .cloneStarted, .cloneFinished, .keyDropped, .applicationQueued, .reservationExpired, .nodeLoad,
              .discoveryMessage:
             metrics.count(report)

@@ -106,11 +106,19 @@ public struct FaultSettings: Sendable {
     public var messageDelay: MessageDelay?
     /// Events due at the same instant run in a seeded shuffled order instead of insertion order.
     public var shuffleTies: Bool
+    /// Admin VMs that restart and lose their services' memory, each at a time.
+    public var adminRestarts: [AdminRestart]
+    /// Service messages lost in the network (never delivered).
+    public var messageDrop: MessageFault?
+    /// Service messages delivered twice (the copy with its own latency).
+    public var messageDuplicate: MessageFault?
 
     public init(revertFailureProbability: Double = 0, cloneFailureProbability: Double = 0,
                 objectCrashProbability: Double = 0, mainCrashProbability: Double = 0,
                 vmCrashesPerHour: Double = 0, dhcpOutages: [Outage] = [], hypervisorOutages: [Outage] = [],
-                messageDelay: MessageDelay? = nil, shuffleTies: Bool = false) {
+                messageDelay: MessageDelay? = nil, shuffleTies: Bool = false,
+                messageDrop: MessageFault? = nil, messageDuplicate: MessageFault? = nil,
+                adminRestarts: [AdminRestart] = []) {
         self.revertFailureProbability = revertFailureProbability
         self.cloneFailureProbability = cloneFailureProbability
         self.objectCrashProbability = objectCrashProbability
@@ -120,6 +128,9 @@ public struct FaultSettings: Sendable {
         self.hypervisorOutages = hypervisorOutages
         self.messageDelay = messageDelay
         self.shuffleTies = shuffleTies
+        self.messageDrop = messageDrop
+        self.adminRestarts = adminRestarts
+        self.messageDuplicate = messageDuplicate
     }
 
     /// Something unavailable from `fromSeconds` (inclusive) to `toSeconds` (exclusive).
@@ -135,6 +146,15 @@ public struct FaultSettings: Sendable {
         }
         func covers(_ target: Int, at time: Double) -> Bool {
             (self.target == nil || self.target == target) && time >= fromSeconds && time < toSeconds
+        }
+    }
+
+    public struct AdminRestart: Equatable, Sendable {
+        public var node: Int
+        public var atSeconds: Double
+        public init(node: Int, atSeconds: Double) {
+            self.node = node
+            self.atSeconds = atSeconds
         }
     }
 

@@ -45,7 +45,7 @@ public enum ScenarioLoader {
             dhcp: dhcp, network: try decodeNetwork(root.optional("network")),
             workload: try decodeWorkload(root.optional("workload"), nodes: platform.nodes.count,
                                          baseDirectory: baseDirectory),
-            faults: try decodeFaults(root.optional("faults")), areaOfNode: areaOfNode)
+            faults: try decodeFaults(root.optional("faults"), nodes: platform.nodes.count), areaOfNode: areaOfNode)
     }
 
     // MARK: Sections
@@ -137,7 +137,7 @@ public enum ScenarioLoader {
 
     static func decodePolicies(_ value: YAMLValue?, into grid: inout GridConfig) throws {
         let keys = ["placement", "broker", "maxHops", "discoveryWait", "firstAnswerTimeout", "rememberedRequests",
-                    "cloneAheadThreshold", "recycle", "idleTimeout", "idleAction", "dhcpRenewal", "endNotification",
+                    "cloneAheadThreshold", "recycle", "idleTimeout", "idleAction", "dhcpRenewal", "mainHost", "endNotification",
                     "revertAtStartup"]
         guard let m = try mapping(value, keys) else { return }
         var discovery = DiscoveryPolicy()
@@ -160,6 +160,7 @@ public enum ScenarioLoader {
             grid.idleAction = try v.choice(IdleAction.self) == .suspend ? .suspend : .shutdown
         }
         if let v = m.optional("dhcpRenewal") { grid.dhcpRenewal = try v.choice(DHCPRenewal.self) }
+        if let v = m.optional("mainHost") { grid.mainHost = try v.choice(MainHost.self) }
         if let v = m.optional("endNotification") { grid.endNotification = try v.choice(EndNotification.self) }
         if let v = m.optional("revertAtStartup") { grid.revertWorkersAtStartup = try v.bool() }
     }
@@ -167,10 +168,11 @@ public enum ScenarioLoader {
     enum IdleAction: String, CaseIterable { case shutdown, suspend }
 
     static func decodeJobMgr(_ value: YAMLValue?, into grid: inout GridConfig) throws {
-        let keys = ["reservationTimeout", "execTimeout", "errorPause", "creationRounds", "addressWaitCap"]
+        let keys = ["reservationTimeout", "execTimeout", "roundTimeout", "errorPause", "creationRounds", "addressWaitCap"]
         guard let m = try mapping(value, keys) else { return }
         if let v = m.optional("reservationTimeout") { grid.reservationTimeoutSeconds = try optionalSeconds(v) }
         if let v = m.optional("execTimeout") { grid.execTimeoutSeconds = try optionalSeconds(v) }
+        if let v = m.optional("roundTimeout") { grid.roundTimeoutSeconds = try optionalSeconds(v) }
         if let v = m.optional("errorPause") { grid.errorPauseSeconds = try v.seconds() }
         if let v = m.optional("creationRounds") { grid.creationRounds = Int32(try v.int(in: 1...100)) }
         if let v = m.optional("addressWaitCap") { grid.addressWaitCapSeconds = try v.seconds(in: 0.000001...1e9) }
@@ -259,10 +261,11 @@ public enum ScenarioLoader {
         return .node(try value.int(in: 0...(nodes - 1)))
     }
 
-    static func decodeFaults(_ value: YAMLValue?) throws -> FaultSettings {
+    static func decodeFaults(_ value: YAMLValue?, nodes: Int) throws -> FaultSettings {
         var f = FaultSettings()
         let keys = ["revertFailure", "cloneFailure", "objectCrash", "mainCrash", "vmCrashesPerHour", "dhcpOutages",
-                    "hypervisorOutages", "messageDelay", "shuffleTies"]
+                    "hypervisorOutages", "messageDelay", "messageDrop", "messageDuplicate", "adminRestarts",
+                    "shuffleTies"]
         guard let m = try mapping(value, keys) else { return f }
         if let v = m.optional("vmCrashesPerHour") { f.vmCrashesPerHour = try v.double(in: 0...3600, unit: "per hour") }
         if let v = m.optional("dhcpOutages") { f.dhcpOutages = try outages(v, target: "area") }
@@ -276,11 +279,40 @@ public enum ScenarioLoader {
             f.messageDelay = FaultSettings.MessageDelay(extra: try distribution(d.required("extra")), fromSeconds: from,
                                                         toSeconds: to ?? .infinity)
         }
+        if let v = m.optional("messageDrop") { f.messageDrop = try messageFault(v) }
+        if let v = m.optional("adminRestarts") {
+            f.adminRestarts = try v.sequence().map { item in
+                let r = try item.mapping(allowedKeys: ["node", "at"])
+                return FaultSettings.AdminRestart(node: try r.required("node").int(in: 0...(nodes - 1)),
+                                                  atSeconds: try r.required("at").seconds())
+            }
+        }
+        if let v = m.optional("messageDuplicate") { f.messageDuplicate = try messageFault(v) }
         if let v = m.optional("revertFailure") { f.revertFailureProbability = try v.double(in: 0...1, unit: "probability") }
         if let v = m.optional("cloneFailure") { f.cloneFailureProbability = try v.double(in: 0...1, unit: "probability") }
         if let v = m.optional("objectCrash") { f.objectCrashProbability = try v.double(in: 0...1, unit: "probability") }
         if let v = m.optional("mainCrash") { f.mainCrashProbability = try v.double(in: 0...1, unit: "probability") }
         return f
+    }
+
+    /// `{probability: 0.01, kinds: [reserve, execute], from: 1h, to: 2h}`; kinds and window optional.
+    static func messageFault(_ value: YAMLValue) throws -> MessageFault {
+        let m = try value.mapping(allowedKeys: ["probability", "kinds", "from", "to"])
+        let probability = try m.required("probability").double(in: 0...1, unit: "probability")
+        let from = try m.optional("from")?.seconds() ?? 0
+        let to = try m.optional("to").map { try optionalSeconds($0) } ?? nil
+        if let to, to <= from { throw m.error("the window ends (\(to) s) before it starts (\(from) s)") }
+        let kinds = try m.optional("kinds").map { list in
+            try list.sequence().map { item in
+                let name = try item.string()
+                guard MessageKind.names.contains(name) else {
+                    throw item.error("unknown message kind '\(name)'; expected one of: "
+                                     + MessageKind.names.joined(separator: ", "))
+                }
+                return name
+            }
+        }
+        return MessageFault(probability: probability, kinds: kinds, fromSeconds: from, toSeconds: to ?? .infinity)
     }
 
     /// `[{from: 1h, to: 90m, area: 0}, ...]`; the target key is optional (all of them).

@@ -13,6 +13,7 @@ import Foundation
 /// seeds: 1..20                          # or a count: 20 (seeds 1..20)
 /// exclude:
 ///   - {policies.recycle: revert, policies.cloneAheadThreshold: 2}
+/// timeline: {cell: 0, seed: 1, vms: 24, window: 24h}   # the report's VM timeline (optional)
 /// ```
 public struct SweepFile: Sendable {
     public struct Axis: Sendable {
@@ -35,13 +36,15 @@ public struct SweepFile: Sendable {
     public var axes: [Axis]
     public var seeds: ClosedRange<UInt64>
     public var cells: [Cell]
+    /// The run whose VM timeline the report draws.
+    public var timeline: TimelineChoice
 
     public var runCount: Int { cells.count * seedCount }
     public var seedCount: Int { Int(seeds.upperBound - seeds.lowerBound) + 1 }
 
     public static func load(path: String) throws -> SweepFile {
         let document = try YAMLDocument.load(path: path)
-        let root = try document.mapping(allowedKeys: ["base", "set", "axes", "seeds", "exclude", "description"])
+        let root = try document.mapping(allowedKeys: ["base", "set", "axes", "seeds", "exclude", "description", "timeline"])
         let baseValue = try root.required("base")
         let base = try baseValue.string()
         let directory = (path as NSString).deletingLastPathComponent
@@ -106,8 +109,16 @@ public struct SweepFile: Sendable {
             if axis < 0 { break }
         }
         guard !cells.isEmpty else { throw root.error("every cell is excluded: nothing to run") }
-        return SweepFile(file: path, basePath: basePath, baseOverrides: baseOverrides, axes: axes, seeds: seeds,
-                         cells: cells)
+        let sweep = SweepFile(file: path, basePath: basePath, baseOverrides: baseOverrides, axes: axes, seeds: seeds,
+                              cells: cells, timeline: try TimelineChoice.parse(root.optional("timeline")))
+        do {
+            _ = try TimelineRun.resolve(sweep.timeline, in: sweep)
+        } catch let failure as TimelineRun.Failure {
+            let value = root.optional("timeline") ?? root.value
+            throw ScenarioError(file: path, line: value.line, column: value.column, path: "timeline",
+                                message: failure.description)
+        }
+        return sweep
     }
 
     static func parseSeeds(_ value: YAMLValue?) throws -> ClosedRange<UInt64> {

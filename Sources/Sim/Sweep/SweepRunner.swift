@@ -167,3 +167,21 @@ public enum SweepRunner {
         }
     }
 }
+
+extension SweepRunner {
+    /// Fails unless `directory` holds this sweep's results (its manifest matches).
+    public static func checkSameSweep(_ sweep: SweepFile, directory: String) throws {
+        let path = (directory as NSString).appendingPathComponent("sweep.json")
+        guard let data = FileManager.default.contents(atPath: path),
+              let existing = try? JSONDecoder().decode(Manifest.self, from: data) else {
+            throw Failure.io("\(path): error: not a sweep output folder (no readable sweep.json)")
+        }
+        guard existing == Manifest(sweep) else { throw Failure.differentSweep(directory) }
+    }
+
+    /// Whether this shard runs the given run (so it, and no other shard, draws its timeline).
+    public static func owns(cell: Int, seed: UInt64, of sweep: SweepFile, shard: (index: Int, count: Int)) -> Bool {
+        guard let position = sweep.cells.firstIndex(where: { $0.index == cell }), sweep.seeds.contains(seed) else { return false }
+        return (position * sweep.seedCount + Int(seed - sweep.seeds.lowerBound)) % shard.count == shard.index
+    }
+}

@@ -2,7 +2,19 @@ import Model
 
 /// Where a full trace goes (JSON Lines); the digest is computed whether or not there is one.
 public protocol TraceSink: AnyObject {
+    /// False for sinks that only want the structured events: the JSON line is then not built.
+    var wantsLines: Bool { get }
     func write(line: String)
+    /// The same delivered event, structured, for sinks that rebuild what happened from it
+    /// (`ActivityRecorder`: Perfetto traces and VM timelines).
+    func recorded(time: Double, event: Event)
+    func recordedArrival(time: Double, index: Int32)
+}
+
+extension TraceSink {
+    public var wantsLines: Bool { true }
+    public func recorded(time: Double, event: Event) {}
+    public func recordedArrival(time: Double, index: Int32) {}
 }
 
 /// The canonical trace: every event the engine delivers, as (time, kind, ids). The digest is
@@ -15,7 +27,7 @@ struct TraceRecorder {
 
     mutating func begin(scenario: Scenario) {
         digest.update(scenario.seed)
-        guard let sink else { return }
+        guard let sink, sink.wantsLines else { return }
         let fidelity = scenario.grid.fidelity.enabled.map { "\"\($0.rawValue)\"" }.joined(separator: ",")
         sink.write(line: "{\"scenario\":\"\(jsonEscaped(scenario.name))\",\"seed\":\(scenario.seed),"
             + "\"mode\":\"\(scenario.grid.mode.rawValue)\",\"nodes\":\(scenario.grid.nodes.count),"
@@ -31,8 +43,11 @@ struct TraceRecorder {
         digest.update(fields.a)
         digest.update(fields.b)
         if let sink {
-            sink.write(line: "{\"t\":\(time),\"event\":\"\(fields.name)\",\"a\":\(Int64(bitPattern: fields.a)),"
-                + "\"b\":\(Int64(bitPattern: fields.b)),\"detail\":\"\(jsonEscaped(String(describing: event)))\"}")
+            if sink.wantsLines {
+                sink.write(line: "{\"t\":\(time),\"event\":\"\(fields.name)\",\"a\":\(Int64(bitPattern: fields.a)),"
+                    + "\"b\":\(Int64(bitPattern: fields.b)),\"detail\":\"\(jsonEscaped(String(describing: event)))\"}")
+            }
+            sink.recorded(time: time, event: event)
         }
     }
 
@@ -40,7 +55,9 @@ struct TraceRecorder {
         digest.update(time)
         digest.update(UInt64(1000))
         digest.update(UInt64(index))
-        sink?.write(line: "{\"t\":\(time),\"event\":\"arrival\",\"a\":\(index)}")
+        guard let sink else { return }
+        if sink.wantsLines { sink.write(line: "{\"t\":\(time),\"event\":\"arrival\",\"a\":\(index)}") }
+        sink.recordedArrival(time: time, index: index)
     }
 
     mutating func finish(metrics: Metrics) -> String {
@@ -62,6 +79,8 @@ struct TraceRecorder {
         switch event {
         case .gridStarted:
             return Fields(kind: 1, a: 0, b: 0, name: "gridStarted")
+        case .adminRestarted(let node):
+            return Fields(kind: 11, a: id(node.index), b: 0, name: "adminRestarted")
         case .applicationSubmitted:
             return Fields(kind: 2, a: 0, b: 0, name: "applicationSubmitted")
         case .messageDelivered(let m):
@@ -105,30 +124,13 @@ struct TraceRecorder {
             case .errorPauseOver(let app): return Fields(kind: 23, a: id(app.index), b: 0, name: "timer")
             case .idleTimeout(let vm, let g): return Fields(kind: 24, a: id(vm.index), b: UInt64(g), name: "timer")
             case .addressWaitOver(let vm, let t): return Fields(kind: 25, a: id(vm.index), b: UInt64(t), name: "timer")
+            case .roundTimeout(let app, let round): return Fields(kind: 26, a: id(app.index), b: id(round), name: "timer")
             }
         }
     }
 
     @inline(__always)
-    static func messageKind(_ body: MessageBody) -> UInt64 {
-        switch body {
-        case .placeObjects: 0
-        case .objectsPlaced: 1
-        case .capacityReleased: 2
-        case .vmAdded: 3
-        case .discoveryRequest: 4
-        case .discoveryReply: 5
-        case .reserve: 6
-        case .reserveAnswered: 7
-        case .execute: 8
-        case .objectStarted: 9
-        case .objectFailed: 10
-        case .objectCompleted: 11
-        case .cancelObject: 12
-        case .applicationEnded: 13
-        case .routeVMKey: 14
-        }
-    }
+    static func messageKind(_ body: MessageBody) -> UInt64 { UInt64(MessageKind.index(body)) }
 
     @inline(__always)
     static func messageSubject(_ body: MessageBody) -> UInt64 {
@@ -136,15 +138,15 @@ struct TraceRecorder {
         switch body {
         case .placeObjects(let app, let round), .objectsPlaced(let app, let round):
             return id(app.index) << 32 | id(round)
-        case .capacityReleased(let node, let jobs, let vms):
+        case .capacityReleased(let node, let jobs, let vms, _):
             return id(node.index) << 32 | id(jobs) << 16 | id(vms)
-        case .vmAdded(let node):
+        case .vmAdded(let node, _):
             return id(node.index)
         case .discoveryRequest(let request, _, let hops, _):
             return id(request.origin.index) << 48 | UInt64(request.counter) << 16 | id(hops) & 0xffff
         case .discoveryReply(let request, _, let responder, _):
             return id(request.origin.index) << 48 | UInt64(request.counter) << 16 | id(responder.index) & 0xffff
-        case .reserve(_, let o, _, _), .execute(_, let o), .objectCompleted(_, let o), .cancelObject(_, let o):
+        case .reserve(_, let o, _, _, _), .execute(_, let o), .objectCompleted(_, let o), .cancelObject(_, let o):
             return id(o.index)
         case .reserveAnswered(_, let o, let accepted):
             return id(o.index) << 1 | (accepted ? 1 : 0)

@@ -146,7 +146,9 @@ extension Simulation {
             default: return nil
             }
         case .timerFired(.reservationExpiry(let object, _)):
-            return plane.objects[Int(object.index)].node
+            return plane.objects[Int(object.index)].hostNode
+        case .adminRestarted(let node):
+            return node
         default:
             return nil
         }

@@ -9,8 +9,10 @@ struct MatrixBenchCommand: ParsableCommand {
         abstract: "Runs the report's matrix experiment (C = A×B over worker processes) and compares it with 2011 and with this machine's lower bound.",
         discussion: """
             Modes: standard (plain TCP), secure (TLS 1.3, mutual certificates from a per-run CA), secure-ssh (an OpenSSH \
-            tunnel to an sshd the benchmark starts on 127.0.0.1). The virtual modes come with the real backend. Everything \
-            runs on loopback; every worker, ssh client and sshd is stopped and every temporary file removed at the end, on \
+            tunnel to an sshd the benchmark starts on 127.0.0.1), virtual (each worker in a worker VM Model prepares through \
+            libvirt, plain TCP to the VM's address) and virtual-secure (the same over TLS 1.3 with the keys Model's security \
+            manager routed to each VM). On libvirt's test driver a VM is no machine: each worker binds its VM's loopback \
+            address 127.0.<node>.<k>. Everything runs on loopback; every worker, ssh client and sshd is stopped and every temporary file removed at the end, on \
             failure and on Ctrl-C. If the CPU has AVX-512 and OPENBLAS_CORETYPE is unset, the command re-executes itself \
             with OPENBLAS_CORETYPE=SkylakeX (OpenBLAS 0.3.21 does not recognise recent Xeons).
             """)
@@ -19,8 +21,10 @@ struct MatrixBenchCommand: ParsableCommand {
     var sizes: String = "600,900,1200"
     @Option(help: "Worker counts (comma-separated, 1...64).")
     var workers: String = "1,3,6,9"
-    @Option(help: "Modes: standard, secure, secure-ssh (default: all three; secure-ssh only where OpenSSH is installed).")
+    @Option(help: "Modes: standard, secure, secure-ssh, virtual, virtual-secure (default: standard, secure, virtual, virtual-secure).")
     var modes: String?
+    @Option(help: "libvirt URI the virtual modes prepare worker VMs through (on another URI the workers node<i>_worker1 must exist).")
+    var uri: String = "test:///default"
     @Option(name: .customLong("repeat"), help: "Timed multiplications per cell (the median is reported).")
     var repeatCount: Int = 3
     @Option(help: "Directory for matrix.csv, matrix.json and matrix.svg.")
@@ -31,7 +35,7 @@ struct MatrixBenchCommand: ParsableCommand {
     func run() throws {
         let options: MatrixBenchmarkOptions
         do {
-            options = try MatrixBenchmarkOptions.parse(sizes: sizes, workers: workers, modes: modes, repeats: repeatCount)
+            options = try MatrixBenchmarkOptions.parse(sizes: sizes, workers: workers, modes: modes, repeats: repeatCount, uri: uri)
         } catch let error as MatrixBenchError {
             throw CLIError.badInput(error.description)
         }
@@ -70,8 +74,10 @@ struct MatrixWorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "matrix-worker", abstract: "A worker (or process guard) of `visag bench matrix`.", shouldDisplay: false)
 
-    @Option(help: "Serve one coordinator over tcp or tls.")
+    @Option(help: "Serve one coordinator over tcp, tls or tls-keys.")
     var channel: String?
+    @Option(help: "Listen on this loopback address (a worker VM's) instead of 127.0.0.1.")
+    var address: String?
     @Flag(name: .customLong("guard"), help: "Run the program after -- and end it when stdin closes.")
     var guardMode = false
     @Argument(parsing: .postTerminator, help: "The guarded program and its arguments.")
@@ -82,8 +88,8 @@ struct MatrixWorkerCommand: ParsableCommand {
             Foundation.exit(ProcessGuard.run(arguments: command))
         }
         guard let channel, let kind = MatrixWorker.ChannelKind(rawValue: channel) else {
-            throw CLIError.badInput("matrix-worker needs --channel tcp|tls or --guard -- PROGRAM")
+            throw CLIError.badInput("matrix-worker needs --channel tcp|tls|tls-keys or --guard -- PROGRAM")
         }
-        Foundation.exit(MatrixWorker.run(channel: kind))
+        Foundation.exit(MatrixWorker.run(channel: kind, address: address))
     }
 }

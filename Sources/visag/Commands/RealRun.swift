@@ -9,6 +9,9 @@ import Sim
 struct RealRun {
     let scenario: Scenario
     let uri: String?
+    /// An encrypted file with the URI and credentials, opened with `secret`.
+    let hypervisorConfig: String?
+    let secret: ConfigSecretOptions
     let timeScale: String?
     let untilModelSeconds: Double?
     let json: Bool
@@ -17,6 +20,27 @@ struct RealRun {
     static func rejectSimOnlyOptions(out: String?, trace: String?) throws {
         if out != nil { throw CLIError.badInput("--out is not supported with --backend real (the summary is printed)") }
         if trace != nil { throw CLIError.badInput("--trace is not supported with --backend real (a real run has no event trace)") }
+    }
+
+    /// `--uri` or `--hypervisor-config` (with a key file or passphrase), not both.
+    static func checkHypervisorOptions(uri: String?, hypervisorConfig: String?, secret: ConfigSecretOptions) throws {
+        if hypervisorConfig != nil {
+            if uri != nil { throw CLIError.badInput("give --uri or --hypervisor-config, not both") }
+            _ = try secret.source
+        } else if secret.keyFile != nil || secret.passphraseEnv != nil {
+            throw CLIError.badInput("--key-file and --passphrase-env need --hypervisor-config")
+        }
+    }
+
+    /// The URI and credentials: from the encrypted file if one is given, else `--uri` or the default.
+    func hypervisor() throws -> HypervisorSettings {
+        guard let hypervisorConfig else { return HypervisorSettings(uri: uri ?? RealRunOptions.defaultURI) }
+        let secret = try secret.load()
+        do throws(ConfigCryptoError) {
+            return try HypervisorSettings.load(path: hypervisorConfig, with: secret)
+        } catch {
+            throw ConfigCommand.cliError(error)
+        }
     }
 
     static func parseTimeScale(_ text: String?) throws -> Double {
@@ -29,11 +53,13 @@ struct RealRun {
     }
 
     func run() throws {
-        let options = RealRunOptions(uri: uri ?? RealRunOptions.defaultURI, timeScale: try Self.parseTimeScale(timeScale),
-                                     untilModelSeconds: untilModelSeconds)
+        let hypervisor = try hypervisor()
+        let options = RealRunOptions(uri: hypervisor.uri, timeScale: try Self.parseTimeScale(timeScale),
+                                     untilModelSeconds: untilModelSeconds, credentials: hypervisor.credentials)
         let driver: RealDriver
         do {
-            driver = try RealDriver(scenario: scenario, options: options)
+            // Real Ed25519 keys for every key Model routes (the in-process identities are for tests).
+            driver = try RealDriver(scenario: scenario, options: options, keySource: Ed25519KeySource())
         } catch {
             throw Self.cliError(error)
         }

@@ -20,6 +20,8 @@ struct RunCommand: ParsableCommand {
     var out: String?
     @Option(help: "Write the event trace here as JSON Lines.")
     var trace: String?
+    @Option(help: "Write a Chrome/Perfetto trace (one track per node and VM) here.")
+    var perfetto: String?
     @Flag(help: "Print the summary as one JSON object.")
     var json = false
     @Option(help: "sim (the discrete-event simulator) or real (libvirt, on a wall clock).")
@@ -29,6 +31,10 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("time-scale"),
             help: "--backend real: wall seconds per model second (> 0; default 0.001, a scenario hour in 3.6 s).")
     var timeScale: String?
+    @Option(name: .customLong("hypervisor-config"),
+            help: "--backend real: an encrypted file (visag config encrypt) with the URI and any username and password.")
+    var hypervisorConfig: String?
+    @OptionGroup var secret: ConfigSecretOptions
 
     enum Backend: String, CaseIterable { case sim, real }
 
@@ -40,9 +46,14 @@ struct RunCommand: ParsableCommand {
         case .sim:
             if uri != nil { throw CLIError.badInput("--uri applies only to --backend real") }
             if timeScale != nil { throw CLIError.badInput("--time-scale applies only to --backend real") }
+            if hypervisorConfig != nil || secret.keyFile != nil || secret.passphraseEnv != nil {
+                throw CLIError.badInput("--hypervisor-config, --key-file and --passphrase-env apply only to --backend real")
+            }
         case .real:
             try RealRun.rejectSimOnlyOptions(out: out, trace: trace)
+            if perfetto != nil { throw CLIError.badInput("--perfetto is not supported with --backend real") }
             _ = try RealRun.parseTimeScale(timeScale)
+            try RealRun.checkHypervisorOptions(uri: uri, hypervisorConfig: hypervisorConfig, secret: secret)
         }
         var scenario: Scenario
         do {
@@ -60,8 +71,10 @@ struct RunCommand: ParsableCommand {
             }
         }
         if backend == .real {
-            return try RealRun(scenario: scenario, uri: uri, timeScale: timeScale, untilModelSeconds: limit, json: json).run()
+            return try RealRun(scenario: scenario, uri: uri, hypervisorConfig: hypervisorConfig, secret: secret,
+                               timeScale: timeScale, untilModelSeconds: limit, json: json).run()
         }
+        let perfettoOutput = try perfetto.map(PerfettoOutput.init(path:))
         var sink: JSONLinesFile? = nil
         if let trace {
             do { sink = try JSONLinesFile(path: trace) } catch { throw CLIError.badInput("\(error)") }
@@ -69,11 +82,12 @@ struct RunCommand: ParsableCommand {
         if let out {
             do { try RunOutputs.makeDirectory(out) } catch { throw CLIError.badInput("\(error)") }
         }
-        var simulation = Simulation(scenario: scenario, traceSink: sink)
+        var simulation = Simulation(scenario: scenario, traceSink: perfettoOutput?.sink(with: sink) ?? sink)
         let metrics = simulation.run(untilSeconds: limit)
         let summary = RunSummary(scenario: scenario, metrics: metrics)
         do {
             try sink?.close()
+            try perfettoOutput?.write(simulation, endSeconds: metrics.simulatedSeconds)
             if let out { try RunOutputs.write(simulation, summary: summary, to: out) }
         } catch {
             sink?.discard()

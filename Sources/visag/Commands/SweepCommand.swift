@@ -29,6 +29,7 @@ struct SweepCommand: ParsableCommand {
     var shard: Shard?
     @Flag(help: "Finish a sweep that was stopped: runs already written are not redone.")
     var resume = false
+    @OptionGroup var timeline: TimelineOptions
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be >= 1, found \(jobs)") }
@@ -40,6 +41,11 @@ struct SweepCommand: ParsableCommand {
             throw CLIError.badInput(error.description)
         }
         let slice = shard.map { ($0.index, $0.count) } ?? (0, 1)
+        let choice = try timeline.applied(to: file.timeline)
+        let timelineRun: (SweepFile.Cell, UInt64)
+        do { timelineRun = try TimelineRun.resolve(choice, in: file) } catch let failure as TimelineRun.Failure {
+            throw CLIError.badInput(failure.description)
+        }
         let total = SweepRunner.runs(of: file, shard: slice).count
         FileHandle.standardError.write(Data(("\(file.cells.count) cells × \(file.seedCount) seeds = \(file.runCount) runs"
             + (shard == nil ? "" : ", \(total) in this shard") + "\n").utf8))
@@ -54,8 +60,15 @@ struct SweepCommand: ParsableCommand {
             throw CLIError.badInput(failure.description)
         }
         bar.finish()
+        let ownsTimeline = SweepRunner.owns(cell: timelineRun.0.index, seed: timelineRun.1, of: file, shard: slice)
+        do {
+            try ReportOutput.write(directory: out, sweep: file, choice: choice, ownsTimelineRun: ownsTimeline)
+        } catch let error as RunOutputs.WriteError {
+            throw CLIError.runFailed(error.description)
+        }
         print("\(outcome.ran) runs in " + String(format: "%.2f", outcome.wallSeconds) + " s (\(outcome.skipped) already done, "
-            + "\(outcome.failedRuns) with invariant violations); wrote \(out)/results.csv and \(out)/summary.csv")
+            + "\(outcome.failedRuns) with invariant violations); wrote \(out)/results.csv, \(out)/summary.csv and "
+            + "\(out)/\(SweepReport.fileName)")
     }
 }
 
@@ -72,7 +85,9 @@ struct MergeCommand: ParsableCommand {
         guard !folders.isEmpty else { throw CLIError.badInput("merge needs at least one folder") }
         do {
             let copied = try SweepMerge.merge(folders, into: out)
-            print("merged \(copied) runs into \(out)")
+            try TimelineRun.copyFirst(from: folders, into: out)
+            try SweepReport.write(directory: out)
+            print("merged \(copied) runs into \(out) (with \(SweepReport.fileName))")
         } catch let failure as SweepRunner.Failure {
             throw CLIError.badInput(failure.description)
         }

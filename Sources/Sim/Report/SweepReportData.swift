@@ -1,0 +1,61 @@
+import Foundation
+
+/// What the report shows of a sweep folder: its manifest, and per cell and metric the
+/// statistics `summary.csv` holds, computed from the same run records.
+struct SweepReportData {
+    struct Cell {
+        var index: Int
+        /// One value per axis, in axis order.
+        var values: [String]
+        var n: Int
+        /// Per metric, in `metrics` order.
+        var statistics: [SweepResults.Statistics]
+    }
+
+    var scenario: String
+    var base: String
+    var set: [String]
+    var axes: [SweepFile.Axis]
+    var seeds: ClosedRange<UInt64>
+    var metrics: [MetricInfo]
+    var cells: [Cell]
+    var runs: Int
+    var runsWithViolations: Int
+    /// Runs the manifest expects (cells × seeds) that have no record yet.
+    var missingRuns: Int
+
+    static func load(directory: String) throws -> SweepReportData {
+        let manifestPath = (directory as NSString).appendingPathComponent("sweep.json")
+        guard let data = FileManager.default.contents(atPath: manifestPath),
+              let manifest = try? JSONDecoder().decode(SweepRunner.Manifest.self, from: data) else {
+            throw SweepRunner.Failure.io("\(manifestPath): error: not a sweep output folder (no readable sweep.json)")
+        }
+        let records = try SweepResults.records(in: directory)
+        let metrics = SweepResults.metrics
+        var cells: [Cell] = []
+        var start = 0
+        while start < records.count {
+            var end = start
+            while end < records.count && records[end].cell == records[start].cell { end += 1 }
+            let group = records[start..<end]
+            cells.append(Cell(index: records[start].cell, values: records[start].values, n: group.count,
+                              statistics: metrics.map { metric in SweepResults.Statistics(group.map { metric.value($0.summary) }) }))
+            start = end
+        }
+        let seedCount = Int(manifest.seeds[1] - manifest.seeds[0]) + 1
+        return SweepReportData(
+            scenario: records.first?.summary.scenario ?? manifest.base, base: manifest.base, set: manifest.set,
+            axes: manifest.axisOrder.map { SweepFile.Axis(path: $0, values: manifest.axes[$0] ?? []) },
+            seeds: manifest.seeds[0]...manifest.seeds[1], metrics: metrics.map { MetricInfo.of($0.name) }, cells: cells,
+            runs: records.count,
+            runsWithViolations: records.filter { !$0.summary.invariantViolations.isEmpty }.count,
+            missingRuns: max(0, manifest.cells.count * seedCount - records.count))
+    }
+
+    /// Whether a metric's cell means differ (a metric equal everywhere is listed, not plotted).
+    func varies(_ metric: Int) -> Bool {
+        let means = cells.map { $0.statistics[metric].mean }.filter(\.isFinite)
+        guard let first = means.first else { return false }
+        return means.contains { abs($0 - first) > 1e-9 * max(1, abs(first)) }
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import XCTest
+
+/// Opens the sweep report in headless Chromium: it must render with no console error, no
+/// uncaught exception, no CSP violation and no network request; a negative test proves the
+/// checker sees each of those. Skipped without Chromium unless VISAG_REQUIRE_CHROMIUM=1.
+final class ReportBrowserTests: XCTestCase {
+    func browser() throws -> String {
+        if let found = HeadlessChromium.executable() { return found }
+        if ProcessInfo.processInfo.environment["VISAG_REQUIRE_CHROMIUM"] == "1" {
+            throw HeadlessChromium.Failure(
+                description: "VISAG_REQUIRE_CHROMIUM=1 but no chromium on PATH (apt-get install --no-install-recommends chromium)")
+        }
+        throw XCTSkip("chromium is not installed: the report is not checked in a browser (set VISAG_REQUIRE_CHROMIUM=1 to fail instead)")
+    }
+
+    func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("visag-report-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url
+    }
+
+    /// A sweep whose scenario name and axis values carry markup: the report must show them as text.
+    func writeSweep(in directory: URL) throws -> String {
+        let sweep = """
+        base: \(CLITests.packageRoot.path)/Scenarios/policies/recycle.yaml
+        set: ["workload.applications=30", "name=<script>console.error('injected')</script> & <b>co</b>"]
+        axes:
+          policies.recycle: [revert, shutdown]
+          policies.dhcpRenewal: [none, renew]
+        seeds: 1..3
+        timeline: {cell: 1, seed: 2, vms: 8, window: 3h}
+        """
+        let path = directory.appendingPathComponent("sweep.yaml")
+        try sweep.write(to: path, atomically: true, encoding: .utf8)
+        return path.path
+    }
+
+    func testReportRendersWithoutErrorsInChromium() throws {
+        let executable = try browser()
+        let dir = try temporaryDirectory()
+        let out = dir.appendingPathComponent("out")
+        let r = try VisagCLI.run(["sweep", try writeSweep(in: dir), "--out", out.path, "--jobs", "2"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let report = out.appendingPathComponent("report.html")
+        let html = try String(contentsOf: report, encoding: .utf8)
+        XCTAssertFalse(html.contains("<script"), "markup from the scenario name reached the page")
+        XCTAssertTrue(html.contains("&lt;script&gt;console.error(&#39;injected&#39;)&lt;/script&gt; &amp; &lt;b&gt;co&lt;/b&gt;"))
+        // The SVG namespace is a name, not a fetch; nothing else may point at the network.
+        let addresses = html.replacingOccurrences(of: "xmlns=\"http://www.w3.org/2000/svg\"", with: "")
+        XCTAssertFalse(addresses.contains("http://") || addresses.contains("https://") || addresses.contains("src="),
+                       "the report must not reference the network")
+        XCTAssertTrue(html.contains("Cell 1 (recycle = revert, dhcpRenewal = renew), seed 2"))
+
+        let screenshot = dir.appendingPathComponent("report.png")
+        let chromium = try HeadlessChromium(executable: executable)
+        let problems = try chromium.problems(loading: report, screenshot: screenshot)
+        XCTAssertEqual(problems, [], "report.html in Chromium:\n" + problems.joined(separator: "\n"))
+        let png = try Data(contentsOf: screenshot)
+        XCTAssertEqual(Array(png.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], "not a PNG")
+        XCTAssertGreaterThan(png.count, 50_000, "the screenshot is nearly empty")
+        if let keep = ProcessInfo.processInfo.environment["VISAG_REPORT_SCREENSHOT"] {
+            try? FileManager.default.removeItem(atPath: keep)
+            try FileManager.default.copyItem(at: screenshot, to: URL(fileURLWithPath: keep))
+        }
+    }
+
+    func testCheckerCatchesConsoleErrorsExceptionsAndBlockedRequests() throws {
+        let executable = try browser()
+        let dir = try temporaryDirectory()
+        let scripted = dir.appendingPathComponent("scripted.html")
+        try """
+        <!DOCTYPE html><html><head><meta charset="utf-8"></head><body><p>bad page</p>
+        <script>console.error("injected console error")</script>
+        <script>throw new Error("injected exception")</script></body></html>
+        """.write(to: scripted, atomically: true, encoding: .utf8)
+        // The report's own policy: an injected script or a remote image is refused and reported.
+        let guarded = dir.appendingPathComponent("guarded.html")
+        try """
+        <!DOCTYPE html><html><head><meta charset="utf-8">
+        <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+        </head><body><p>guarded</p><script>console.log("never runs")</script><img src="http://192.0.2.1/x.png"></body></html>
+        """.write(to: guarded, atomically: true, encoding: .utf8)
+
+        let first = try HeadlessChromium(executable: executable)
+            .problems(loading: scripted, screenshot: dir.appendingPathComponent("scripted.png"))
+        XCTAssertTrue(first.contains { $0.contains("console.error") && $0.contains("injected console error") }, "\(first)")
+        XCTAssertTrue(first.contains { $0.contains("uncaught exception") && $0.contains("injected exception") }, "\(first)")
+
+        let second = try HeadlessChromium(executable: executable)
+            .problems(loading: guarded, screenshot: dir.appendingPathComponent("guarded.png"))
+        XCTAssertTrue(second.contains { $0.contains("Content Security Policy") && $0.contains("script") }, "\(second)")
+        XCTAssertTrue(second.contains { $0.contains("192.0.2.1") || $0.contains("csp") }, "\(second)")
+    }
+}

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs beyond the build, if missing (Debian 12, as root):
+# - chromium: ReportBrowserTests opens report.html headless (about 120 MB to download);
+# - QEMU and libvirtd for qemu:///system, tini to reap QEMU's children, and what the tiny guest
+#   is built from (busybox-static, dropbear-bin; scripts/tcg-guest/build-guest.sh fetches the
+#   kernel with apt-get download) for QEMUGuestTests. About 60 packages in all.
+set -euo pipefail
+cd "$(dirname "$0")"
+bash apt-install-missing.sh chromium qemu-system-x86 qemu-utils libvirt-daemon libvirt-daemon-driver-qemu \
+    libvirt-clients tini busybox-static dropbear-bin
