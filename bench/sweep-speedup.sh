@@ -13,7 +13,7 @@ trap 'rm -rf "$out"' EXIT
 time_sweep() {
     local start end
     start=$(date +%s.%N)
-    .build/release/visag sweep "$SWEEP" --out "$out/jobs$1" --jobs "$1" >/dev/null
+    .build/release/visag sweep "$SWEEP" --out "$out/jobs$1" --jobs "$1" >/dev/null 2>&1
     end=$(date +%s.%N)
     awk -v a="$start" -v b="$end" 'BEGIN{printf "%.2f", b-a}'
 }

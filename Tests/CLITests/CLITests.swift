@@ -14,21 +14,8 @@ final class CLITests: XCTestCase {
     }
 
     func visag(_ arguments: [String]) throws -> Result {
-        let binary = Bundle.main.bundleURL.appendingPathComponent("visag")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = Self.packageRoot
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        let r = try VisagCLI.run(arguments)
+        return Result(status: r.status, stdout: r.stdout, stderr: r.stderr)
     }
 
     func temporaryDirectory() throws -> URL {

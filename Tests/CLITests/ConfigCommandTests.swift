@@ -22,28 +22,10 @@ final class ConfigCommandTests: XCTestCase {
 
     func path(_ name: String) -> String { directory + "/" + name }
 
-    /// Runs `visag` with extra environment variables; output goes through files so no pipe can fill up.
+    /// Runs `visag` with extra environment variables.
     func visag(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
-        let process = Process()
-        process.executableURL = Bundle.main.bundleURL.appendingPathComponent("visag")
-        process.arguments = arguments
-        process.currentDirectoryURL = CLITests.packageRoot
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let outPath = path("stdout")
-        let errPath = path("stderr")
-        FileManager.default.createFile(atPath: outPath, contents: nil)
-        FileManager.default.createFile(atPath: errPath, contents: nil)
-        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        process.waitUntilExit()
-        try out.close()
-        try err.close()
-        return Result(status: process.terminationStatus, stdout: try String(contentsOfFile: outPath, encoding: .utf8),
-                      stderr: try String(contentsOfFile: errPath, encoding: .utf8))
+        let r = try VisagCLI.run(arguments, environment: environment)
+        return Result(status: r.status, stdout: r.stdout, stderr: r.stderr)
     }
 
     static let settings = "# the libvirt test driver\nuri: test:///default\nusername: visag\npassword: s3cret-Pa55\n"

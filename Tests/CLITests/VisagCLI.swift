@@ -8,11 +8,17 @@ enum VisagCLI {
         var stderr: String
     }
 
-    static func run(_ arguments: [String]) throws -> Result {
+    static var binary: URL { Bundle.main.bundleURL.appendingPathComponent("visag") }
+
+    /// `visag arguments…`, or `launcher arguments…` (a launcher such as setpriv that runs visag itself), with
+    /// `environment` added to this process's.
+    static func run(_ arguments: [String], launcher: URL? = nil, environment: [String: String] = [:]) throws -> Result {
         let process = Process()
-        process.executableURL = Bundle.main.bundleURL.appendingPathComponent("visag")
+        process.executableURL = launcher ?? binary
         process.arguments = arguments
         process.currentDirectoryURL = CLITests.packageRoot
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+        process.standardInput = FileHandle.nullDevice
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out

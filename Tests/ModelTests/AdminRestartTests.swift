@@ -50,6 +50,31 @@ final class AdminRestartTests: XCTestCase {
         XCTAssertNil(h.plane.vms[Int(vm.index)].preparation)
     }
 
+    func testACloneThatEndsAfterTheRestartIsNobodys() {
+        var h = Harness(centralGrid(nodes: 1, maxVMs: 4, initial: 2, threshold: 2))
+        _ = h.submit(main: 0)
+        guard let (source, target, ticket) = h.pending.lazy.compactMap({ action -> (VMID, VMID, UInt32)? in
+            if case .hypervisor(let vm, .clone(let target), let ticket) = action { return (vm, target, ticket) }
+            return nil
+        }).first else { return XCTFail("expected a clone-ahead, got \(h.pending)") }
+        h.pending.removeAll()
+        h.handle(.adminRestarted(NodeID(0)))
+        XCTAssertEqual(h.plane.vms[Int(target.index)].holder, .discarded, "the half-made copy is lost")
+        let ignored = h.plane.ignoredEvents
+        h.handle(.hypervisorFinished(source, .clone(target: target), ticket: ticket, succeeded: true))
+        XCTAssertEqual(h.plane.ignoredEvents, ignored + 1)
+        XCTAssertEqual(h.plane.vms[Int(target.index)].holder, .discarded)
+    }
+
+    func testTheBrokerReportsANodeGivingBackMoreThanItPlaced() {
+        var h = Harness(centralGrid(nodes: 2))
+        h.plane.handle(.messageDelivered(Message(from: NodeID(1), to: NodeID(0),
+                                                 body: .capacityReleased(node: NodeID(1), jobs: 2, vms: 0, sequence: 1))),
+                       now: h.now)
+        h.pump()
+        XCTAssertTrue(h.reports.contains(.brokerOvercounted(NodeID(1))))
+    }
+
     func testAReservationForgottenByTheRestartRefusesItsExecute() {
         var h = Harness(centralGrid(nodes: 1))
         h.hold = { message in if case .execute = message.body { return true }; return false }

@@ -134,3 +134,26 @@ final class MainHostTests: XCTestCase {
         }
     }
 }
+
+/// Completions still on their way when an application fails are late, not impossible.
+final class LateCompletionTests: XCTestCase {
+    func testACompletionArrivingAfterTheApplicationFailedIsIgnored() {
+        var h = Harness(centralGrid(nodes: 1))
+        let app = h.submit(main: 0, objects: 2)
+        h.finishHypervisor()
+        h.answerAddress()
+        while let object = h.launchedObjectIfAny() { h.handle(.objectLaunched(object, succeeded: true)) }
+        var completion: Message?
+        h.hold = { message in
+            if case .objectCompleted = message.body { completion = message; return true }
+            return false
+        }
+        h.handle(.objectFinished(ObjectID(1), succeeded: true))
+        h.hold = nil
+        h.handle(.objectFinished(ObjectID(0), succeeded: false))
+        XCTAssertTrue(h.reports.contains(.applicationFinished(app, succeeded: false, reason: .objectCrashed)))
+        let ignored = h.plane.ignoredEvents
+        h.plane.handle(.messageDelivered(try! XCTUnwrap(completion)), now: h.now)
+        XCTAssertEqual(h.plane.ignoredEvents, ignored + 1)
+    }
+}

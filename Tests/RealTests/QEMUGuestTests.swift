@@ -32,10 +32,10 @@ final class QEMUGuestTests: XCTestCase {
     }
 
     func testAWorkerIsPreparedRunsAnObjectAndIsRecycledUnderTCG() throws {
-        let host = try QEMUTestHost()
+        let host = try QEMUTestHost.make()
         defer { host.tearDown() }
         let guest = GuestTarget(vm: VMID(0), node: NodeID(0), ordinal: 1, domainName: "node0_worker1")
-        let port = try QEMUTestHost.freePort(on: [try XCTUnwrap(QEMUGuestChannel.forwardAddress(of: guest))])
+        let port = try LoopbackPort.free(on: [try XCTUnwrap(QEMUGuestChannel.forwardAddress(of: guest))])
         let channel = try QEMUGuestChannel(image: host.image, hostPort: port)
         let clock = ContinuousClock()
 
@@ -51,7 +51,7 @@ final class QEMUGuestTests: XCTestCase {
         try "id,arrival_s,compute_s\n0,200,60\n1,700,60\n".write(to: trace, atomically: true, encoding: .utf8)
         let logs = LogLines()
         let runner = SSHObjectRunner(channel: channel)
-        let options = RealRunOptions(uri: QEMUTestHost.uri, timeScale: Self.timeScale, shutdownWaitWallSeconds: 5,
+        let options = RealRunOptions(uri: TCGGuestHost.uri, timeScale: Self.timeScale, shutdownWaitWallSeconds: 5,
                                      log: logs.log)
         let driver = try RealDriver(scenario: Self.scenario(trace: trace.path), options: options,
                                     connection: host.connection, guestChannel: channel, runner: runner)

@@ -76,6 +76,7 @@ final class RealDriverTests: LibvirtTestCase {
         XCTAssertEqual(result.metrics.creationLatencyReady.count + result.metrics.creationLatencyPrepared.count, 8)
         XCTAssertEqual(result.workers.map(\.domain), ["node0_worker1", "node0_worker2", "node1_worker1", "node1_worker2"])
         XCTAssertTrue(logs.all.isEmpty, "no errors: \(logs.all)")
+        XCTAssertEqual(result.powerObservations, [], "every power change was the run's own")
 
         var revertsPerDomain: [String: Int] = [:]
         for call in result.hypervisorCalls where call.operation == "revert" { revertsPerDomain[call.domain, default: 0] += 1 }

@@ -62,7 +62,10 @@ final class DeterminismTests: XCTestCase {
         network: {latency: {exponential: 5ms}}
         policies: {placement: discovery, recycle: suspend, discoveryWait: 1s, maxHops: 2}
         jobMgr: {execTimeout: 45s}
-        faults: {cloneFailure: 0.3, revertFailure: 0.1, objectCrash: 0.05, mainCrash: 0.1}
+        faults: {cloneFailure: 0.3, revertFailure: 0.1, objectCrash: 0.05, mainCrash: 0.1, vmCrashesPerHour: 0.5,
+                 messageDrop: {probability: 0.02}, messageDuplicate: {probability: 0.05},
+                 messageDelay: {extra: {exponential: 300ms}, from: 10m, to: 20m},
+                 adminRestarts: [{node: 1, at: 15m}], dhcpOutages: [{from: 5m, to: 8m}]}
         workload: {applications: 25, arrivalRate: 0.02, objects: {uniform: [1, 4]}, objectDuration: {exponential: 3m}}
         """, file: "fault-heavy.yaml")
         let first = SeedCheck.run(scenario, seeds: 1...200, jobs: 1)

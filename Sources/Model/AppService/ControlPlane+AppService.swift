@@ -141,7 +141,10 @@ extension ControlPlane {
         case .starting:
             // Finished before the round's last object started: counted when it starts.
             break
-        case .placing, .reserving, .paused, .completed, .failed:
+        case .completed, .failed:
+            // The application failed (another object crashed) while this completion was on its way.
+            ignoredEvents += 1
+        case .placing, .reserving, .paused:
             preconditionFailure("\(object) of \(app) ran while the application is \(apps[Int(app.index)].state)")
         }
     }

@@ -82,6 +82,12 @@ extension ControlPlane {
 
     mutating func cloneFinished(source: VMID, target: VMID, succeeded: Bool) {
         let node = vms[Int(source.index)].node
+        guard let running = nodes[Int(node.index)].cloner.current, running.source == source, running.target == target,
+              vms[Int(target.index)].holder == .beingCloned else {
+            // A clone the cloner no longer knows (its admin VM restarted meanwhile): nobody's now.
+            ignoredEvents += 1
+            return
+        }
         emit(.report(.cloneFinished(target: target, succeeded: succeeded)))
         vms[Int(source.index)].power = .off
         if succeeded {

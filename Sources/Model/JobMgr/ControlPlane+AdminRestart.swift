@@ -11,9 +11,13 @@ extension ControlPlane {
             ignoredEvents += 1
             return
         }
-        let releasedJobs = forgetObjects(on: node)
+        var releasedJobs = forgetObjects(on: node)
         var freedVMs: Int32 = 0
-        for vmID in nodes[n].vms { freedVMs += forget(vmID) }
+        for vmID in nodes[n].vms {
+            // Jobs of ended applications whose recycle was still running: the broker hears of them now.
+            releasedJobs += pendingReleasedJobs[Int(vmID.index)]
+            freedVMs += forget(vmID)
+        }
         nodes[n].restart()
         let remembered = rememberedRequests
         for k in (n * remembered)..<((n + 1) * remembered) { seenRequests[k] = RequestID(origin: NodeID(-1), counter: 0) }

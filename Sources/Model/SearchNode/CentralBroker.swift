@@ -131,14 +131,17 @@ struct CentralBroker {
         push(HeapEntry(jobs: jobs[i], node: node.index))
     }
 
-    mutating func released(node: NodeID, jobs released: Int32, vms: Int32) {
+    /// Returns false if the node gave back more jobs than the broker had placed there (the
+    /// count stops at zero): a lost or doubled message, or a node's double count, told it wrong.
+    mutating func released(node: NodeID, jobs released: Int32, vms: Int32) -> Bool {
         let i = Int(node.index)
+        let exact = released <= jobs[i]
         update(i) { jobs, freeVMs in
-            jobs -= released
+            jobs = max(0, jobs - released)
             freeVMs += vms
         }
-        precondition(jobs[i] >= 0 && freeVMs[i] >= 0, "broker accounting below zero on \(node)")
         push(HeapEntry(jobs: jobs[i], node: node.index))
+        return exact
     }
 
     mutating func vmAdded(node: NodeID) {
@@ -209,7 +212,7 @@ extension ControlPlane {
             ignoredEvents += 1
             return
         }
-        broker!.released(node: node, jobs: jobs, vms: vms)
+        if !broker!.released(node: node, jobs: jobs, vms: vms) { emit(.report(.brokerOvercounted(node))) }
         serveBrokerQueue()
     }
 

@@ -1,13 +1,15 @@
 import Model
 
 /// What reaches the driver's loop: Model events (messages, timers, an object runner's reports), completions of
-/// blocking calls, the workload's arrivals and requests to stop.
+/// blocking calls, power changes the hypervisor reports, the workload's arrivals and requests to stop.
 enum DriverInput: Sendable {
     case model(Event)
     /// Application `index` of the workload arrives.
     case arrival(Int)
     case hypervisorDone(HypervisorCompletion)
     case guestDone(GuestCompletion)
+    /// The hypervisor reports a worker's power changed, and no call of the driver caused it (`LifecycleWatch`).
+    case powerObserved(VMID, PowerState)
     /// A runner's timer.
     case call(@Sendable () -> Void)
     /// The stop time (`--until`, the scenario's duration) is reached.

@@ -12,6 +12,10 @@ import Sim
 /// one lane per worker VM so a VM's calls stay in order, and post their completions, with the action's ticket,
 /// back to the inbox. Service messages are delivered in process through the same inbox.
 ///
+/// Power. The driver subscribes to libvirt's lifecycle events on its connection; an event on a worker that none
+/// of its own calls caused (`LifecycleWatch`) reaches Model as `.vmPowerObserved`, and a worker that stopped takes
+/// its objects with it.
+///
 /// Time. Model's clock is the wall time since the start divided by `timeScale`; Model's timers, arrival gaps and
 /// object compute times are multiplied by it.
 ///
@@ -34,6 +38,8 @@ public final class RealDriver: @unchecked Sendable {
     private let pool: BlockingWorkPool
     private let stopRequest = Locked<String?>(nil)
     private let handle: DriverLoop
+    private let lifecycle: LifecycleWatch
+    private var lifecycleSubscription: LifecycleSubscription?
 
     private var plane: ControlPlane
     private var inventory = WorkerInventory()
@@ -46,6 +52,7 @@ public final class RealDriver: @unchecked Sendable {
     /// Objects launched and not yet finished or killed, with their VM.
     private var liveObjects: [ObjectID: VMID?] = [:]
     private var keyWrites: [RealRunResult.KeyWriteRecord] = []
+    private var powerObservations: [RealRunResult.PowerObservation] = []
     /// Blocking calls submitted whose completion the loop has not handled yet.
     private var pendingCalls = 0
     private var workloadExhausted = false
@@ -73,6 +80,7 @@ public final class RealDriver: @unchecked Sendable {
         isTestDriver = TestDriverWorkers.isTestDriver(uri: connection?.uri ?? options.uri)
         pool = BlockingWorkPool(threadCount: options.workerThreads, name: "visag-real-pool")
         handle = DriverLoop(loop: loop, pool: pool, timeScale: options.timeScale)
+        lifecycle = LifecycleWatch(settleWallSeconds: options.lifecycleSettleWallSeconds)
         plane = ControlPlane(config: scenario.grid)
         workload = RealWorkload(scenario: scenario)
         started = loop.clock.now
@@ -107,6 +115,7 @@ public final class RealDriver: @unchecked Sendable {
         }
         started = loop.clock.now
         recoverWorkers()
+        watchLifecycleEvents(connection)
 
         var outcome: RealRunResult.Outcome?
         if let reason = stopRequest.withLock({ $0 }) { outcome = .stopped(reason) }
@@ -172,6 +181,30 @@ public final class RealDriver: @unchecked Sendable {
         }
     }
 
+    /// From here on, power changes of the workers that the driver did not cause reach Model. A hypervisor that
+    /// cannot report events only loses that.
+    private func watchLifecycleEvents(_ connection: LibvirtConnection) {
+        for worker in inventory.workers where worker.domain != nil { lifecycle.watch(worker.name, as: worker.vm) }
+        let lifecycle = self.lifecycle
+        let loop = self.loop
+        do {
+            lifecycleSubscription = try connection.onLifecycleEvent { name, event, _ in
+                guard let change = lifecycle.classify(domainName: name, event: event) else { return }
+                loop.post(.powerObserved(change.vm, change.power))
+            }
+        } catch {
+            options.log.line("no lifecycle events from \(options.uri) (\(Self.describe(error))): power changes made "
+                             + "outside this run go unnoticed")
+        }
+    }
+
+    private func stopWatchingLifecycleEvents(_ connection: LibvirtConnection) {
+        lifecycle.close()
+        guard let subscription = lifecycleSubscription else { return }
+        lifecycleSubscription = nil
+        do { try connection.cancelLifecycleEvents(subscription) } catch { options.log.line(Self.describe(error)) }
+    }
+
     /// A revert on this thread (start-up and clean-up only, when the loop is not running). Logs a failure.
     private func revertNow(_ domain: LibvirtDomain) -> (error: String?, wallSeconds: Double) {
         let issued = loop.clock.now
@@ -230,6 +263,8 @@ public final class RealDriver: @unchecked Sendable {
         case .guestDone(let done):
             pendingCalls -= 1
             guestFinished(done)
+        case .powerObserved(let vm, let power):
+            powerObserved(vm, power)
         case .call(let body):
             body()
         case .limitReached:
@@ -349,14 +384,21 @@ public final class RealDriver: @unchecked Sendable {
         let source = inventory.guest(of: vm)
         let target: GuestTarget?
         let targetName: String
+        var affected = [vm]
         switch operation {
         case .clone(let targetVM):
             target = inventory.guest(of: targetVM)
             targetName = inventory.name(of: targetVM)
+            // The clone's own events (defined, started) are the driver's too.
+            lifecycle.watch(targetName, as: targetVM)
+            affected.append(targetVM)
         case .revert, .suspend, .shutdown:
             target = nil
             targetName = ""
         }
+        let lifecycle = self.lifecycle
+        let calledAbout = affected
+        for vm in calledAbout { lifecycle.callStarted(vm) }
         pool.submit(lane: Int(vm.index)) {
             var clone: LibvirtDomain?
             var failure: String?
@@ -376,6 +418,7 @@ public final class RealDriver: @unchecked Sendable {
                 failure = Self.describe(error)
                 lost = Self.isConnectionFailure(error) || connection.isClosed
             }
+            for vm in calledAbout { lifecycle.callFinished(vm) }
             loop.post(.hypervisorDone(HypervisorCompletion(vm: vm, operation: operation, ticket: ticket, issued: issued,
                                                            error: failure, clone: clone, connectionLost: lost)))
         }
@@ -506,12 +549,48 @@ public final class RealDriver: @unchecked Sendable {
         if let vm = entry { inventory.objectStopped(on: vm) }
     }
 
+    /// The hypervisor says a worker's power changed and the driver did not ask for it. A worker that stopped takes
+    /// its objects with it, as a crash does: each is stopped in the runner and reported failed (still launching:
+    /// the launch failed; running: it ended unsuccessfully), then Model hears of the power change and prepares the
+    /// worker from scratch next time. A change Model already knows of (a second event for the same stop) is dropped.
+    private func powerObserved(_ vm: VMID, _ power: PowerState) {
+        guard Int(vm.index) < plane.vms.count, plane.vms[Int(vm.index)].power != power else { return }
+        let was = plane.vms[Int(vm.index)].power
+        options.log.line("\(inventory.name(of: vm)) is \(power) (was \(was)): changed outside this run")
+        if let guest = inventory.guest(of: vm) {
+            switch power {
+            case .off: guestChannel.hypervisorDidReset(guest, .poweredOff)
+            case .suspended: guestChannel.hypervisorDidReset(guest, .suspended)
+            case .running: break
+            }
+        }
+        var dead: [ObjectID] = []
+        if power == .off {
+            if was == .running { metrics.vmCrashed() }
+            dead = liveObjects.compactMap { $0.value == vm ? $0.key : nil }.sorted { $0.index < $1.index }
+            for object in dead {
+                runner.kill(object, loop: handle)
+                objectStopped(object)
+                let launching = plane.objects[Int(object.index)].host == .launching
+                handleModel(launching ? .objectLaunched(object, succeeded: false)
+                                      : .objectFinished(object, succeeded: false))
+            }
+        }
+        powerObservations.append(RealRunResult.PowerObservation(
+            vm: vm, domain: inventory.name(of: vm), power: power, previous: was, modelSeconds: modelNow,
+            objectsKilled: dead.count))
+        metrics.power(of: vm, running: power == .running, now: modelNow)
+        handleModel(.vmPowerObserved(vm, power))
+    }
+
     // MARK: The end
 
     private func finish(_ outcome: RealRunResult.Outcome, leftovers: [DriverInput], connection: LibvirtConnection,
                         wallStart: ContinuousClock.Instant) -> RealRunResult {
         let endModelSeconds = modelNow
         let cleanUp = !outcome.isCompleted
+        // The clean-up's reverts below are the run's own; nothing reaches Model any more.
+        stopWatchingLifecycleEvents(connection)
         switch outcome {
         case .completed: break
         case .limitReached: options.log.line("stop time reached: reverting every worker the run touched")
@@ -534,7 +613,7 @@ public final class RealDriver: @unchecked Sendable {
                 recordHypervisor(done)
             case .guestDone:
                 pendingCalls -= 1
-            case .model, .arrival, .call, .limitReached, .stop:
+            case .model, .powerObserved, .arrival, .call, .limitReached, .stop:
                 break
             }
         }
@@ -575,7 +654,8 @@ public final class RealDriver: @unchecked Sendable {
         metrics.finish(plane: plane, now: endModelSeconds, wallSeconds: wallSeconds(since: wallStart))
         return RealRunResult(
             outcome: outcome, metrics: metrics.metrics, uri: connection.uri, timeScale: options.timeScale,
-            workers: reports, hypervisorCalls: inventory.calls, keyWrites: keyWrites, domainsCreated: created,
+            workers: reports, hypervisorCalls: inventory.calls, keyWrites: keyWrites,
+            powerObservations: powerObservations, domainsCreated: created,
             domainsRemoved: removed)
     }
 

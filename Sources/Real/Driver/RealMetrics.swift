@@ -43,6 +43,9 @@ struct RealMetrics {
 
     mutating func keyWriteIssued() { metrics.keyWrites += 1 }
 
+    /// A running worker stopped without the run asking (counted like the simulator's VM crashes).
+    mutating func vmCrashed() { metrics.vmCrashes += 1 }
+
     mutating func preparationRevert(modelSeconds: Double) { metrics.prepareRevert.append(modelSeconds) }
     mutating func addressRead(modelSeconds: Double) { metrics.prepareAddress.append(modelSeconds) }
     mutating func keyWritten(modelSeconds: Double) { metrics.prepareKeyWrite.append(modelSeconds) }
@@ -73,7 +76,7 @@ struct RealMetrics {
                 vmReservedSince[Int(vm.index)] = -1
             }
         case .cloneStarted, .cloneFinished, .keyDropped, .applicationQueued, .reservationExpired, .nodeLoad,
-             .discoveryMessage, .vmKeyAccepted:
+             .discoveryMessage, .vmKeyAccepted, .brokerOvercounted:
             metrics.count(report)
         }
     }

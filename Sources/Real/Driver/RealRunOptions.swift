@@ -19,12 +19,15 @@ public struct RealRunOptions: Sendable {
     /// Leave the domains this run made on the test driver in place (tests inspect them); normally they are
     /// removed at the end.
     public var keepCreatedDomains: Bool
+    /// How long after the driver's own hypervisor call on a worker returns its lifecycle events still count as the
+    /// driver's (libvirt may deliver them after the reply); later ones are changes behind Model's back.
+    public var lifecycleSettleWallSeconds: Double
     public var log: DriverLog
 
     public init(uri: String = RealRunOptions.defaultURI, timeScale: Double = RealRunOptions.defaultTimeScale,
                 untilModelSeconds: Double? = nil, workerThreads: Int = 2, shutdownWaitWallSeconds: Double = 30,
                 keepCreatedDomains: Bool = false, log: DriverLog = .standardError,
-                credentials: HypervisorCredentials? = nil) {
+                credentials: HypervisorCredentials? = nil, lifecycleSettleWallSeconds: Double = 0.5) {
         self.uri = uri
         self.credentials = credentials
         self.timeScale = timeScale
@@ -32,6 +35,7 @@ public struct RealRunOptions: Sendable {
         self.workerThreads = workerThreads
         self.shutdownWaitWallSeconds = shutdownWaitWallSeconds
         self.keepCreatedDomains = keepCreatedDomains
+        self.lifecycleSettleWallSeconds = lifecycleSettleWallSeconds
         self.log = log
     }
 
@@ -45,6 +49,9 @@ public struct RealRunOptions: Sendable {
         if workerThreads < 1 || workerThreads > 64 { return "worker threads must be 1...64, got \(workerThreads)" }
         if !shutdownWaitWallSeconds.isFinite || shutdownWaitWallSeconds < 0 {
             return "the shutdown wait must be a number >= 0, got \(shutdownWaitWallSeconds)"
+        }
+        if !lifecycleSettleWallSeconds.isFinite || lifecycleSettleWallSeconds < 0 {
+            return "the lifecycle settle time must be a number >= 0, got \(lifecycleSettleWallSeconds)"
         }
         return nil
     }

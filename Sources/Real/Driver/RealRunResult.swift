@@ -26,6 +26,18 @@ public struct RealRunResult: Sendable {
         public let holder: VMHolder
     }
 
+    /// A power change of a worker that the hypervisor reported and the run did not cause, as passed to Model.
+    public struct PowerObservation: Equatable, Sendable {
+        public let vm: VMID
+        public let domain: String
+        public let power: PowerState
+        /// Model's power for the VM before it heard of the change.
+        public let previous: PowerState
+        public let modelSeconds: Double
+        /// Objects that were running (or launching) in it and died with it.
+        public let objectsKilled: Int
+    }
+
     public struct WorkerReport: Equatable, Sendable {
         public let vm: VMID
         public let domain: String
@@ -59,7 +71,8 @@ public struct RealRunResult: Sendable {
     public var workers: [WorkerReport]
     public var hypervisorCalls: [HypervisorCallRecord]
     public var keyWrites: [KeyWriteRecord]
-    /// Domains the run made on the test driver, and those it removed at the end.
+    public var powerObservations: [PowerObservation]
+    /// Worker domains made for the run (on the test driver, or the TCG guests), and those removed at the end.
     public var domainsCreated: [String]
     public var domainsRemoved: [String]
 
@@ -85,13 +98,17 @@ public struct RealRunResult: Sendable {
             lines.append("libvirt      \(operation): \(matching.count) calls, \(failed) failed, wall ms p50 \(ms(summary.p50))"
                          + " max \(ms(summary.max))")
         }
+        for change in powerObservations {
+            lines.append("outside      \(change.domain) \(change.previous) -> \(change.power) at "
+                         + String(format: "%.1f", change.modelSeconds) + " s, \(change.objectsKilled) object(s) died with it")
+        }
         let used = workers.filter(\.touched)
         if !used.isEmpty {
             let reverts = used.map { "\($0.domain) \($0.revertCalls)" }.joined(separator: ", ")
             lines.append("reverts      \(reverts)")
         }
         if !domainsCreated.isEmpty {
-            lines.append("domains      \(domainsCreated.count) created on the test driver, \(domainsRemoved.count) removed at the end")
+            lines.append("domains      \(domainsCreated.count) created for the run, \(domainsRemoved.count) removed at the end")
         }
         return lines
     }

@@ -94,6 +94,11 @@ struct InvariantChecker {
         }
     }
 
+    mutating func brokerOvercounted(_ node: NodeID, time: Double) {
+        violate(.accounting, time, "node\(node.index)",
+                "node\(node.index) gave the central broker back more jobs than the broker had placed there")
+    }
+
     /// An admin VM accepts only the confidence link's keys (report §7).
     mutating func keyAccepted(_ vm: VMID, app: AppID, at host: KeyHost, time: Double) {
         guard case .adminVM(let node) = host else { return }

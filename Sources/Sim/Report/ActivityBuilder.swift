@@ -188,7 +188,7 @@ struct ActivityBuilder {
             case .cloneFinished(let target, _):
                 touched.append(plane.vms[Int(target.index)].node.index)
             case .keyDropped, .applicationQueued, .reservationExpired, .nodeLoad, .discoveryMessage, .objectRunning,
-                 .vmKeyAccepted:
+                 .vmKeyAccepted, .brokerOvercounted:
                 break
             }
         }

@@ -61,7 +61,7 @@ public struct Metrics: Sendable {
         case .reservationExpired: reservationsExpired += 1
         case .nodeLoad(_, let jobs): if jobs > maxNodeLoad { maxNodeLoad = jobs }
         case .discoveryMessage: discoveryMessages += 1
-        case .applicationFinished, .objectRunning, .vmReserved, .vmFreed, .vmKeyAccepted: break
+        case .applicationFinished, .objectRunning, .vmReserved, .vmFreed, .vmKeyAccepted, .brokerOvercounted: break
         }
     }
 

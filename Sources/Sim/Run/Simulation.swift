@@ -337,6 +337,8 @@ public struct Simulation {
             }
         case .vmKeyAccepted(let vm, let app, let host):
             checker.keyAccepted(vm, app: app, at: host, time: engine.now)
+        case .brokerOvercounted(let node):
+            checker.brokerOvercounted(node, time: engine.now)
         case .cloneStarted, .cloneFinished, .keyDropped, .applicationQueued, .reservationExpired, .nodeLoad,
              .discoveryMessage:
             metrics.count(report)

@@ -62,12 +62,15 @@ public enum SweepRunner {
         try prepare(directory: directory, runsDirectory: runsDirectory, manifest: Manifest(sweep), resume: options.resume)
         let owned = runs(of: sweep, shard: options.shard)
         let pending = owned.filter { !FileManager.default.fileExists(atPath: recordPath(runsDirectory, $0.0.index, $0.1)) }
-        let state = State(total: pending.count)
+        let state = State()
+        let cellOrder = Dictionary(uniqueKeysWithValues: sweep.cells.enumerated().map { ($1.index, $0) })
+        let queue = LongestFirstQueue(cells: pending.map { cellOrder[$0.0.index]! })
         let clock = ContinuousClock()
         let start = clock.now
         DispatchQueue.concurrentPerform(iterations: max(1, min(options.jobs, pending.count))) { _ in
-            while let k = state.next() {
+            while !state.stopped, let k = queue.next() {
                 let (cell, seed) = pending[k]
+                let runStart = clock.now
                 var failed = true
                 do {
                     var scenario = try ScenarioLoader.load(path: sweep.basePath, overrides: cell.overrides)
@@ -84,6 +87,9 @@ public enum SweepRunner {
                 } catch {
                     state.fail("\(error)")
                 }
+                let runTime = runStart.duration(to: clock.now)
+                queue.finished(k, seconds: Double(runTime.components.seconds)
+                               + Double(runTime.components.attoseconds) * 1e-18)
                 progress(state.finished(failed: failed), pending.count, state.failedCount)
             }
         }
@@ -136,20 +142,15 @@ public enum SweepRunner {
     private final class State: @unchecked Sendable {
         // Everything below is guarded by `lock`.
         private let lock = NSLock()
-        private var cursor = 0
         private var done = 0
         private(set) var failedCount = 0
         private(set) var firstError: String?
-        private let total: Int
 
-        init(total: Int) { self.total = total }
-
-        func next() -> Int? {
+        /// A run failed to write its record: start no more.
+        var stopped: Bool {
             lock.lock()
             defer { lock.unlock() }
-            guard cursor < total, firstError == nil else { return nil }
-            cursor += 1
-            return cursor - 1
+            return firstError != nil
         }
 
         func finished(failed: Bool) -> Int {

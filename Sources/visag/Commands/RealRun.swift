@@ -15,6 +15,23 @@ struct RealRun {
     let timeScale: String?
     let untilModelSeconds: Double?
     let json: Bool
+    let guests: Guests
+
+    /// Where the objects run (`--guests`).
+    enum Guests: String, CaseIterable {
+        /// In process: `SimulatedGuestChannel` and `TimerObjectRunner`, on any URI.
+        case simulated
+        /// Real guests under QEMU/TCG on this machine (`TCGRun`).
+        case tcg
+
+        static func parse(_ text: String?) throws -> Guests {
+            guard let text else { return .simulated }
+            guard let guests = Guests(rawValue: text) else {
+                throw CLIError.badInput("--guests: expected simulated or tcg, found \"\(text)\"")
+            }
+            return guests
+        }
+    }
 
     /// Checks what the real backend cannot do before anything is touched.
     static func rejectSimOnlyOptions(out: String?, trace: String?) throws {
@@ -43,8 +60,13 @@ struct RealRun {
         }
     }
 
-    static func parseTimeScale(_ text: String?) throws -> Double {
-        guard let text else { return RealRunOptions.defaultTimeScale }
+    static func parseTimeScale(_ text: String?, guests: Guests = .simulated) throws -> Double {
+        guard let text else {
+            switch guests {
+            case .simulated: return RealRunOptions.defaultTimeScale
+            case .tcg: return TCGRun.defaultTimeScale
+            }
+        }
         guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value.isFinite, value > 0 else {
             throw CLIError.badInput(
                 "--time-scale: expected a number > 0 (wall seconds per model second, e.g. 0.001), found \"\(text)\"")
@@ -53,6 +75,10 @@ struct RealRun {
     }
 
     func run() throws {
+        if guests == .tcg {
+            return try TCGRun(scenario: scenario, timeScale: try Self.parseTimeScale(timeScale, guests: .tcg),
+                              untilModelSeconds: untilModelSeconds, json: json).run()
+        }
         let hypervisor = try hypervisor()
         let options = RealRunOptions(uri: hypervisor.uri, timeScale: try Self.parseTimeScale(timeScale),
                                      untilModelSeconds: untilModelSeconds, credentials: hypervisor.credentials)
@@ -71,6 +97,12 @@ struct RealRun {
         } catch {
             throw Self.cliError(error)
         }
+        try Self.report(result, scenario: scenario, json: json)
+    }
+
+    /// Prints the summary (and, as a table, what only a real run knows); a run that did not complete ends the
+    /// process with its status.
+    static func report(_ result: RealRunResult, scenario: Scenario, json: Bool) throws {
         let summary = RunSummary(scenario: scenario, metrics: result.metrics)
         if json {
             print(summary.json())

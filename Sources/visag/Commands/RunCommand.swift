@@ -26,7 +26,7 @@ struct RunCommand: ParsableCommand {
     var json = false
     @Option(help: "sim (the discrete-event simulator) or real (libvirt, on a wall clock).")
     var backend: String = "sim"
-    @Option(help: "--backend real: the libvirt URI (default test:///default, libvirt's in-process test driver).")
+    @Option(help: "--backend real: the libvirt URI (default test:///default, libvirt's in-process test driver; qemu:///system with --guests tcg).")
     var uri: String?
     @Option(name: .customLong("time-scale"),
             help: "--backend real: wall seconds per model second (> 0; default 0.001, a scenario hour in 3.6 s).")
@@ -35,6 +35,8 @@ struct RunCommand: ParsableCommand {
             help: "--backend real: an encrypted file (visag config encrypt) with the URI and any username and password.")
     var hypervisorConfig: String?
     @OptionGroup var secret: ConfigSecretOptions
+    @Option(help: "--backend real: simulated (in-process guests, the default) or tcg (real guests under QEMU/TCG on this machine through qemu:///system; needs root and scripts/install-test-deps.sh's packages).")
+    var guests: String?
 
     enum Backend: String, CaseIterable { case sim, real }
 
@@ -49,11 +51,15 @@ struct RunCommand: ParsableCommand {
             if hypervisorConfig != nil || secret.keyFile != nil || secret.passphraseEnv != nil {
                 throw CLIError.badInput("--hypervisor-config, --key-file and --passphrase-env apply only to --backend real")
             }
+            if guests != nil { throw CLIError.badInput("--guests applies only to --backend real") }
         case .real:
             try RealRun.rejectSimOnlyOptions(out: out, trace: trace)
             if perfetto != nil { throw CLIError.badInput("--perfetto is not supported with --backend real") }
             _ = try RealRun.parseTimeScale(timeScale)
             try RealRun.checkHypervisorOptions(uri: uri, hypervisorConfig: hypervisorConfig, secret: secret)
+            if try RealRun.Guests.parse(guests) == .tcg {
+                try TCGRun.checkOptions(uri: uri, hypervisorConfig: hypervisorConfig)
+            }
         }
         var scenario: Scenario
         do {
@@ -72,7 +78,8 @@ struct RunCommand: ParsableCommand {
         }
         if backend == .real {
             return try RealRun(scenario: scenario, uri: uri, hypervisorConfig: hypervisorConfig, secret: secret,
-                               timeScale: timeScale, untilModelSeconds: limit, json: json).run()
+                               timeScale: timeScale, untilModelSeconds: limit, json: json,
+                               guests: try RealRun.Guests.parse(guests)).run()
         }
         let perfettoOutput = try perfetto.map(PerfettoOutput.init(path:))
         var sink: JSONLinesFile? = nil
