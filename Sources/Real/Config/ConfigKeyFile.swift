@@ -27,20 +27,7 @@ public enum ConfigKeyFile {
         guard info.st_size <= maxFileByteCount else {
             throw .keyFile(path: path, problem: "\(info.st_size) bytes is not a key (expected 64 hex characters or 32 bytes)")
         }
-        var readFailed: Int32 = 0
-        var byteCount = 0
-        let contents = SecretBytes(count: maxFileByteCount + 1) { buffer in
-            while byteCount < buffer.count {
-                let result = Glibc.read(descriptor, buffer.baseAddress! + byteCount, buffer.count - byteCount)
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    readFailed = errno
-                    return
-                }
-                if result == 0 { return }
-                byteCount += result
-            }
-        }
+        let (contents, byteCount, readFailed) = BoundedFileReader.readAll(descriptor, capacityBytes: maxFileByteCount + 1)
         if readFailed != 0 { throw .keyFile(path: path, problem: SystemError.text(readFailed)) }
         guard let key = decode(contents, byteCount: byteCount) else {
             throw .keyFile(path: path, problem: "expected 64 hexadecimal characters or exactly 32 bytes "
