@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sweep speed-up: the same sweep on 1 core and on every core (this machine: 2), into fresh
-# folders; prints both wall times, the speed-up (target >= 1.8 on 2 cores) and whether the two
-# results.csv files are byte for byte the same.
+# folders, alternately REPEAT times (default 3); prints every wall time, the speed-up from the
+# fastest of each (target >= 1.8 on 2 cores; the fastest is the least disturbed by whatever else
+# shares the machine) and whether the results.csv files are byte for byte the same.
 # SWEEP=Scenarios/studies/recycle.yaml bash bench/sweep-speedup.sh for another sweep.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,10 +18,18 @@ time_sweep() {
     end=$(date +%s.%N)
     awk -v a="$start" -v b="$end" 'BEGIN{printf "%.2f", b-a}'
 }
-one=$(time_sweep 1)
-many=$(time_sweep "$JOBS")
-echo "sweep=$SWEEP jobs=1 wall_s=$one jobs=$JOBS wall_s=$many"
-awk -v a="$one" -v b="$many" -v j="$JOBS" 'BEGIN{printf "speedup=%.2f on %d cores (target >= 1.8 on 2)\n", a/b, j}'
+REPEAT=${REPEAT:-3}
+best_one=""; best_many=""
+for r in $(seq 1 "$REPEAT"); do
+    rm -rf "$out/jobs1" "$out/jobs$JOBS"
+    one=$(time_sweep 1)
+    many=$(time_sweep "$JOBS")
+    echo "sweep=$SWEEP run=$r jobs=1 wall_s=$one jobs=$JOBS wall_s=$many"
+    best_one=$(awk -v a="$one" -v b="$best_one" 'BEGIN{print (b == "" || a < b) ? a : b}')
+    best_many=$(awk -v a="$many" -v b="$best_many" 'BEGIN{print (b == "" || a < b) ? a : b}')
+done
+awk -v a="$best_one" -v b="$best_many" -v j="$JOBS" \
+    'BEGIN{printf "fastest: jobs=1 %.2f s, jobs=%d %.2f s; speedup=%.2f (target >= 1.8 on 2)\n", a, j, b, a/b}'
 if cmp -s "$out/jobs1/results.csv" "$out/jobs$JOBS/results.csv"; then
     echo "results: identical"
 else

@@ -46,6 +46,8 @@ struct SweepCommand: ParsableCommand {
         do { timelineRun = try TimelineRun.resolve(choice, in: file) } catch let failure as TimelineRun.Failure {
             throw CLIError.badInput(failure.description)
         }
+        let ownsTimeline = SweepRunner.owns(cell: timelineRun.0.index, seed: timelineRun.1, of: file, shard: slice)
+        let early = ownsTimeline && jobs > 1 ? TimelineInBackground(sweep: file, choice: choice) : nil
         let total = SweepRunner.runs(of: file, shard: slice).count
         FileHandle.standardError.write(Data(("\(file.cells.count) cells × \(file.seedCount) seeds = \(file.runCount) runs"
             + (shard == nil ? "" : ", \(total) in this shard") + "\n").utf8))
@@ -60,9 +62,12 @@ struct SweepCommand: ParsableCommand {
             throw CLIError.badInput(failure.description)
         }
         bar.finish()
-        let ownsTimeline = SweepRunner.owns(cell: timelineRun.0.index, seed: timelineRun.1, of: file, shard: slice)
         do {
-            try ReportOutput.write(directory: out, sweep: file, choice: choice, ownsTimelineRun: ownsTimeline)
+            if let early {
+                try ReportOutput.write(directory: out, timeline: try early.wait())
+            } else {
+                try ReportOutput.write(directory: out, sweep: file, choice: choice, ownsTimelineRun: ownsTimeline)
+            }
         } catch let error as RunOutputs.WriteError {
             throw CLIError.runFailed(error.description)
         }

@@ -41,15 +41,42 @@ struct TimelineOptions: ParsableArguments {
 /// `report.html` into a sweep folder.
 enum ReportOutput {
     static func write(directory: String, sweep: SweepFile?, choice: TimelineChoice, ownsTimelineRun: Bool) throws {
-        if let sweep, ownsTimelineRun {
-            let timeline: VMTimeline
-            do { timeline = try TimelineRun.timeline(of: sweep, choice: choice) } catch let failure as TimelineRun.Failure {
-                throw CLIError.badInput(failure.description)
-            } catch let error as ScenarioError {
-                throw CLIError.badInput(error.description)
-            }
-            try TimelineRun.write(timeline, into: directory)
-        }
+        try write(directory: directory, timeline: sweep.flatMap { ownsTimelineRun ? $0 : nil }.map {
+            try timeline(of: $0, choice: choice)
+        })
+    }
+
+    /// `timeline`: the VM timeline this folder shows, if its run is this folder's to draw.
+    static func write(directory: String, timeline: VMTimeline?) throws {
+        if let timeline { try TimelineRun.write(timeline, into: directory) }
         try SweepReport.write(directory: directory)
+    }
+
+    static func timeline(of sweep: SweepFile, choice: TimelineChoice) throws -> VMTimeline {
+        do { return try TimelineRun.timeline(of: sweep, choice: choice) } catch let failure as TimelineRun.Failure {
+            throw CLIError.badInput(failure.description)
+        } catch let error as ScenarioError {
+            throw CLIError.badInput(error.description)
+        }
+    }
+}
+
+/// The timeline's rerun needs nothing from the sweep's runs, so with several cores it runs beside them
+/// instead of after them (where it would be the one serial step of the sweep).
+final class TimelineInBackground: @unchecked Sendable {
+    // Written once on the background queue before `done` is signalled; read after waiting on it.
+    private var result: Result<VMTimeline, Error>?
+    private let done = DispatchSemaphore(value: 0)
+
+    init(sweep: SweepFile, choice: TimelineChoice) {
+        DispatchQueue.global().async {
+            self.result = Result { try ReportOutput.timeline(of: sweep, choice: choice) }
+            self.done.signal()
+        }
+    }
+
+    func wait() throws -> VMTimeline {
+        done.wait()
+        return try result!.get()
     }
 }
