@@ -4,7 +4,7 @@
 set -euo pipefail
 missing=()
 for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep "install ok installed" >/dev/null || missing+=("$p")
 done
 ((${#missing[@]})) || exit 0
 echo "installing: ${missing[*]}"

@@ -32,7 +32,8 @@ for tool in busybox dropbearkey ssh-keygen dpkg-deb gzip; do
     command -v "$tool" >/dev/null || die "$tool is missing (scripts/install-test-deps.sh installs it)"
 done
 [ -x /usr/sbin/dropbear ] || die "/usr/sbin/dropbear is missing (dropbear-bin)"
-busybox --list | grep -qx cpio || die "this busybox has no cpio applet"
+# grep reads the whole list: with -q it would stop early and pipefail would see busybox die of SIGPIPE.
+busybox --list | grep -x cpio >/dev/null || die "this busybox has no cpio applet"
 
 package=$(kernel_package)
 script_hash=$(sha256sum "$0" | cut -c1-12)

@@ -34,6 +34,7 @@ struct MetricInfo {
             ("prepare_key_write_mean_s", "preparation: key write (mean)", "s", .lower),
             ("queue_wait_mean_s", "queue wait (mean)", "s", .lower),
             ("queue_wait_p95_s", "queue wait (p95)", "s", .lower),
+            ("core_wait_mean_s", "wait for a core (mean)", "s", .lower),
             ("mean_response_s", "response time (mean)", "s", .lower),
             ("clones_finished", "clones finished", "clones", .neither),
             ("clones_failed", "clones failed", "clones", .lower),

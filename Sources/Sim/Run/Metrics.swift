@@ -25,6 +25,8 @@ public struct Metrics: Sendable {
     public var discoveryMessages = 0
     public var keyWrites = 0
     public var messages = 0
+    /// Per object launched on a node with a core count: how long it waited for a core.
+    public var coreWait: [Double] = []
     /// Messages the fault injector lost or delivered twice.
     public var messagesDropped = 0
     public var messagesDuplicated = 0

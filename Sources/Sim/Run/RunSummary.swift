@@ -37,6 +37,8 @@ public struct RunSummary: Codable, Sendable {
     public var prepareAddressSeconds: Latency
     public var prepareKeyWriteSeconds: Latency
     public var queueWaitSeconds: Latency
+    /// Objects on nodes with a core count: the wait for a free core.
+    public var coreWaitSeconds: Latency
     public var meanResponseSeconds: Double
     /// Mean seconds from submission to placement, over every submitted application.
     public var meanWaitSeconds: Double
@@ -84,6 +86,7 @@ public struct RunSummary: Codable, Sendable {
         prepareAddressSeconds = Latency(m.prepareAddress)
         prepareKeyWriteSeconds = Latency(m.prepareKeyWrite)
         queueWaitSeconds = Latency(m.queueWait)
+        coreWaitSeconds = Latency(m.coreWait)
         meanResponseSeconds = m.meanResponseSeconds
         meanWaitSeconds = m.applicationsSubmitted > 0 ? m.waitSum / Double(m.applicationsSubmitted) : 0
         applicationsQueued = m.applicationsQueued
@@ -147,6 +150,7 @@ public struct RunSummary: Codable, Sendable {
             ("prepare: address (s)", lat(prepareAddressSeconds)),
             ("prepare: key write (s)", lat(prepareKeyWriteSeconds)),
             ("queue wait (s)", lat(queueWaitSeconds)),
+            ("core wait (s)", lat(coreWaitSeconds)),
             ("mean response (s)", f(meanResponseSeconds, 6)),
             ("mean wait (s)", f(meanWaitSeconds, 6)),
             ("queued applications", "\(applicationsQueued)"),

@@ -29,6 +29,8 @@ public struct Simulation {
     var objectTimes: [ObjectTimes] = []
     public internal(set) var applicationTimes: [ApplicationTimes] = []
     var pendingPrepareOp: [Double] = []
+    var cores: NodeCores
+    var links: NodeLinks
     var recorder: TraceRecorder
     var checker = InvariantChecker()
     var arrivals = 0
@@ -44,6 +46,8 @@ public struct Simulation {
         dhcpStreams = (0..<scenario.dhcp.areas).map { RandomStream(seed: seed, stream: .dhcp(area: $0)) }
         dhcp = (0..<scenario.dhcp.areas).map { DHCPServer(area: $0, poolSize: scenario.dhcp.poolSize) }
         recorder = TraceRecorder(sink: traceSink)
+        cores = NodeCores(coresOfNode: scenario.coresOfNode)
+        links = NodeLinks(nodes: scenario.grid.nodes.count)
         if scenario.faults.shuffleTies {
             engine = Engine(capacity: 4096, shuffleTiesWith: RandomStream.splitMix64(seed ^ 0x5348_5546_464C_4531))
         }
@@ -207,6 +211,11 @@ public struct Simulation {
     /// One copy of a message through the network.
     mutating func deliver(_ message: Message) {
         var delay = message.from == message.to ? 0 : scenario.network.latency.sample(networkStream)
+        if message.from != message.to, let bandwidth = scenario.network.bandwidthBytesPerSecond {
+            let sent = links.transmit(from: Int(message.from.index), now: engine.now,
+                                      seconds: scenario.network.messageBytes / bandwidth)
+            delay += sent - engine.now
+        }
         if let extra = scenario.faults.messageDelay, engine.now >= extra.fromSeconds, engine.now < extra.toSeconds {
             delay += extra.extra.sample(faultStream)
         }
@@ -255,12 +264,14 @@ public struct Simulation {
     mutating func launch(_ object: ObjectID, app: AppID, node: NodeID, vm: VMID?, address: Address?) {
         let latency = scenario.hypervisor.launch.sample(nodeStreams[Int(node.index)])
         var reached = true
+        var computeNode = Int(node.index)
         if let vm {
             let area = Int(worldVMs[Int(vm.index)].area)
             let owner = address.flatMap { dhcp[area].holder(of: $0) }
             if owner != vm.index { metrics.misdirectedLaunches += 1 }
             if let ranIn = owner {
                 objectTimes[Int(object.index)].runningIn = ranIn
+                computeNode = Int(worldVMs[Int(ranIn)].node)
                 checker.objectStarted(object, app: app, intended: vm, ranIn: Int(ranIn),
                                       holder: plane.vms[Int(ranIn)].holder, time: engine.now)
             } else {
@@ -274,8 +285,16 @@ public struct Simulation {
         if scenario.faults.objectCrashProbability > 0 {
             crashes = faultStream.bernoulli(scenario.faults.objectCrashProbability)
         }
-        engine.schedule(.model(.objectFinished(object, succeeded: !crashes)),
-                        afterSeconds: latency + objectTimes[Int(object.index)].computeSeconds)
+        let compute = objectTimes[Int(object.index)].computeSeconds
+        var untilFinished = latency + compute
+        if let booked = cores.book(node: computeNode, readyAt: engine.now + latency, seconds: compute) {
+            let wait = booked.startSeconds - (engine.now + latency)
+            metrics.coreWait.append(wait)
+            untilFinished += wait
+            objectTimes[Int(object.index)].core = booked.core
+            objectTimes[Int(object.index)].computeEnd = booked.startSeconds + compute
+        }
+        engine.schedule(.model(.objectFinished(object, succeeded: !crashes)), afterSeconds: untilFinished)
     }
 
     /// Decided once per application, at its first Execute: the main dies instead of sending it.
@@ -370,6 +389,9 @@ struct ObjectTimes {
     var reservedAt: Double = .nan
     /// The VM the object actually runs in (-1: not running in a VM).
     var runningIn: Int32 = -1
+    /// The core it computes on (-1: none booked) and the end it was booked for.
+    var core: Int32 = -1
+    var computeEnd: Double = .nan
 }
 
 /// The world's record of one application.

@@ -15,10 +15,14 @@ public struct Scenario: Sendable {
     public var faults: FaultSettings
     /// DHCP area of each node.
     public var areaOfNode: [Int]
+    /// CPU cores of each node for objects (0: as many as it runs objects). An object computes on
+    /// one core; objects beyond a node's cores wait for one, first come first served.
+    public var coresOfNode: [Int32]
 
     public init(name: String, seed: UInt64, durationSeconds: Double?, grid: GridConfig,
                 hypervisor: HypervisorTimings, dhcp: DHCPSettings, network: NetworkSettings,
-                workload: Workload, faults: FaultSettings = FaultSettings(), areaOfNode: [Int]? = nil) {
+                workload: Workload, faults: FaultSettings = FaultSettings(), areaOfNode: [Int]? = nil,
+                coresOfNode: [Int32]? = nil) {
         self.name = name
         self.seed = seed
         self.durationSeconds = durationSeconds
@@ -29,6 +33,7 @@ public struct Scenario: Sendable {
         self.workload = workload
         self.faults = faults
         self.areaOfNode = areaOfNode ?? Array(repeating: 0, count: grid.nodes.count)
+        self.coresOfNode = coresOfNode ?? Array(repeating: 0, count: grid.nodes.count)
     }
 }
 
@@ -87,7 +92,16 @@ public struct DHCPSettings: Sendable {
 public struct NetworkSettings: Sendable {
     /// One-way latency of a service message between two nodes.
     public var latency: Distribution
-    public init(latency: Distribution = .fixed(0.001)) { self.latency = latency }
+    /// Each node's link to the grid (its NIC), bytes per second; nil: no limit. A node sends its
+    /// messages one after another through its link, so a burst (a flooded discovery) queues.
+    public var bandwidthBytesPerSecond: Double?
+    /// The size of one service message on the wire.
+    public var messageBytes: Double
+    public init(latency: Distribution = .fixed(0.001), bandwidthBytesPerSecond: Double? = nil, messageBytes: Double = 1024) {
+        self.latency = latency
+        self.bandwidthBytesPerSecond = bandwidthBytesPerSecond
+        self.messageBytes = messageBytes
+    }
 }
 
 public struct FaultSettings: Sendable {

@@ -45,7 +45,8 @@ public enum ScenarioLoader {
             dhcp: dhcp, network: try decodeNetwork(root.optional("network")),
             workload: try decodeWorkload(root.optional("workload"), nodes: platform.nodes.count,
                                          baseDirectory: baseDirectory),
-            faults: try decodeFaults(root.optional("faults"), nodes: platform.nodes.count), areaOfNode: areaOfNode)
+            faults: try decodeFaults(root.optional("faults"), nodes: platform.nodes.count), areaOfNode: areaOfNode,
+            coresOfNode: platform.cores)
     }
 
     // MARK: Sections
@@ -69,10 +70,14 @@ public enum ScenarioLoader {
 
     enum Topology: String, CaseIterable { case full, ring, line, star, none, random }
 
-    struct Platform { var nodes: [NodeConfig] }
+    struct Platform {
+        var nodes: [NodeConfig]
+        var cores: [Int32]
+    }
 
     static func decodePlatform(_ value: YAMLValue?) throws -> Platform {
-        let keys = ["nodes", "maxJobs", "maxVMs", "initialWorkers", "numClone", "topology", "degree", "nodeOverrides"]
+        let keys = ["nodes", "maxJobs", "maxVMs", "initialWorkers", "numClone", "cores", "topology", "degree",
+                    "nodeOverrides"]
         let m = try mapping(value, keys)
         let count = try m?.optional("nodes")?.int(in: 1...1_000_000) ?? 2
         var base = NodeConfig()
@@ -84,21 +89,23 @@ public enum ScenarioLoader {
             throw v.error("initialWorkers (\(base.initialWorkers)) must not exceed maxVMs (\(base.maxVMs))")
         }
         var nodes = Array(repeating: base, count: count)
+        var cores = Array(repeating: Int32(try m?.optional("cores")?.int(in: 1...100_000) ?? 0), count: count)
         let topology = try m?.optional("topology")?.choice(Topology.self) ?? .full
         let degree = try m?.optional("degree")?.int(in: 1...1000) ?? 3
         connect(&nodes, topology: topology, degree: degree)
         for entry in try m?.optional("nodeOverrides")?.sequence() ?? [] {
-            let o = try entry.mapping(allowedKeys: ["node", "maxJobs", "maxVMs", "initialWorkers", "numClone"])
+            let o = try entry.mapping(allowedKeys: ["node", "maxJobs", "maxVMs", "initialWorkers", "numClone", "cores"])
             let index = try o.required("node").int(in: 0...(count - 1))
             if let v = o.optional("maxJobs") { nodes[index].maxJobs = Int32(try v.int(in: 1...1_000_000)) }
             if let v = o.optional("maxVMs") { nodes[index].maxVMs = Int32(try v.int(in: 1...10_000)) }
             if let v = o.optional("initialWorkers") { nodes[index].initialWorkers = Int32(try v.int(in: 1...10_000)) }
+            if let v = o.optional("cores") { cores[index] = Int32(try v.int(in: 1...100_000)) }
             if let v = o.optional("numClone") { nodes[index].startupCloning = StartupCloning(numClone: try v.int(in: -1...10_000)) }
             if nodes[index].initialWorkers > nodes[index].maxVMs {
                 throw entry.error("initialWorkers (\(nodes[index].initialWorkers)) must not exceed maxVMs (\(nodes[index].maxVMs))")
             }
         }
-        return Platform(nodes: nodes)
+        return Platform(nodes: nodes, cores: cores)
     }
 
     /// Neighbour graphs for discovery. `random` is a deterministic ring plus chords, so the
@@ -208,8 +215,10 @@ public enum ScenarioLoader {
 
     static func decodeNetwork(_ value: YAMLValue?) throws -> NetworkSettings {
         var n = NetworkSettings()
-        guard let m = try mapping(value, ["latency"]) else { return n }
+        guard let m = try mapping(value, ["latency", "bandwidthMBps", "messageBytes"]) else { return n }
         if let v = m.optional("latency") { n.latency = try distribution(v) }
+        if let v = m.optional("bandwidthMBps") { n.bandwidthBytesPerSecond = try v.double(in: 0.000001...1e9, unit: "MB/s") * 1e6 }
+        if let v = m.optional("messageBytes") { n.messageBytes = Double(try v.int(in: 1...1_000_000_000)) }
         return n
     }
 

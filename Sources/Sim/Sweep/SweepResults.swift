@@ -23,6 +23,7 @@ public enum SweepResults {
         Metric(name: "prepare_key_write_mean_s") { $0.prepareKeyWriteSeconds.mean },
         Metric(name: "queue_wait_mean_s") { $0.queueWaitSeconds.mean },
         Metric(name: "queue_wait_p95_s") { $0.queueWaitSeconds.p95 },
+        Metric(name: "core_wait_mean_s") { $0.coreWaitSeconds.mean },
         Metric(name: "mean_response_s") { $0.meanResponseSeconds },
         Metric(name: "clones_finished") { Double($0.clonesFinished) },
         Metric(name: "clones_failed") { Double($0.clonesFailed) },

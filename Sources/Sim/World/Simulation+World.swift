@@ -129,6 +129,11 @@ extension Simulation {
 extension Simulation {
     /// The object stops running where it ran (finished or killed).
     mutating func objectStopped(_ object: ObjectID) {
+        let o = Int(object.index)
+        if objectTimes[o].core >= 0 {
+            cores.release(core: objectTimes[o].core, bookedUntil: objectTimes[o].computeEnd, now: engine.now)
+            objectTimes[o].core = -1
+        }
         let ranIn = objectTimes[Int(object.index)].runningIn
         guard ranIn >= 0 else { return }
         objectTimes[Int(object.index)].runningIn = -1
