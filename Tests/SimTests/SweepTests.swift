@@ -82,7 +82,7 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(try SweepRunner.run(sweep, into: single, options: .init(jobs: 2, resume: true)) { _, _, _ in }.ran, 1)
         XCTAssertThrowsError(try SweepRunner.run(sweep, into: single, options: .init(jobs: 1)) { _, _, _ in })
         let summary = try String(contentsOfFile: single + "/summary.csv", encoding: .utf8)
-        XCTAssertTrue(summary.hasPrefix("cell,policies.recycle,policies.dhcpRenewal,metric,n,mean,sd,ci95_low,ci95_high\n"))
+        XCTAssertTrue(summary.hasPrefix("cell,policies.recycle,policies.dhcpRenewal,metric,n,mean,sd,ci95_low,ci95_high,p50,p95,p99\n"))
         XCTAssertEqual(summary.split(separator: "\n").count, 1 + 4 * SweepResults.metrics.count)
     }
 
@@ -93,6 +93,17 @@ final class SweepTests: XCTestCase {
         // t(0.975, 3) = 3.182446305284263
         XCTAssertEqual(s.halfWidth, 3.182446305284263 * 1.2909944487358056 / 2, accuracy: 1e-9)
         XCTAssertEqual(SweepResults.Statistics([5]).halfWidth, 0)
+    }
+
+    func testLatencyMetricsGetPercentilesOverTheCellsRuns() {
+        let q = SweepResults.Quantiles([4, 1, 3, 2, .nan, 5])!
+        XCTAssertEqual(q.p50, 3, accuracy: 1e-12)
+        XCTAssertEqual(q.p95, 4.8, accuracy: 1e-12)
+        XCTAssertEqual(q.p99, 4.96, accuracy: 1e-12)
+        XCTAssertNil(SweepResults.Quantiles([.nan]))
+        let latency = SweepResults.metrics.filter(\.isLatency).map(\.name)
+        XCTAssertTrue(latency.contains("creation_prepared_p95_s") && latency.contains("queue_wait_mean_s"))
+        XCTAssertFalse(latency.contains("makespan_s") || latency.contains("vm_hours"))
     }
 
     func testBundledStudiesExpand() throws {

@@ -7,6 +7,8 @@ public enum SweepResults {
     struct Metric: Sendable {
         var name: String
         var value: @Sendable (RunSummary) -> Double
+        /// A time something waited or took: summary.csv adds its p50, p95 and p99 over the cell's runs.
+        var isLatency: Bool { name.hasSuffix("_s") && name != "makespan_s" }
     }
 
     static let metrics: [Metric] = [
@@ -68,7 +70,8 @@ public enum SweepResults {
         }
         try RunOutputs.writeAtomically(results, to: (directory as NSString).appendingPathComponent("results.csv"))
 
-        var summary = (["cell"] + axisNames + ["metric", "n", "mean", "sd", "ci95_low", "ci95_high"]).map(csvField)
+        var summary = (["cell"] + axisNames + ["metric", "n", "mean", "sd", "ci95_low", "ci95_high", "p50", "p95", "p99"])
+            .map(csvField)
             .joined(separator: ",") + "\n"
         var start = 0
         while start < all.count {
@@ -78,8 +81,10 @@ public enum SweepResults {
             for metric in metrics {
                 let values = group.map { metric.value($0.summary) }
                 let s = Statistics(values)
+                let q = metric.isLatency ? Quantiles(values) : nil
                 let row = ["\(all[start].cell)"] + all[start].values + [metric.name, "\(s.n)", format(s.mean), format(s.sd),
                                                                         format(s.mean - s.halfWidth), format(s.mean + s.halfWidth)]
+                    + [q?.p50, q?.p95, q?.p99].map { $0.map(format) ?? "" }
                 summary += row.map(csvField).joined(separator: ",") + "\n"
             }
             start = end
@@ -109,6 +114,22 @@ public enum SweepResults {
             let deviation = values.withUnsafeBufferPointer { gsl_stats_sd_m($0.baseAddress, 1, $0.count, m) }
             sd = deviation
             halfWidth = gsl_cdf_tdist_Pinv(0.975, Double(n - 1)) * deviation / Double(n).squareRoot()
+        }
+    }
+
+    /// p50, p95 and p99 of a sample (GSL's quantiles of the sorted values; runs without a value left out).
+    public struct Quantiles: Equatable, Sendable {
+        public var p50: Double
+        public var p95: Double
+        public var p99: Double
+
+        public init?(_ values: [Double]) {
+            let sorted = values.filter(\.isFinite).sorted()
+            guard !sorted.isEmpty else { return nil }
+            func quantile(_ f: Double) -> Double {
+                sorted.withUnsafeBufferPointer { gsl_stats_quantile_from_sorted_data($0.baseAddress, 1, $0.count, f) }
+            }
+            (p50, p95, p99) = (quantile(0.5), quantile(0.95), quantile(0.99))
         }
     }
 
