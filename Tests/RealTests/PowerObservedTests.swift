@@ -40,7 +40,7 @@ final class PowerObservedTests: LibvirtTestCase {
             reports.withLock { $0.append(report) }
             if case .objectRunning = report { running.signal() }
         }
-        let (thread, outcome, finished) = start(driver)
+        let (thread, outcome, finished) = RunningDriver.start(driver)
 
         for _ in 0..<2 { XCTAssertEqual(running.wait(timeout: .now() + 5), .success, "both objects run") }
         // The test's connection sees the domain the driver's connection made: one host, shared.
@@ -100,19 +100,5 @@ final class PowerObservedTests: LibvirtTestCase {
         XCTAssertNil(watch.classify(domainName: "other", event: .stopped), "not a worker of the run")
         watch.close()
         XCTAssertNil(watch.classify(domainName: "w", event: .stopped), "closed: the run is ending")
-    }
-
-    private func start(_ driver: RealDriver)
-        -> (Thread, Locked<Result<RealRunResult, RealRunError>?>, DispatchSemaphore)
-    {
-        let outcome = Locked<Result<RealRunResult, RealRunError>?>(nil)
-        let finished = DispatchSemaphore(value: 0)
-        let thread = Thread {
-            let result = Result { () throws(RealRunError) -> RealRunResult in try driver.run() }
-            outcome.withLock { $0 = result }
-            finished.signal()
-        }
-        thread.start()
-        return (thread, outcome, finished)
     }
 }

@@ -233,14 +233,7 @@ final class RealDriverTests: LibvirtTestCase {
         driver.onReport = { report in
             if case .objectRunning = report { running.signal() }
         }
-        let outcome = Locked<Result<RealRunResult, RealRunError>?>(nil)
-        let finished = DispatchSemaphore(value: 0)
-        let thread = Thread {
-            let result = Result { () throws(RealRunError) -> RealRunResult in try driver.run() }
-            outcome.withLock { $0 = result }
-            finished.signal()
-        }
-        thread.start()
+        let (_, outcome, finished) = RunningDriver.start(driver)
         XCTAssertEqual(running.wait(timeout: .now() + 5), .success, "an object runs")
         driver.stop(reason: "test")
         XCTAssertEqual(finished.wait(timeout: .now() + 5), .success, "the run returns after a stop")

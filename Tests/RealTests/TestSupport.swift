@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Real
+import Sim
 
 /// The in-process test driver. Every connection to it in this process shares one in-memory host while any of them
 /// is open (see `ConnectionTests.testDefaultURIConnectionsShareOneHostWhileOpen`), so each test uses names of its
@@ -93,5 +94,22 @@ class LibvirtTestCase: XCTestCase {
     func define(_ xml: String, name: String) throws -> LibvirtDomain {
         cleanup.domain(name)
         return try connection.defineDomain(xml: xml)
+    }
+}
+
+/// Runs a driver on a thread of its own, so the test can act on the run while it goes on.
+enum RunningDriver {
+    static func start(_ driver: RealDriver)
+        -> (Thread, Locked<Result<RealRunResult, RealRunError>?>, DispatchSemaphore)
+    {
+        let outcome = Locked<Result<RealRunResult, RealRunError>?>(nil)
+        let finished = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            let result = Result { () throws(RealRunError) -> RealRunResult in try driver.run() }
+            outcome.withLock { $0 = result }
+            finished.signal()
+        }
+        thread.start()
+        return (thread, outcome, finished)
     }
 }

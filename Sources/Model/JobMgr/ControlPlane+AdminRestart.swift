@@ -56,17 +56,13 @@ extension ControlPlane {
         _ = vms[i].nextTicket()
         vms[i].preparation = nil
         vms[i].maintenance = nil
-        vms[i].readyFor = nil
-        vms[i].requesterKeyFor = nil
-        vms[i].requesterKeyInFlight = false
+        vms[i].forgetPreparedGuest()
         vms[i].endPending = false
         vms[i].jobs = 0
         vms[i].waitingHead = -1
         vms[i].waitingTail = -1
         vms[i].orphans.removeAll()
         vms[i].ownKeyFetched = false
-        vms[i].needsBaseKeys = true
-        vms[i].address = nil
         pendingReleasedJobs[i] = 0
         switch vms[i].holder {
         case .free, .discarded:

@@ -173,11 +173,7 @@ extension ControlPlane {
     mutating func vmPowerObserved(_ vmID: VMID, _ power: PowerState) {
         vms[Int(vmID.index)].power = power
         guard power != .running else { return }
-        vms[Int(vmID.index)].readyFor = nil
-        vms[Int(vmID.index)].requesterKeyFor = nil
-        vms[Int(vmID.index)].requesterKeyInFlight = false
-        vms[Int(vmID.index)].address = nil
-        vms[Int(vmID.index)].needsBaseKeys = true
+        vms[Int(vmID.index)].forgetPreparedGuest()
     }
 
     /// A free VM: serve clone requests and start its idle clock.

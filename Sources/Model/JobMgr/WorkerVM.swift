@@ -103,6 +103,16 @@ public struct WorkerVM: Equatable, Sendable {
     /// Counts towards `maxvm`.
     public var exists: Bool { holder != .discarded }
 
+    /// Nothing prepared in the guest can be trusted any more (it stopped, or whoever knew went away):
+    /// the next Prepare VM reads the address and writes the base keys again.
+    mutating func forgetPreparedGuest() {
+        readyFor = nil
+        requesterKeyFor = nil
+        requesterKeyInFlight = false
+        address = nil
+        needsBaseKeys = true
+    }
+
     mutating func nextTicket() -> UInt32 {
         ticketCounter &+= 1
         return ticketCounter
