@@ -1,4 +1,5 @@
 // swift-tools-version: 6.0
+import Foundation
 import PackageDescription
 
 // The simulator calls Model's small accessors on every event; without cross-module
@@ -8,6 +9,15 @@ import PackageDescription
 let crossModule: [SwiftSetting] = [
     .unsafeFlags(["-cross-module-optimization", "-enforce-exclusivity=unchecked"], .when(configuration: .release)),
 ]
+
+// OpenBLAS's single-threaded build: the threaded one starts a pool at load time that spins on
+// the second core for a while in every visag process, though only the matrix benchmark calls
+// BLAS, one thread per worker. Debian installs it beside the threaded one (libopenblas-serial-dev).
+let serialOpenBLAS = ["x86_64", "aarch64"].map { "/usr/lib/\($0)-linux-gnu/openblas-serial" }
+    .first { FileManager.default.fileExists(atPath: "\($0)/libopenblas.so") }
+let blasLinking: [LinkerSetting] = serialOpenBLAS.map {
+    [.unsafeFlags(["-L\($0)", "-Xlinker", "-rpath", "-Xlinker", $0])]
+} ?? []
 
 let package = Package(
     name: "visag",
@@ -41,7 +51,8 @@ let package = Package(
                 .product(name: "Collections", package: "swift-collections"),
             ],
             path: "Sources/Sim",
-            swiftSettings: crossModule
+            swiftSettings: crossModule,
+            linkerSettings: blasLinking
         ),
         // Benchmarks: vm-pool (on Sim) and the matrix experiment (GSL over OpenBLAS, TCP/TLS/SSH channels; its
         // virtual modes prepare worker VMs through Real).

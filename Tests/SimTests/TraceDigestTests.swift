@@ -88,3 +88,36 @@ final class TraceDigestTests: XCTestCase {
         XCTAssertNotEqual(a, digest { d in for i in 1..<1_000_001 { d.update(UInt64(i)) } })
     }
 }
+
+final class TraceDigestWorkerTests: XCTestCase {
+    /// FIPS 180-2's long test vector, fed in odd-sized pieces through the hashing thread
+    /// (it starts at the first full block) and on the caller's thread.
+    func testMillionAsMatchesTheStandardVectorOnBothPaths() {
+        let expected = "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"
+        for limit in [0, TraceDigest.defaultInlineLimitBytes] {
+            let digest = TraceDigest(inlineLimitBytes: limit)
+            let piece = [UInt8](repeating: UInt8(ascii: "a"), count: 7)
+            for _ in 0..<(1_000_000 / 7) { digest.update(piece) }
+            digest.update([UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000 % 7))
+            XCTAssertEqual(digest.finalize(), expected, "inline limit \(limit)")
+        }
+    }
+
+    /// A trace long enough for the worker hashes the same as the same bytes hashed inline.
+    func testWorkerAndInlineAgreeOnLongTraces() {
+        func run(_ limit: Int) -> String {
+            let digest = TraceDigest(inlineLimitBytes: limit)
+            for i in 0..<2_000_000 { digest.update(Double(i) * 0.5) }
+            return digest.finalize()
+        }
+        XCTAssertEqual(run(0), run(Int.max))
+    }
+
+    /// A digest dropped before it is finalised stops its thread (no hang, no crash).
+    func testAbandonedDigestStopsItsWorker() {
+        for _ in 0..<20 {
+            let digest = TraceDigest(inlineLimitBytes: 0)
+            for i in 0..<100_000 { digest.update(UInt64(i)) }
+        }
+    }
+}

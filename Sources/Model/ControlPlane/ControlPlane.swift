@@ -77,6 +77,15 @@ public struct ControlPlane {
         return app
     }
 
+    /// Room for this many applications and objects, when the driver knows its workload ahead:
+    /// the per-application tables then never grow (and copy themselves) mid-run.
+    public mutating func reserveCapacity(applications: Int, objects objectCount: Int) {
+        apps.reserveCapacity(applications)
+        discoveryResponders.reserveCapacity(applications)
+        objects.reserveCapacity(objectCount)
+        placementOf.reserveCapacity(objectCount)
+    }
+
     public mutating func handle(_ event: Event, now: Double) {
         switch event {
         case .gridStarted:

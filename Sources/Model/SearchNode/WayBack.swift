@@ -19,17 +19,22 @@ struct WayBackPool {
 
     init(capacityLog2: Int = 20) {
         precondition((8...30).contains(capacityLog2), "way-back pool capacity out of range")
-        let capacity = 1 << capacityLog2
-        hop = Array(repeating: NodeID(0), count: capacity)
-        parent = Array(repeating: -1, count: capacity)
-        mask = Int64(capacity - 1)
+        // The ring grows to its capacity as hops are written: central placement never writes one.
+        hop = []
+        parent = []
+        mask = Int64((1 << capacityLog2) - 1)
     }
 
     /// `path` with `node` appended as its newest hop.
     mutating func extend(_ path: WayBack, with node: NodeID) -> WayBack {
         let slot = Int(written & mask)
-        hop[slot] = node
-        parent[slot] = path.tip
+        if slot == hop.count {
+            hop.append(node)
+            parent.append(path.tip)
+        } else {
+            hop[slot] = node
+            parent[slot] = path.tip
+        }
         written += 1
         return WayBack(tip: written - 1)
     }

@@ -48,7 +48,7 @@ struct InvariantChecker {
 
     mutating func reverted(_ vm: Int) {
         revertedSinceLastApp[vm] = true
-        guestKeys[vm].removeAll(keepingCapacity: true)
+        if !guestKeys[vm].isEmpty { guestKeys[vm].removeAll(keepingCapacity: true) }
     }
 
     /// An object of `app` starts running in VM `ranIn` (which may differ from the VM Model meant).

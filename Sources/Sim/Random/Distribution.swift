@@ -54,6 +54,14 @@ public enum Distribution: Equatable, Sendable {
         return value + 0.0
     }
 
+    /// `sample`, fetching the stream only for a random case: a fixed latency (the common
+    /// case on the per-event path) then costs no reference count traffic.
+    @inline(__always)
+    func draw(from stream: @autoclosure () -> RandomStream) -> Double {
+        if case .fixed(let v) = self { return v + 0.0 }
+        return sample(stream())
+    }
+
     /// The expected value of `sample`.
     public var mean: Double {
         switch self {

@@ -34,9 +34,11 @@ public struct Simulation {
     var recorder: TraceRecorder
     var checker = InvariantChecker()
     var arrivals = 0
+    let hasHypervisorOutages: Bool
 
     public init(scenario: Scenario, traceSink: TraceSink? = nil) {
         self.scenario = scenario
+        hasHypervisorOutages = !scenario.faults.hypervisorOutages.isEmpty
         plane = ControlPlane(config: scenario.grid)
         let seed = scenario.seed
         nodeStreams = (0..<scenario.grid.nodes.count).map { RandomStream(seed: seed, stream: .node($0)) }
@@ -52,6 +54,7 @@ public struct Simulation {
             engine = Engine(capacity: 4096, shuffleTiesWith: RandomStream.splitMix64(seed ^ 0x5348_5546_464C_4531))
         }
         actions.reserveCapacity(64)
+        reserveWorkloadCapacity()
         for (i, vm) in plane.vms.enumerated() { defineWorldVM(Int32(i), node: vm.node) }
     }
 
@@ -121,6 +124,24 @@ public struct Simulation {
             guard let first = jobs.first else { return }
             engine.schedule(.arrival(0), at: first.arrivalSeconds)
         }
+    }
+
+    /// Sizes the per-application tables for the whole workload (capped: a huge Poisson count
+    /// that a duration cuts short must not reserve gigabytes).
+    mutating func reserveWorkloadCapacity() {
+        let applications: Int
+        let objects: Int
+        switch scenario.workload {
+        case .poisson(let w):
+            applications = min(w.applications, 1 << 20)
+            objects = applications * max(1, Int(w.objectsPerApplication.mean.rounded()))
+        case .trace(let jobs, _):
+            applications = jobs.count
+            objects = jobs.reduce(0) { $0 + max(1, $1.objects) }
+        }
+        plane.reserveCapacity(applications: applications, objects: objects)
+        applicationTimes.reserveCapacity(applications)
+        objectTimes.reserveCapacity(objects)
     }
 
     mutating func sampleInterarrival(_ w: PoissonWorkload) -> Double {
@@ -210,7 +231,7 @@ public struct Simulation {
 
     /// One copy of a message through the network.
     mutating func deliver(_ message: Message) {
-        var delay = message.from == message.to ? 0 : scenario.network.latency.sample(networkStream)
+        var delay = message.from == message.to ? 0 : scenario.network.latency.draw(from: networkStream)
         if message.from != message.to, let bandwidth = scenario.network.bandwidthBytesPerSecond {
             let sent = links.transmit(from: Int(message.from.index), now: engine.now,
                                       seconds: scenario.network.messageBytes / bandwidth)
@@ -224,33 +245,37 @@ public struct Simulation {
 
     func nodeStream(of vm: VMID) -> RandomStream { nodeStreams[Int(worldVMs[Int(vm.index)].node)] }
 
+    func nodeIndex(of vm: VMID) -> Int { Int(worldVMs[Int(vm.index)].node) }
+
     /// Guest operations on one VM run one after another.
     mutating func guestOperation(_ vm: VMID, _ latency: Distribution) -> Double {
         let i = Int(vm.index)
         let start = max(engine.now, worldVMs[i].guestBusyUntil)
-        let end = start + latency.sample(nodeStream(of: vm))
+        let end = start + latency.draw(from: nodeStreams[nodeIndex(of: vm)])
         worldVMs[i].guestBusyUntil = end
         return end - engine.now
     }
 
     mutating func hypervisorOperation(_ vm: VMID, _ operation: HypervisorOperation, ticket: UInt32) {
-        let stream = nodeStreams[Int(worldVMs[Int(vm.index)].node)]
-        var succeeded = !FaultSettings.any(scenario.faults.hypervisorOutages,
-                                           cover: Int(worldVMs[Int(vm.index)].node), at: engine.now)
+        let node = nodeIndex(of: vm)
+        var succeeded = true
+        if hasHypervisorOutages {
+            succeeded = !FaultSettings.any(scenario.faults.hypervisorOutages, cover: node, at: engine.now)
+        }
         let delay: Double
         switch operation {
         case .revert:
-            delay = scenario.hypervisor.revert.sample(stream)
+            delay = scenario.hypervisor.revert.draw(from: nodeStreams[node])
             if scenario.faults.revertFailureProbability > 0, faultStream.bernoulli(scenario.faults.revertFailureProbability) {
                 succeeded = false
             }
             if plane.vms[Int(vm.index)].preparation != nil { metrics.prepareRevert.append(delay) }
         case .suspend:
-            delay = scenario.hypervisor.suspend.sample(stream)
+            delay = scenario.hypervisor.suspend.draw(from: nodeStreams[node])
         case .shutdown:
-            delay = scenario.hypervisor.shutdown.sample(stream)
+            delay = scenario.hypervisor.shutdown.draw(from: nodeStreams[node])
         case .clone:
-            delay = scenario.hypervisor.clone.sample(stream)
+            delay = scenario.hypervisor.clone.draw(from: nodeStreams[node])
             if scenario.faults.cloneFailureProbability > 0, faultStream.bernoulli(scenario.faults.cloneFailureProbability) {
                 succeeded = false
             }
@@ -262,7 +287,7 @@ public struct Simulation {
     /// `ssh <address> <command>` from the admin VM. Every worker's clean snapshot trusts the
     /// admin's key, so an address that now belongs to another worker runs the object there.
     mutating func launch(_ object: ObjectID, app: AppID, node: NodeID, vm: VMID?, address: Address?) {
-        let latency = scenario.hypervisor.launch.sample(nodeStreams[Int(node.index)])
+        let latency = scenario.hypervisor.launch.draw(from: nodeStreams[Int(node.index)])
         var reached = true
         var computeNode = Int(node.index)
         if let vm {

@@ -106,12 +106,12 @@ extension Simulation {
             delay = guestOperation(vm, scenario.hypervisor.addressRead)
             if worldVMs[i].guestAddress == nil { renewLease(i, area: area) }
         case .renew:
-            delay = scenario.dhcp.renew.sample(dhcpStreams[area])
+            delay = scenario.dhcp.renew.draw(from: dhcpStreams[area])
             // A server that is down answers nothing: the guest keeps waiting.
             if FaultSettings.any(scenario.faults.dhcpOutages, cover: area, at: engine.now) { return }
             renewLease(i, area: area)
         case .reversePing:
-            delay = scenario.dhcp.reversePing.sample(dhcpStreams[area])
+            delay = scenario.dhcp.reversePing.draw(from: dhcpStreams[area])
             if FaultSettings.any(scenario.faults.dhcpOutages, cover: area, at: engine.now) { return }
             renewLease(i, area: area)
         }
