@@ -135,3 +135,37 @@ final class RandomStreamTests: XCTestCase {
         XCTAssertEqual(StreamKey.custom(kind: 300, index: 1).description, "custom(kind: 300, index: 1)")
     }
 }
+
+final class RunStreamsTests: XCTestCase {
+    /// With seed 1, node(100822) and node(118712) fold to the same 32-bit generator seed.
+    func testACollidingSeedIsRederivedForTheLaterStreamOnly() {
+        let first = RandomStream.deriveGeneratorSeed(seed: 1, stream: .node(100_822))
+        XCTAssertEqual(first, RandomStream.deriveGeneratorSeed(seed: 1, stream: .node(118_712)), "the pinned collision")
+        var streams = RunStreams(seed: 1)
+        let a = streams.make(.node(100_822))
+        let b = streams.make(.node(118_712))
+        XCTAssertEqual(a.generatorSeed, first, "the earlier stream keeps its seed")
+        XCTAssertNotEqual(b.generatorSeed, first)
+        XCTAssertEqual(b.generatorSeed, RandomStream.deriveGeneratorSeed(seed: 1, stream: .node(118_712), attempt: 1))
+        XCTAssertEqual(streams.rederived, [.node(118_712)])
+        XCTAssertNotEqual((0..<5).map { _ in a.uniform() }, (0..<5).map { _ in b.uniform() })
+    }
+
+    /// 150,000 nodes (several collisions expected): every stream of the run draws from its own seed,
+    /// and streams without a collision keep the seed they have outside a run.
+    func testEveryStreamOfALargeRunHasItsOwnSeed() {
+        var streams = RunStreams(seed: 1)
+        var seeds = Set<UInt32>()
+        var given: [UInt32] = []
+        for index in 0..<150_000 {
+            given.append(streams.seedOf(.node(index)))
+            if !seeds.insert(given[index]).inserted { XCTFail("node \(index) shares a seed") }
+        }
+        XCTAssertFalse(streams.rederived.isEmpty)
+        for index in 0..<150_000 where !streams.rederived.contains(.node(index)) {
+            if given[index] != RandomStream.deriveGeneratorSeed(seed: 1, stream: .node(index)) {
+                XCTFail("node \(index) lost its own seed")
+            }
+        }
+    }
+}

@@ -94,10 +94,15 @@ public final class RandomStream {
     // Internal so `Distribution` can hand it to the gsl_ran_* samplers.
     let rng: UnsafeMutablePointer<gsl_rng>
 
-    public init(seed: UInt64, stream: StreamKey) {
+    public convenience init(seed: UInt64, stream: StreamKey) {
+        self.init(seed: seed, stream: stream, generatorSeed: RandomStream.deriveGeneratorSeed(seed: seed, stream: stream))
+    }
+
+    /// A stream whose generator seed was chosen by `RunStreams` (to keep one run's seeds distinct).
+    init(seed: UInt64, stream: StreamKey, generatorSeed: UInt32) {
         self.scenarioSeed = seed
         self.key = stream
-        self.generatorSeed = RandomStream.deriveGeneratorSeed(seed: seed, stream: stream)
+        self.generatorSeed = generatorSeed
         guard let rng = gsl_rng_alloc(gsl_rng_mt19937) else {
             fatalError("gsl_rng_alloc failed: out of memory")
         }
@@ -116,14 +121,16 @@ public final class RandomStream {
     /// a fold of 0 is replaced by a fixed nonzero constant (which is thereby
     /// only twice as likely as any other seed). With 2^32 possible seeds, some
     /// two of n streams share a seed with probability about n²/2^33: ≈1e-4
-    /// for 1,000 streams, ≈1% for 10,000. A shared seed makes two consumers
-    /// draw identical sequences, which is a limit of MT19937's seeding in GSL.
-    public static func deriveGeneratorSeed(seed: UInt64, stream: StreamKey) -> UInt32 {
+    /// for 1,000 streams, ≈1% for 10,000. A shared seed would make two consumers
+    /// draw identical sequences: `RunStreams` re-derives a later stream's seed
+    /// with the next `attempt` until it is unused in the run.
+    public static func deriveGeneratorSeed(seed: UInt64, stream: StreamKey, attempt: UInt32 = 0) -> UInt32 {
         // Each component passes through a full avalanche step before the next
         // is added, so (kind, index) pairs cannot cancel each other out.
         var h = splitMix64(seed)
         h = splitMix64(h ^ (UInt64(stream.kind) &* 0xD6E8_FEB8_6659_FD93))
         h = splitMix64(h ^ stream.index)
+        if attempt > 0 { h = splitMix64(h ^ (UInt64(attempt) &* 0xA076_1D64_78BD_642F)) }
         let folded = UInt32(truncatingIfNeeded: h ^ (h >> 32))
         return folded == 0 ? 0x6A09_E667 : folded
     }

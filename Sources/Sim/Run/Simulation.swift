@@ -41,11 +41,13 @@ public struct Simulation {
         hasHypervisorOutages = !scenario.faults.hypervisorOutages.isEmpty
         plane = ControlPlane(config: scenario.grid)
         let seed = scenario.seed
-        nodeStreams = (0..<scenario.grid.nodes.count).map { RandomStream(seed: seed, stream: .node($0)) }
-        networkStream = RandomStream(seed: seed, stream: .network)
-        workloadStream = RandomStream(seed: seed, stream: .workload)
-        faultStream = RandomStream(seed: seed, stream: .faults)
-        dhcpStreams = (0..<scenario.dhcp.areas).map { RandomStream(seed: seed, stream: .dhcp(area: $0)) }
+        // Nodes last: a node added to a scenario can then move no other stream's seed.
+        var streams = RunStreams(seed: seed)
+        networkStream = streams.make(.network)
+        workloadStream = streams.make(.workload)
+        faultStream = streams.make(.faults)
+        dhcpStreams = (0..<scenario.dhcp.areas).map { streams.make(.dhcp(area: $0)) }
+        nodeStreams = (0..<scenario.grid.nodes.count).map { streams.make(.node($0)) }
         dhcp = (0..<scenario.dhcp.areas).map { DHCPServer(area: $0, poolSize: scenario.dhcp.poolSize) }
         recorder = TraceRecorder(sink: traceSink)
         cores = NodeCores(coresOfNode: scenario.coresOfNode)
