@@ -44,6 +44,7 @@ struct MetricInfo {
             ("key_writes_per_app", "key writes", "per application", .neither),
             ("messages", "service messages", "messages", .neither),
             ("misdirected_launches", "misdirected launches", "launches", .lower),
+            ("memory_refusals", "power-ons refused for memory", "power-ons", .lower),
             ("makespan_s", "makespan", "s", .neither),
             ("events", "simulated events", "events", .neither),
             ("invariant_violations", "invariant violations", "violations per run", .lower),

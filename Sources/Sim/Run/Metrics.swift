@@ -27,6 +27,8 @@ public struct Metrics: Sendable {
     public var messages = 0
     /// Per object launched on a node with a core count: how long it waited for a core.
     public var coreWait: [Double] = []
+    /// Power-ons a node's hypervisor refused for want of memory (each failed its operation).
+    public var memoryRefusals = 0
     /// Messages the fault injector lost or delivered twice.
     public var messagesDropped = 0
     public var messagesDuplicated = 0

@@ -28,11 +28,18 @@ public enum RunOutputs {
                 + "\(world.runningSeconds),\(world.reservedSeconds)\n"
         }
         try writeAtomically(vms, to: path(directory, "vms.csv"))
-        var nodes = "node,jobs,advertised_free_jobs,workers,neighbours\n"
+        // Memory columns only when memory is modelled, so other runs keep their files.
+        let memory = simulation.memory.isModelled
+        var nodes = "node,jobs,advertised_free_jobs,workers,neighbours" + (memory ? ",memory_mb,peak_memory_mb\n" : "\n")
         for i in 0..<plane.nodeCount {
             let node = NodeID(i)
             nodes += "\(i),\(plane.jobs(on: node)),\(plane.advertisedFreeJobs(on: node)),"
-                + "\(plane.workers(on: node).count),\(plane.config.nodes[i].neighbours.count)\n"
+                + "\(plane.workers(on: node).count),\(plane.config.nodes[i].neighbours.count)"
+            if memory {
+                let limit = simulation.scenario.memoryMBOfNode[i]
+                nodes += ",\(limit > 0 ? "\(limit)" : ""),\(simulation.memory.peakMB[i])"
+            }
+            nodes += "\n"
         }
         try writeAtomically(nodes, to: path(directory, "nodes.csv"))
         try writeAtomically(summary.json() + "\n", to: path(directory, "summary.json"))

@@ -59,6 +59,8 @@ public struct RunSummary: Codable, Sendable {
     public var reservationsExpired: Int
     public var keysDropped: Int
     public var vmCrashes: Int
+    /// Power-ons refused because the node's running workers held all its memory.
+    public var memoryRefusals: Int
     public var makespanSeconds: Double
     public var simulatedSeconds: Double
     public var events: UInt64
@@ -107,6 +109,7 @@ public struct RunSummary: Codable, Sendable {
         reservationsExpired = m.reservationsExpired
         keysDropped = m.keysDropped
         vmCrashes = m.vmCrashes
+        memoryRefusals = m.memoryRefusals
         makespanSeconds = m.makespanSeconds
         simulatedSeconds = m.simulatedSeconds
         events = m.events
@@ -165,6 +168,7 @@ public struct RunSummary: Codable, Sendable {
             ("expired reservations", "\(reservationsExpired)"),
             ("keys dropped", "\(keysDropped)"),
             ("VM crashes", "\(vmCrashes)"),
+            ("memory refusals", "\(memoryRefusals)"),
             ("makespan (s)", f(makespanSeconds, 3)),
             ("simulated (s)", f(simulatedSeconds)),
             ("events", "\(events) in \(f(wallSeconds, 3)) s wall, \(Int(eventsPerSecond.rounded())) events/s"),

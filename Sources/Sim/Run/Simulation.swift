@@ -30,6 +30,7 @@ public struct Simulation {
     public internal(set) var applicationTimes: [ApplicationTimes] = []
     var pendingPrepareOp: [Double] = []
     var cores: NodeCores
+    var memory: NodeMemory
     var links: NodeLinks
     var recorder: TraceRecorder
     var checker = InvariantChecker()
@@ -51,6 +52,7 @@ public struct Simulation {
         dhcp = (0..<scenario.dhcp.areas).map { DHCPServer(area: $0, poolSize: scenario.dhcp.poolSize) }
         recorder = TraceRecorder(sink: traceSink)
         cores = NodeCores(coresOfNode: scenario.coresOfNode)
+        memory = NodeMemory(capacityMBOfNode: scenario.memoryMBOfNode, vmMemoryMB: scenario.vmMemoryMB)
         links = NodeLinks(nodes: scenario.grid.nodes.count)
         if scenario.faults.shuffleTies {
             engine = Engine(capacity: 4096, shuffleTiesWith: RandomStream.splitMix64(seed ^ 0x5348_5546_464C_4531))
@@ -271,6 +273,7 @@ public struct Simulation {
             if scenario.faults.revertFailureProbability > 0, faultStream.bernoulli(scenario.faults.revertFailureProbability) {
                 succeeded = false
             }
+            if succeeded, !admitPowerOn(vm) { succeeded = false }
             if plane.vms[Int(vm.index)].preparation != nil { metrics.prepareRevert.append(delay) }
         case .suspend:
             delay = scenario.hypervisor.suspend.draw(from: nodeStreams[node])

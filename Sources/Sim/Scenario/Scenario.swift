@@ -18,11 +18,16 @@ public struct Scenario: Sendable {
     /// CPU cores of each node for objects (0: as many as it runs objects). An object computes on
     /// one core; objects beyond a node's cores wait for one, first come first served.
     public var coresOfNode: [Int32]
+    /// RAM each node's hypervisor gives running worker VMs, in MB (0: unlimited). A power-on that
+    /// would take a node past it fails at the hypervisor.
+    public var memoryMBOfNode: [Int32]
+    /// RAM one running worker VM holds, in MB (0: memory not modelled; set whenever a node has a limit).
+    public var vmMemoryMB: Int32
 
     public init(name: String, seed: UInt64, durationSeconds: Double?, grid: GridConfig,
                 hypervisor: HypervisorTimings, dhcp: DHCPSettings, network: NetworkSettings,
                 workload: Workload, faults: FaultSettings = FaultSettings(), areaOfNode: [Int]? = nil,
-                coresOfNode: [Int32]? = nil) {
+                coresOfNode: [Int32]? = nil, memoryMBOfNode: [Int32]? = nil, vmMemoryMB: Int32 = 0) {
         self.name = name
         self.seed = seed
         self.durationSeconds = durationSeconds
@@ -34,6 +39,8 @@ public struct Scenario: Sendable {
         self.faults = faults
         self.areaOfNode = areaOfNode ?? Array(repeating: 0, count: grid.nodes.count)
         self.coresOfNode = coresOfNode ?? Array(repeating: 0, count: grid.nodes.count)
+        self.memoryMBOfNode = memoryMBOfNode ?? Array(repeating: 0, count: grid.nodes.count)
+        self.vmMemoryMB = vmMemoryMB
     }
 }
 

@@ -46,7 +46,7 @@ public enum ScenarioLoader {
             workload: try decodeWorkload(root.optional("workload"), nodes: platform.nodes.count,
                                          baseDirectory: baseDirectory),
             faults: try decodeFaults(root.optional("faults"), nodes: platform.nodes.count), areaOfNode: areaOfNode,
-            coresOfNode: platform.cores)
+            coresOfNode: platform.cores, memoryMBOfNode: platform.memoryMB, vmMemoryMB: platform.vmMemoryMB)
     }
 
     // MARK: Sections
@@ -73,11 +73,13 @@ public enum ScenarioLoader {
     struct Platform {
         var nodes: [NodeConfig]
         var cores: [Int32]
+        var memoryMB: [Int32]
+        var vmMemoryMB: Int32
     }
 
     static func decodePlatform(_ value: YAMLValue?) throws -> Platform {
-        let keys = ["nodes", "maxJobs", "maxVMs", "initialWorkers", "numClone", "cores", "topology", "degree",
-                    "nodeOverrides"]
+        let keys = ["nodes", "maxJobs", "maxVMs", "initialWorkers", "numClone", "cores", "memoryMB", "vmMemoryMB",
+                    "topology", "degree", "nodeOverrides"]
         let m = try mapping(value, keys)
         let count = try m?.optional("nodes")?.int(in: 1...1_000_000) ?? 2
         var base = NodeConfig()
@@ -90,22 +92,40 @@ public enum ScenarioLoader {
         }
         var nodes = Array(repeating: base, count: count)
         var cores = Array(repeating: Int32(try m?.optional("cores")?.int(in: 1...100_000) ?? 0), count: count)
+        let vmMemoryMB = Int32(try m?.optional("vmMemoryMB")?.int(in: 1...10_000_000) ?? 0)
+        let baseMemoryMB = try m?.optional("memoryMB").map { try memoryLimit($0, vmMemoryMB: vmMemoryMB) } ?? 0
+        var memoryMB = Array(repeating: baseMemoryMB, count: count)
         let topology = try m?.optional("topology")?.choice(Topology.self) ?? .full
         let degree = try m?.optional("degree")?.int(in: 1...1000) ?? 3
         connect(&nodes, topology: topology, degree: degree)
         for entry in try m?.optional("nodeOverrides")?.sequence() ?? [] {
-            let o = try entry.mapping(allowedKeys: ["node", "maxJobs", "maxVMs", "initialWorkers", "numClone", "cores"])
+            let o = try entry.mapping(allowedKeys: ["node", "maxJobs", "maxVMs", "initialWorkers", "numClone", "cores",
+                                                    "memoryMB"])
             let index = try o.required("node").int(in: 0...(count - 1))
             if let v = o.optional("maxJobs") { nodes[index].maxJobs = Int32(try v.int(in: 1...1_000_000)) }
             if let v = o.optional("maxVMs") { nodes[index].maxVMs = Int32(try v.int(in: 1...10_000)) }
             if let v = o.optional("initialWorkers") { nodes[index].initialWorkers = Int32(try v.int(in: 1...10_000)) }
             if let v = o.optional("cores") { cores[index] = Int32(try v.int(in: 1...100_000)) }
+            if let v = o.optional("memoryMB") { memoryMB[index] = try memoryLimit(v, vmMemoryMB: vmMemoryMB) }
             if let v = o.optional("numClone") { nodes[index].startupCloning = StartupCloning(numClone: try v.int(in: -1...10_000)) }
             if nodes[index].initialWorkers > nodes[index].maxVMs {
                 throw entry.error("initialWorkers (\(nodes[index].initialWorkers)) must not exceed maxVMs (\(nodes[index].maxVMs))")
             }
         }
-        return Platform(nodes: nodes, cores: cores)
+        return Platform(nodes: nodes, cores: cores, memoryMB: memoryMB, vmMemoryMB: vmMemoryMB)
+    }
+
+    /// A node's memory limit means nothing without what a worker takes, and a node that cannot
+    /// run one worker is a typo rather than an experiment.
+    static func memoryLimit(_ value: YAMLValue, vmMemoryMB: Int32) throws -> Int32 {
+        let limit = Int32(try value.int(in: 1...100_000_000))
+        guard vmMemoryMB > 0 else {
+            throw value.error("a memory limit needs platform.vmMemoryMB, the RAM (MB) one running worker VM takes")
+        }
+        guard limit >= vmMemoryMB else {
+            throw value.error("\(limit) MB cannot run one worker VM of vmMemoryMB \(vmMemoryMB) MB")
+        }
+        return limit
     }
 
     /// Neighbour graphs for discovery. `random` is a deterministic ring plus chords, so the

@@ -35,6 +35,7 @@ public enum SweepResults {
         Metric(name: "key_writes_per_app") { $0.keyWritesPerApplication },
         Metric(name: "messages") { Double($0.messages) },
         Metric(name: "misdirected_launches") { Double($0.misdirectedLaunches) },
+        Metric(name: "memory_refusals") { Double($0.memoryRefusals) },
         Metric(name: "makespan_s") { $0.makespanSeconds },
         Metric(name: "events") { Double($0.events) },
         Metric(name: "invariant_violations") { Double($0.invariantViolations.values.reduce(0, +)) },

@@ -14,6 +14,7 @@ extension Simulation {
         vm.leasedAddress = address
         precondition(Int(index) == worldVMs.count, "VMs are defined in order")
         worldVMs.append(vm)
+        if memory.isModelled { memory.vmDefined(node: Int(node.index)) }
         checker.vmDefined()
         scheduleLeaseExpiry(index)
     }
@@ -56,11 +57,24 @@ extension Simulation {
         }
         worldVMs[i].power = power
         worldVMs[i].powerGeneration &+= 1
+        if memory.isModelled {
+            if power == .running { memory.poweredOn(vm: i) } else { memory.stoppedRunning(vm: i) }
+        }
         if power != .running { scheduleLeaseExpiry(Int32(i)) }
         if power == .running, scenario.faults.vmCrashesPerHour > 0 {
             let after = Distribution.exponential(mean: 3600 / scenario.faults.vmCrashesPerHour).sample(faultStream)
             engine.schedule(.vmCrashed(vm: Int32(i), generation: worldVMs[i].powerGeneration), afterSeconds: after)
         }
+    }
+
+    /// Admission control when a power-on is asked for: a node without room for one more running
+    /// worker fails the operation, as a hypervisor does, and Model sees an ordinary failure.
+    @inline(__always)
+    mutating func admitPowerOn(_ vm: VMID) -> Bool {
+        guard memory.isModelled else { return true }
+        if memory.admitPowerOn(vm: Int(vm.index)) { return true }
+        metrics.memoryRefusals += 1
+        return false
     }
 
     mutating func scheduleLeaseExpiry(_ index: Int32) {
