@@ -50,7 +50,7 @@ public enum SweepResults {
             let path = (runs as NSString).appendingPathComponent(name)
             guard let data = FileManager.default.contents(atPath: path),
                   let record = try? JSONDecoder().decode(SweepRunner.RunRecord.self, from: data) else {
-                throw SweepRunner.Failure.io("\(path): error: not a run record (remove it and resume)")
+                throw SweepRunner.Failure.io("\(path): error: not a run record of this visag version (remove it and resume)")
             }
             result.append(record)
         }
