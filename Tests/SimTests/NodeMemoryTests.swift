@@ -145,6 +145,29 @@ final class NodeMemoryTests: XCTestCase {
         XCTAssertGreaterThan(roomy.memory.peakMB.max() ?? 0, 2048)
     }
 
+    /// Waking a sleeping worker (resume, boot) powers it on: it is admitted like a revert, and a
+    /// refused wake fails through Model's failure path with every invariant held.
+    func testResumeAndBootAreAdmittedLikeReverts() throws {
+        let path = ScenarioLoaderTests.scenariosDirectory.appendingPathComponent("policies/wake.yaml").path
+        for action in ["suspend", "shutdown"] {
+            var refusals = 0
+            for seed in 1...10 {
+                let tight = ["policies.wake=reuseClean", "policies.idleAction=\(action)", "seed=\(seed)",
+                             "platform.memoryMB=2048", "platform.vmMemoryMB=1024"]
+                var simulation = Simulation(scenario: try ScenarioLoader.load(path: path, overrides: tight))
+                let metrics = simulation.run()
+                XCTAssertEqual(metrics.violations.count, 0, "\(action) seed \(seed): \(metrics.violations.first.map { "\($0)" } ?? "")")
+                XCTAssertLessThanOrEqual(simulation.memory.peakMB.max() ?? 0, 2048)
+                refusals += metrics.memoryRefusals
+            }
+            XCTAssertGreaterThan(refusals, 0, "\(action): two of four workers fit, some wake must be refused")
+        }
+        let roomy = ["policies.wake=reuseClean", "platform.memoryMB=4096", "platform.vmMemoryMB=1024"]
+        var plain = Simulation(scenario: try ScenarioLoader.load(path: path, overrides: ["policies.wake=reuseClean"]))
+        var fits = Simulation(scenario: try ScenarioLoader.load(path: path, overrides: roomy))
+        XCTAssertEqual(plain.run().digest, fits.run().digest, "room for every worker changes nothing")
+    }
+
     // MARK: Validation
 
     func error(_ text: String, overrides: [String] = []) -> ScenarioError? {

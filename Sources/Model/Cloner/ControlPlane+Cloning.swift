@@ -17,7 +17,7 @@ extension ControlPlane {
                 let ticket = vms[Int(vmID.index)].nextTicket()
                 vms[Int(vmID.index)].maintenance = WorkerVM.Maintenance(operation: .revert, ticket: ticket,
                                                                         purpose: .startup)
-                emit(.hypervisor(vmID, .revert, ticket: ticket))
+                startPowerOn(vmID, .revert, ticket: ticket)
             }
         }
     }
@@ -90,6 +90,8 @@ extension ControlPlane {
         }
         emit(.report(.cloneFinished(target: target, succeeded: succeeded)))
         vms[Int(source.index)].power = .off
+        // A clone copies the source's disk and changes nothing in it; after a failure the source is unknown.
+        if !succeeded { vms[Int(source.index)].cleanSinceRevert = false }
         if succeeded {
             // AddClone: the clone joins as FREE.
             setHolder(target, .free)
@@ -128,8 +130,15 @@ extension ControlPlane {
             return cloneFinished(source: vmID, target: target, succeeded: succeeded)
         }
         let v = Int(vmID.index)
-        if let prep = vms[v].preparation, prep.ticket == ticket, prep.step == .reverting {
-            return preparationReverted(vmID, succeeded: succeeded)
+        if let prep = vms[v].preparation, prep.ticket == ticket {
+            switch (prep.step, operation) {
+            case (.reverting, .revert), (.waking, .boot), (.waking, .resume):
+                return preparationPoweredOn(vmID, by: operation, succeeded: succeeded)
+            default:
+                // A completion carrying the preparation's ticket for an operation it did not ask for.
+                ignoredEvents += 1
+                return
+            }
         }
         if let maintenance = vms[v].maintenance, maintenance.ticket == ticket {
             return maintenanceFinished(vmID, maintenance, succeeded: succeeded)

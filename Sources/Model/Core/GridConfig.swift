@@ -32,6 +32,8 @@ public struct GridConfig: Equatable, Sendable {
     public var idleAction: RecycleAction
     public var dhcpRenewal: DHCPRenewal
     public var mainHost: MainHost = .user
+    /// How Prepare VM (and a recycle by revert) brings up a worker that is suspended or shut down.
+    public var wake: WakePolicy = .revert
     /// Clone when fewer than this many VMs are free (`ADVANCE_VM`, original 2). 0 disables clone-ahead.
     public var cloneAheadThreshold: Int32
     /// nil: reservations never expire (a bound the scenario removed, not the faithful defect).

@@ -12,6 +12,10 @@ public enum HypervisorOperation: Equatable, Sendable {
     case revert
     case suspend
     case shutdown
+    /// Power on a shut-down VM as its disk is (no revert); the VM runs afterwards.
+    case boot
+    /// A suspended VM continues from its saved memory (no revert); the VM runs afterwards.
+    case resume
     /// Clone the VM into `target` (shut down, copy, register, power on and off).
     case clone(target: VMID)
 
@@ -20,6 +24,8 @@ public enum HypervisorOperation: Equatable, Sendable {
         case .revert: "revert"
         case .suspend: "suspend"
         case .shutdown: "shutdown"
+        case .boot: "boot"
+        case .resume: "resume"
         case .clone: "clone"
         }
     }

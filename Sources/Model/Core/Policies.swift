@@ -30,7 +30,9 @@ public struct DiscoveryPolicy: Equatable, Sendable {
 
 /// What happens to an application's worker VM at application end.
 public enum RecycleAction: String, CaseIterable, Sendable {
-    /// Revert to the clean snapshot now (the 2012 code): the VM stays running and clean.
+    /// Revert to the clean snapshot now (the 2012 code): the VM stays running and clean. Under
+    /// `WakePolicy.reuseClean` a VM the application never woke (suspended or off, still clean) is resumed or
+    /// booted instead.
     case revert
     /// Suspend now; the next application pays a revert from the suspended state.
     case suspend
@@ -38,7 +40,25 @@ public enum RecycleAction: String, CaseIterable, Sendable {
     case shutdown
 }
 
-/// What a prepared VM does about its DHCP lease before the first job (report §4.5).
+/// How Prepare VM brings up a worker that is not running (suspended or shut down).
+public enum WakePolicy: String, CaseIterable, Sendable {
+    /// The original (report §5.8): every worker that is not running is reverted to the clean snapshot.
+    case revert
+    /// A worker that stayed clean since its last revert (no object of an application ran in it and no
+    /// application's key was written to it since) is resumed or booted instead; any other is reverted.
+    case reuseClean
+
+    /// The operation that brings a worker in `power` up, given whether it stayed clean since its last revert.
+    public func operation(power: PowerState, cleanSinceRevert: Bool) -> HypervisorOperation {
+        guard self == .reuseClean, cleanSinceRevert else { return .revert }
+        switch power {
+        case .suspended: return .resume
+        case .off: return .boot
+        case .running: return .revert
+        }
+    }
+}
+
 /// Where an application's main process runs, and so which machine accepts the keys of every
 /// worker of the application (report §7, §9.1).
 public enum MainHost: String, CaseIterable, Sendable {
@@ -49,6 +69,7 @@ public enum MainHost: String, CaseIterable, Sendable {
     case admin
 }
 
+/// What a prepared VM does about its DHCP lease before the first job (report §4.5).
 public enum DHCPRenewal: String, CaseIterable, Sendable {
     /// Trust whatever address the guest reports: the 2012 behaviour.
     case none

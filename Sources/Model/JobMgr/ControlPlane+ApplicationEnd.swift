@@ -108,13 +108,19 @@ extension ControlPlane {
         vms[Int(vmID.index)].endPending = false
         let operation: HypervisorOperation
         switch config.recycle {
-        case .revert: operation = .revert
+        case .revert:
+            // A VM the application never woke (suspended or off, still clean) may be resumed or booted instead.
+            operation = vms[Int(vmID.index)].power == .running ? .revert : wakeOperation(vmID)
         case .suspend: operation = .suspend
         case .shutdown: operation = .shutdown
         }
         let ticket = vms[Int(vmID.index)].nextTicket()
         vms[Int(vmID.index)].maintenance = WorkerVM.Maintenance(operation: operation, ticket: ticket, purpose: .recycle(app))
-        emit(.hypervisor(vmID, operation, ticket: ticket))
+        if operation == .revert || operation == .boot || operation == .resume {
+            startPowerOn(vmID, operation, ticket: ticket)
+        } else {
+            emit(.hypervisor(vmID, operation, ticket: ticket))
+        }
     }
 
     mutating func finishPendingEnd(_ vmID: VMID) {
@@ -127,9 +133,8 @@ extension ControlPlane {
         vms[Int(vmID.index)].maintenance = nil
         if succeeded {
             switch maintenance.operation {
-            case .revert:
-                vms[Int(vmID.index)].power = .running
-                vms[Int(vmID.index)].needsBaseKeys = true
+            case .revert, .boot, .resume:
+                poweredOn(vmID, by: maintenance.operation)
             case .suspend:
                 vms[Int(vmID.index)].power = .suspended
             case .shutdown:
@@ -140,7 +145,10 @@ extension ControlPlane {
             vms[Int(vmID.index)].address = nil
         }
         // A VM whose recycle failed is unknown: the next preparation reverts it.
-        if !succeeded { vms[Int(vmID.index)].power = .off }
+        if !succeeded {
+            vms[Int(vmID.index)].power = .off
+            vms[Int(vmID.index)].cleanSinceRevert = false
+        }
         let node = vms[Int(vmID.index)].node
         switch maintenance.purpose {
         case .recycle:
@@ -172,6 +180,8 @@ extension ControlPlane {
     /// the next Prepare VM reverts it.
     mutating func vmPowerObserved(_ vmID: VMID, _ power: PowerState) {
         vms[Int(vmID.index)].power = power
+        // Someone else acted on the VM: it is not known clean any more.
+        vms[Int(vmID.index)].cleanSinceRevert = false
         guard power != .running else { return }
         vms[Int(vmID.index)].forgetPreparedGuest()
     }

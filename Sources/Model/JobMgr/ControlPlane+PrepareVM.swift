@@ -1,5 +1,6 @@
-/// Execute and Prepare VM (report §5.8, reference flow 4): revert if not running, obtain the
-/// address, fetch the VM's own key once and route it to the main node, write the requester
+/// Execute and Prepare VM (report §5.8, reference flow 4): revert if not running (or, under
+/// `WakePolicy.reuseClean`, resume or boot a worker that stayed clean since its last revert), obtain
+/// the address, fetch the VM's own key once and route it to the main node, write the requester
 /// key and, after a revert, the main node's and the admin's keys; then launch the object.
 extension ControlPlane {
     mutating func executeRequested(_ app: AppID, _ object: ObjectID, at node: NodeID) {
@@ -34,8 +35,11 @@ extension ControlPlane {
     mutating func beginPreparation(_ vmID: VMID, for app: AppID) {
         let ticket = vms[Int(vmID.index)].nextTicket()
         if vms[Int(vmID.index)].power != .running {
-            vms[Int(vmID.index)].preparation = Preparation(app: app, step: .reverting, ticket: ticket, reverted: true)
-            emit(.hypervisor(vmID, .revert, ticket: ticket))
+            let operation = wakeOperation(vmID)
+            let step: PrepareStep = operation == .revert ? .reverting : .waking
+            vms[Int(vmID.index)].preparation = Preparation(app: app, step: step, ticket: ticket,
+                                                           reverted: operation == .revert)
+            startPowerOn(vmID, operation, ticket: ticket)
         } else {
             vms[Int(vmID.index)].preparation = Preparation(app: app, step: .obtainingAddress, ticket: ticket,
                                                            reverted: false)
@@ -50,12 +54,38 @@ extension ControlPlane {
         }
     }
 
-    /// The preparation's revert finished.
-    mutating func preparationReverted(_ vmID: VMID, succeeded: Bool) {
-        guard succeeded else { return preparationFailed(vmID, reason: .prepareFailed) }
+    /// How a worker that is not running comes up, by the wake policy and what Model knows of the worker.
+    func wakeOperation(_ vmID: VMID) -> HypervisorOperation {
+        config.wake.operation(power: vms[Int(vmID.index)].power, cleanSinceRevert: vms[Int(vmID.index)].cleanSinceRevert)
+    }
+
+    /// Issues a revert, boot or resume. A revert makes the VM clean only once it succeeded, so a failed or
+    /// interrupted one leaves it to be reverted again; a boot or resume changes nothing in the guest.
+    mutating func startPowerOn(_ vmID: VMID, _ operation: HypervisorOperation, ticket: UInt32) {
+        if operation == .revert { vms[Int(vmID.index)].cleanSinceRevert = false }
+        emit(.hypervisor(vmID, operation, ticket: ticket))
+    }
+
+    /// A revert, boot or resume succeeded: the VM runs and its cached address is stale. A revert leaves it
+    /// clean; a boot or resume leaves the guest as it was (clean: Model wakes only a clean VM).
+    mutating func poweredOn(_ vmID: VMID, by operation: HypervisorOperation) {
         vms[Int(vmID.index)].power = .running
         vms[Int(vmID.index)].address = nil
-        vms[Int(vmID.index)].needsBaseKeys = true
+        if operation == .revert {
+            vms[Int(vmID.index)].needsBaseKeys = true
+            vms[Int(vmID.index)].cleanSinceRevert = true
+        }
+    }
+
+    /// The preparation's revert, boot or resume finished. After a boot or resume the rest of Prepare VM is
+    /// the same as after a revert (the address is read again: a VM that slept may hold an expired lease). A
+    /// failed one fails the preparation alike; the VM is then no longer trusted clean.
+    mutating func preparationPoweredOn(_ vmID: VMID, by operation: HypervisorOperation, succeeded: Bool) {
+        guard succeeded else {
+            vms[Int(vmID.index)].cleanSinceRevert = false
+            return preparationFailed(vmID, reason: .prepareFailed)
+        }
+        poweredOn(vmID, by: operation)
         // The revert is a step like the others: an ApplicationEnd that waited for it (the mutex) runs now.
         if endPendingAborts(vmID) { return }
         let ticket = vms[Int(vmID.index)].nextTicket()
@@ -111,6 +141,7 @@ extension ControlPlane {
         guard vms[Int(vmID.index)].needsBaseKeys else { return preparationFinished(vmID) }
         let app = vms[Int(vmID.index)].preparation!.app
         vms[Int(vmID.index)].preparation!.step = .writingKeys(remaining: 2)
+        vms[Int(vmID.index)].cleanSinceRevert = false
         emit(.writeKey(vmID, KeyWrite(kind: .mainNode(app), app: app), ticket: ticket))
         emit(.writeKey(vmID, KeyWrite(kind: .admin(vms[Int(vmID.index)].node), app: app), ticket: ticket))
     }
@@ -201,6 +232,7 @@ extension ControlPlane {
         // Later objects of the application reuse the tunnel this key allows.
         vms[Int(vmID.index)].requesterKeyFor = record.app
         vms[Int(vmID.index)].requesterKeyInFlight = true
+        vms[Int(vmID.index)].cleanSinceRevert = false
         emit(.writeKey(vmID, KeyWrite(kind: .requester(object), app: record.app), ticket: 0))
     }
 
@@ -244,6 +276,7 @@ extension ControlPlane {
 
     mutating func launch(_ object: ObjectID, on node: NodeID, vm vmID: VMID?) {
         objects[Int(object.index)].host = .launching
+        if let vmID { vms[Int(vmID.index)].cleanSinceRevert = false }
         let address = vmID.flatMap { vm($0).address }
         emit(.launchObject(object, objects[Int(object.index)].app, on: node, vm: vmID, address: address))
     }
@@ -308,6 +341,7 @@ extension ControlPlane {
         guard !vms[Int(vmID.index)].orphans.isEmpty else { return }
         let orphans = vms[Int(vmID.index)].orphans
         vms[Int(vmID.index)].orphans.removeAll()
+        vms[Int(vmID.index)].cleanSinceRevert = false
         let node = vms[Int(vmID.index)].node
         for object in orphans {
             emit(.launchObject(object, objects[Int(object.index)].app, on: node, vm: vmID,

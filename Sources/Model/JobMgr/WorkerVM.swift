@@ -13,6 +13,8 @@ public enum VMHolder: Equatable, Sendable {
 /// The step a preparation (Prepare VM, report §5.8) is waiting on.
 public enum PrepareStep: Equatable, Sendable {
     case reverting
+    /// Resuming or booting a worker that stayed clean since its last revert (`WakePolicy.reuseClean`).
+    case waking
     case obtainingAddress
     case fetchingOwnKey
     case writingKeys(remaining: Int32)
@@ -23,7 +25,8 @@ public struct Preparation: Equatable, Sendable {
     public var app: AppID
     public var step: PrepareStep
     public var ticket: UInt32
-    /// The VM was reverted by this preparation (so the base keys must be written).
+    /// The VM was reverted by this preparation (so the base keys must be written); false when it was
+    /// resumed or booted, or already running.
     public var reverted: Bool
 }
 
@@ -43,6 +46,12 @@ public struct WorkerVM: Equatable, Sendable {
     public internal(set) var ownKeyFetched: Bool
     /// A revert happened since the main and admin keys were last written.
     public internal(set) var needsBaseKeys: Bool
+    /// Nothing of an application entered the VM since its last revert. Set when a revert succeeds; cleared when
+    /// a key write or an object launch into it is issued, when a revert starts (a failed or interrupted one
+    /// leaves it cleared), when a boot, resume, recycle or clone of it fails, when its power changes behind
+    /// Model's back and when its admin VM restarts. A boot or resume that succeeds leaves it as it was.
+    /// `WakePolicy.reuseClean` resumes or boots such a VM instead of reverting it.
+    public internal(set) var cleanSinceRevert: Bool = false
     /// The application whose requester key this VM holds (written once per preparation).
     public internal(set) var requesterKeyFor: AppID?
     /// That key's write has not returned yet: objects of the application wait for it.
@@ -111,6 +120,7 @@ public struct WorkerVM: Equatable, Sendable {
         requesterKeyInFlight = false
         address = nil
         needsBaseKeys = true
+        cleanSinceRevert = false
     }
 
     mutating func nextTicket() -> UInt32 {

@@ -61,6 +61,10 @@ public enum GuestReset: Equatable, Sendable {
     case reverted
     case suspended
     case poweredOff
+    /// Powered on from off as its disk is: the guest keeps whatever it held (only a revert takes keys away).
+    case booted
+    /// Back from suspended with its memory: the guest keeps whatever it held, its address may be stale.
+    case resumed
     /// The guest is a new clone of `source`: its disk is a copy of the source's, taken as its clean snapshot.
     case clonedFrom(GuestTarget)
 }

@@ -18,6 +18,20 @@ enum HypervisorCalls {
         try domain.suspend()
     }
 
+    /// Powers a shut-down domain on as its disk is (`virDomainCreate`). A domain that is already running is where
+    /// Model wants it; a paused one cannot boot and libvirt says why.
+    static func boot(_ domain: LibvirtDomain) throws {
+        if try domain.state() == .running { return }
+        try domain.start()
+    }
+
+    /// A paused domain continues from its saved memory (`virDomainResume`). A domain that is already running is
+    /// where Model wants it; a shut-off one cannot resume and libvirt says why.
+    static func resume(_ domain: LibvirtDomain) throws {
+        if try domain.state() == .running { return }
+        try domain.resume()
+    }
+
     /// Asks the guest to shut down and waits up to `waitWallSeconds` for it; a guest that is still up then (the
     /// test driver may keep it running, a real guest may ignore ACPI) is powered off. A domain that is already off
     /// is where Model wants it.
@@ -68,6 +82,8 @@ enum HypervisorCalls {
         case .revert: .reverted
         case .suspend: .suspended
         case .shutdown, .clone: .poweredOff
+        case .boot: .booted
+        case .resume: .resumed
         }
     }
 }

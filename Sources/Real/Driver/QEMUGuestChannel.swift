@@ -130,7 +130,8 @@ public final class QEMUGuestChannel: GuestChannel, @unchecked Sendable {
             case .reverted, .poweredOff:
                 // The clean snapshot holds the admin key only; a powered-off guest holds nothing until reverted.
                 state.guests[guest.vm] = GuestState(waitForReady: true, keys: [])
-            case .suspended:
+            case .suspended, .booted, .resumed:
+                // A boot or resume keeps the guest's keys (only a revert takes them away); SSH comes back later.
                 state.guests[guest.vm, default: GuestState()].waitForReady = true
             case .clonedFrom(let source):
                 // A clone's disk is its source's; the forward of a clone is its own (a new domain definition).

@@ -392,7 +392,7 @@ public final class RealDriver: @unchecked Sendable {
             // The clone's own events (defined, started) are the driver's too.
             lifecycle.watch(targetName, as: targetVM)
             affected.append(targetVM)
-        case .revert, .suspend, .shutdown:
+        case .revert, .suspend, .shutdown, .boot, .resume:
             target = nil
             targetName = ""
         }
@@ -408,6 +408,8 @@ public final class RealDriver: @unchecked Sendable {
                 case .revert: try HypervisorCalls.revert(domain)
                 case .suspend: try HypervisorCalls.suspend(domain)
                 case .shutdown: try HypervisorCalls.shutdown(domain, waitWallSeconds: shutdownWait)
+                case .boot: try HypervisorCalls.boot(domain)
+                case .resume: try HypervisorCalls.resume(domain)
                 case .clone:
                     clone = try HypervisorCalls.clone(domain, as: targetName, in: connection,
                                                       shutdownWaitWallSeconds: shutdownWait)
@@ -436,6 +438,12 @@ public final class RealDriver: @unchecked Sendable {
                 if let preparation = plane.vms[Int(done.vm.index)].preparation, preparation.step == .reverting,
                    preparation.ticket == done.ticket {
                     metrics.preparationRevert(modelSeconds: modelSeconds(since: done.issued))
+                }
+                metrics.power(of: done.vm, running: true, now: now)
+            case .boot, .resume:
+                if let preparation = plane.vms[Int(done.vm.index)].preparation, preparation.step == .waking,
+                   preparation.ticket == done.ticket {
+                    metrics.preparationWoken(by: done.operation, modelSeconds: modelSeconds(since: done.issued))
                 }
                 metrics.power(of: done.vm, running: true, now: now)
             case .suspend, .shutdown, .clone:

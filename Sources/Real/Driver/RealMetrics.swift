@@ -47,6 +47,9 @@ struct RealMetrics {
     mutating func vmCrashed() { metrics.vmCrashes += 1 }
 
     mutating func preparationRevert(modelSeconds: Double) { metrics.prepareRevert.append(modelSeconds) }
+    mutating func preparationWoken(by operation: HypervisorOperation, modelSeconds: Double) {
+        metrics.prepareWoken(by: operation, modelSeconds)
+    }
     mutating func addressRead(modelSeconds: Double) { metrics.prepareAddress.append(modelSeconds) }
     mutating func keyWritten(modelSeconds: Double) { metrics.prepareKeyWrite.append(modelSeconds) }
 

@@ -90,7 +90,7 @@ public struct RealRunResult: Sendable {
         lines.append("backend      real, \(uri), time scale \(timeScale) wall s per model s: \(outcomeText)")
         lines.append("time         every time above is model seconds (wall / time scale), except `events … s wall`;"
                      + " no trace digest, invariants are not checked on this backend")
-        for operation in ["revert", "suspend", "shutdown", "clone"] {
+        for operation in ["revert", "suspend", "shutdown", "boot", "resume", "clone"] {
             let matching = hypervisorCalls.filter { $0.operation == operation }
             guard !matching.isEmpty else { continue }
             let summary = Summary(matching.map(\.wallSeconds))

@@ -61,7 +61,8 @@ public final class SimulatedGuestChannel: GuestChannel, @unchecked Sendable {
             case .reverted:
                 let clean = state.guests[guest.vm]?.snapshotKeys ?? []
                 state.guests[guest.vm, default: GuestState()].authorizedKeys = clean
-            case .suspended, .poweredOff:
+            case .suspended, .poweredOff, .booted, .resumed:
+                // Only a revert changes what the guest's disk holds.
                 break
             case .clonedFrom(let source):
                 // The clean snapshot of a clone is taken right after the copy: whatever the source's disk held.

@@ -157,6 +157,9 @@ struct WorkerInventory {
             case .recovery: break
             }
             if succeeded { workers[i].usedSinceRevert = false }
+        case .boot, .resume:
+            // Neither cleans the guest: `usedSinceRevert` stays what it was.
+            break
         case .suspend, .shutdown, .clone:
             break
         }

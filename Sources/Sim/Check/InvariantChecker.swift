@@ -46,6 +46,8 @@ struct InvariantChecker {
 
     // MARK: World observations
 
+    /// Only a revert cleans a VM: a boot or resume leaves its guest as it was, so if Model ever woke a VM an
+    /// application had used, the next application's objects would break `cleanState` (and its keys `keyRouting`).
     mutating func reverted(_ vm: Int) {
         revertedSinceLastApp[vm] = true
         if !guestKeys[vm].isEmpty { guestKeys[vm].removeAll(keepingCapacity: true) }

@@ -3,7 +3,7 @@
 /// instants, and each VM's state over time. Times are simulated seconds.
 public struct Activity: Sendable {
     public enum Operation: String, Sendable, CaseIterable {
-        case revert, suspend, shutdown, clone
+        case revert, suspend, shutdown, clone, boot, resume
         /// The target side of a clone: the new worker being made.
         case cloned
         case address
@@ -76,6 +76,8 @@ public enum VMState: String, Sendable, Codable, CaseIterable {
     case cloning
     /// Preparing: reverting to the clean snapshot (for an application or at start-up/recycle).
     case reverting
+    /// Preparing: resuming or booting a worker that stayed clean (`policies.wake: reuseClean`).
+    case waking
     /// Preparing: waiting for the guest's address (DHCP read, renewal or reverse ping).
     case address
     /// Preparing: fetching the VM's own key or writing keys into `authorized_keys`.
@@ -95,6 +97,7 @@ public enum VMState: String, Sendable, Codable, CaseIterable {
         switch self {
         case .cloning: "cloning"
         case .reverting: "preparing: revert"
+        case .waking: "preparing: resume / boot"
         case .address: "preparing: address (DHCP)"
         case .keys: "preparing: keys"
         case .stopping: "suspending / shutting down"

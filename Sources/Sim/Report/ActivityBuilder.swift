@@ -243,6 +243,7 @@ struct ActivityBuilder {
         if let preparation = vm.preparation {
             switch preparation.step {
             case .reverting: return .reverting
+            case .waking: return .waking
             case .obtainingAddress: return .address
             case .fetchingOwnKey, .writingKeys: return .keys
             }
@@ -250,6 +251,7 @@ struct ActivityBuilder {
         if let maintenance = vm.maintenance {
             switch maintenance.operation {
             case .revert: return .reverting
+            case .boot, .resume: return .waking
             case .suspend, .shutdown: return .stopping
             case .clone: return .cloning
             }
@@ -287,6 +289,8 @@ struct ActivityBuilder {
         case .revert: .revert
         case .suspend: .suspend
         case .shutdown: .shutdown
+        case .boot: .boot
+        case .resume: .resume
         case .clone: .clone
         }
     }

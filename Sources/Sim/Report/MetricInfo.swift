@@ -30,6 +30,8 @@ struct MetricInfo {
             ("creation_prepared_p95_s", "object creation, VM prepared (p95)", "s", .lower),
             ("creation_prepared_p99_s", "object creation, VM prepared (p99)", "s", .lower),
             ("prepare_revert_mean_s", "preparation: revert (mean)", "s", .lower),
+            ("prepare_resume_mean_s", "preparation: resume (mean)", "s", .lower),
+            ("prepare_boot_mean_s", "preparation: boot (mean)", "s", .lower),
             ("prepare_address_mean_s", "preparation: address (mean)", "s", .lower),
             ("prepare_key_write_mean_s", "preparation: key write (mean)", "s", .lower),
             ("queue_wait_mean_s", "queue wait (mean)", "s", .lower),

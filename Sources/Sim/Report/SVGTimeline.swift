@@ -17,7 +17,7 @@ struct SVGTimeline {
     static let maxTooltips = 20_000
 
     static let colours: [VMState: String] = [
-        .cloning: "#CC79A7", .reverting: "#D55E00", .address: "#E69F00", .keys: "#E5C94A", .stopping: "#7F7F7F",
+        .cloning: "#CC79A7", .reverting: "#D55E00", .waking: "#F0A37A", .address: "#E69F00", .keys: "#E5C94A", .stopping: "#7F7F7F",
         .running: "#0072B2", .reserved: "#56B4E9", .suspended: "#BDBDBD", .off: "#ECECEC", .free: "#CFE8D4",
     ]
 

@@ -11,6 +11,9 @@ public struct Metrics: Sendable {
     public var creationLatencyPrepared: [Double] = []
     /// Preparation phases (seconds per operation issued by a Prepare VM).
     public var prepareRevert: [Double] = []
+    /// A clean worker resumed or booted instead of reverted (`policies.wake: reuseClean`).
+    public var prepareResume: [Double] = []
+    public var prepareBoot: [Double] = []
     public var prepareAddress: [Double] = []
     public var prepareKeyWrite: [Double] = []
     /// Seconds from submission to the first placement, per application.
@@ -67,6 +70,11 @@ public struct Metrics: Sendable {
         case .discoveryMessage: discoveryMessages += 1
         case .applicationFinished, .objectRunning, .vmReserved, .vmFreed, .vmKeyAccepted, .brokerOvercounted: break
         }
+    }
+
+    /// A preparation's resume or boot took `seconds`.
+    public mutating func prepareWoken(by operation: HypervisorOperation, _ seconds: Double) {
+        if operation == .boot { prepareBoot.append(seconds) } else { prepareResume.append(seconds) }
     }
 
     /// Fraction of VM-time (worker VMs existing × simulated time) reserved by applications.

@@ -34,6 +34,8 @@ public struct RunSummary: Codable, Sendable {
     public var creationLatencyReadySeconds: Latency
     public var creationLatencyPreparedSeconds: Latency
     public var prepareRevertSeconds: Latency
+    public var prepareResumeSeconds: Latency
+    public var prepareBootSeconds: Latency
     public var prepareAddressSeconds: Latency
     public var prepareKeyWriteSeconds: Latency
     public var queueWaitSeconds: Latency
@@ -85,6 +87,8 @@ public struct RunSummary: Codable, Sendable {
         creationLatencyReadySeconds = Latency(m.creationLatencyReady)
         creationLatencyPreparedSeconds = Latency(m.creationLatencyPrepared)
         prepareRevertSeconds = Latency(m.prepareRevert)
+        prepareResumeSeconds = Latency(m.prepareResume)
+        prepareBootSeconds = Latency(m.prepareBoot)
         prepareAddressSeconds = Latency(m.prepareAddress)
         prepareKeyWriteSeconds = Latency(m.prepareKeyWrite)
         queueWaitSeconds = Latency(m.queueWait)
@@ -150,6 +154,8 @@ public struct RunSummary: Codable, Sendable {
             ("creation, VM ready (s)", lat(creationLatencyReadySeconds)),
             ("creation, VM prepared (s)", lat(creationLatencyPreparedSeconds)),
             ("prepare: revert (s)", lat(prepareRevertSeconds)),
+            ("prepare: resume (s)", lat(prepareResumeSeconds)),
+            ("prepare: boot (s)", lat(prepareBootSeconds)),
             ("prepare: address (s)", lat(prepareAddressSeconds)),
             ("prepare: key write (s)", lat(prepareKeyWriteSeconds)),
             ("queue wait (s)", lat(queueWaitSeconds)),

@@ -279,6 +279,10 @@ public struct Simulation {
             delay = scenario.hypervisor.suspend.draw(from: nodeStreams[node])
         case .shutdown:
             delay = scenario.hypervisor.shutdown.draw(from: nodeStreams[node])
+        case .boot, .resume:
+            delay = (operation == .boot ? scenario.hypervisor.boot : scenario.hypervisor.resume).draw(from: nodeStreams[node])
+            if succeeded, !admitPowerOn(vm) { succeeded = false }
+            if plane.vms[Int(vm.index)].preparation?.step == .waking { metrics.prepareWoken(by: operation, delay) }
         case .clone:
             delay = scenario.hypervisor.clone.draw(from: nodeStreams[node])
             if scenario.faults.cloneFailureProbability > 0, faultStream.bernoulli(scenario.faults.cloneFailureProbability) {

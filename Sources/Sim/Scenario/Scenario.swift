@@ -49,6 +49,10 @@ public struct HypervisorTimings: Sendable {
     public var revert: Distribution
     public var suspend: Distribution
     public var shutdown: Distribution
+    /// Powering a shut-down VM on as its disk is, until it runs (`policies.wake: reuseClean`).
+    public var boot: Distribution
+    /// A suspended VM continuing from its saved memory (`policies.wake: reuseClean`).
+    public var resume: Distribution
     public var clone: Distribution
     /// Reading the guest's address through the tools (no renewal).
     public var addressRead: Distribution
@@ -60,10 +64,13 @@ public struct HypervisorTimings: Sendable {
     public init(revert: Distribution = .fixed(30), suspend: Distribution = .fixed(5),
                 shutdown: Distribution = .fixed(10), clone: Distribution = .fixed(300),
                 addressRead: Distribution = .fixed(1), keyFetch: Distribution = .fixed(1),
-                keyWrite: Distribution = .fixed(1), launch: Distribution = .fixed(0.5)) {
+                keyWrite: Distribution = .fixed(1), launch: Distribution = .fixed(0.5),
+                boot: Distribution = .fixed(40), resume: Distribution = .fixed(5)) {
         self.revert = revert
         self.suspend = suspend
         self.shutdown = shutdown
+        self.boot = boot
+        self.resume = resume
         self.clone = clone
         self.addressRead = addressRead
         self.keyFetch = keyFetch

@@ -165,7 +165,7 @@ public enum ScenarioLoader {
     static func decodePolicies(_ value: YAMLValue?, into grid: inout GridConfig) throws {
         let keys = ["placement", "broker", "maxHops", "discoveryWait", "firstAnswerTimeout", "rememberedRequests",
                     "cloneAheadThreshold", "recycle", "idleTimeout", "idleAction", "dhcpRenewal", "mainHost", "endNotification",
-                    "revertAtStartup"]
+                    "revertAtStartup", "wake"]
         guard let m = try mapping(value, keys) else { return }
         var discovery = DiscoveryPolicy()
         if let v = m.optional("maxHops") { discovery.maxHops = Int32(try v.int(in: 0...1_000_000)) }
@@ -190,6 +190,7 @@ public enum ScenarioLoader {
         if let v = m.optional("mainHost") { grid.mainHost = try v.choice(MainHost.self) }
         if let v = m.optional("endNotification") { grid.endNotification = try v.choice(EndNotification.self) }
         if let v = m.optional("revertAtStartup") { grid.revertWorkersAtStartup = try v.bool() }
+        if let v = m.optional("wake") { grid.wake = try v.choice(WakePolicy.self) }
     }
 
     enum IdleAction: String, CaseIterable { case shutdown, suspend }
@@ -206,12 +207,15 @@ public enum ScenarioLoader {
     }
 
     static func decodeHypervisor(_ value: YAMLValue?) throws -> HypervisorTimings {
-        let keys = ["revert", "suspend", "shutdown", "clone", "addressRead", "keyFetch", "keyWrite", "launch"]
+        let keys = ["revert", "suspend", "shutdown", "boot", "resume", "clone", "addressRead", "keyFetch", "keyWrite",
+                    "launch"]
         var t = HypervisorTimings()
         guard let m = try mapping(value, keys) else { return t }
         if let v = m.optional("revert") { t.revert = try distribution(v) }
         if let v = m.optional("suspend") { t.suspend = try distribution(v) }
         if let v = m.optional("shutdown") { t.shutdown = try distribution(v) }
+        if let v = m.optional("boot") { t.boot = try distribution(v) }
+        if let v = m.optional("resume") { t.resume = try distribution(v) }
         if let v = m.optional("clone") { t.clone = try distribution(v) }
         if let v = m.optional("addressRead") { t.addressRead = try distribution(v) }
         if let v = m.optional("keyFetch") { t.keyFetch = try distribution(v) }

@@ -21,6 +21,8 @@ public enum SweepResults {
         Metric(name: "creation_prepared_p95_s") { $0.creationLatencyPreparedSeconds.p95 },
         Metric(name: "creation_prepared_p99_s") { $0.creationLatencyPreparedSeconds.p99 },
         Metric(name: "prepare_revert_mean_s") { $0.prepareRevertSeconds.mean },
+        Metric(name: "prepare_resume_mean_s") { $0.prepareResumeSeconds.mean },
+        Metric(name: "prepare_boot_mean_s") { $0.prepareBootSeconds.mean },
         Metric(name: "prepare_address_mean_s") { $0.prepareAddressSeconds.mean },
         Metric(name: "prepare_key_write_mean_s") { $0.prepareKeyWriteSeconds.mean },
         Metric(name: "queue_wait_mean_s") { $0.queueWaitSeconds.mean },

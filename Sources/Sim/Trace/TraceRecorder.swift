@@ -93,6 +93,8 @@ struct TraceRecorder {
             case .suspend: opCode = 1
             case .shutdown: opCode = 2
             case .clone(let target): opCode = 3 | id(target.index) << 8
+            case .boot: opCode = 4
+            case .resume: opCode = 5
             }
             return Fields(kind: 3, a: id(vm.index) << 32 | UInt64(ticket), b: opCode << 1 | (ok ? 1 : 0), name: "hypervisorFinished")
         case .addressObtained(let vm, let address, let ticket):

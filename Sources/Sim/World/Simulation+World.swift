@@ -37,6 +37,21 @@ extension Simulation {
                 let delay = scenario.dhcp.guestRenewalDelay.sample(dhcpStreams[area])
                 engine.schedule(.guestRenewed(vm: vmID.index, generation: worldVMs[i].powerGeneration), afterSeconds: delay)
             }
+        case .resume:
+            // The guest goes on with the address it had (no revert: the checker does not count it as cleaning);
+            // a lease that expired while it slept is renewed by its own client later (report §4.5).
+            powerChanged(i, to: .running)
+            if !holdsLease(i) { scheduleGuestRenewal(i) }
+        case .boot:
+            // The guest's DHCP client asks for its previous address while booting and gets it back if nobody
+            // took it meanwhile, else a new one; with the area's server down it keeps the old one for now.
+            powerChanged(i, to: .running)
+            let area = Int(worldVMs[i].area)
+            if FaultSettings.any(scenario.faults.dhcpOutages, cover: area, at: engine.now) {
+                if !holdsLease(i) { scheduleGuestRenewal(i) }
+            } else {
+                renewLease(i, area: area)
+            }
         case .suspend:
             powerChanged(i, to: .suspended)
         case .shutdown:
@@ -46,6 +61,19 @@ extension Simulation {
             // The clone's disk carries the source's snapshot, lease included.
             worldVMs[Int(target.index)].snapshotAddress = worldVMs[i].snapshotAddress
         }
+    }
+
+    /// The guest's address is leased to it by its area's server.
+    func holdsLease(_ i: Int) -> Bool {
+        guard let address = worldVMs[i].guestAddress else { return false }
+        return dhcp[Int(worldVMs[i].area)].holder(of: address) == Int32(i)
+    }
+
+    /// The guest's own DHCP client notices its lease is gone after a while and asks for a new one.
+    mutating func scheduleGuestRenewal(_ i: Int) {
+        let area = Int(worldVMs[i].area)
+        let delay = scenario.dhcp.guestRenewalDelay.sample(dhcpStreams[area])
+        engine.schedule(.guestRenewed(vm: Int32(i), generation: worldVMs[i].powerGeneration), afterSeconds: delay)
     }
 
     mutating func powerChanged(_ i: Int, to power: PowerState) {
