@@ -91,6 +91,50 @@ final class ApplicationEndTests: XCTestCase {
         XCTAssertEqual(h.hypervisorOps(on: vm0), [.revert])
     }
 
+    private func retryTicket(_ h: Harness) -> UInt32? {
+        h.pendingTimers().compactMap { if case .recycleRetry(vm0, let ticket) = $0 { ticket } else { nil } }.last
+    }
+
+    func testFailedRecycleWithRetryKeepsTheVMHeldUntilARetrySucceeds() {
+        var config = grid(recycle: .revert)
+        config.recycleRetrySeconds = 30
+        var h = Harness(config)
+        let app = runToCompletion(&h)
+        h.finishHypervisor(on: vm0, .revert, succeeded: false)
+        XCTAssertEqual(h.vm(0).holder, .application(app), "fail closed: not freed with the application's keys in it")
+        XCTAssertFalse(h.reports.contains(.vmFreed(vm0)))
+        guard let ticket = retryTicket(h) else { return XCTFail("no retry timer: \(h.pendingTimers())") }
+        XCTAssertEqual(h.delay(of: .recycleRetry(vm0, ticket: ticket)), 30)
+        // A second application finds no free worker meanwhile.
+        h.fire(.recycleRetry(vm0, ticket: ticket))
+        XCTAssertEqual(h.hypervisorOps(on: vm0), [.revert], "the retry reverts again")
+        h.finishHypervisor(on: vm0, .revert, succeeded: false)
+        guard let second = retryTicket(h) else { return XCTFail("no second retry") }
+        XCTAssertNotEqual(second, ticket)
+        h.fire(.recycleRetry(vm0, ticket: ticket))
+        XCTAssertTrue(h.hypervisorOps(on: vm0).isEmpty, "a stale retry does nothing")
+        h.fire(.recycleRetry(vm0, ticket: second))
+        h.finishHypervisor(on: vm0, .revert)
+        XCTAssertEqual(h.vm(0).holder, .free)
+        XCTAssertEqual(h.vm(0).power, .running)
+        XCTAssertTrue(h.reports.contains(.vmFreed(vm0)))
+        XCTAssertEqual(h.plane.advertisedFreeJobs(on: NodeID(0)), 10)
+    }
+
+    func testFailedSuspendRecycleIsRetriedToo() {
+        var config = grid(recycle: .suspend)
+        config.recycleRetrySeconds = 5
+        var h = Harness(config)
+        let app = runToCompletion(&h)
+        h.finishHypervisor(on: vm0, .suspend, succeeded: false)
+        XCTAssertEqual(h.vm(0).holder, .application(app))
+        guard let ticket = retryTicket(h) else { return XCTFail("no retry timer") }
+        h.fire(.recycleRetry(vm0, ticket: ticket))
+        h.finishHypervisor(on: vm0, .suspend)
+        XCTAssertEqual(h.vm(0).holder, .free)
+        XCTAssertEqual(h.vm(0).power, .suspended)
+    }
+
     func testEndKillsTheObjectsStillRunning() {
         var h = Harness(grid())
         let app = h.submit(main: 0, objects: 2)

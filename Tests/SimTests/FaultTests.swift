@@ -34,6 +34,26 @@ final class FaultTests: XCTestCase {
         XCTAssertNil(none.failureReasons["addressUnavailable"])
     }
 
+    /// A failed recycle frees the worker in the original, still running with the ended
+    /// application's keys (keyRouting reports it); `recycleRetry` keeps it held until a retry
+    /// succeeds, and no invariant breaks, also through a hypervisor outage.
+    func testRecycleRetryClosesTheKeyLeakOfAFailedRecycle() throws {
+        var leaked = 0
+        for seed: UInt64 in 1...10 {
+            for recycle in ["revert", "suspend"] {
+                let overrides = ["fidelity=fixed", "mode=virtual-secure", "policies.recycle=\(recycle)"]
+                leaked += try run("{revertFailure: 0.3}", overrides, seed: seed).violationCounts[.keyRouting] ?? 0
+                let retried = try run("{revertFailure: 0.3}", overrides + ["jobMgr.recycleRetry=30s"], seed: seed)
+                XCTAssertTrue(retried.violationCounts.isEmpty, "seed \(seed) \(recycle): \(retried.violations.first?.description ?? "")")
+                XCTAssertEqual(retried.applicationsCompleted + retried.applicationsFailed, 30)
+                let outage = try run("{hypervisorOutages: [{from: 20m, to: 50m}]}", overrides + ["jobMgr.recycleRetry=1m"],
+                                     seed: seed)
+                XCTAssertTrue(outage.violationCounts.isEmpty, "seed \(seed) \(recycle): \(outage.violations.first?.description ?? "")")
+            }
+        }
+        XCTAssertGreaterThan(leaked, 0, "without the retry some failed recycle leaves keys in a free worker")
+    }
+
     func testHypervisorOutageFailsOperationsOnlyInsideItsWindowAndNode() throws {
         let m = try run("{hypervisorOutages: [{from: 0, to: 1h, node: 0}]}", ["fidelity=fixed"])
         XCTAssertGreaterThan(m.failureReasons["prepareFailed"] ?? 0, 0)

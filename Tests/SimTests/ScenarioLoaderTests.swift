@@ -108,6 +108,16 @@ final class ScenarioLoaderTests: XCTestCase {
         XCTAssertTrue(e?.message.contains("revert") ?? false, e?.description ?? "")
     }
 
+    func testRecycleRetryIsNeverOrAPositiveDuration() throws {
+        XCTAssertNil(try parse("seed: 1\n").grid.recycleRetrySeconds)
+        XCTAssertNil(try parse("jobMgr: {recycleRetry: never}\n").grid.recycleRetrySeconds)
+        XCTAssertEqual(try parse("jobMgr: {recycleRetry: 2m}\n").grid.recycleRetrySeconds, 120)
+        XCTAssertEqual(try parse("seed: 1\n", overrides: ["jobMgr.recycleRetry=30s"]).grid.recycleRetrySeconds, 30)
+        let e = error("seed: 1\njobMgr:\n  recycleRetry: 0\n")
+        XCTAssertEqual(e?.line, 3, e?.description ?? "")
+        XCTAssertTrue(e?.description.contains("recycleRetry") ?? false, e?.description ?? "")
+    }
+
     func testErrorsNameLineColumnAndPath() {
         let e1 = error("seed: 1\nplatform:\n  maxVMs: 0\n")
         XCTAssertEqual(e1?.line, 3)

@@ -206,6 +206,8 @@ public struct ControlPlane {
             idleTimedOut(vm, generation: generation)
         case .addressWaitOver(let vm, let ticket):
             addressWaitOver(vm, ticket: ticket)
+        case .recycleRetry(let vm, let ticket):
+            recycleRetryDue(vm, ticket: ticket)
         }
     }
 

@@ -14,6 +14,8 @@ public enum Alarm: Equatable, Sendable {
     case errorPauseOver(AppID)
     /// A free running VM has been idle long enough.
     case idleTimeout(VMID, generation: UInt32)
+    /// A failed recycle waited its pause: try it again (the VM is still held for its application).
+    case recycleRetry(VMID, ticket: UInt32)
     /// A prepare has waited for an address as long as it may.
     case addressWaitOver(VMID, ticket: UInt32)
 }

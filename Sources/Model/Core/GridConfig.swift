@@ -43,6 +43,10 @@ public struct GridConfig: Equatable, Sendable {
     /// A creation round not running after this long fails with `noReply` (nil: never, as the
     /// original, whose calls block until the connection breaks).
     public var roundTimeoutSeconds: Double?
+    /// After a failed recycle at application end, retry it after this long and keep the VM held
+    /// until it succeeds (nil: free it anyway, as the original does, with whatever the failed
+    /// operation left in it; Model reverts it before its next use).
+    public var recycleRetrySeconds: Double?
     /// Pause of an application after a failed creation round (original 120 s).
     public var errorPauseSeconds: Double
     /// Allocate + exec rounds before an application fails (original 3).
@@ -61,7 +65,7 @@ public struct GridConfig: Equatable, Sendable {
                 reservationTimeoutSeconds: Double? = 120, execTimeoutSeconds: Double? = 60,
                 errorPauseSeconds: Double = 120, creationRounds: Int32 = 3,
                 addressWaitCapSeconds: Double = 300, revertWorkersAtStartup: Bool = true,
-                roundTimeoutSeconds: Double? = nil, nodes: [NodeConfig]) {
+                roundTimeoutSeconds: Double? = nil, recycleRetrySeconds: Double? = nil, nodes: [NodeConfig]) {
         self.mode = mode
         self.fidelity = fidelity
         self.placement = placement
@@ -74,6 +78,7 @@ public struct GridConfig: Equatable, Sendable {
         self.reservationTimeoutSeconds = reservationTimeoutSeconds
         self.execTimeoutSeconds = execTimeoutSeconds
         self.roundTimeoutSeconds = roundTimeoutSeconds
+        self.recycleRetrySeconds = recycleRetrySeconds
         self.errorPauseSeconds = errorPauseSeconds
         self.creationRounds = creationRounds
         self.addressWaitCapSeconds = addressWaitCapSeconds
@@ -99,6 +104,7 @@ public struct GridConfig: Equatable, Sendable {
             return "the central broker node \(broker.index) is not a node of the grid"
         }
         if creationRounds < 1 { return "creationRounds must be >= 1" }
+        if let retry = recycleRetrySeconds, !(retry > 0 && retry.isFinite) { return "recycleRetrySeconds must be > 0" }
         return nil
     }
 }

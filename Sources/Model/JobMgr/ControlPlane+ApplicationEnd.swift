@@ -150,6 +150,13 @@ extension ControlPlane {
             vms[Int(vmID.index)].cleanSinceRevert = false
         }
         let node = vms[Int(vmID.index)].node
+        if !succeeded, case .recycle(let app) = maintenance.purpose, let retry = config.recycleRetrySeconds,
+           vms[Int(vmID.index)].holder == .application(app) {
+            // Fail closed: a VM whose recycle failed may still run with the application's keys.
+            let ticket = vms[Int(vmID.index)].nextTicket()
+            emit(.startTimer(.recycleRetry(vmID, ticket: ticket), afterSeconds: retry))
+            return
+        }
         switch maintenance.purpose {
         case .recycle:
             if case .application = vms[Int(vmID.index)].holder {
@@ -174,6 +181,18 @@ extension ControlPlane {
             beginPreparation(vmID, for: app)
         }
         vmBecameAvailable(vmID)
+    }
+
+    /// The pause after a failed recycle is over: recycle again, unless something else (an admin
+    /// restart, a power change) has dealt with the VM since.
+    mutating func recycleRetryDue(_ vmID: VMID, ticket: UInt32) {
+        let vm = vms[Int(vmID.index)]
+        guard vm.ticketCounter == ticket, vm.maintenance == nil, vm.preparation == nil,
+              case .application(let app) = vm.holder, apps[Int(app.index)].isFinished else {
+            ignoredEvents += 1
+            return
+        }
+        recycle(vmID, endOf: app)
     }
 
     /// The VM stopped (or started) without Model asking: forget what was prepared in it, so

@@ -239,7 +239,7 @@ struct EventEntity: Equatable {
             switch alarm {
             case .discoveryWait(let a, _), .errorPauseOver(let a), .roundTimeout(let a, _): return [app(a)]
             case .reservationExpiry(let o, _), .execTimeout(let o, _): return [obj(o)]
-            case .idleTimeout(let v, _), .addressWaitOver(let v, _): return [vm(v)]
+            case .idleTimeout(let v, _), .addressWaitOver(let v, _), .recycleRetry(let v, _): return [vm(v)]
             }
         case .messageDelivered(let m):
             let nodes = [node(m.from), node(m.to)]

@@ -94,7 +94,7 @@ struct ActivityBuilder {
             case .reservationExpiry(let object, _), .execTimeout(let object, _):
                 if let node = plane.objects[Int(object.index)].node { touched.append(node.index) }
                 touched.append(plane.apps[Int(plane.objects[Int(object.index)].app.index)].main.index)
-            case .idleTimeout(let vm, _), .addressWaitOver(let vm, _):
+            case .idleTimeout(let vm, _), .addressWaitOver(let vm, _), .recycleRetry(let vm, _):
                 touched.append(plane.vms[Int(vm.index)].node.index)
             case .discoveryWait(let app, _), .errorPauseOver(let app), .roundTimeout(let app, _):
                 touched.append(plane.apps[Int(app.index)].main.index)

@@ -196,7 +196,8 @@ public enum ScenarioLoader {
     enum IdleAction: String, CaseIterable { case shutdown, suspend }
 
     static func decodeJobMgr(_ value: YAMLValue?, into grid: inout GridConfig) throws {
-        let keys = ["reservationTimeout", "execTimeout", "roundTimeout", "errorPause", "creationRounds", "addressWaitCap"]
+        let keys = ["reservationTimeout", "execTimeout", "roundTimeout", "errorPause", "creationRounds", "addressWaitCap",
+                    "recycleRetry"]
         guard let m = try mapping(value, keys) else { return }
         if let v = m.optional("reservationTimeout") { grid.reservationTimeoutSeconds = try optionalSeconds(v) }
         if let v = m.optional("execTimeout") { grid.execTimeoutSeconds = try optionalSeconds(v) }
@@ -204,6 +205,9 @@ public enum ScenarioLoader {
         if let v = m.optional("errorPause") { grid.errorPauseSeconds = try v.seconds() }
         if let v = m.optional("creationRounds") { grid.creationRounds = Int32(try v.int(in: 1...100)) }
         if let v = m.optional("addressWaitCap") { grid.addressWaitCapSeconds = try v.seconds(in: 0.000001...1e9) }
+        if let v = m.optional("recycleRetry") {
+            grid.recycleRetrySeconds = v.isNull || (try? v.string()) == "never" ? nil : try v.seconds(in: 0.001...1e9)
+        }
     }
 
     static func decodeHypervisor(_ value: YAMLValue?) throws -> HypervisorTimings {

@@ -127,6 +127,7 @@ struct TraceRecorder {
             case .idleTimeout(let vm, let g): return Fields(kind: 24, a: id(vm.index), b: UInt64(g), name: "timer")
             case .addressWaitOver(let vm, let t): return Fields(kind: 25, a: id(vm.index), b: UInt64(t), name: "timer")
             case .roundTimeout(let app, let round): return Fields(kind: 26, a: id(app.index), b: id(round), name: "timer")
+            case .recycleRetry(let vm, let t): return Fields(kind: 27, a: id(vm.index), b: UInt64(t), name: "timer")
             }
         }
     }
