@@ -116,6 +116,10 @@ final class SSHServer: @unchecked Sendable {
         PermitTTY yes
         PermitUserEnvironment no
         UseDNS no
+        # bash sources ~/.bashrc for a command sshd starts unless SHLVL says it is nested: the
+        # tunnels must not run the login user's start-up files (a root .bashrc running pyenv has
+        # stalled parallel logins on pyenv's rehash lock).
+        SetEnv SHLVL=1
         PrintMotd no
         PrintLastLog no
         Banner none
