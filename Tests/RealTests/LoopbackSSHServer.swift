@@ -117,7 +117,8 @@ final class LoopbackSSHServer {
         KbdInteractiveAuthentication no
         PermitRootLogin prohibit-password
         PermitUserEnvironment no
-        SetEnv PATH=\(file("bin")):/usr/bin:/bin
+        # SHLVL=1: bash then skips the login user's ~/.bashrc for the commands sshd starts.
+        SetEnv PATH=\(file("bin")):/usr/bin:/bin SHLVL=1
         UseDNS no
         PrintMotd no
         PrintLastLog no
