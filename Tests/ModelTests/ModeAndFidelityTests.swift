@@ -101,4 +101,13 @@ final class ModeAndFidelityTests: XCTestCase {
         XCTAssertNotNil(GridConfig(creationRounds: 0, nodes: [NodeConfig()]).problem())
         XCTAssertNotNil(GridConfig(placement: .central(broker: NodeID(1)), nodes: [NodeConfig()]).problem())
     }
+
+    func testEachDefectHasItsOwnBitInDeclarationOrder() {
+        for (index, defect) in Defect.allCases.enumerated() {
+            XCTAssertEqual(Int(defect.ordinal), index, defect.rawValue)
+            XCTAssertEqual(Fidelity(enabled: [defect]).mask, UInt32(1) << UInt32(index))
+            XCTAssertEqual(Fidelity(enabled: [defect]).enabled, [defect])
+        }
+        XCTAssertEqual(Fidelity.faithful.enabled, Defect.allCases)
+    }
 }

@@ -121,3 +121,18 @@ final class TraceDigestWorkerTests: XCTestCase {
         }
     }
 }
+
+final class TraceDigestRecordTests: XCTestCase {
+    /// A four-value record hashes as its four values one by one, across block boundaries too.
+    func testARecordIsItsFourValues() {
+        let one = TraceDigest(inlineLimitBytes: 0)
+        let four = TraceDigest(inlineLimitBytes: 0)
+        for i in 0..<10_000 {
+            let w = (UInt64(i), UInt64(i) &* 3, UInt64(i) << 20, ~UInt64(i))
+            if i % 7 == 0 { one.update(UInt64(99)); four.update(UInt64(99)) }
+            one.update(w.0); one.update(w.1); one.update(w.2); one.update(w.3)
+            four.update(w.0, w.1, w.2, w.3)
+        }
+        XCTAssertEqual(one.finalize(), four.finalize())
+    }
+}

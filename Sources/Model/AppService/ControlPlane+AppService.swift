@@ -13,7 +13,7 @@ extension ControlPlane {
     mutating func startRound(_ app: AppID, round: Int32) {
         let main = apps[Int(app.index)].main
         apps[Int(app.index)].state = .placing(round: round)
-        discoveryResponders[Int(app.index)].removeAll(keepingCapacity: true)
+        if !discoveryResponders[Int(app.index)].isEmpty { discoveryResponders[Int(app.index)].removeAll(keepingCapacity: true) }
         if round > 1 {
             // Remember where the failed round went: those nodes may still hold the VM.
             var earlier = earlierRoundNodes[app] ?? []

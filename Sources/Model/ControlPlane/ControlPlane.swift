@@ -25,8 +25,9 @@ public struct ControlPlane {
     var earlierRoundNodes: [AppID: [NodeID]] = [:]
     /// Jobs released by an ApplicationEnd whose recycle is still running, per VM.
     var pendingReleasedJobs: [Int32] = []
-    /// Per VM: the index of the application holding it, or -1. A dense copy of `holder` for
-    /// checkVM's scan of a node's workers, which would otherwise touch each worker's record.
+    /// Per VM: the index of the application holding it, `freeHolder` if FREE, `otherHolder` if held
+    /// otherwise (cloning). A dense copy of `holder` for the scans of a node's workers (checkVM, the
+    /// free count), which would otherwise touch each worker's record.
     var holderApp: [Int32] = []
     var outbox: [Action]
     /// Events that arrived for a state where they mean nothing (stale tickets, late answers).
@@ -131,11 +132,18 @@ public struct ControlPlane {
     public var nodeCount: Int { nodes.count }
     public func jobs(on node: NodeID) -> Int32 { nodes[Int(node.index)].jobs }
     public func maxJobs(on node: NodeID) -> Int32 { nodes[Int(node.index)].config.maxJobs }
-    /// The node's kept count of FREE workers and the count from its workers (they must agree).
+    /// The node's kept count of FREE workers and the count from its workers' entries in the dense
+    /// holder table (they must agree; `holderTableMatchesWorkers` checks the table itself).
     public func freeWorkerCounts(on node: NodeID) -> (kept: Int32, counted: Int32) {
         var counted: Int32 = 0
-        for id in nodes[Int(node.index)].vms where vms[Int(id.index)].holder == .free { counted += 1 }
+        for id in nodes[Int(node.index)].vms where holderApp[Int(id.index)] == ControlPlane.freeHolder { counted += 1 }
         return (nodes[Int(node.index)].freeVMs, counted)
+    }
+
+    /// Whether every worker's dense holder entry says what its record says (a full scan: for the
+    /// end of a run, not for every event).
+    public func holderTableMatchesWorkers() -> Bool {
+        vms.indices.allSatisfy { holderApp[$0] == ControlPlane.holderAppIndex(vms[$0].holder) }
     }
     public func advertisedFreeJobs(on node: NodeID) -> Int32 { nodes[Int(node.index)].advertisedFreeJobs }
     public func workers(on node: NodeID) -> [VMID] { nodes[Int(node.index)].vms }
@@ -250,9 +258,15 @@ public struct ControlPlane {
 
     @inline(__always)
     static func holderAppIndex(_ holder: VMHolder) -> Int32 {
-        if case .application(let app) = holder { return app.index }
-        return -1
+        switch holder {
+        case .application(let app): app.index
+        case .free: freeHolder
+        case .cloneSource, .beingCloned, .discarded: otherHolder
+        }
     }
+
+    static let freeHolder: Int32 = -1
+    static let otherHolder: Int32 = -2
 
     @inline(__always) func node(_ id: NodeID) -> NodeServices { nodes[Int(id.index)] }
     @inline(__always) func vm(_ id: VMID) -> WorkerVM { vms[Int(id.index)] }

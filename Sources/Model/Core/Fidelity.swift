@@ -45,7 +45,27 @@ public struct Fidelity: Equatable, Sendable {
 
     public var enabled: [Defect] { Defect.allCases.filter(has) }
 
+    /// Checked on the per-event path: a shift, not a search of `allCases`.
+    @inline(__always)
     private static func bit(_ defect: Defect) -> UInt32 {
-        UInt32(1) << UInt32(Defect.allCases.firstIndex(of: defect)!)
+        UInt32(1) << UInt32(defect.ordinal)
+    }
+}
+
+extension Defect {
+    /// The defect's position in `allCases` (its bit in `Fidelity.mask`).
+    var ordinal: UInt8 {
+        switch self {
+        case .cloneAheadNeverFires: 0
+        case .startupCloneIgnoresMaxVM: 1
+        case .reservationsNeverExpire: 2
+        case .applicationEndWithoutMutex: 3
+        case .cloneFailureNeverCallsBack: 4
+        case .removeJobOverwrites: 5
+        case .emptyAppIdKeyWriteDropped: 6
+        case .guestKeyAppendWithoutShell: 7
+        case .requesterKeyTakeRaces: 8
+        case .addressPollUncapped: 9
+        }
     }
 }

@@ -4,44 +4,31 @@ import Model
 /// of an `Invariant`. Cheap enough to run always: O(1) per event and action, plus a ring of
 /// recent events for the report.
 struct InvariantChecker {
-    /// Per VM: the application whose objects run in it now, and how many.
-    private var hostedApp: [Int32] = []
-    private var hostedCount: [Int32] = []
-    /// Per VM: the application it last served, and whether it was reverted since.
-    private var lastApp: [Int32] = []
-    private var revertedSinceLastApp: [Bool] = []
-    /// Per VM: the applications whose keys are in its authorized_keys (few; revert clears them).
-    private var guestKeys: [[Int32]] = []
+    /// Per VM: what runs in its guest, whom it served last and whose keys it holds.
+    private var guests: [GuestWatch] = []
+    /// The last `recentCapacity` events, a ring filled from the start; `recentWritten` counts every
+    /// event recorded (its low bits are the next slot).
     private var recent: [(time: Double, event: Event)]
-    private var recentCursor = 0
-    private let recentCapacity = 256
+    private var recentWritten = 0
+    private static let recentCapacity = 256
     /// At most this many violations are kept per invariant (the count goes on).
     private let keptPerInvariant = 20
     private(set) var violations: [InvariantViolation] = []
     private(set) var counts: [Invariant: Int] = [:]
 
     init() {
-        recent = []
-        recent.reserveCapacity(recentCapacity)
+        recent = Array(repeating: (0, .gridStarted), count: Self.recentCapacity)
     }
 
     var violationCount: Int { counts.values.reduce(0, +) }
 
     mutating func vmDefined() {
-        hostedApp.append(-1)
-        hostedCount.append(0)
-        lastApp.append(-1)
-        revertedSinceLastApp.append(true)
-        guestKeys.append([])
+        guests.append(GuestWatch())
     }
 
     mutating func record(time: Double, _ event: Event) {
-        if recent.count < recentCapacity {
-            recent.append((time, event))
-        } else {
-            recent[recentCursor] = (time, event)
-            recentCursor = (recentCursor + 1) % recentCapacity
-        }
+        recent[recentWritten & (Self.recentCapacity - 1)] = (time, event)
+        recentWritten &+= 1
     }
 
     // MARK: World observations
@@ -49,37 +36,38 @@ struct InvariantChecker {
     /// Only a revert cleans a VM: a boot or resume leaves its guest as it was, so if Model ever woke a VM an
     /// application had used, the next application's objects would break `cleanState` (and its keys `keyRouting`).
     mutating func reverted(_ vm: Int) {
-        revertedSinceLastApp[vm] = true
-        if !guestKeys[vm].isEmpty { guestKeys[vm].removeAll(keepingCapacity: true) }
+        guests[vm].revertedSinceLastApp = true
+        if !guests[vm].keys.isEmpty { guests[vm].keys.removeAll(keepingCapacity: true) }
     }
 
     /// An object of `app` starts running in VM `ranIn` (which may differ from the VM Model meant).
     mutating func objectStarted(_ object: ObjectID, app: AppID, intended: VMID, ranIn: Int, holder: VMHolder,
                                 time: Double) {
         let a = app.index
-        if hostedCount[ranIn] > 0 && hostedApp[ranIn] != a {
-            violate(.isolation, time, "vm\(ranIn) app\(a) app\(hostedApp[ranIn])",
-                    "\(object) of app\(a) runs in vm\(ranIn), which already hosts objects of app\(hostedApp[ranIn])")
+        let guest = guests[ranIn]
+        if guest.hostedCount > 0 && guest.hostedApp != a {
+            violate(.isolation, time, "vm\(ranIn) app\(a) app\(guest.hostedApp)",
+                    "\(object) of app\(a) runs in vm\(ranIn), which already hosts objects of app\(guest.hostedApp)")
         }
         if holder != .application(app) {
             let how = ranIn == Int(intended.index) ? "" : " (launched at a stale address meant for \(intended))"
             violate(.isolation, time, "vm\(ranIn) app\(a)",
                     "\(object) of app\(a) runs in vm\(ranIn), which is \(describe(holder))\(how)")
         }
-        if lastApp[ranIn] != a && lastApp[ranIn] >= 0 && !revertedSinceLastApp[ranIn] {
-            violate(.cleanState, time, "vm\(ranIn) app\(a) app\(lastApp[ranIn])",
-                    "vm\(ranIn) serves app\(a) without a revert since it served app\(lastApp[ranIn])")
+        if guest.lastApp != a && guest.lastApp >= 0 && !guest.revertedSinceLastApp {
+            violate(.cleanState, time, "vm\(ranIn) app\(a) app\(guest.lastApp)",
+                    "vm\(ranIn) serves app\(a) without a revert since it served app\(guest.lastApp)")
         }
-        if lastApp[ranIn] != a { revertedSinceLastApp[ranIn] = false }
-        lastApp[ranIn] = a
-        hostedApp[ranIn] = a
-        hostedCount[ranIn] += 1
+        if guest.lastApp != a { guests[ranIn].revertedSinceLastApp = false }
+        guests[ranIn].lastApp = a
+        guests[ranIn].hostedApp = a
+        guests[ranIn].hostedCount += 1
     }
 
     mutating func objectStopped(ranIn: Int) {
-        hostedCount[ranIn] -= 1
-        precondition(hostedCount[ranIn] >= 0, "vm\(ranIn) hosts a negative number of objects")
-        if hostedCount[ranIn] == 0 { hostedApp[ranIn] = -1 }
+        guests[ranIn].hostedCount -= 1
+        precondition(guests[ranIn].hostedCount >= 0, "vm\(ranIn) hosts a negative number of objects")
+        if guests[ranIn].hostedCount == 0 { guests[ranIn].hostedApp = -1 }
     }
 
     mutating func keyWritten(_ vm: VMID, _ write: KeyWrite, holder: VMHolder, time: Double) {
@@ -92,7 +80,7 @@ struct InvariantChecker {
                 violate(.keyRouting, time, "vm\(vm.index) app\(app.index)",
                         "a key of app\(app.index) was written to vm\(vm.index), which is \(describe(holder))")
             }
-            if !guestKeys[Int(vm.index)].contains(app.index) { guestKeys[Int(vm.index)].append(app.index) }
+            if !guests[Int(vm.index)].keys.contains(app.index) { guests[Int(vm.index)].keys.append(app.index) }
         }
     }
 
@@ -110,7 +98,7 @@ struct InvariantChecker {
     }
 
     mutating func vmFreed(_ vm: VMID, running: Bool, time: Double) {
-        let keys = guestKeys[Int(vm.index)]
+        let keys = guests[Int(vm.index)].keys
         guard running, !keys.isEmpty else { return }
         violate(.keyRouting, time, "vm\(vm.index) " + keys.map { "app\($0)" }.joined(separator: " "),
                 "vm\(vm.index) is free and running with keys of " + keys.map { "app\($0)" }.joined(separator: ", ")
@@ -119,10 +107,10 @@ struct InvariantChecker {
 
     // MARK: Model state
 
-    mutating func checkAccounting(_ plane: ControlPlane, node: NodeID, time: Double) {
-        let jobs = plane.jobs(on: node)
-        let capacity = plane.maxJobs(on: node)
-        let advertised = plane.advertisedFreeJobs(on: node)
+    /// A node's JobMgr jobs and capacity, its SearchNode's advertised free jobs, and its kept and
+    /// counted free workers.
+    mutating func checkAccounting(node: NodeID, jobs: Int32, capacity: Int32, advertised: Int32,
+                                  freeWorkers free: (kept: Int32, counted: Int32), time: Double) {
         if jobs < 0 || jobs > capacity {
             violate(.accounting, time, "node\(node.index)", "JobMgr holds \(jobs) jobs, capacity \(capacity)")
         } else if advertised != capacity - jobs {
@@ -131,7 +119,6 @@ struct InvariantChecker {
         } else if advertised < 0 {
             violate(.accounting, time, "node\(node.index)", "SearchNode advertises \(advertised) free jobs")
         }
-        let free = plane.freeWorkerCounts(on: node)
         if free.kept != free.counted {
             violate(.accounting, time, "node\(node.index)",
                     "JobMgr counts \(free.kept) free workers, its workers say \(free.counted)")
@@ -140,6 +127,9 @@ struct InvariantChecker {
 
     /// The run drained: nothing is left to happen.
     mutating func checkDrained(_ plane: ControlPlane, time: Double) {
+        if !plane.holderTableMatchesWorkers() {
+            violate(.accounting, time, "", "JobMgr's dense holder table disagrees with its workers' records")
+        }
         for (i, vm) in plane.vms.enumerated() {
             switch vm.holder {
             case .free, .discarded:
@@ -189,12 +179,11 @@ struct InvariantChecker {
             }
         }
         var picked: [(time: Double, event: Event)] = []
-        let n = recent.count
+        let n = min(recentWritten, Self.recentCapacity)
         var k = 0
         while k < n && picked.count < 12 {
-            // Newest first: the slot before the cursor, walking back.
-            let index = (recentCursor - 1 - k + 2 * n) % n
-            let entry = recent[index]
+            // Newest first: the slot before the next one, walking back.
+            let entry = recent[(recentWritten - 1 - k) & (Self.recentCapacity - 1)]
             if EventEntity.of(entry.event).contains(where: wanted.contains) { picked.append(entry) }
             k += 1
         }
@@ -259,4 +248,17 @@ struct EventEntity: Equatable {
             }
         }
     }
+}
+
+/// What the checker knows of one VM's guest, in one record: an object start or stop touches one
+/// cache line instead of one per field.
+private struct GuestWatch {
+    /// The application whose objects run in it now (-1: none), and how many.
+    var hostedApp: Int32 = -1
+    var hostedCount: Int32 = 0
+    /// The application it last served, and whether it was reverted since.
+    var lastApp: Int32 = -1
+    var revertedSinceLastApp = true
+    /// The applications whose keys are in its authorized_keys (few; a revert clears them).
+    var keys: [Int32] = []
 }

@@ -92,7 +92,7 @@ public struct Simulation {
             checker.record(time: engine.now, modelEvent)
             observe(modelEvent)
             handleModel(modelEvent)
-            if let node = touchedNode(modelEvent) { checker.checkAccounting(plane, node: node, time: engine.now) }
+            if let node = touchedNode(modelEvent) { checkAccounting(node) }
         case .arrival(let index):
             recorder.recordArrival(time: engine.now, index: index)
             arrive(Int(index))
@@ -103,6 +103,15 @@ public struct Simulation {
         case .guestRenewed(let vm, let generation):
             guestRenewed(vm: vm, generation: generation)
         }
+    }
+
+    /// The checker gets the node's counts, not the plane: handing it `plane` while it mutates
+    /// itself would copy the plane (a retain and release of every table) on every such event.
+    @inline(__always)
+    mutating func checkAccounting(_ node: NodeID) {
+        let free = plane.freeWorkerCounts(on: node)
+        checker.checkAccounting(node: node, jobs: plane.jobs(on: node), capacity: plane.maxJobs(on: node),
+                                advertised: plane.advertisedFreeJobs(on: node), freeWorkers: free, time: engine.now)
     }
 
     mutating func handleModel(_ event: Event) {

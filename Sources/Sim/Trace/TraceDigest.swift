@@ -102,6 +102,21 @@ public final class TraceDigest {
         bufferedBytes += 8
     }
 
+    /// Feeds four values as 32 little-endian bytes: one trace record, one capacity check.
+    @inline(__always)
+    public func update(_ w0: UInt64, _ w1: UInt64, _ w2: UInt64, _ w3: UInt64) {
+        precondition(finalHex == nil, "TraceDigest updated after finalize()")
+        if bufferedBytes > TraceDigest.blockBytes - 32 {
+            flush()
+        }
+        let record = block + bufferedBytes
+        record.storeBytes(of: w0.littleEndian, toByteOffset: 0, as: UInt64.self)
+        record.storeBytes(of: w1.littleEndian, toByteOffset: 8, as: UInt64.self)
+        record.storeBytes(of: w2.littleEndian, toByteOffset: 16, as: UInt64.self)
+        record.storeBytes(of: w3.littleEndian, toByteOffset: 24, as: UInt64.self)
+        bufferedBytes += 32
+    }
+
     /// Feeds the 8 little-endian bytes of `value`'s two's complement form.
     @inline(__always)
     public func update(_ value: Int64) {

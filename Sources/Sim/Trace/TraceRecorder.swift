@@ -38,10 +38,7 @@ struct TraceRecorder {
     @inline(__always)
     mutating func record(time: Double, _ event: Event) {
         let fields = TraceRecorder.fields(of: event)
-        digest.update(time)
-        digest.update(fields.kind)
-        digest.update(fields.a)
-        digest.update(fields.b)
+        digest.update(time.bitPattern, fields.kind, fields.a, fields.b)
         if let sink {
             if sink.wantsLines {
                 sink.write(line: "{\"t\":\(time),\"event\":\"\(fields.name)\",\"a\":\(Int64(bitPattern: fields.a)),"
