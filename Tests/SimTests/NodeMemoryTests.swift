@@ -170,17 +170,8 @@ final class NodeMemoryTests: XCTestCase {
 
     // MARK: Validation
 
-    func error(_ text: String, overrides: [String] = []) -> ScenarioError? {
-        do {
-            _ = try ScenarioLoader.parse(text: text, file: "m.yaml", overrides: overrides)
-            XCTFail("expected an error for:\n\(text)")
-            return nil
-        } catch let e as ScenarioError {
-            return e
-        } catch {
-            XCTFail("unexpected \(error)")
-            return nil
-        }
+    func error(_ text: String, overrides: [String] = [], line: UInt = #line) -> ScenarioError? {
+        expectScenarioError(text, file: "m.yaml", overrides: overrides, line: line)
     }
 
     func testMemoryKeysAreValidated() throws {

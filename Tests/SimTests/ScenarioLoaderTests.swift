@@ -12,17 +12,8 @@ final class ScenarioLoaderTests: XCTestCase {
         try ScenarioLoader.parse(text: text, file: "s.yaml", overrides: overrides)
     }
 
-    func error(_ text: String, overrides: [String] = []) -> ScenarioError? {
-        do {
-            _ = try parse(text, overrides: overrides)
-            XCTFail("expected an error for:\n\(text)")
-            return nil
-        } catch let e as ScenarioError {
-            return e
-        } catch {
-            XCTFail("unexpected \(error)")
-            return nil
-        }
+    func error(_ text: String, overrides: [String] = [], line: UInt = #line) -> ScenarioError? {
+        expectScenarioError(text, file: "s.yaml", overrides: overrides, line: line)
     }
 
     func testEveryBundledScenarioLoadsAndStartsWithAComment() throws {
