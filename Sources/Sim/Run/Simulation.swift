@@ -256,9 +256,9 @@ public struct Simulation {
         engine.schedule(.model(.messageDelivered(message)), afterSeconds: delay)
     }
 
-    func nodeStream(of vm: VMID) -> RandomStream { nodeStreams[Int(worldVMs[Int(vm.index)].node)] }
-
-    func nodeIndex(of vm: VMID) -> Int { Int(worldVMs[Int(vm.index)].node) }
+    /// From Model's record of the VM, which the action that asks this has just touched (the
+    /// world's record of it is usually cold by then).
+    func nodeIndex(of vm: VMID) -> Int { Int(plane.vms[Int(vm.index)].node.index) }
 
     /// Guest operations on one VM run one after another.
     mutating func guestOperation(_ vm: VMID, _ latency: Distribution) -> Double {
