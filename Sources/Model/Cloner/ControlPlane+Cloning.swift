@@ -17,7 +17,7 @@ extension ControlPlane {
                 let ticket = vms[Int(vmID.index)].nextTicket()
                 vms[Int(vmID.index)].maintenance = WorkerVM.Maintenance(operation: .revert, ticket: ticket,
                                                                         purpose: .startup)
-                startPowerOn(vmID, .revert, ticket: ticket)
+                startHypervisor(vmID, .revert, ticket: ticket)
             }
         }
     }

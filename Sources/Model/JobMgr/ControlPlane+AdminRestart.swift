@@ -88,7 +88,7 @@ extension ControlPlane {
         for vmID in workers {
             let ticket = vms[Int(vmID.index)].nextTicket()
             vms[Int(vmID.index)].maintenance = WorkerVM.Maintenance(operation: .revert, ticket: ticket, purpose: .startup)
-            startPowerOn(vmID, .revert, ticket: ticket)
+            startHypervisor(vmID, .revert, ticket: ticket)
         }
         if workers.isEmpty { startupFinished(on: node) }
     }

@@ -116,11 +116,7 @@ extension ControlPlane {
         }
         let ticket = vms[Int(vmID.index)].nextTicket()
         vms[Int(vmID.index)].maintenance = WorkerVM.Maintenance(operation: operation, ticket: ticket, purpose: .recycle(app))
-        if operation == .revert || operation == .boot || operation == .resume {
-            startPowerOn(vmID, operation, ticket: ticket)
-        } else {
-            emit(.hypervisor(vmID, operation, ticket: ticket))
-        }
+        startHypervisor(vmID, operation, ticket: ticket)
     }
 
     mutating func finishPendingEnd(_ vmID: VMID) {

@@ -39,7 +39,7 @@ extension ControlPlane {
             let step: PrepareStep = operation == .revert ? .reverting : .waking
             vms[Int(vmID.index)].preparation = Preparation(app: app, step: step, ticket: ticket,
                                                            reverted: operation == .revert)
-            startPowerOn(vmID, operation, ticket: ticket)
+            startHypervisor(vmID, operation, ticket: ticket)
         } else {
             vms[Int(vmID.index)].preparation = Preparation(app: app, step: .obtainingAddress, ticket: ticket,
                                                            reverted: false)
@@ -59,9 +59,9 @@ extension ControlPlane {
         config.wake.operation(power: vms[Int(vmID.index)].power, cleanSinceRevert: vms[Int(vmID.index)].cleanSinceRevert)
     }
 
-    /// Issues a revert, boot or resume. A revert makes the VM clean only once it succeeded, so a failed or
-    /// interrupted one leaves it to be reverted again; a boot or resume changes nothing in the guest.
-    mutating func startPowerOn(_ vmID: VMID, _ operation: HypervisorOperation, ticket: UInt32) {
+    /// Issues a hypervisor operation on a worker. A revert makes the VM clean only once it succeeded, so a
+    /// failed or interrupted one leaves it to be reverted again; no other operation changes the guest.
+    mutating func startHypervisor(_ vmID: VMID, _ operation: HypervisorOperation, ticket: UInt32) {
         if operation == .revert { vms[Int(vmID.index)].cleanSinceRevert = false }
         emit(.hypervisor(vmID, operation, ticket: ticket))
     }

@@ -34,8 +34,7 @@ extension Simulation {
                 worldVMs[i].leasedAddress = snapshot
             } else {
                 // The snapshot's lease is gone: the guest's own client notices later (report §4.5).
-                let delay = scenario.dhcp.guestRenewalDelay.sample(dhcpStreams[area])
-                engine.schedule(.guestRenewed(vm: vmID.index, generation: worldVMs[i].powerGeneration), afterSeconds: delay)
+                scheduleGuestRenewal(i)
             }
         case .resume:
             // The guest goes on with the address it had (no revert: the checker does not count it as cleaning);
