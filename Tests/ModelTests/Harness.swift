@@ -13,7 +13,7 @@ struct Harness {
     /// (to model a message that is late or overtaken).
     var hold: ((Message) -> Bool)?
     var held: [Message] = []
-    private var buffer: [Action] = []
+    private var buffer = ActionBatch()
 
     init(_ config: GridConfig, start: Bool = true) {
         plane = ControlPlane(config: config)

@@ -29,7 +29,7 @@ public struct ControlPlane {
     /// otherwise (cloning). A dense copy of `holder` for the scans of a node's workers (checkVM, the
     /// free count), which would otherwise touch each worker's record.
     var holderApp: [Int32] = []
-    var outbox: [Action]
+    var outbox: ActionBatch
     /// Events that arrived for a state where they mean nothing (stale tickets, late answers).
     public internal(set) var ignoredEvents: Int = 0
 
@@ -45,8 +45,7 @@ public struct ControlPlane {
         vms = []
         apps = []
         objects = []
-        outbox = []
-        outbox.reserveCapacity(64)
+        outbox = ActionBatch(capacity: 64)
         if case .central = config.placement {
             broker = CentralBroker(nodes: config.nodes, usesWorkerVMs: config.mode.usesWorkerVMs)
         }
@@ -118,11 +117,11 @@ public struct ControlPlane {
         }
     }
 
-    /// Moves the pending actions into `buffer` (cleared first). Swapping keeps both
-    /// buffers' capacity, so a steady-state driver never allocates here.
-    public mutating func drainActions(into buffer: inout [Action]) {
-        buffer.removeAll(keepingCapacity: true)
-        swap(&buffer, &outbox)
+    /// Moves the pending actions into `batch` (cleared first). Swapping keeps both
+    /// batches' storage, so a steady-state driver never allocates here.
+    public mutating func drainActions(into batch: inout ActionBatch) {
+        batch.removeAll()
+        swap(&batch, &outbox)
     }
 
     public var hasPendingActions: Bool { !outbox.isEmpty }

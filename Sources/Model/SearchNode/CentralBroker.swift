@@ -6,10 +6,8 @@ struct CentralBroker {
     private var freeVMs: [Int32]
     private let maxJobs: [Int32]
     private let usesWorkerVMs: Bool
-    /// Lazy min-heap of (jobs, node): an entry is stale when its jobs differ from `jobs[node]`.
-    private var heap: [HeapEntry] = []
-    /// Entries popped while looking past full nodes; pushed back after each placement.
-    private var skipped: [HeapEntry] = []
+    /// The nodes that can take an object of a new application, by load.
+    private var open: LoadBuckets
     /// Requests that could not be placed, oldest first.
     private var queue: [(app: AppID, round: Int32)] = []
     private var queueHead = 0
@@ -17,32 +15,19 @@ struct CentralBroker {
     private var chosen: [NodeID] = []
     /// The last successful placement, one node per object.
     private(set) var placement: [NodeID] = []
-    /// Nodes that can take an object of a new application; when 0 a placement fails at once
-    /// instead of scanning every full node.
-    private var openNodes: Int
     /// Per node: its numbered capacity messages already counted.
     private var fromNodes: [ReplayWindow]
     /// Per application: the last creation round asked for (a duplicated request is not placed twice).
     private var roundsRequested: [Int32] = []
-
-    struct HeapEntry {
-        var jobs: Int32
-        var node: Int32
-        @inline(__always) static func < (a: HeapEntry, b: HeapEntry) -> Bool {
-            a.jobs != b.jobs ? a.jobs < b.jobs : a.node < b.node
-        }
-    }
 
     init(nodes: [NodeConfig], usesWorkerVMs: Bool) {
         jobs = Array(repeating: 0, count: nodes.count)
         freeVMs = nodes.map { $0.initialWorkers }
         maxJobs = nodes.map { $0.maxJobs }
         self.usesWorkerVMs = usesWorkerVMs
-        openNodes = 0
+        open = LoadBuckets(nodeCount: nodes.count)
         fromNodes = Array(repeating: ReplayWindow(), count: nodes.count)
-        heap.reserveCapacity(nodes.count * 2)
-        for i in 0..<nodes.count where opensForNewApplication(i) { openNodes += 1 }
-        for i in 0..<nodes.count { heap.append(HeapEntry(jobs: 0, node: Int32(i))) }
+        for i in 0..<nodes.count where opensForNewApplication(i) { open.insert(i, level: 0) }
     }
 
     var queuedRequests: Int { queue.count - queueHead }
@@ -82,42 +67,33 @@ struct CentralBroker {
         jobs[node] < maxJobs[node] && (!usesWorkerVMs || freeVMs[node] > 0)
     }
 
-    /// Applies a change to one node's counters, keeping `openNodes` exact.
+    /// Applies a change to one node's counters, moving it between the open buckets.
     @inline(__always)
     private mutating func update(_ node: Int, _ change: (inout Int32, inout Int32) -> Void) {
-        let wasOpen = opensForNewApplication(node)
+        if opensForNewApplication(node) { open.remove(node, level: jobs[node]) }
         change(&jobs[node], &freeVMs[node])
-        let isOpen = opensForNewApplication(node)
-        if wasOpen != isOpen { openNodes += isOpen ? 1 : -1 }
+        if opensForNewApplication(node) { open.insert(node, level: jobs[node]) }
     }
 
+    /// The least-loaded node that can take the object (ties to the lowest id): an open node,
+    /// or one already chosen for this application with a job to spare (it needs no new VM).
     private mutating func pickNode() -> NodeID? {
-        // Only nodes already chosen for this application could still take it.
-        if openNodes == 0 && chosen.isEmpty { return nil }
-        var picked: Int32 = -1
-        while let top = heap.first {
-            if top.jobs != jobs[Int(top.node)] { popMin(); continue }
-            if fits(Int(top.node)) { picked = top.node; break }
-            skipped.append(top)
-            popMin()
+        var best = open.first()
+        for node in chosen {
+            let i = Int(node.index)
+            guard jobs[i] < maxJobs[i] else { continue }
+            if let b = best, (b.level, b.node) < (jobs[i], i) { continue }
+            best = (i, jobs[i])
         }
-        for entry in skipped { push(entry) }
-        skipped.removeAll(keepingCapacity: true)
-        guard picked >= 0 else { return nil }
-        let node = NodeID(Int(picked))
+        guard let picked = best?.node else { return nil }
+        let node = NodeID(picked)
         let takesVM = usesWorkerVMs && !chosen.contains(node)
         if takesVM { chosen.append(node) }
-        update(Int(picked)) { jobs, freeVMs in
+        update(picked) { jobs, freeVMs in
             jobs += 1
             if takesVM { freeVMs -= 1 }
         }
-        push(HeapEntry(jobs: jobs[Int(picked)], node: picked))
         return node
-    }
-
-    private func fits(_ node: Int) -> Bool {
-        guard jobs[node] < maxJobs[node] else { return false }
-        return !usesWorkerVMs || freeVMs[node] > 0 || chosen.contains(NodeID(node))
     }
 
     private mutating func undo(_ node: NodeID) {
@@ -128,7 +104,6 @@ struct CentralBroker {
             jobs -= 1
             if k != nil { freeVMs += 1 }
         }
-        push(HeapEntry(jobs: jobs[i], node: node.index))
     }
 
     /// Returns false if the node gave back more jobs than the broker had placed there (the
@@ -140,7 +115,6 @@ struct CentralBroker {
             jobs = max(0, jobs - released)
             freeVMs += vms
         }
-        push(HeapEntry(jobs: jobs[i], node: node.index))
         return exact
     }
 
@@ -163,35 +137,6 @@ struct CentralBroker {
         }
     }
 
-    // MARK: Binary heap
-
-    private mutating func push(_ entry: HeapEntry) {
-        heap.append(entry)
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard heap[child] < heap[parent] else { break }
-            heap.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    private mutating func popMin() {
-        let last = heap.removeLast()
-        guard !heap.isEmpty else { return }
-        heap[0] = last
-        var parent = 0
-        let count = heap.count
-        while true {
-            let left = 2 * parent + 1
-            guard left < count else { break }
-            let right = left + 1
-            let smaller = right < count && heap[right] < heap[left] ? right : left
-            guard heap[smaller] < heap[parent] else { break }
-            heap.swapAt(smaller, parent)
-            parent = smaller
-        }
-    }
 }
 
 /// The broker's side of the message protocol.

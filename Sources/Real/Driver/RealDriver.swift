@@ -45,7 +45,7 @@ public final class RealDriver: @unchecked Sendable {
     private var inventory = WorkerInventory()
     private var workload: RealWorkload
     private var metrics = RealMetrics()
-    private var actions: [Action] = []
+    private var actions = ActionBatch(capacity: 64)
     private var batch: [DriverInput] = []
     /// Compute time of each object, model seconds, indexed by ObjectID.
     private var objectSeconds: [Double] = []

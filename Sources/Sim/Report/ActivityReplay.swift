@@ -20,7 +20,7 @@ public enum ActivityReplay {
                          endSeconds: Double) -> (activity: Activity, plane: ControlPlane) {
         var plane = ControlPlane(config: scenario.grid)
         var builder = ActivityBuilder(nodeCount: plane.nodeCount)
-        var actions: [Action] = []
+        var actions = ActionBatch(capacity: 64)
         var touched: [Int32] = []
 
         func step(at time: Double, _ change: (inout ControlPlane) -> Void) {

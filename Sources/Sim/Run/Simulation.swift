@@ -16,7 +16,7 @@ public struct Simulation {
     public private(set) var plane: ControlPlane
     public internal(set) var metrics = Metrics()
     var engine = Engine<SimEvent>(capacity: 4096)
-    var actions: [Action] = []
+    var actions = ActionBatch(capacity: 64)
     public internal(set) var worldVMs: [SimulatedVM] = []
     var dhcp: [DHCPServer]
     let nodeStreams: [RandomStream]
@@ -57,7 +57,6 @@ public struct Simulation {
         if scenario.faults.shuffleTies {
             engine = Engine(capacity: 4096, shuffleTiesWith: RandomStream.splitMix64(seed ^ 0x5348_5546_464C_4531))
         }
-        actions.reserveCapacity(64)
         reserveWorkloadCapacity()
         for (i, vm) in plane.vms.enumerated() { defineWorldVM(Int32(i), node: vm.node) }
     }
