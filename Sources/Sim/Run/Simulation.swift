@@ -118,10 +118,15 @@ public struct Simulation {
         performActions()
     }
 
+    /// By index: a for-in would copy the batch into an iterator (a retain and release per drain).
     mutating func performActions() {
         while plane.hasPendingActions {
             plane.drainActions(into: &actions)
-            for action in actions { perform(action) }
+            var i = 0
+            while i < actions.count {
+                perform(actions[i])
+                i += 1
+            }
         }
     }
 
