@@ -10,14 +10,14 @@ import Foundation
 /// records add their own separators or length prefixes. Numbers are fed as
 /// fixed-width little-endian bytes so the digest is the same on every platform.
 ///
-/// Small updates are gathered in 64 KiB blocks and handed to OpenSSL in bulk,
+/// Small updates are gathered in 512 KiB blocks and handed to OpenSSL in bulk,
 /// because a call into EVP per 8-byte value costs more than hashing it. Once a
 /// trace passes `defaultInlineLimitBytes`, full blocks are hashed on a second thread
 /// (hashing a long run's trace costs about a tenth of its event loop); blocks
 /// reach EVP in the order they were filled, so the digest does not depend on
 /// thread timing. Not thread-safe: one trace, one writer.
 public final class TraceDigest {
-    public static let blockBytes = 64 * 1024
+    public static let blockBytes = 512 * 1024
     /// Traces shorter than this are hashed on the caller's thread: a thread would
     /// cost more than it saves.
     public static let defaultInlineLimitBytes = 1 << 20
