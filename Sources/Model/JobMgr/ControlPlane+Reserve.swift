@@ -17,7 +17,7 @@ extension ControlPlane {
 
     /// The first FREE worker in ordinal order (a VM still in its start-up revert counts: Prepare waits for it).
     func firstFreeVM(on node: NodeID) -> VMID? {
-        for id in nodes[Int(node.index)].vms where vms[Int(id.index)].holder == .free { return id }
+        for id in nodes[Int(node.index)].vms where holderApp[Int(id.index)] == ControlPlane.freeHolder { return id }
         return nil
     }
 
