@@ -91,8 +91,17 @@ public final class RandomStream {
     /// The value handed to `gsl_rng_set`; logged so a run can be replayed.
     public let generatorSeed: UInt32
 
+    /// Allocated and seeded at the first draw: a run makes a stream per node, and with fixed
+    /// latencies most are never drawn from, while each generator is 5 KB of state to seed.
+    private var generator: UnsafeMutablePointer<gsl_rng>?
+
     // Internal so `Distribution` can hand it to the gsl_ran_* samplers.
-    let rng: UnsafeMutablePointer<gsl_rng>
+    var rng: UnsafeMutablePointer<gsl_rng> {
+        @inline(__always) get {
+            if let generator { return generator }
+            return makeGenerator()
+        }
+    }
 
     public convenience init(seed: UInt64, stream: StreamKey) {
         self.init(seed: seed, stream: stream, generatorSeed: RandomStream.deriveGeneratorSeed(seed: seed, stream: stream))
@@ -103,15 +112,20 @@ public final class RandomStream {
         self.scenarioSeed = seed
         self.key = stream
         self.generatorSeed = generatorSeed
-        guard let rng = gsl_rng_alloc(gsl_rng_mt19937) else {
-            fatalError("gsl_rng_alloc failed: out of memory")
-        }
-        self.rng = rng
-        gsl_rng_set(rng, UInt(generatorSeed))
     }
 
     deinit {
-        gsl_rng_free(rng)
+        if let generator { gsl_rng_free(generator) }
+    }
+
+    @inline(never)
+    private func makeGenerator() -> UnsafeMutablePointer<gsl_rng> {
+        guard let made = gsl_rng_alloc(gsl_rng_mt19937) else {
+            fatalError("gsl_rng_alloc failed: out of memory")
+        }
+        gsl_rng_set(made, UInt(generatorSeed))
+        generator = made
+        return made
     }
 
     /// Mixes the scenario seed with the key.

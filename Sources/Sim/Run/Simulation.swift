@@ -415,7 +415,7 @@ public struct Simulation {
         metrics.events = engine.processed
         metrics.simulatedSeconds = engine.now
         metrics.ignoredEvents = plane.ignoredEvents
-        metrics.vmCount = plane.vms.filter { $0.exists }.count
+        metrics.vmCount = plane.vms.reduce(0) { $1.exists ? $0 + 1 : $0 }
         for i in worldVMs.indices {
             if worldVMs[i].power == .running { worldVMs[i].runningSeconds += engine.now - worldVMs[i].runningSince }
             metrics.vmRunningSeconds += worldVMs[i].runningSeconds
