@@ -30,11 +30,12 @@ public final class LibvirtConnection: @unchecked Sendable {
 
     /// Opens `uri`. With a username or password, libvirt's authentication questions are answered from them
     /// (`virConnectOpenAuth`); otherwise `virConnectOpen`. The event loop is started first so that lifecycle
-    /// events work on this connection.
+    /// events work on this connection. The process's first connection loads libvirt; without it, this throws.
     public init(uri: String, username: String? = nil, password: String? = nil) throws {
-        LibvirtEvents.startDefaultLoop()
         self.uri = Self.withoutUserInfo(uri)
         let operation = "open connection to \(self.uri)"
+        try LibvirtLibrary.requireLoaded(operation: operation)
+        LibvirtEvents.startDefaultLoop()
         let opened: OpaquePointer?
         if username != nil || password != nil {
             opened = Self.openAuthenticated(uri: uri, username: username, password: password)

@@ -7,7 +7,8 @@ import Foundation
 /// the loop implementation must be registered before the first connection opens. This starts libvirt's default
 /// implementation once per process, on a dedicated thread, and is called by every `LibvirtConnection.init`.
 public enum LibvirtEvents {
-    /// Idempotent and thread-safe (a lazily initialised global runs exactly once).
+    /// Idempotent and thread-safe (a lazily initialised global runs exactly once). Needs libvirt loaded, which
+    /// `LibvirtConnection.init` checks before calling this.
     public static func startDefaultLoop() {
         _ = started
     }
