@@ -108,6 +108,33 @@ final class TraceFileTests: XCTestCase {
         }
     }
 
+    /// Plain rows take a one-pass reader, rows with spaces the general one: both give the same
+    /// jobs and, for a decreasing arrival, the same error.
+    func testPlainAndSpacedRowsParseAlike() throws {
+        let stream = RandomStream(seed: 29, stream: .custom(kind: 1000, index: 1))
+        var plain = "id,arrival_s,compute_s\n"
+        var spaced = plain
+        var arrival = 0.0
+        for id in 0..<2000 {
+            arrival += Double(stream.uniformInt(below: 1000)) / 8
+            let compute = ["0", "-0", "+3", "1e3", "2.5E-2", "000.125", String(stream.uniform() * 1e4)][id % 7]
+            let idText = id % 11 == 0 ? "0000\(id)" : "\(id)"
+            plain += "\(idText),\(arrival),\(compute)\n"
+            spaced += "\(idText), \(arrival),\(compute) \n"
+        }
+        let fast = try TraceFile.parse(Array(plain.utf8), format: .csv, path: "plain.csv").jobs
+        let general = try TraceFile.parse(Array(spaced.utf8), format: .csv, path: "spaced.csv").jobs
+        XCTAssertEqual(fast.count, 2000)
+        XCTAssertEqual(fast.map { $0.computeSeconds.bitPattern }, general.map { $0.computeSeconds.bitPattern })
+        XCTAssertEqual(fast, general)
+        for text in [plain + "9,1,1\n", spaced + "9, 1,1 \n"] {
+            XCTAssertThrowsError(try TraceFile.parse(Array(text.utf8), format: .csv, path: "t.csv")) { error in
+                let message = (error as? TraceFileError)?.message ?? ""
+                XCTAssertTrue(message.hasPrefix("arrival_s '1' is earlier than '\(arrival)' on line 2001"), message)
+            }
+        }
+    }
+
     func testCSVToleratesCRLFSpacesBOMAndTrailingBlankLines() throws {
         let text = "\u{FEFF}id, arrival_s ,compute_s\r\n 1 ,0.5,\t2\r\n2,0.5,3\r\n\r\n  \n\n"
         let result = try TraceFile.load(path: try write(text, to: "lenient.csv"))

@@ -487,6 +487,13 @@ private struct TraceParser {
         // A range, not text, so the happy path allocates no String per row.
         var previousArrivalField = 0..<0
         while let line = nextLine() {
+            if firstBlankLine == nil, let row = plainRow(line), row.job.arrivalSeconds >= previousArrivalSeconds {
+                previousArrivalSeconds = row.job.arrivalSeconds
+                previousArrivalLine = lineNumber
+                previousArrivalField = row.arrivalField
+                jobs.append(row.job)
+                continue
+            }
             if isBlankLine(line) {
                 if firstBlankLine == nil { firstBlankLine = lineNumber }
                 continue
@@ -516,6 +523,32 @@ private struct TraceParser {
             jobs.append(TraceJob(id: id, arrivalSeconds: arrivalSeconds, computeSeconds: computeSeconds, objects: 1))
         }
         return (jobs, 0)
+    }
+
+    /// The common row, `digits,number,number` with nothing else, read in one pass; nil for
+    /// anything else (spaces, signs, long ids, malformed fields), which the general path then
+    /// reads or reports, so both paths accept the same rows with the same values.
+    func plainRow(_ line: Range<Int>) -> (job: TraceJob, arrivalField: Range<Int>)? {
+        let comma = UInt8(ascii: ",")
+        var index = line.lowerBound
+        let end = line.upperBound
+        var id = 0
+        while index < end, case let digit = bytes[index] &- 48, digit <= 9 {
+            id = id &* 10 &+ Int(digit)
+            index += 1
+        }
+        // 18 digits cannot overflow an Int.
+        guard index > line.lowerBound, index - line.lowerBound <= 18, index < end, bytes[index] == comma else {
+            return nil
+        }
+        index += 1
+        let arrivalStart = index
+        while index < end && bytes[index] != comma { index += 1 }
+        guard index < end, let arrival = fastDouble(arrivalStart..<index), arrival >= 0,
+              let compute = fastDouble(index + 1..<end), compute >= 0 else { return nil }
+        // + 0.0 as in `seconds`: -0 becomes 0.
+        let job = TraceJob(id: id, arrivalSeconds: arrival + 0.0, computeSeconds: compute + 0.0, objects: 1)
+        return (job, arrivalStart..<index)
     }
 
     func checkHeader(_ fields: [Range<Int>], expected: [String], expectedText: String) throws(TraceFileError) {
