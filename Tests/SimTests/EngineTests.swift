@@ -42,6 +42,48 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(engine.nextTime, 10)
     }
 
+    /// Recurring delays go to per-delay lanes (more of them than there are lanes, mixed with
+    /// random and zero delays, scheduled as time goes on): events still come out in (time,
+    /// insertion) order, each at its own time.
+    func testRecurringDelaysKeepTimeThenInsertionOrder() {
+        var engine = Engine<Int>()
+        var dueAt: [Double] = []
+        var x: UInt64 = 7
+        func random(_ bound: UInt64) -> UInt64 {
+            x = x &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return (x >> 33) % bound
+        }
+        func add(afterSeconds delay: Double) {
+            dueAt.append(engine.now + delay)
+            engine.schedule(dueAt.count - 1, afterSeconds: delay)
+        }
+        func add(at time: Double) {
+            dueAt.append(time)
+            engine.schedule(dueAt.count - 1, at: time)
+        }
+        let recurring: [Double] = [5, 30, 300, 7, 11, 0.5]
+        for _ in 0..<50 { add(afterSeconds: Double(random(100))) }
+        var popped: [Int] = []
+        var lanesSeen = Set<Double>()
+        while let id = engine.next() {
+            popped.append(id)
+            XCTAssertEqual(engine.now, dueAt[id])
+            lanesSeen.formUnion(engine.laneDelays)
+            guard dueAt.count < 20_000 else { continue }
+            for _ in 0..<random(3) {
+                let pick = random(10)
+                add(afterSeconds: pick < 6 ? recurring[Int(pick)] : pick < 8 ? 0 : Double(random(1000)) / 7)
+            }
+            if random(50) == 0 { add(at: engine.now + 30) }
+        }
+        let expected = dueAt.indices.sorted { dueAt[$0] != dueAt[$1] ? dueAt[$0] < dueAt[$1] : $0 < $1 }
+        XCTAssertEqual(popped, expected)
+        XCTAssertEqual(engine.pending, 0)
+        // Six recurring delays shared four lanes as they emptied.
+        XCTAssertEqual(engine.laneDelays.count, 4)
+        XCTAssertTrue(lanesSeen.isSuperset(of: recurring), "lanes held \(lanesSeen.sorted())")
+    }
+
     func testManyEventsComeOutSorted() {
         var engine = Engine<Int>()
         var x: UInt64 = 42

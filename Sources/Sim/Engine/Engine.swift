@@ -8,15 +8,28 @@ private let engineMaxSequence: UInt64 = 1 << (64 - engineSlotBits)
 
 /// The discrete-event engine: a priority queue ordered by (time, insertion sequence) and a
 /// simulated clock. Nothing else. Events due now go to a FIFO instead of the heap, which
-/// keeps the same order (every heap entry due now was inserted earlier) at O(1).
+/// keeps the same order (every heap entry due now was inserted earlier) at O(1). So do events
+/// scheduled a delay ahead that recurs (a fixed revert latency, a timeout): `now` never goes
+/// back, so one delay's events arrive already in (time, sequence) order, and a FIFO per such
+/// delay replaces a heap sift with an append; the next event is the least of the heap's top
+/// and the lanes' heads.
 public struct Engine<Payload> {
     public private(set) var now: Double = 0
     public private(set) var processed: UInt64 = 0
     private var heap: [Entry] = []
-    /// Payloads live here, out of the heap, so sifting moves 24-byte trivial entries.
+    /// Payloads live here, out of the heap, so sifting moves 16-byte trivial entries.
     private var payloads: [Payload?] = []
     private var freeSlots: [Int32] = []
     private var dueNow = Deque<Payload>()
+    private var lanes: [DelayLane] = []
+    /// The least lane head and its lane, kept as heads change (appends to an empty lane,
+    /// removals), so finding the next event reads no lane.
+    private var laneHead: Entry?
+    private var laneHeadIndex = -1
+    /// Recent delays that have no lane: one seen again gets a lane when one is free.
+    private var laneCandidates = [Double](repeating: .nan, count: 8)
+    private var laneCandidateCursor = 0
+    private static var maxLanes: Int { 4 }
     private var sequence: UInt64 = 0
     /// When set, ties are broken by a seeded permutation of insertion order instead.
     private let shuffleSalt: UInt64?
@@ -39,6 +52,11 @@ public struct Engine<Payload> {
         }
     }
 
+    struct DelayLane {
+        var delaySeconds: Double
+        var entries = Deque<Entry>()
+    }
+
     /// `shuffleTiesWith`: a salt (from the seed) that turns the insertion order of events due at
     /// the same instant into a seeded shuffle, to shake out order-dependent behaviour.
     public init(capacity: Int = 1024, shuffleTiesWith salt: UInt64? = nil) {
@@ -47,7 +65,10 @@ public struct Engine<Payload> {
         dueNow.reserveCapacity(256)
     }
 
-    public var pending: Int { heap.count + dueNow.count }
+    /// Delays that have a lane (for tests).
+    var laneDelays: [Double] { lanes.map(\.delaySeconds) }
+
+    public var pending: Int { heap.count + dueNow.count + lanes.reduce(0) { $0 + $1.entries.count } }
 
     public mutating func schedule(_ payload: Payload, afterSeconds delay: Double) {
         precondition(delay >= 0 && delay.isFinite, "cannot schedule \(delay) s ahead")
@@ -55,7 +76,39 @@ public struct Engine<Payload> {
             dueNow.append(payload)
             return
         }
-        push(Entry(time: now + delay, sequence: nextSequence(), slot: store(payload)))
+        let entry = Entry(time: now + delay, sequence: nextSequence(), slot: store(payload))
+        // Shuffled ties break the lanes' order (sequences no longer grow), so they all go to the heap.
+        if shuffleSalt == nil, let lane = lane(forDelay: delay) {
+            lanes[lane].entries.append(entry)
+            if lanes[lane].entries.count == 1, laneHead == nil || entry.precedes(laneHead!) {
+                laneHead = entry
+                laneHeadIndex = lane
+            }
+        } else {
+            push(entry)
+        }
+    }
+
+    /// The lane for `delay`, if it has one or earns one now (seen recently, and a lane is free).
+    @inline(__always)
+    private mutating func lane(forDelay delay: Double) -> Int? {
+        for i in lanes.indices where lanes[i].delaySeconds == delay { return i }
+        return newLane(forDelay: delay)
+    }
+
+    private mutating func newLane(forDelay delay: Double) -> Int? {
+        guard laneCandidates.contains(delay) else {
+            laneCandidates[laneCandidateCursor] = delay
+            laneCandidateCursor = (laneCandidateCursor + 1) % laneCandidates.count
+            return nil
+        }
+        if lanes.count < Engine.maxLanes {
+            lanes.append(DelayLane(delaySeconds: delay))
+            return lanes.count - 1
+        }
+        guard let empty = lanes.firstIndex(where: { $0.entries.isEmpty }) else { return nil }
+        lanes[empty].delaySeconds = delay
+        return empty
     }
 
     public mutating func schedule(_ payload: Payload, at time: Double) {
@@ -96,24 +149,53 @@ public struct Engine<Payload> {
     /// The next event, with `now` advanced to its time; nil when nothing is left or the next
     /// event is later than `limit`.
     public mutating func next(notAfter limit: Double = .infinity) -> Payload? {
-        if let top = heap.first, top.time == now {
+        let earliest = earliestTimed()
+        if let entry = earliest.entry, entry.time == now {
             processed &+= 1
-            return take(popMin().slot)
+            return take(from: earliest.lane)
         }
         if let payload = dueNow.popFirst() {
             processed &+= 1
             return payload
         }
-        guard let top = heap.first, top.time <= limit else { return nil }
-        now = top.time
+        guard let entry = earliest.entry, entry.time <= limit else { return nil }
+        now = entry.time
         processed &+= 1
-        return take(popMin().slot)
+        return take(from: earliest.lane)
     }
 
     /// Time of the next event (now if something is due now).
     public var nextTime: Double? {
         if !dueNow.isEmpty { return now }
-        return heap.first?.time
+        return earliestTimed().entry?.time
+    }
+
+    /// The least of the heap's top (lane -1) and the lanes' heads.
+    @inline(__always)
+    private func earliestTimed() -> (entry: Entry?, lane: Int) {
+        guard let head = laneHead else { return (heap.first, -1) }
+        if let top = heap.first, top.precedes(head) { return (top, -1) }
+        return (head, laneHeadIndex)
+    }
+
+    @inline(__always)
+    private mutating func take(from lane: Int) -> Payload {
+        if lane < 0 { return take(popMin().slot) }
+        let slot = lanes[lane].entries.removeFirst().slot
+        findLaneHead()
+        return take(slot)
+    }
+
+    private mutating func findLaneHead() {
+        laneHead = nil
+        laneHeadIndex = -1
+        for i in lanes.indices {
+            guard let head = lanes[i].entries.first else { continue }
+            if laneHead == nil || head.precedes(laneHead!) {
+                laneHead = head
+                laneHeadIndex = i
+            }
+        }
     }
 
     // A 4-ary heap sifted with a hole (one write per level): shallower and with fewer
