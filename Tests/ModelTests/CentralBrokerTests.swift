@@ -38,6 +38,25 @@ final class CentralBrokerTests: XCTestCase {
         XCTAssertEqual(buckets.count, level.compactMap { $0 }.count)
     }
 
+    /// One node climbing far above the rest holds one slab at a time, not one per count passed.
+    func testLoadBucketsMemoryFollowsCountsInUse() {
+        var buckets = LoadBuckets(nodeCount: 4200)
+        for node in 0..<4200 { buckets.insert(node, level: 3) }
+        for level in Int32(3)..<20_000 {
+            buckets.remove(7, level: level)
+            buckets.insert(7, level: level + 1)
+        }
+        XCTAssertEqual(buckets.slabCount, 2)
+        XCTAssertEqual(buckets.first()?.node, 0)
+        for node in 0..<4200 where node != 7 { buckets.remove(node, level: 3) }
+        XCTAssertEqual(buckets.first()?.node, 7)
+        XCTAssertEqual(buckets.first()?.level, 20_000)
+        buckets.remove(7, level: 20_000)
+        buckets.insert(9, level: 0)
+        XCTAssertEqual(buckets.slabCount, 2)
+        XCTAssertEqual(buckets.first()?.node, 9)
+    }
+
     func testEmptyBucketsHaveNoFirstNode() {
         var buckets = LoadBuckets(nodeCount: 3)
         XCTAssertNil(buckets.first())
