@@ -223,15 +223,19 @@ private struct TraceParser {
         guard position < bytes.count else { return nil }
         lineNumber += 1
         lineStart = position
-        var end = position
-        while end < bytes.count && bytes[end] != UInt8(ascii: "\n") {
-            end += 1
-        }
+        var end = newline(from: position) ?? bytes.count
         position = end < bytes.count ? end + 1 : end
         if end > lineStart && bytes[end - 1] == UInt8(ascii: "\r") {
             end -= 1
         }
         return lineStart..<end
+    }
+
+    /// The offset of the next line feed at or after `start` (memchr scans many bytes a step).
+    func newline(from start: Int) -> Int? {
+        guard start < bytes.count, let base = bytes.baseAddress else { return nil }
+        guard let found = memchr(base + start, Int32(UInt8(ascii: "\n")), bytes.count - start) else { return nil }
+        return UnsafeRawPointer(base).distance(to: UnsafeRawPointer(found))
     }
 
     func isBlank(_ byte: UInt8) -> Bool {
@@ -457,8 +461,10 @@ private struct TraceParser {
     /// cannot make the reservation dwarf the file itself.
     func jobCapacity(minimumLineBytes: Int) -> Int {
         var lines = 1
-        for index in position..<bytes.count where bytes[index] == UInt8(ascii: "\n") {
+        var next = newline(from: position)
+        while let found = next {
             lines += 1
+            next = newline(from: found + 1)
         }
         return Swift.min(lines, (bytes.count - position) / minimumLineBytes + 1)
     }
