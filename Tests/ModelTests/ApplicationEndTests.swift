@@ -237,6 +237,20 @@ final class ApplicationEndTests: XCTestCase {
         XCTAssertEqual(h.app(app).state, .failed(.execTimeout))
     }
 
+    func testFaithfulCancelledObjectIsOrphanedAndLaunchedWhenThePreparationReturns() {
+        // The cancel arrives first: the object leaves the VM's queue, but without the mutex the
+        // exec thread still holds it and launches it once the preparation returns.
+        var h = Harness(grid(fidelity: only(.applicationEndWithoutMutex), rounds: 1))
+        _ = endDuringPreparation(&h)
+        XCTAssertEqual(h.plane.orphans.map(\.object), [ObjectID(0)])
+        XCTAssertEqual(h.vm(0).orphanCount, 1)
+        h.finishHypervisor(on: vm0, .revert) // the preparation's (first) revert
+        h.answerAddress(vm: vm0)
+        XCTAssertEqual(h.launches().map(\.0), [ObjectID(0)])
+        XCTAssertTrue(h.plane.orphans.isEmpty)
+        XCTAssertEqual(h.vm(0).orphanCount, 0)
+    }
+
     func testFixedEndReleasesAnObjectStillWaitingAndNeverLaunchesIt() {
         var h = Harness(grid(rounds: 1))
         h.hold = { if case .cancelObject = $0.body { true } else { false } }

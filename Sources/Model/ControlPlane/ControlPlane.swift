@@ -25,6 +25,9 @@ public struct ControlPlane {
     var earlierRoundNodes: [AppID: [NodeID]] = [:]
     /// Jobs released by an ApplicationEnd whose recycle is still running, per VM.
     var pendingReleasedJobs: [Int32] = []
+    /// Objects given up during a Prepare VM without the mutex, oldest first (rare: faithful runs
+    /// only). Kept out of `WorkerVM` so worker records stay plain values.
+    var orphans: [(vm: VMID, object: ObjectID)] = []
     /// Per VM: the index of the application holding it, `freeHolder` if FREE, `otherHolder` if held
     /// otherwise (cloning). A dense copy of `holder` for the scans of a node's workers (checkVM, the
     /// free count), which would otherwise touch each worker's record.

@@ -61,7 +61,7 @@ extension ControlPlane {
         vms[i].jobs = 0
         vms[i].waitingHead = -1
         vms[i].waitingTail = -1
-        vms[i].orphans.removeAll()
+        if vms[i].orphanCount > 0 { _ = takeOrphans(of: vmID) }
         vms[i].ownKeyFetched = false
         pendingReleasedJobs[i] = 0
         switch vms[i].holder {

@@ -332,21 +332,29 @@ extension ControlPlane {
     mutating func unlinkWaiting(_ object: ObjectID, from vmID: VMID) {
         removeWaiting(object, from: vmID)
         if config.fidelity.has(.applicationEndWithoutMutex) && vms[Int(vmID.index)].preparation != nil {
-            vms[Int(vmID.index)].orphans.append(object)
+            orphans.append((vmID, object))
+            vms[Int(vmID.index)].orphanCount += 1
         }
     }
 
     /// The exec threads of given-up objects run `ssh <ip> <command>` into whatever the VM is now.
     mutating func launchOrphans(of vmID: VMID) {
-        guard !vms[Int(vmID.index)].orphans.isEmpty else { return }
-        let orphans = vms[Int(vmID.index)].orphans
-        vms[Int(vmID.index)].orphans.removeAll()
+        guard vms[Int(vmID.index)].orphanCount > 0 else { return }
+        let given = takeOrphans(of: vmID)
         vms[Int(vmID.index)].cleanSinceRevert = false
         let node = vms[Int(vmID.index)].node
-        for object in orphans {
+        for object in given {
             emit(.launchObject(object, objects[Int(object.index)].app, on: node, vm: vmID,
                                address: vms[Int(vmID.index)].address))
         }
+    }
+
+    /// Removes and returns `vmID`'s orphans, oldest first.
+    mutating func takeOrphans(of vmID: VMID) -> [ObjectID] {
+        let taken = orphans.filter { $0.vm == vmID }.map(\.object)
+        orphans.removeAll { $0.vm == vmID }
+        vms[Int(vmID.index)].orphanCount = 0
+        return taken
     }
 
     mutating func removeWaiting(_ object: ObjectID, from vmID: VMID) {

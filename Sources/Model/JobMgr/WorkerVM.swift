@@ -66,9 +66,9 @@ public struct WorkerVM: Equatable, Sendable {
     /// Head and tail of the objects waiting for this VM's preparation (linked through `ObjectRecord.nextWaiting`).
     var waitingHead: Int32
     var waitingTail: Int32
-    /// Objects given up while this VM's Prepare VM ran without the mutex: the 2012 exec
-    /// thread launches them anyway when the preparation returns.
-    var orphans: [ObjectID] = []
+    /// How many objects were given up while this VM's Prepare VM ran without the mutex (listed in
+    /// `ControlPlane.orphans`): the 2012 exec thread launches them anyway when the preparation returns.
+    var orphanCount: Int32 = 0
     var ticketCounter: UInt32
     var idleGeneration: UInt32
 
