@@ -52,9 +52,10 @@ public struct Engine<Payload> {
         }
     }
 
+    /// A lane keeps its payloads beside their keys: read in order, they need no slot.
     struct DelayLane {
         var delaySeconds: Double
-        var entries = Deque<Entry>()
+        var entries = Deque<(key: Entry, payload: Payload)>()
     }
 
     /// `shuffleTiesWith`: a salt (from the seed) that turns the insertion order of events due at
@@ -76,16 +77,16 @@ public struct Engine<Payload> {
             dueNow.append(payload)
             return
         }
-        let entry = Entry(time: now + delay, sequence: nextSequence(), slot: store(payload))
         // Shuffled ties break the lanes' order (sequences no longer grow), so they all go to the heap.
         if shuffleSalt == nil, let lane = lane(forDelay: delay) {
-            lanes[lane].entries.append(entry)
+            let entry = Entry(time: now + delay, sequence: nextSequence(), slot: 0)
+            lanes[lane].entries.append((entry, payload))
             if lanes[lane].entries.count == 1, laneHead == nil || entry.precedes(laneHead!) {
                 laneHead = entry
                 laneHeadIndex = lane
             }
         } else {
-            push(entry)
+            push(Entry(time: now + delay, sequence: nextSequence(), slot: store(payload)))
         }
     }
 
@@ -181,16 +182,16 @@ public struct Engine<Payload> {
     @inline(__always)
     private mutating func take(from lane: Int) -> Payload {
         if lane < 0 { return take(popMin().slot) }
-        let slot = lanes[lane].entries.removeFirst().slot
+        let payload = lanes[lane].entries.removeFirst().payload
         findLaneHead()
-        return take(slot)
+        return payload
     }
 
     private mutating func findLaneHead() {
         laneHead = nil
         laneHeadIndex = -1
         for i in lanes.indices {
-            guard let head = lanes[i].entries.first else { continue }
+            guard let head = lanes[i].entries.first?.key else { continue }
             if laneHead == nil || head.precedes(laneHead!) {
                 laneHead = head
                 laneHeadIndex = i
