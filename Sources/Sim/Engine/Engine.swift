@@ -11,8 +11,9 @@ private let engineMaxSequence: UInt64 = 1 << (64 - engineSlotBits)
 /// keeps the same order (every heap entry due now was inserted earlier) at O(1). So do events
 /// scheduled a delay ahead that recurs (a fixed revert latency, a timeout): `now` never goes
 /// back, so one delay's events arrive already in (time, sequence) order, and a FIFO per such
-/// delay replaces a heap sift with an append; the next event is the least of the heap's top
-/// and the lanes' heads.
+/// delay replaces a heap sift with an append; so does a lane for events scheduled at an
+/// absolute time not before the last one there (a trace's arrivals). The next event is the
+/// least of the heap's top and the lanes' heads.
 public struct Engine<Payload> {
     public private(set) var now: Double = 0
     public private(set) var processed: UInt64 = 0
@@ -22,6 +23,10 @@ public struct Engine<Payload> {
     private var freeSlots: [Int32] = []
     private var dueNow = Deque<Payload>()
     private var lanes: [DelayLane] = []
+    /// Events scheduled at a time not before the last one put here (a trace's arrivals): a
+    /// lane like the others, in (time, sequence) order by construction.
+    private var inOrder = Deque<(key: Entry, payload: Payload)>()
+    private static var inOrderLane: Int { -2 }
     /// The least lane head and its lane, kept as heads change (appends to an empty lane,
     /// removals), so finding the next event reads no lane.
     private var laneHead: Entry?
@@ -69,7 +74,9 @@ public struct Engine<Payload> {
     /// Delays that have a lane (for tests).
     var laneDelays: [Double] { lanes.map(\.delaySeconds) }
 
-    public var pending: Int { heap.count + dueNow.count + lanes.reduce(0) { $0 + $1.entries.count } }
+    public var pending: Int {
+        heap.count + dueNow.count + inOrder.count + lanes.reduce(0) { $0 + $1.entries.count }
+    }
 
     public mutating func schedule(_ payload: Payload, afterSeconds delay: Double) {
         precondition(delay >= 0 && delay.isFinite, "cannot schedule \(delay) s ahead")
@@ -115,7 +122,15 @@ public struct Engine<Payload> {
     public mutating func schedule(_ payload: Payload, at time: Double) {
         precondition(time >= now && time.isFinite, "cannot schedule at \(time) s, now is \(now) s")
         if time == now { return schedule(payload, afterSeconds: 0) }
-        push(Entry(time: time, sequence: nextSequence(), slot: store(payload)))
+        guard shuffleSalt == nil, inOrder.last.map({ $0.key.time <= time }) ?? true else {
+            return push(Entry(time: time, sequence: nextSequence(), slot: store(payload)))
+        }
+        let entry = Entry(time: time, sequence: nextSequence(), slot: 0)
+        inOrder.append((entry, payload))
+        if inOrder.count == 1, laneHead == nil || entry.precedes(laneHead!) {
+            laneHead = entry
+            laneHeadIndex = Engine.inOrderLane
+        }
     }
 
     private mutating func nextSequence() -> UInt64 {
@@ -171,7 +186,7 @@ public struct Engine<Payload> {
         return earliestTimed().entry?.time
     }
 
-    /// The least of the heap's top (lane -1) and the lanes' heads.
+    /// The least of the heap's top (lane -1) and the lanes' heads (the in-order lane is -2).
     @inline(__always)
     private func earliestTimed() -> (entry: Entry?, lane: Int) {
         guard let head = laneHead else { return (heap.first, -1) }
@@ -181,15 +196,15 @@ public struct Engine<Payload> {
 
     @inline(__always)
     private mutating func take(from lane: Int) -> Payload {
-        if lane < 0 { return take(popMin().slot) }
-        let payload = lanes[lane].entries.removeFirst().payload
+        if lane == -1 { return take(popMin().slot) }
+        let payload = lane == Engine.inOrderLane ? inOrder.removeFirst().payload : lanes[lane].entries.removeFirst().payload
         findLaneHead()
         return payload
     }
 
     private mutating func findLaneHead() {
-        laneHead = nil
-        laneHeadIndex = -1
+        laneHead = inOrder.first?.key
+        laneHeadIndex = laneHead == nil ? -1 : Engine.inOrderLane
         for i in lanes.indices {
             guard let head = lanes[i].entries.first?.key else { continue }
             if laneHead == nil || head.precedes(laneHead!) {
