@@ -88,10 +88,7 @@ public struct Engine<Payload> {
         if shuffleSalt == nil, let lane = lane(forDelay: delay) {
             let entry = Entry(time: now + delay, sequence: nextSequence(), slot: 0)
             lanes[lane].entries.append((entry, payload))
-            if lanes[lane].entries.count == 1, laneHead == nil || entry.precedes(laneHead!) {
-                laneHead = entry
-                laneHeadIndex = lane
-            }
+            if lanes[lane].entries.count == 1 { offerLaneHead(entry, lane: lane) }
         } else {
             push(Entry(time: now + delay, sequence: nextSequence(), slot: store(payload)))
         }
@@ -127,10 +124,15 @@ public struct Engine<Payload> {
         }
         let entry = Entry(time: time, sequence: nextSequence(), slot: 0)
         inOrder.append((entry, payload))
-        if inOrder.count == 1, laneHead == nil || entry.precedes(laneHead!) {
-            laneHead = entry
-            laneHeadIndex = Engine.inOrderLane
-        }
+        if inOrder.count == 1 { offerLaneHead(entry, lane: Engine.inOrderLane) }
+    }
+
+    /// A lane that was empty has a head now: it may be the least one.
+    @inline(__always)
+    private mutating func offerLaneHead(_ entry: Entry, lane: Int) {
+        guard laneHead == nil || entry.precedes(laneHead!) else { return }
+        laneHead = entry
+        laneHeadIndex = lane
     }
 
     private mutating func nextSequence() -> UInt64 {
