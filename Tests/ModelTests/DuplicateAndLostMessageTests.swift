@@ -21,6 +21,34 @@ final class DuplicateAndLostMessageTests: XCTestCase {
         XCTAssertFalse(window.accept(300))
     }
 
+    /// Against a set of every sequence taken: steps of every size (within a word, across words,
+    /// past the window), late and repeated messages.
+    func testReplayWindowAgreesWithASetOfTakenSequences() {
+        var window = ReplayWindow()
+        var taken = Set<UInt32>()
+        var newest: UInt32 = 0
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func draw(_ bound: UInt64) -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return (state >> 33) % bound
+        }
+        for _ in 0..<20_000 {
+            let sequence: UInt32
+            switch draw(4) {
+            case 0: sequence = newest + 1 + UInt32(draw(300))
+            case 1: sequence = newest + 1
+            default:
+                let back = UInt32(draw(300))
+                sequence = newest > back ? newest - back : 1
+            }
+            let expected = sequence > newest
+                || (newest - sequence < ReplayWindow.capacity && !taken.contains(sequence))
+            XCTAssertEqual(window.accept(sequence), expected, "sequence \(sequence), newest \(newest)")
+            if expected { taken.insert(sequence) }
+            newest = max(newest, sequence)
+        }
+    }
+
     func testADuplicatedReserveBooksOneJob() {
         var h = Harness(centralGrid(nodes: 2))
         var copies: [Message] = []

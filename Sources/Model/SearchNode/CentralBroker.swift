@@ -40,7 +40,9 @@ struct CentralBroker {
     /// False if this round of `app` was asked for already (or a later one was).
     mutating func firstRequest(_ app: AppID, round: Int32) -> Bool {
         let i = Int(app.index)
-        if i >= roundsRequested.count {
+        if i == roundsRequested.count {
+            roundsRequested.append(0)
+        } else if i > roundsRequested.count {
             roundsRequested.append(contentsOf: repeatElement(0, count: i + 1 - roundsRequested.count))
         }
         guard round > roundsRequested[i] else { return false }
@@ -50,12 +52,12 @@ struct CentralBroker {
 
     /// Places `count` objects, all or nothing. Returns the nodes, or nil (the caller queues).
     mutating func place(count: Int32) -> Bool {
-        placement.removeAll(keepingCapacity: true)
-        chosen.removeAll(keepingCapacity: true)
+        placement.removeAllShort()
+        chosen.removeAllShort()
         for _ in 0..<count {
             guard let node = pickNode() else {
                 for n in placement { undo(n) }
-                placement.removeAll(keepingCapacity: true)
+                placement.removeAllShort()
                 return false
             }
             placement.append(node)

@@ -33,22 +33,31 @@ struct ReplayWindow {
         setWord(k, word(k) | 1 << UInt64(age % 64))
     }
 
-    /// Older messages move to higher ages.
+    /// Older messages move to higher ages. In place, highest word first: word k takes bits from
+    /// words k - words and k - words - 1, which are not overwritten yet.
     private mutating func shift(by distance: UInt32) {
         guard distance < ReplayWindow.capacity else {
             seen = (0, 0, 0, 0)
             return
         }
+        if distance < 64 {
+            // The usual step (the next message in order): every word keeps its place.
+            let bits = UInt64(distance), carry = 64 - bits
+            seen = (seen.0 << bits, seen.1 << bits | seen.0 >> carry, seen.2 << bits | seen.1 >> carry,
+                    seen.3 << bits | seen.2 >> carry)
+            return
+        }
         let words = Int(distance / 64)
         let bits = UInt64(distance % 64)
-        var shifted: [UInt64] = [0, 0, 0, 0]
-        for k in stride(from: 3, through: 0, by: -1) where k - words >= 0 {
+        for k in stride(from: 3, through: 0, by: -1) {
             let from = k - words
-            var value = word(from) << bits
-            if bits > 0 && from > 0 { value |= word(from - 1) >> (64 - bits) }
-            shifted[k] = value
+            var value: UInt64 = 0
+            if from >= 0 {
+                value = word(from) << bits
+                if bits > 0 && from > 0 { value |= word(from - 1) >> (64 - bits) }
+            }
+            setWord(k, value)
         }
-        seen = (shifted[0], shifted[1], shifted[2], shifted[3])
     }
 
     private func word(_ k: Int) -> UInt64 {
