@@ -6,7 +6,7 @@
 /// for speed, but a node only reads another node's state through a delivered message.
 public struct ControlPlane {
     public let config: GridConfig
-    var nodes: [NodeServices]
+    @usableFromInline var nodes: [NodeServices]
     public internal(set) var vms: [WorkerVM]
     public internal(set) var apps: [Application]
     public internal(set) var objects: [ObjectRecord]
@@ -31,7 +31,7 @@ public struct ControlPlane {
     /// Per VM: the index of the application holding it, `freeHolder` if FREE, `otherHolder` if held
     /// otherwise (cloning). A dense copy of `holder` for the scans of a node's workers (checkVM, the
     /// free count), which would otherwise touch each worker's record.
-    var holderApp: [Int32] = []
+    @usableFromInline var holderApp: [Int32] = []
     var outbox: ActionBatch
     /// Events that arrived for a state where they mean nothing (stale tickets, late answers).
     public internal(set) var ignoredEvents: Int = 0
@@ -136,6 +136,9 @@ public struct ControlPlane {
     public func maxJobs(on node: NodeID) -> Int32 { nodes[Int(node.index)].config.maxJobs }
     /// The node's kept count of FREE workers and the count from its workers' entries in the dense
     /// holder table (they must agree; `holderTableMatchesWorkers` checks the table itself).
+    /// Inlinable: the checker asks on every event that touches a node, and a call across the
+    /// module boundary copies the whole plane (480 bytes) out of the simulation to pass it.
+    @inlinable
     public func freeWorkerCounts(on node: NodeID) -> (kept: Int32, counted: Int32) {
         var counted: Int32 = 0
         for id in nodes[Int(node.index)].vms where holderApp[Int(id.index)] == ControlPlane.freeHolder { counted += 1 }
@@ -267,7 +270,7 @@ public struct ControlPlane {
         }
     }
 
-    static let freeHolder: Int32 = -1
+    @usableFromInline static let freeHolder: Int32 = -1
     static let otherHolder: Int32 = -2
 
     @inline(__always) func node(_ id: NodeID) -> NodeServices { nodes[Int(id.index)] }

@@ -55,6 +55,7 @@ extension ControlPlane {
     }
 
     /// How a worker that is not running comes up, by the wake policy and what Model knows of the worker.
+    @inline(__always)
     func wakeOperation(_ vmID: VMID) -> HypervisorOperation {
         config.wake.operation(power: vms[Int(vmID.index)].power, cleanSinceRevert: vms[Int(vmID.index)].cleanSinceRevert)
     }

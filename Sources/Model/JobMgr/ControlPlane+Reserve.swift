@@ -1,7 +1,11 @@
 /// JobMgr reservation (reference flow 3): Reserve(appId, reqId) under the node's mutex,
 /// one worker VM per application per node, jobs counted against `maxjobs`.
 extension ControlPlane {
+    // The queries below are inlined: a call that is not copies the whole plane (480 bytes) out of
+    // the mutating caller's `self` to pass it.
+
     /// `checkVM`: may this node take one more object of `app`?
+    @inline(__always)
     func canHost(_ app: AppID, on node: NodeID) -> Bool {
         // Fields, not a copy of the node's services: a copy retains every array in them.
         let n = Int(node.index)
@@ -10,21 +14,25 @@ extension ControlPlane {
         return nodes[Int(node.index)].freeVMs > 0 || vmReserved(for: app, on: node) != nil
     }
 
+    @inline(__always)
     func vmReserved(for app: AppID, on node: NodeID) -> VMID? {
         for id in nodes[Int(node.index)].vms where holderApp[Int(id.index)] == app.index { return id }
         return nil
     }
 
     /// The first FREE worker in ordinal order (a VM still in its start-up revert counts: Prepare waits for it).
+    @inline(__always)
     func firstFreeVM(on node: NodeID) -> VMID? {
         for id in nodes[Int(node.index)].vms where holderApp[Int(id.index)] == ControlPlane.freeHolder { return id }
         return nil
     }
 
+    @inline(__always)
     func freeVMCount(on node: NodeID) -> Int32 {
         nodes[Int(node.index)].freeVMs
     }
 
+    @inline(__always)
     func existingVMCount(on node: NodeID) -> Int32 {
         var count: Int32 = 0
         for id in nodes[Int(node.index)].vms where vms[Int(id.index)].exists { count += 1 }

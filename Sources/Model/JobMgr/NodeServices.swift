@@ -1,13 +1,14 @@
 /// The global services of one node's admin VM, as data. Their behaviour lives in the
 /// ControlPlane extensions of each service's folder.
+@usableFromInline
 struct NodeServices {
     let config: NodeConfig
     /// JobMgr: objects reserved on the node.
     var jobs: Int32 = 0
     /// JobMgr: this node's workers in ordinal order.
-    var vms: [VMID] = []
+    @usableFromInline var vms: [VMID] = []
     /// JobMgr: workers whose holder is FREE (kept by `setHolder`, so checkVM needs no scan).
-    var freeVMs: Int32 = 0
+    @usableFromInline var freeVMs: Int32 = 0
     /// JobMgr: start-up flow finished (start-up reverts done).
     var started = false
     var pendingStartupReverts: Int32 = 0

@@ -44,6 +44,7 @@ extension ControlPlane {
     }
 
     /// What a SearchNode answers: its advertised resources and the JobMgr's `checkVM`.
+    @inline(__always)
     func searchNodeAccepts(_ app: AppID, at node: NodeID) -> Bool {
         nodes[Int(node.index)].advertisedFreeJobs > 0 && canHost(app, on: node)
     }

@@ -262,6 +262,7 @@ public struct Simulation {
 
     /// From Model's record of the VM, which the action that asks this has just touched (the
     /// world's record of it is usually cold by then).
+    @inline(__always)
     func nodeIndex(of vm: VMID) -> Int { Int(plane.vms[Int(vm.index)].node.index) }
 
     /// Guest operations on one VM run one after another.

@@ -63,6 +63,9 @@ extension Simulation {
     }
 
     /// The guest's address is leased to it by its area's server.
+    // Inlined, as the other queries on `Simulation` and `ControlPlane`: called from a mutating
+    // method, a function that is not copies the whole value (2 KB here) to pass it.
+    @inline(__always)
     func holdsLease(_ i: Int) -> Bool {
         guard let address = worldVMs[i].guestAddress else { return false }
         return dhcp[Int(worldVMs[i].area)].holder(of: address) == Int32(i)
