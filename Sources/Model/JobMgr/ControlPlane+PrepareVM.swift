@@ -174,34 +174,41 @@ extension ControlPlane {
         vms[Int(vmID.index)].preparation = nil
         vms[Int(vmID.index)].readyFor = app
         launchOrphans(of: vmID)
-        var next = vms[Int(vmID.index)].waitingHead
-        vms[Int(vmID.index)].waitingHead = -1
-        vms[Int(vmID.index)].waitingTail = -1
-        while next >= 0 {
-            let object = ObjectID(Int(next))
-            next = objects[Int(object.index)].nextWaiting
-            objects[Int(object.index)].nextWaiting = -1
-            guard objects[Int(object.index)].host == .waitingForVM else { continue }
-            objectReadyForKeys(object, vm: vmID)
-        }
+        var cursor = detachWaitingList(of: vmID)
+        while let object = nextWaitingObject(&cursor) { objectReadyForKeys(object, vm: vmID) }
     }
 
     /// Every waiting object fails; the VM goes back to the pool through ApplicationEnd.
     mutating func preparationFailed(_ vmID: VMID, reason: FailureReason) {
         let node = vms[Int(vmID.index)].node
         vms[Int(vmID.index)].preparation = nil
-        var next = vms[Int(vmID.index)].waitingHead
-        vms[Int(vmID.index)].waitingHead = -1
-        vms[Int(vmID.index)].waitingTail = -1
-        while next >= 0 {
-            let object = ObjectID(Int(next))
-            next = objects[Int(object.index)].nextWaiting
-            objects[Int(object.index)].nextWaiting = -1
-            guard objects[Int(object.index)].host == .waitingForVM else { continue }
+        var cursor = detachWaitingList(of: vmID)
+        while let object = nextWaitingObject(&cursor) {
             let app = objects[Int(object.index)].app
             send(.objectFailed(app, object, reason), from: node, to: apps[Int(app.index)].main)
         }
         if vms[Int(vmID.index)].endPending { finishPendingEnd(vmID) }
+    }
+
+    /// Empties the VM's list of objects waiting for its preparation and returns its head, a
+    /// cursor for `nextWaitingObject`.
+    private mutating func detachWaitingList(of vmID: VMID) -> Int32 {
+        let head = vms[Int(vmID.index)].waitingHead
+        vms[Int(vmID.index)].waitingHead = -1
+        vms[Int(vmID.index)].waitingTail = -1
+        return head
+    }
+
+    /// The next object of a detached waiting list that still waits for its VM (oldest first;
+    /// one released meanwhile is skipped), or nil at the end.
+    private mutating func nextWaitingObject(_ cursor: inout Int32) -> ObjectID? {
+        while cursor >= 0 {
+            let object = ObjectID(Int(cursor))
+            cursor = objects[Int(object.index)].nextWaiting
+            objects[Int(object.index)].nextWaiting = -1
+            if objects[Int(object.index)].host == .waitingForVM { return object }
+        }
+        return nil
     }
 
     /// With the mutex (fixed mode), an ApplicationEnd that arrived mid-preparation runs now.
@@ -246,17 +253,11 @@ extension ControlPlane {
             // The key is not there: this object and those waiting on it cannot be reached.
             vms[Int(vmID.index)].requesterKeyFor = nil
             let app = objects[Int(object.index)].app
-            var failing = [object]
-            var next = vms[Int(vmID.index)].waitingHead
-            vms[Int(vmID.index)].waitingHead = -1
-            vms[Int(vmID.index)].waitingTail = -1
-            while next >= 0 {
-                failing.append(ObjectID(Int(next)))
-                let following = objects[Int(next)].nextWaiting
-                objects[Int(next)].nextWaiting = -1
-                next = following
-            }
-            for o in failing where objects[Int(o.index)].host == .writingKey || objects[Int(o.index)].host == .waitingForVM {
+            let host = objects[Int(object.index)].host
+            var failing = host == .writingKey || host == .waitingForVM ? [object] : []
+            var cursor = detachWaitingList(of: vmID)
+            while let waiting = nextWaitingObject(&cursor) { failing.append(waiting) }
+            for o in failing {
                 objects[Int(o.index)].host = .failed
                 send(.objectFailed(app, o, .prepareFailed), from: node, to: apps[Int(app.index)].main)
             }
@@ -264,15 +265,8 @@ extension ControlPlane {
         }
         if objects[Int(object.index)].host == .writingKey { launch(object, on: node, vm: vmID) }
         // Objects that arrived while the key was being written go now.
-        var next = vms[Int(vmID.index)].waitingHead
-        vms[Int(vmID.index)].waitingHead = -1
-        vms[Int(vmID.index)].waitingTail = -1
-        while next >= 0 {
-            let waiting = ObjectID(Int(next))
-            next = objects[Int(next)].nextWaiting
-            objects[Int(waiting.index)].nextWaiting = -1
-            if objects[Int(waiting.index)].host == .waitingForVM { launch(waiting, on: node, vm: vmID) }
-        }
+        var cursor = detachWaitingList(of: vmID)
+        while let waiting = nextWaitingObject(&cursor) { launch(waiting, on: node, vm: vmID) }
     }
 
     mutating func launch(_ object: ObjectID, on node: NodeID, vm vmID: VMID?) {
