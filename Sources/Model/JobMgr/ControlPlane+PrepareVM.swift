@@ -192,6 +192,7 @@ extension ControlPlane {
 
     /// Empties the VM's list of objects waiting for its preparation and returns its head, a
     /// cursor for `nextWaitingObject`.
+    @inline(__always)
     private mutating func detachWaitingList(of vmID: VMID) -> Int32 {
         let head = vms[Int(vmID.index)].waitingHead
         vms[Int(vmID.index)].waitingHead = -1
@@ -201,6 +202,7 @@ extension ControlPlane {
 
     /// The next object of a detached waiting list that still waits for its VM (oldest first;
     /// one released meanwhile is skipped), or nil at the end.
+    @inline(__always)
     private mutating func nextWaitingObject(_ cursor: inout Int32) -> ObjectID? {
         while cursor >= 0 {
             let object = ObjectID(Int(cursor))
