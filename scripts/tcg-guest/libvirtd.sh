@@ -7,7 +7,8 @@
 #
 # What the QEMU driver needs on a machine without libvirt-daemon-system (measured on Debian 12):
 # the user and group libvirt-qemu and the group kvm must exist even when qemu.conf runs QEMU as
-# root, and qemu.conf must say user/group root and security_driver "none". tini reaps QEMU's
+# root, and qemu.conf must say user/group root, security_driver "none" and namespaces [] (a
+# per-domain mount namespace is fragile inside a container: see below). tini reaps QEMU's
 # children: without a reaping init every destroy or revert waits ~2 s. Networks are never started:
 # any autostart link is removed first, and no network is ever defined.
 set -euo pipefail
@@ -38,9 +39,12 @@ group = "root"
 security_driver = "none"
 # QEMU's output goes to /var/log/libvirt/qemu/<domain>.log directly: no virtlogd to run.
 stdio_handler = "file"
+# No private mount namespace per domain: inside a container its set-up (moving /dev nodes such as
+# /dev/full into the domain's /dev) fails now and then, and a revert fails with it.
+namespaces = []
 EOF
     else
-        for setting in 'user = "root"' 'group = "root"' 'security_driver = "none"'; do
+        for setting in 'user = "root"' 'group = "root"' 'security_driver = "none"' 'namespaces = []'; do
             grep -qxF "$setting" "$qemu_conf" || die "$qemu_conf is not ours and lacks: $setting"
         done
     fi
