@@ -8,8 +8,8 @@ final class ApplicationEndTests: XCTestCase {
 
     private func grid(recycle: RecycleAction = .revert, fidelity: Fidelity = .fixed, mode: Mode = .virtual,
                       rounds: Int32 = 3, startupRevert: Bool = false) -> GridConfig {
-        discoveryGrid([NodeConfig(maxJobs: 10, maxVMs: 1)], mode: mode, fidelity: fidelity, recycle: recycle,
-                      rounds: rounds, startupRevert: startupRevert)
+        initiatorClock(discoveryGrid([NodeConfig(maxJobs: 10, maxVMs: 1)], mode: mode, fidelity: fidelity,
+                                     recycle: recycle, rounds: rounds, startupRevert: startupRevert))
     }
 
     /// Runs a one-object application on vm0 to completion (the VM starts powered off).
@@ -265,8 +265,8 @@ final class ApplicationEndTests: XCTestCase {
     func testEndDuringTheStartupRevertWaitsForItAndTheStartupFlowStillFinishes() {
         // An object reserved on a VM still in its start-up revert waits for it; the application
         // ends (its only round timed out) before the revert is done.
-        var h = Harness(discoveryGrid([NodeConfig(maxVMs: 2, initialWorkers: 1, startupCloning: .count(1))],
-                                      mode: .virtual, rounds: 1, startupRevert: true))
+        var h = Harness(initiatorClock(discoveryGrid([NodeConfig(maxVMs: 2, initialWorkers: 1, startupCloning: .count(1))],
+                                                     mode: .virtual, rounds: 1, startupRevert: true)))
         XCTAssertEqual(h.hypervisorOps(on: vm0), [.revert])
         let app = h.submit(main: 0)
         XCTAssertEqual(h.vm(0).holder, .application(app))

@@ -8,7 +8,7 @@ final class CreationRoundsTests: XCTestCase {
     private let vm0 = VMID(0)
 
     private func oneNode(rounds: Int32 = 3, mode: Mode = .virtual) -> GridConfig {
-        discoveryGrid([NodeConfig(maxVMs: 1)], mode: mode, rounds: rounds)
+        initiatorClock(discoveryGrid([NodeConfig(maxVMs: 1)], mode: mode, rounds: rounds))
     }
 
     private func execTimeout(_ h: Harness, _ object: Int) -> Alarm {
@@ -111,7 +111,7 @@ final class CreationRoundsTests: XCTestCase {
     }
 
     func testFailedRoundKillsWhatItStarted() {
-        var h = Harness(discoveryGrid(line(2), wait: 5))
+        var h = Harness(initiatorClock(discoveryGrid(line(2), wait: 5)))
         let app = h.submit(main: 0, objects: 2)
         h.fire(.discoveryWait(app, round: 1))
         XCTAssertEqual(h.plane.placement(of: app), [NodeID(0), NodeID(1)])
@@ -142,7 +142,7 @@ final class CreationRoundsTests: XCTestCase {
             NodeConfig(maxVMs: 1, initialWorkers: 1, neighbours: [NodeID(0)]),
             NodeConfig(maxVMs: 2, initialWorkers: 1, startupCloning: .count(1), neighbours: [NodeID(0)]),
         ]
-        var h = Harness(discoveryGrid(nodes, mode: .virtual, wait: 5))
+        var h = Harness(initiatorClock(discoveryGrid(nodes, mode: .virtual, wait: 5)))
         let vm1 = VMID(1), vm2 = VMID(2)
         let app = h.submit(main: 0, objects: 2)
         h.fire(.discoveryWait(app, round: 1))

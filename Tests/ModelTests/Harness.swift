@@ -286,3 +286,11 @@ func only(_ defect: Defect) -> Fidelity {
     fidelity.set(defect, true)
     return fidelity
 }
+
+/// `config` with the initiator's clock covering Prepare VM (`ExecTimeoutScope.execution`): tests use its
+/// timeout to end an application while a preparation is in flight.
+func initiatorClock(_ config: GridConfig) -> GridConfig {
+    var config = config
+    config.execTimeoutScope = .execution
+    return config
+}

@@ -251,7 +251,7 @@ final class SecurityTests: XCTestCase {
     }
 
     func testEndOfTheApplicationForgetsItsKeys() {
-        var h = Harness(twoNodes())
+        var h = Harness(initiatorClock(twoNodes()))
         _ = occupyNode0(&h)
         let app = h.submit(main: 0)
         h.fire(.execTimeout(ObjectID(1), generation: h.generation(of: ObjectID(1))))

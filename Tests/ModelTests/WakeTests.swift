@@ -13,6 +13,8 @@ final class WakeTests: XCTestCase {
         var config = discoveryGrid([NodeConfig(maxJobs: 10, maxVMs: 1)], mode: mode, recycle: recycle, rounds: rounds,
                                    startupRevert: true)
         config.wake = wake
+        // The tests fail an application mid-preparation with the initiator's clock.
+        config.execTimeoutScope = .execution
         config.idleTimeoutSeconds = 600
         config.idleAction = idle
         return config

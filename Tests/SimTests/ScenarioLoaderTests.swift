@@ -44,6 +44,7 @@ final class ScenarioLoaderTests: XCTestCase {
         XCTAssertEqual(s.grid.cloneAheadThreshold, 2)
         XCTAssertEqual(s.grid.reservationTimeoutSeconds, 120)
         XCTAssertEqual(s.grid.execTimeoutSeconds, 60)
+        XCTAssertEqual(s.grid.execTimeoutScope, .callback)
         XCTAssertEqual(s.grid.errorPauseSeconds, 120)
         XCTAssertEqual(s.grid.creationRounds, 3)
         XCTAssertEqual(s.grid.placement, .discovery(DiscoveryPolicy(maxHops: 1000, waitSeconds: 0,
@@ -60,7 +61,7 @@ final class ScenarioLoaderTests: XCTestCase {
                      launch: 250ms, keyWrite: {empirical: [1, 2, 3]}, suspend: {exponential: 6s}}
         dhcp: {lease: never, poolSize: 40}
         policies: {placement: central, broker: 1, recycle: suspend, idleTimeout: 10m, dhcpRenewal: reverse-ping}
-        jobMgr: {reservationTimeout: never, execTimeout: 2m}
+        jobMgr: {reservationTimeout: never, execTimeout: 2m, execTimeoutScope: execution}
         workload: {applications: 5, arrivalRate: 0.5, objects: {uniform: [1, 4]}, objectDuration: 1h, mainNode: 1}
         faults: {cloneFailure: 0.25}
         """)
@@ -82,6 +83,7 @@ final class ScenarioLoaderTests: XCTestCase {
         XCTAssertEqual(s.grid.dhcpRenewal, .reversePing)
         XCTAssertNil(s.grid.reservationTimeoutSeconds)
         XCTAssertEqual(s.grid.execTimeoutSeconds, 120)
+        XCTAssertEqual(s.grid.execTimeoutScope, .execution)
         XCTAssertEqual(s.faults.cloneFailureProbability, 0.25)
         guard case .poisson(let w) = s.workload else { return XCTFail("poisson expected") }
         XCTAssertEqual(w.applications, 5)

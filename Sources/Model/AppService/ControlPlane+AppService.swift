@@ -87,7 +87,7 @@ extension ControlPlane {
             let id = ObjectID(Int(o))
             objects[Int(o)].initiator = .starting
             send(.execute(app, id), from: a.main, to: objects[Int(id.index)].node!)
-            if let timeout = config.execTimeoutSeconds {
+            if config.execTimeoutScope == .execution, let timeout = config.execTimeoutSeconds {
                 emit(.startTimer(.execTimeout(id, generation: objects[Int(id.index)].generation), afterSeconds: timeout))
             }
         }
@@ -150,6 +150,14 @@ extension ControlPlane {
     }
 
     mutating func execTimedOut(_ object: ObjectID, generation: UInt32) {
+        switch config.execTimeoutScope {
+        case .callback: callbackTimedOut(object, generation: generation)
+        case .execution: executionTimedOut(object, generation: generation)
+        }
+    }
+
+    /// The initiator's clock, started with the Execute, ran out before the object ran.
+    mutating func executionTimedOut(_ object: ObjectID, generation: UInt32) {
         let record = self.object(object)
         guard record.generation == generation, record.initiator == .starting,
               case .starting(let round, _) = apps[Int(record.app.index)].state else { return }

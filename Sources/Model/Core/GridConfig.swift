@@ -38,8 +38,9 @@ public struct GridConfig: Equatable, Sendable {
     public var cloneAheadThreshold: Int32
     /// nil: reservations never expire (a bound the scenario removed, not the faithful defect).
     public var reservationTimeoutSeconds: Double?
-    /// Object start timeout at the initiator (original 60 s).
+    /// Object start timeout (`alloc_timeout`, original 60 s); what it covers is `execTimeoutScope`.
     public var execTimeoutSeconds: Double?
+    public var execTimeoutScope: ExecTimeoutScope = .callback
     /// A creation round not running after this long fails with `noReply` (nil: never, as the
     /// original, whose calls block until the connection breaks).
     public var roundTimeoutSeconds: Double?

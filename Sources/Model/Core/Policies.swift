@@ -97,3 +97,14 @@ public enum StartupCloning: Equatable, Sendable {
         if numClone == 0 { self = .off } else if numClone > 0 { self = .count(Int32(numClone)) } else { self = .keepAheadPlusOne }
     }
 }
+
+/// What the object-start timeout (`alloc_timeout`, original 60 s) covers.
+public enum ExecTimeoutScope: String, CaseIterable, Sendable {
+    /// The original (`JobMgr::ExecObj`): the host runs Prepare VM and starts the object synchronously, then
+    /// waits this long for the object's callback; on expiry it kills the object, releases its reservation and
+    /// reports the failure to the initiator. Prepare VM itself has no timeout.
+    case callback
+    /// The initiator's clock runs from the Execute it sends, so it covers Prepare VM (revert, address, keys)
+    /// too: a slow preparation fails the creation round.
+    case execution
+}

@@ -276,6 +276,20 @@ extension ControlPlane {
         if let vmID { vms[Int(vmID.index)].cleanSinceRevert = false }
         let address = vmID.flatMap { vm($0).address }
         emit(.launchObject(object, objects[Int(object.index)].app, on: node, vm: vmID, address: address))
+        // Exec returned (Prepare VM done, the object's process started): the host now waits for its callback.
+        if config.execTimeoutScope == .callback, let timeout = config.execTimeoutSeconds {
+            emit(.startTimer(.execTimeout(object, generation: objects[Int(object.index)].generation), afterSeconds: timeout))
+        }
+    }
+
+    /// The object never called back within `alloc_timeout`: the host kills it, cancels its reservation and
+    /// answers the initiator's ExecObj with a failure.
+    mutating func callbackTimedOut(_ object: ObjectID, generation: UInt32) {
+        let record = self.object(object)
+        guard record.generation == generation, record.host == .launching, let node = record.hostNode else { return }
+        emit(.killObject(object, on: node, vm: record.vm))
+        releaseObject(object, on: node)
+        send(.objectFailed(record.app, object, .execTimeout), from: node, to: apps[Int(record.app.index)].main)
     }
 
     mutating func objectLaunched(_ object: ObjectID, succeeded: Bool) {

@@ -196,11 +196,12 @@ public enum ScenarioLoader {
     enum IdleAction: String, CaseIterable { case shutdown, suspend }
 
     static func decodeJobMgr(_ value: YAMLValue?, into grid: inout GridConfig) throws {
-        let keys = ["reservationTimeout", "execTimeout", "roundTimeout", "errorPause", "creationRounds", "addressWaitCap",
-                    "recycleRetry"]
+        let keys = ["reservationTimeout", "execTimeout", "execTimeoutScope", "roundTimeout", "errorPause", "creationRounds",
+                    "addressWaitCap", "recycleRetry"]
         guard let m = try mapping(value, keys) else { return }
         if let v = m.optional("reservationTimeout") { grid.reservationTimeoutSeconds = try optionalSeconds(v) }
         if let v = m.optional("execTimeout") { grid.execTimeoutSeconds = try optionalSeconds(v) }
+        if let v = m.optional("execTimeoutScope") { grid.execTimeoutScope = try v.choice(ExecTimeoutScope.self) }
         if let v = m.optional("roundTimeout") { grid.roundTimeoutSeconds = try optionalSeconds(v) }
         if let v = m.optional("errorPause") { grid.errorPauseSeconds = try v.seconds() }
         if let v = m.optional("creationRounds") { grid.creationRounds = Int32(try v.int(in: 1...100)) }
