@@ -32,16 +32,17 @@ final class ModeAndFidelityTests: XCTestCase {
         XCTAssertEqual(Mode(rawValue: "virtual-secure"), .virtualSecure)
     }
 
-    func testFaithfulHasEveryDefectAndFixedNone() {
-        XCTAssertEqual(Fidelity.faithful.enabled, Defect.allCases)
+    func testFaithfulHasEveryDefectOfTheOriginalPlatformAndFixedNone() {
+        let shellless: Set<Defect> = [.guestKeyAppendWithoutShell]
+        XCTAssertEqual(Fidelity.faithful.enabled, Defect.allCases.filter { !shellless.contains($0) })
         XCTAssertTrue(Fidelity.fixed.enabled.isEmpty)
         XCTAssertEqual(Fidelity.fixed.mask, 0)
         for defect in Defect.allCases {
-            XCTAssertTrue(Fidelity.faithful.has(defect), defect.rawValue)
+            XCTAssertEqual(Fidelity.faithful.has(defect), !shellless.contains(defect), defect.rawValue)
             XCTAssertFalse(Fidelity.fixed.has(defect), defect.rawValue)
         }
         XCTAssertEqual(Defect.allCases.count, 10)
-        XCTAssertEqual(Fidelity(enabled: Defect.allCases), .faithful)
+        XCTAssertEqual(Fidelity(enabled: Defect.allCases.filter(\.showedOnTheOriginalPlatform)), .faithful)
         XCTAssertEqual(Fidelity(enabled: []), .fixed)
     }
 
@@ -55,12 +56,12 @@ final class ModeAndFidelityTests: XCTestCase {
             on.set(defect, false)
             XCTAssertEqual(on, .fixed)
 
-            var off = Fidelity.faithful
-            off.set(defect, false)
-            XCTAssertFalse(off.has(defect))
-            XCTAssertEqual(off.enabled, Defect.allCases.filter { $0 != defect })
-            off.set(defect, true)
-            XCTAssertEqual(off, .faithful)
+            var all = Fidelity(enabled: Defect.allCases)
+            all.set(defect, false)
+            XCTAssertFalse(all.has(defect))
+            XCTAssertEqual(all.enabled, Defect.allCases.filter { $0 != defect })
+            all.set(defect, true)
+            XCTAssertEqual(all, Fidelity(enabled: Defect.allCases))
         }
     }
 
@@ -68,7 +69,7 @@ final class ModeAndFidelityTests: XCTestCase {
         let masks = Defect.allCases.map { Fidelity(enabled: [$0]).mask }
         XCTAssertEqual(Set(masks).count, masks.count)
         for mask in masks { XCTAssertEqual(mask.nonzeroBitCount, 1) }
-        XCTAssertEqual(masks.reduce(0, |), Fidelity.faithful.mask)
+        XCTAssertEqual(masks.reduce(0, |), Fidelity(enabled: Defect.allCases).mask)
         let pair = Fidelity(enabled: [.removeJobOverwrites, .addressPollUncapped])
         XCTAssertEqual(pair.enabled, [.removeJobOverwrites, .addressPollUncapped])
     }
@@ -108,6 +109,6 @@ final class ModeAndFidelityTests: XCTestCase {
             XCTAssertEqual(Fidelity(enabled: [defect]).mask, UInt32(1) << UInt32(index))
             XCTAssertEqual(Fidelity(enabled: [defect]).enabled, [defect])
         }
-        XCTAssertEqual(Fidelity.faithful.enabled, Defect.allCases)
+        XCTAssertEqual(Fidelity(enabled: Defect.allCases).enabled, Defect.allCases)
     }
 }

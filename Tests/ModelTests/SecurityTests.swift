@@ -169,7 +169,9 @@ final class SecurityTests: XCTestCase {
         let dropped = h.reports.compactMap { if case .keyDropped(vm0, let write) = $0 { return write }; return nil }
         XCTAssertEqual(dropped, base + requester)
         XCTAssertEqual(dropped.count, 3)
-        // The code believes the keys are there and launches anyway.
+        // Every write is carried out the broken way: the driver appends nothing.
+        XCTAssertTrue((base + requester).allSatisfy { !$0.installs })
+        // The code believes the keys are there and launches anyway (the guest then refuses the connection).
         XCTAssertEqual(h.launches().count, 1)
         XCTAssertEqual(h.app(app).state, .starting(round: 1, pending: 1))
         var fixed = Harness(discoveryGrid([NodeConfig(maxVMs: 1)], mode: .virtualSecure))

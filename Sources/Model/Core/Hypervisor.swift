@@ -45,10 +45,15 @@ public struct KeyWrite: Equatable, Sendable {
     public var kind: KeyKind
     /// The application the key is for (nil: an empty appId).
     public var app: AppID?
+    /// The guest-side append reaches `authorized_keys`. False under `Defect.guestKeyAppendWithoutShell`: the
+    /// copy and the command run and return success, but without a shell the `>>` is an argument of `cat`, so
+    /// nothing is appended; the driver carries the write out that way and the guest does not hold the key.
+    public var installs: Bool
 
-    public init(kind: KeyKind, app: AppID?) {
+    public init(kind: KeyKind, app: AppID?, installs: Bool = true) {
         self.kind = kind
         self.app = app
+        self.installs = installs
     }
 
     /// Every key is written with these SSH restrictions (report §2.12).

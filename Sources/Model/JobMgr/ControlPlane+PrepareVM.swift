@@ -143,13 +143,19 @@ extension ControlPlane {
         let app = vms[Int(vmID.index)].preparation!.app
         vms[Int(vmID.index)].preparation!.step = .writingKeys(remaining: 2)
         vms[Int(vmID.index)].cleanSinceRevert = false
-        emit(.writeKey(vmID, KeyWrite(kind: .mainNode(app), app: app), ticket: ticket))
-        emit(.writeKey(vmID, KeyWrite(kind: .admin(vms[Int(vmID.index)].node), app: app), ticket: ticket))
+        emit(.writeKey(vmID, keyWrite(.mainNode(app), app: app), ticket: ticket))
+        emit(.writeKey(vmID, keyWrite(.admin(vms[Int(vmID.index)].node), app: app), ticket: ticket))
+    }
+
+    /// A key write as this grid's wrapper carries it out (see `KeyWrite.installs`).
+    @inline(__always)
+    func keyWrite(_ kind: KeyKind, app: AppID) -> KeyWrite {
+        KeyWrite(kind: kind, app: app, installs: !config.fidelity.has(.guestKeyAppendWithoutShell))
     }
 
     mutating func keyWritten(_ vmID: VMID, _ write: KeyWrite, ticket: UInt32, succeeded: Bool = true) {
-        // The 2012 guest-side append ran without a shell: the call returns, the key is not there.
-        if config.fidelity.has(.guestKeyAppendWithoutShell) { emit(.report(.keyDropped(vmID, write))) }
+        // The call returned success, but the append did not happen: the key is not in the guest.
+        if !write.installs { emit(.report(.keyDropped(vmID, write))) }
         if case .requester(let object) = write.kind {
             return requesterKeyWritten(object, vm: vmID, succeeded: succeeded)
         }
@@ -243,7 +249,7 @@ extension ControlPlane {
         vms[Int(vmID.index)].requesterKeyFor = record.app
         vms[Int(vmID.index)].requesterKeyInFlight = true
         vms[Int(vmID.index)].cleanSinceRevert = false
-        emit(.writeKey(vmID, KeyWrite(kind: .requester(object), app: record.app), ticket: 0))
+        emit(.writeKey(vmID, keyWrite(.requester(object), app: record.app), ticket: 0))
     }
 
     mutating func requesterKeyWritten(_ object: ObjectID, vm vmID: VMID, succeeded: Bool) {

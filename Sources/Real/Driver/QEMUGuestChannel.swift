@@ -107,6 +107,8 @@ public final class QEMUGuestChannel: GuestChannel, @unchecked Sendable {
     }
 
     public func writeKey(_ key: GuestKeyWrite, to guest: GuestTarget) throws {
+        // Without a shell `>>` reaches `cat` as an argument: the call returns and nothing is appended.
+        guard key.write.installs else { return }
         let owner = KeyIdentity.owner(ofKeyLine: key.publicKey) ?? key.publicKey
         let real = try vault.key(for: owner)
         let comment = key.publicKey.split(separator: " ").dropFirst(2).first.map(String.init) ?? "visag"

@@ -50,7 +50,10 @@ public final class SimulatedGuestChannel: GuestChannel, @unchecked Sendable {
 
     public func writeKey(_ key: GuestKeyWrite, to guest: GuestTarget) throws {
         state.withLock { state in
-            state.guests[guest.vm, default: GuestState()].authorizedKeys.append(key.authorizedKeysLine)
+            // Without a shell `>>` reaches `cat` as an argument: the call returns and nothing is appended.
+            if key.write.installs {
+                state.guests[guest.vm, default: GuestState()].authorizedKeys.append(key.authorizedKeysLine)
+            }
             state.writes.append(KeyWriteEntry(guest: guest, key: key))
         }
     }

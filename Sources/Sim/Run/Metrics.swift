@@ -41,6 +41,9 @@ public struct Metrics: Sendable {
     public var reservationsExpired = 0
     /// Key writes that did not land (a defect) or keys for an application no node knows.
     public var keysDropped = 0
+    /// SSH connections a worker's guest refused for want of a key: the admin VM's launch of an object, or the
+    /// requester's tunnel to it.
+    public var connectionsRefused = 0
     public var vmCrashes = 0
     public var makespanSeconds = 0.0
     public var vmReservedSeconds = 0.0

@@ -60,6 +60,7 @@ public struct RunSummary: Codable, Sendable {
     public var misdirectedLaunches: Int
     public var reservationsExpired: Int
     public var keysDropped: Int
+    public var connectionsRefused: Int
     public var vmCrashes: Int
     /// Power-ons refused because the node's running workers held all its memory.
     public var memoryRefusals: Int
@@ -112,6 +113,7 @@ public struct RunSummary: Codable, Sendable {
         misdirectedLaunches = m.misdirectedLaunches
         reservationsExpired = m.reservationsExpired
         keysDropped = m.keysDropped
+        connectionsRefused = m.connectionsRefused
         vmCrashes = m.vmCrashes
         memoryRefusals = m.memoryRefusals
         makespanSeconds = m.makespanSeconds
@@ -173,6 +175,7 @@ public struct RunSummary: Codable, Sendable {
             ("misdirected launches", "\(misdirectedLaunches)"),
             ("expired reservations", "\(reservationsExpired)"),
             ("keys dropped", "\(keysDropped)"),
+            ("connections refused", "\(connectionsRefused)"),
             ("VM crashes", "\(vmCrashes)"),
             ("memory refusals", "\(memoryRefusals)"),
             ("makespan (s)", f(makespanSeconds, 3)),

@@ -231,7 +231,10 @@ public struct Simulation {
             engine.schedule(.model(.vmKeyFetched(vm, ticket: ticket)), afterSeconds: delay)
         case .writeKey(let vm, let write, let ticket):
             metrics.keyWrites += 1
-            checker.keyWritten(vm, write, holder: plane.vms[Int(vm.index)].holder, time: engine.now)
+            if write.installs {
+                checker.keyWritten(vm, write, holder: plane.vms[Int(vm.index)].holder, time: engine.now)
+                keyInstalled(vm, write)
+            }
             let delay = guestOperation(vm, scenario.hypervisor.keyWrite)
             metrics.prepareKeyWrite.append(delay)
             engine.schedule(.model(.keyWritten(vm, write, ticket: ticket)), afterSeconds: delay)
@@ -317,13 +320,20 @@ public struct Simulation {
             let area = Int(worldVMs[Int(vm.index)].area)
             let owner = address.flatMap { dhcp[area].holder(of: $0) }
             if owner != vm.index { metrics.misdirectedLaunches += 1 }
-            if let ranIn = owner {
+            if let ranIn = owner, !plane.config.mode.usesKeys || worldVMs[Int(ranIn)].holdsAdminKey(of: node) {
                 objectTimes[Int(object.index)].runningIn = ranIn
                 computeNode = Int(worldVMs[Int(ranIn)].node)
                 checker.objectStarted(object, app: app, intended: vm, ranIn: Int(ranIn),
                                       holder: plane.vms[Int(ranIn)].holder, time: engine.now)
+                if plane.config.mode.usesKeys && !worldVMs[Int(ranIn)].requesterKeyApps.contains(app.index) {
+                    // The object started, but the requester's tunnel to it is refused: it never serves.
+                    metrics.connectionsRefused += 1
+                    objectStopped(object)
+                    reached = false
+                }
             } else {
-                // Nobody answers at that address.
+                // Nobody answers at that address, or the guest there refuses the admin VM's key.
+                if owner != nil { metrics.connectionsRefused += 1 }
                 reached = false
             }
         }

@@ -13,6 +13,10 @@ public struct SimulatedVM: Sendable {
     public internal(set) var leasedAddress: Address?
     /// Bumped at every power change so a stale lease-expiry event is ignored.
     public internal(set) var powerGeneration: UInt32 = 0
+    /// The guest's `authorized_keys`: the admin VM's key (of this VM's node) and the applications whose
+    /// requester keys it holds. The clean snapshot holds none: a revert empties them.
+    public internal(set) var holdsAdminKey = false
+    public internal(set) var requesterKeyApps: [Int32] = []
     /// Guest-side operations (tools, key writes) run one after another.
     public internal(set) var guestBusyUntil: Double = 0
     /// Simulated time the VM last started running (for VM-hours).
@@ -20,4 +24,11 @@ public struct SimulatedVM: Sendable {
     public internal(set) var runningSeconds: Double = 0
     public internal(set) var reservedSince: Double = 0
     public internal(set) var reservedSeconds: Double = 0
+}
+
+extension SimulatedVM {
+    /// Whether `node`'s admin VM can log in: it holds that admin VM's key (a worker only ever gets its own
+    /// node's, so a launch misdirected to another node's worker is refused).
+    @inline(__always)
+    func holdsAdminKey(of node: NodeID) -> Bool { holdsAdminKey && self.node == node.index }
 }

@@ -28,6 +28,8 @@ extension Simulation {
         case .revert:
             powerChanged(i, to: .running)
             checker.reverted(i)
+            worldVMs[i].holdsAdminKey = false
+            if !worldVMs[i].requesterKeyApps.isEmpty { worldVMs[i].requesterKeyApps.removeAll(keepingCapacity: true) }
             worldVMs[i].guestAddress = worldVMs[i].snapshotAddress
             let area = Int(worldVMs[i].area)
             if let snapshot = worldVMs[i].snapshotAddress, dhcp[area].holder(of: snapshot) == vmID.index {
@@ -139,6 +141,22 @@ extension Simulation {
         }
         powerChanged(i, to: .off)
         engine.schedule(.model(.vmPowerObserved(VMID(i), .off)), afterSeconds: 0)
+    }
+
+    /// A key write reached the guest's `authorized_keys`.
+    mutating func keyInstalled(_ vm: VMID, _ write: KeyWrite) {
+        let i = Int(vm.index)
+        switch write.kind {
+        case .admin:
+            worldVMs[i].holdsAdminKey = true
+        case .requester:
+            if let app = write.app, !worldVMs[i].requesterKeyApps.contains(app.index) {
+                worldVMs[i].requesterKeyApps.append(app.index)
+            }
+        case .mainNode:
+            // The main node's key opens no connection the simulation models.
+            break
+        }
     }
 
     mutating func obtainAddress(_ vm: VMID, _ renewal: DHCPRenewal, ticket: UInt32) {
