@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Sim
 
 @main
 struct Visag: ParsableCommand {
@@ -19,6 +20,10 @@ struct Visag: ParsableCommand {
             case .badInput: Foundation.exit(2)
             case .runFailed: Foundation.exit(1)
             }
+        } catch let error as OutputError {
+            // An output that could not be written, wherever it was found: exit 1.
+            FileHandle.standardError.write(Data("visag: \(error.description)\n".utf8))
+            Foundation.exit(1)
         } catch let code as ExitCode {
             Foundation.exit(code.rawValue)
         } catch {
