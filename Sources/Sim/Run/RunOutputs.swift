@@ -7,6 +7,13 @@ public enum RunOutputs {
     /// The file whose presence marks a folder as an earlier run's output (one `--out` may replace it).
     public static let marker = "summary.json"
 
+    /// Writes the run's files as the folder `directory` (replacing an earlier run's folder whole).
+    public static func write(_ simulation: Simulation, summary: RunSummary, to directory: String) throws(OutputError) {
+        let folder = try OutputFolder(path: directory, marker: marker)
+        try write(simulation, summary: summary, to: folder)
+        try folder.commit()
+    }
+
     public static func write(_ simulation: Simulation, summary: RunSummary, to folder: OutputFolder) throws(OutputError) {
         let plane = simulation.plane
         var apps = "app,main_node,objects,submitted_s,placed_s,finished_s,outcome,reason\n"
