@@ -18,7 +18,7 @@ struct RunCommand: ParsableCommand {
     var overrides: [String] = []
     @Option(help: "Write applications.csv, vms.csv, nodes.csv and summary.json into this folder (created; an earlier run's folder is replaced as a whole).")
     var out: String?
-    @Option(help: "Write the event trace here as JSON Lines.")
+    @Option(help: "Write the event trace here as JSON Lines (a FIFO, a device or /dev/stdout is written through; missing folders are created).")
     var trace: String?
     @Option(help: "Write a Chrome/Perfetto trace (one track per node and VM) here.")
     var perfetto: String?
