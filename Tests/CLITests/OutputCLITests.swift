@@ -92,6 +92,12 @@ final class OutputCLITests: XCTestCase {
         XCTAssertTrue(out.stderr.contains("\(dir)/plain: error: exists and is not a folder"), out.stderr)
         let outUnderFile = try run(["--out", dir + "/plain/out"])
         XCTAssertEqual(outUnderFile.status, 1, outUnderFile.stderr)
+        // The other outputs were opened first: their temporary file and folder go too.
+        let late = try run(["--out", dir + "/out", "--trace", dir + "/trace.jsonl", "--perfetto", dir])
+        XCTAssertEqual(late.status, 1, late.stderr)
+        let itself = try run(["--out", dir + "/out", "--trace", dir + "/out"])
+        XCTAssertEqual(itself.status, 1, itself.stderr)
+        XCTAssertTrue(itself.stderr.contains("is the output folder itself"), itself.stderr)
         XCTAssertEqual(try entries(dir), ["plain"], "no temporary file or folder left behind")
     }
 

@@ -88,6 +88,9 @@ public final class OutputFolder {
     /// Where to write a file the run names by `file`: inside this folder, the same place in the new folder
     /// (folders created); elsewhere, `file` itself.
     public func place(_ file: String) throws(OutputError) -> String {
+        if Self.canonical(file) == Self.canonical(target) {
+            throw OutputError(path: file, message: "is the output folder itself; give a file name")
+        }
         guard let relative = relativePath(of: file) else { return file }
         var info = stat()
         let existing = OutputFile.join(target, relative)
@@ -129,7 +132,12 @@ public final class OutputFolder {
         }
         var old: String? = nil
         var info = stat()
-        if lstat(target, &info) != 0 {
+        let exists = lstat(target, &info) == 0
+        if exists && info.st_mode & S_IFMT != S_IFDIR {
+            discard()
+            throw OutputError(path: path, message: "exists and is not a folder")
+        }
+        if !exists {
             guard rename(staging, target) == 0 else {
                 let code = errno
                 discard()

@@ -88,8 +88,8 @@ struct RunCommand: ParsableCommand {
         var sink: JSONLinesFile? = nil
         do throws(OutputError) {
             folder = try out.map { path throws(OutputError) in try OutputFolder(path: path, marker: RunOutputs.marker) }
-            perfettoOutput = try perfetto.map { path throws(OutputError) in try PerfettoOutput(path: folder?.place(path) ?? path) }
             if let trace { sink = try JSONLinesFile(path: folder?.place(trace) ?? trace) }
+            perfettoOutput = try perfetto.map { path throws(OutputError) in try PerfettoOutput(path: folder?.place(path) ?? path) }
         } catch {
             throw CLIError.runFailed("\(error)")
         }
