@@ -161,6 +161,35 @@ final class OutputFileTests: XCTestCase {
         XCTAssertEqual(try entries(), ["out"], "no new or old folder left beside it")
     }
 
+    /// A FIFO or a symlink at a trace path inside the folder is not the run's to replace: the FIFO is written
+    /// through, the link followed, and both are moved into the new folder unchanged.
+    func testAFIFOAndALinkInsideTheFolderSurviveTheSwap() throws {
+        let out = path("out")
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        try "old".write(toFile: out + "/summary.json", atomically: false, encoding: .utf8)
+        XCTAssertEqual(mkfifo(out + "/trace.fifo", 0o600), 0)
+        XCTAssertEqual(symlink("../elsewhere.json", out + "/link.json"), 0)
+        let folder = try OutputFolder(path: out, marker: "summary.json")
+        XCTAssertEqual(try folder.place(out + "/trace.fifo"), out + "/trace.fifo")
+        XCTAssertEqual((try folder.place(out + "/link.json") as NSString).standardizingPath, directory + "/elsewhere.json")
+        let received = Locked(Data())
+        let reader = Thread {
+            let data = FileHandle(forReadingAtPath: out + "/trace.fifo")!.readDataToEndOfFile()
+            received.withLock { $0 = data }
+        }
+        reader.start()
+        try OutputFile.write("through", to: out + "/trace.fifo")
+        try OutputFile.write("linked", to: directory + "/elsewhere.json")
+        try folder.write("new", named: "summary.json")
+        try folder.commit()
+        for _ in 0..<500 where received.withLock({ $0.isEmpty }) { usleep(10_000) }
+        XCTAssertEqual(received.withLock { $0 }, Data("through".utf8))
+        XCTAssertEqual(try entries(out), ["link.json", "summary.json", "trace.fifo"])
+        XCTAssertEqual(kind(out + "/trace.fifo"), S_IFIFO)
+        XCTAssertEqual(kind(out + "/link.json"), S_IFLNK)
+        XCTAssertEqual(try String(contentsOfFile: out + "/link.json", encoding: .utf8), "linked")
+    }
+
     func testAFolderWithoutAnEarlierOutputIsRefusedAndADiscardedOneLeavesNothing() throws {
         try FileManager.default.createDirectory(atPath: path("mine"), withIntermediateDirectories: true)
         try "keep".write(toFile: path("mine/notes.txt"), atomically: false, encoding: .utf8)

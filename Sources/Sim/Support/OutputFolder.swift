@@ -119,7 +119,8 @@ public final class OutputFolder {
         return track(OutputFile.join(staging, relative), folder: false)
     }
 
-    /// Puts the new folder in place of the old one and removes the old one.
+    /// Puts the new folder in place of the old one and removes the old one. On failure the old folder is left
+    /// as it was (entries moved into the new folder are moved back) and the new one removed.
     public func commit() throws(OutputError) {
         guard !finished else { return }
         for relative in carried {
@@ -127,20 +128,22 @@ public final class OutputFolder {
             try? FileManager.default.createDirectory(atPath: OutputFile.parent(of: destination),
                                                      withIntermediateDirectories: true)
             if rename(OutputFile.join(target, relative), destination) != 0, errno != ENOENT {
-                throw .system(path, "cannot move \(relative) into the new folder", errno)
+                let code = errno
+                abandon()
+                throw .system(path, "cannot move \(relative) into the new folder", code)
             }
         }
         var old: String? = nil
         var info = stat()
         let exists = lstat(target, &info) == 0
         if exists && info.st_mode & S_IFMT != S_IFDIR {
-            discard()
+            abandon()
             throw OutputError(path: path, message: "exists and is not a folder")
         }
         if !exists {
             guard rename(staging, target) == 0 else {
                 let code = errno
-                discard()
+                abandon()
                 throw .system(path, "cannot move the new folder into place", code)
             }
         } else if visag_exchange_paths(staging, target) == 0 {
@@ -150,13 +153,13 @@ public final class OutputFolder {
             let aside = staging + "-old"
             guard rename(target, aside) == 0 else {
                 let code = errno
-                discard()
+                abandon()
                 throw .system(path, "cannot move the earlier folder aside", code)
             }
             guard rename(staging, target) == 0 else {
                 let code = errno
                 rename(aside, target)
-                discard()
+                abandon()
                 throw .system(path, "cannot move the new folder into place", code)
             }
             old = aside
@@ -165,6 +168,15 @@ public final class OutputFolder {
         for slot in slots { visag_output_cleanup_forget(slot) }
         slots.removeAll()
         if let old { try? FileManager.default.removeItem(atPath: old) }
+    }
+
+    /// A failed commit: the FIFOs and devices moved into the new folder go back where they were, then the new
+    /// folder is removed.
+    private func abandon() {
+        for relative in carried {
+            rename(OutputFile.join(staging, relative), OutputFile.join(target, relative))
+        }
+        discard()
     }
 
     /// Removes the new folder and everything in it.
