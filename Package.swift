@@ -41,13 +41,15 @@ let package = Package(
         // libvirt for the real backend (the in-process test:///default driver needs no daemon). Not linked: the
         // headers come from libvirt-dev, and libvirt.so.0 is loaded on the first call (Sources/CLibvirt/loader.c).
         .target(name: "CLibvirt", path: "Sources/CLibvirt"),
+        // The output writer's signal-time clean-up: temporary files removed on SIGINT/SIGTERM/SIGHUP.
+        .target(name: "COutputCleanup", path: "Sources/COutputCleanup"),
         // The control plane: sans-I/O state machines. Standard library only.
         .target(name: "Model", path: "Sources/Model", swiftSettings: crossModule),
         // The discrete-event engine, the simulated world and scenario files.
         .target(
             name: "Sim",
             dependencies: [
-                "Model", "CGSL", "COpenSSL",
+                "Model", "CGSL", "COpenSSL", "COutputCleanup",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Collections", package: "swift-collections"),
             ],

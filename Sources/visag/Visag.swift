@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Sim
 
 @main
 struct Visag: ParsableCommand {
@@ -13,15 +14,28 @@ struct Visag: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
-        } catch let error as CLIError {
+        } catch {
+            // Whatever failed, no temporary output file or folder outlives the process (exit runs no deinit).
+            OutputFile.removeRegisteredTemporaries()
+            exit(after: error)
+        }
+    }
+
+    static func exit(after error: Error) -> Never {
+        switch error {
+        case let error as CLIError:
             FileHandle.standardError.write(Data("visag: \(error.description)\n".utf8))
             switch error {
             case .badInput: Foundation.exit(2)
             case .runFailed: Foundation.exit(1)
             }
-        } catch let code as ExitCode {
+        case let error as OutputError:
+            // An output that could not be written, wherever it was found: exit 1.
+            FileHandle.standardError.write(Data("visag: \(error.description)\n".utf8))
+            Foundation.exit(1)
+        case let code as ExitCode:
             Foundation.exit(code.rawValue)
-        } catch {
+        default:
             let code = exitCode(for: error)
             if code == .success || code.rawValue == 0 { exit(withError: error) }
             FileHandle.standardError.write(Data("visag: \(fullMessage(for: error))\n".utf8))

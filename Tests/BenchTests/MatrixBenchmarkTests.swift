@@ -90,6 +90,10 @@ final class MatrixBenchmarkTests: XCTestCase {
             XCTAssertNotNil(cells[0][key], key)
         }
         XCTAssertTrue(MatrixReport.text(result).contains("within 1.5× of their bound"))
+        // Written again, the folder is replaced whole: a file that is not this run's is gone.
+        try "stale".write(toFile: directory + "/stale.txt", atomically: false, encoding: .utf8)
+        try MatrixOutputs.write(result, to: directory)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory).sorted(), MatrixOutputs.fileNames)
     }
 
     /// The virtual modes through the whole pipeline: VM preparation timed per group and reported

@@ -46,6 +46,34 @@ final class ConfigCommandTests: XCTestCase {
         XCTAssertEqual(try visag(["config", "keygen", "--out", path("key")]).status, 1, "an existing key is never replaced")
     }
 
+    /// `--out` goes through the output writer: a symlink is kept (its target gets the file), standard output
+    /// and /dev/null are written through, a folder is exit 1.
+    func testEncryptOutWritesThroughLinksAndDevices() throws {
+        XCTAssertEqual(try visag(["config", "keygen", "--out", path("key")]).status, 0)
+        try Self.settings.write(toFile: path("hv.conf"), atomically: true, encoding: .utf8)
+        XCTAssertEqual(symlink("real.enc", path("link.enc")), 0)
+        let linked = try visag(["config", "encrypt", path("hv.conf"), "--key-file", path("key"), "--out", path("link.enc")])
+        XCTAssertEqual(linked.status, 0, linked.stderr)
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: path("link.enc")), "real.enc")
+        let decrypt = try visag(["config", "decrypt", path("link.enc"), "--key-file", path("key")])
+        XCTAssertEqual(decrypt.stdout, Self.settings, decrypt.stderr)
+        let attributes = try FileManager.default.attributesOfItem(atPath: path("real.enc"))
+        XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o600)
+        let stdout = try visag(["config", "encrypt", path("hv.conf"), "--key-file", path("key"), "--out", "/dev/stdout"])
+        XCTAssertEqual(stdout.status, 0, stdout.stderr)
+        XCTAssertTrue(stdout.stdout.hasPrefix("VISAGCFG"), stdout.stdout)
+        let null = try visag(["config", "encrypt", path("hv.conf"), "--key-file", path("key"), "--out", "/dev/null"])
+        XCTAssertEqual(null.status, 0, null.stderr)
+        var info = stat()
+        XCTAssertEqual(lstat("/dev/null", &info), 0)
+        XCTAssertEqual(info.st_mode & S_IFMT, S_IFCHR)
+        let folder = try visag(["config", "encrypt", path("hv.conf"), "--key-file", path("key"), "--out", directory])
+        XCTAssertEqual(folder.status, 1, folder.stderr)
+        XCTAssertTrue(folder.stderr.contains("is a directory"), folder.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory).sorted(),
+                       ["hv.conf", "key", "link.enc", "real.enc"])
+    }
+
     func testBadFilesAndKeysAreOneLineNamingTheFileAndExitTwo() throws {
         XCTAssertEqual(try visag(["config", "keygen", "--out", path("key")]).status, 0)
         XCTAssertEqual(try visag(["config", "keygen", "--out", path("other")]).status, 0)

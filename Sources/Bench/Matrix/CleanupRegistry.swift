@@ -105,6 +105,7 @@ public final class CleanupRegistry: @unchecked Sendable {
                 state.withLock { $0.interruptingSignal = $0.interruptingSignal ?? signalNumber }
                 FileHandle.standardError.write(Data("visag: interrupted; stopping workers and removing temporary files\n".utf8))
                 cleanUpEverything()
+                OutputFile.removeRegisteredTemporaries()
                 exit(128 + signalNumber)
             }
             source.resume()

@@ -14,7 +14,7 @@ public enum SweepReport {
     public static func write(directory: String) throws {
         let data = try SweepReportData.load(directory: directory)
         let timeline = try TimelineRun.read(from: directory)
-        try RunOutputs.writeAtomically(html(data, timeline: timeline),
+        try OutputFile.write(html(data, timeline: timeline),
                                        to: (directory as NSString).appendingPathComponent(fileName))
     }
 

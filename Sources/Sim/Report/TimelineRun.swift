@@ -57,7 +57,7 @@ public enum TimelineRun {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let text = String(decoding: try encoder.encode(timeline), as: UTF8.self)
-        try RunOutputs.writeAtomically(text + "\n", to: (directory as NSString).appendingPathComponent(fileName))
+        try OutputFile.write(text + "\n", to: (directory as NSString).appendingPathComponent(fileName))
     }
 
     /// The folder's saved timeline, if any (nil when absent; an unreadable file is an error).

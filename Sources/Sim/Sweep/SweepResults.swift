@@ -71,7 +71,7 @@ public enum SweepResults {
                 + metrics.map { format($0.value(record.summary)) }
             results += row.map(csvField).joined(separator: ",") + "\n"
         }
-        try RunOutputs.writeAtomically(results, to: (directory as NSString).appendingPathComponent("results.csv"))
+        try OutputFile.write(results, to: (directory as NSString).appendingPathComponent("results.csv"))
 
         var summary = (["cell"] + axisNames + ["metric", "n", "mean", "sd", "ci95_low", "ci95_high", "p50", "p95", "p99"])
             .map(csvField)
@@ -92,7 +92,7 @@ public enum SweepResults {
             }
             start = end
         }
-        try RunOutputs.writeAtomically(summary, to: (directory as NSString).appendingPathComponent("summary.csv"))
+        try OutputFile.write(summary, to: (directory as NSString).appendingPathComponent("summary.csv"))
     }
 
     /// Mean, standard deviation and the 95 % Student's t half-width of a sample.
@@ -169,7 +169,7 @@ public enum SweepMerge {
                 guard let data = FileManager.default.contents(atPath: (source as NSString).appendingPathComponent(name)) else {
                     continue
                 }
-                try RunOutputs.writeAtomically(String(decoding: data, as: UTF8.self),
+                try OutputFile.write(String(decoding: data, as: UTF8.self),
                                                to: (runs as NSString).appendingPathComponent(name))
                 copied += 1
             }

@@ -82,7 +82,7 @@ public enum SweepRunner {
                     let encoder = JSONEncoder()
                     encoder.outputFormatting = [.sortedKeys]
                     let data = try encoder.encode(record)
-                    try RunOutputs.writeAtomically(String(decoding: data, as: UTF8.self),
+                    try OutputFile.write(String(decoding: data, as: UTF8.self),
                                                    to: recordPath(runsDirectory, cell.index, seed))
                 } catch {
                     state.fail("\(error)")
@@ -124,7 +124,7 @@ public enum SweepRunner {
     }
 
     static func prepare(directory: String, runsDirectory: String, manifest: Manifest, resume: Bool) throws {
-        try RunOutputs.makeDirectory(directory)
+        try OutputFile.makeFolder(directory)
         let manifestPath = (directory as NSString).appendingPathComponent("sweep.json")
         if let data = FileManager.default.contents(atPath: manifestPath) {
             guard resume else { throw Failure.outputInUse(directory) }
@@ -134,9 +134,9 @@ public enum SweepRunner {
         } else {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-            try RunOutputs.writeAtomically(String(decoding: try encoder.encode(manifest), as: UTF8.self), to: manifestPath)
+            try OutputFile.write(String(decoding: try encoder.encode(manifest), as: UTF8.self), to: manifestPath)
         }
-        try RunOutputs.makeDirectory(runsDirectory)
+        try OutputFile.makeFolder(runsDirectory)
     }
 
     private final class State: @unchecked Sendable {

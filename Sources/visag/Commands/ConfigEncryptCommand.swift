@@ -8,7 +8,7 @@ struct ConfigEncryptCommand: ParsableCommand {
 
     @Argument(help: "The plaintext file, or - for standard input.")
     var file: String
-    @Option(help: "The encrypted file to write (replaced atomically if it exists).")
+    @Option(help: "The encrypted file to write (a regular file is replaced atomically; a symlink is followed and kept, a device such as /dev/stdout written through).")
     var out: String
     @OptionGroup var secret: ConfigSecretOptions
 

@@ -27,7 +27,7 @@ struct MatrixBenchCommand: ParsableCommand {
     var uri: String = "test:///default"
     @Option(name: .customLong("repeat"), help: "Timed multiplications per cell (the median is reported).")
     var repeatCount: Int = 3
-    @Option(help: "Directory for matrix.csv, matrix.json and matrix.svg.")
+    @Option(help: "Folder for matrix.csv, matrix.json and matrix.svg (created; an earlier benchmark's folder is replaced as a whole).")
     var out: String?
     @Flag(help: "Print one JSON object instead of the table.")
     var json = false
@@ -40,13 +40,8 @@ struct MatrixBenchCommand: ParsableCommand {
             throw CLIError.badInput(error.description)
         }
         if let out {
-            // Found out now rather than after a minute of benchmarking.
-            var isDirectory: ObjCBool = false
-            guard (try? FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)) != nil,
-                  FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory), isDirectory.boolValue,
-                  FileManager.default.isWritableFile(atPath: out) else {
-                throw CLIError.badInput("--out: \(out) is not a directory this user can create and write")
-            }
+            // Found out now rather than after a minute of benchmarking; a folder that cannot be written exits 1.
+            do { try MatrixOutputs.check(out) } catch let error as MatrixBenchError { throw CLIError.runFailed(error.description) }
         }
         // Flags are checked first so that a typo never costs a re-execution.
         let kernelNote = KernelSelection.reexecIfNeeded()

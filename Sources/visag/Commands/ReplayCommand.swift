@@ -30,7 +30,7 @@ struct ReplayCommand: ParsableCommand {
         loaded.seed = seed
         var file: JSONLinesFile? = nil
         if let trace {
-            do { file = try JSONLinesFile(path: trace) } catch { throw CLIError.badInput("\(error)") }
+            do { file = try JSONLinesFile(path: trace) } catch { throw CLIError.runFailed("\(error)") }
         }
         let window = around.map { AroundWindow(center: $0, halfWidth: self.window, forward: file) }
         let sink: TraceSink? = window ?? file

@@ -31,7 +31,7 @@ struct ReportCommand: ParsableCommand {
             try ReportOutput.write(directory: folder, sweep: file, choice: choice, ownsTimelineRun: true)
         } catch let failure as SweepRunner.Failure {
             throw CLIError.badInput(failure.description)
-        } catch let error as RunOutputs.WriteError {
+        } catch let error as OutputError {
             throw CLIError.runFailed(error.description)
         }
         print("wrote \((folder as NSString).appendingPathComponent(SweepReport.fileName))")

@@ -16,9 +16,9 @@ struct RunCommand: ParsableCommand {
     var until: String?
     @Option(name: .customLong("set"), help: "Override a scenario field: path=value (repeatable).")
     var overrides: [String] = []
-    @Option(help: "Write applications.csv, vms.csv, nodes.csv and summary.json here.")
+    @Option(help: "Write applications.csv, vms.csv, nodes.csv and summary.json into this folder (created; an earlier run's folder is replaced as a whole).")
     var out: String?
-    @Option(help: "Write the event trace here as JSON Lines.")
+    @Option(help: "Write the event trace here as JSON Lines (a FIFO, a device or /dev/stdout is written through; missing folders are created).")
     var trace: String?
     @Option(help: "Write a Chrome/Perfetto trace (one track per node and VM) here.")
     var perfetto: String?
@@ -81,23 +81,32 @@ struct RunCommand: ParsableCommand {
                                timeScale: timeScale, untilModelSeconds: limit, json: json,
                                guests: try RealRun.Guests.parse(guests)).run()
         }
-        let perfettoOutput = try perfetto.map(PerfettoOutput.init(path:))
+        // Outputs are opened before the run, so a path that cannot be written fails at once (exit 1); a trace or
+        // Perfetto file inside the --out folder is written into its new folder (OutputFolder.place).
+        let folder: OutputFolder?
+        let perfettoOutput: PerfettoOutput?
         var sink: JSONLinesFile? = nil
-        if let trace {
-            do { sink = try JSONLinesFile(path: trace) } catch { throw CLIError.badInput("\(error)") }
-        }
-        if let out {
-            do { try RunOutputs.makeDirectory(out) } catch { throw CLIError.badInput("\(error)") }
+        do throws(OutputError) {
+            folder = try out.map { path throws(OutputError) in try OutputFolder(path: path, marker: RunOutputs.marker) }
+            if let trace { sink = try JSONLinesFile(path: folder?.place(trace) ?? trace) }
+            perfettoOutput = try perfetto.map { path throws(OutputError) in try PerfettoOutput(path: folder?.place(path) ?? path) }
+        } catch {
+            throw CLIError.runFailed("\(error)")
         }
         var simulation = Simulation(scenario: scenario, traceSink: perfettoOutput?.sink(with: sink) ?? sink)
         let metrics = simulation.run(untilSeconds: limit)
         let summary = RunSummary(scenario: scenario, metrics: metrics)
-        do {
+        do throws(OutputError) {
             try sink?.close()
             try perfettoOutput?.write(simulation, endSeconds: metrics.simulatedSeconds)
-            if let out { try RunOutputs.write(simulation, summary: summary, to: out) }
+            if let folder {
+                try RunOutputs.write(simulation, summary: summary, to: folder)
+                try folder.commit()
+            }
         } catch {
             sink?.discard()
+            perfettoOutput?.discard()
+            folder?.discard()
             throw CLIError.runFailed("\(error)")
         }
         print(json ? summary.json() : summary.table())

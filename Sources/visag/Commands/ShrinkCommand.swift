@@ -41,7 +41,7 @@ struct ShrinkCommand: ParsableCommand {
 
         """
         do {
-            try RunOutputs.writeAtomically(header + result.yaml, to: out)
+            try OutputFile.write(header + result.yaml, to: out)
         } catch {
             throw CLIError.runFailed("\(error)")
         }

@@ -68,7 +68,7 @@ struct SweepCommand: ParsableCommand {
             } else {
                 try ReportOutput.write(directory: out, sweep: file, choice: choice, ownsTimelineRun: ownsTimeline)
             }
-        } catch let error as RunOutputs.WriteError {
+        } catch let error as OutputError {
             throw CLIError.runFailed(error.description)
         }
         print("\(outcome.ran) runs in " + String(format: "%.2f", outcome.wallSeconds) + " s (\(outcome.skipped) already done, "
