@@ -3,7 +3,7 @@
 public enum Defect: String, CaseIterable, Sendable {
     /// Runtime clone-ahead never fires: the free-VM count loop tests the wrong iterator.
     case cloneAheadNeverFires
-    /// Start-up cloning ignores `maxvm` when `num_clone` would exceed it.
+    /// Start-up cloning with `num_clone < 0` clones the overshoot past `maxvm` instead of the room left.
     case startupCloneIgnoresMaxVM
     /// Reservation expiry is commented out: unused reservations are kept forever.
     case reservationsNeverExpire
