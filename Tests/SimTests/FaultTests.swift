@@ -35,14 +35,14 @@ final class FaultTests: XCTestCase {
     }
 
     /// A failed recycle frees the worker in the original, still running with the ended
-    /// application's keys (keyRouting reports it); `recycleRetry` keeps it held until a retry
+    /// application's keys (freeWorkerKeys reports it); `recycleRetry` keeps it held until a retry
     /// succeeds, and no invariant breaks, also through a hypervisor outage.
     func testRecycleRetryClosesTheKeyLeakOfAFailedRecycle() throws {
         var leaked = 0
         for seed: UInt64 in 1...10 {
             for recycle in ["revert", "suspend"] {
                 let overrides = ["fidelity=fixed", "mode=virtual-secure", "policies.recycle=\(recycle)"]
-                leaked += try run("{revertFailure: 0.3}", overrides, seed: seed).violationCounts[.keyRouting] ?? 0
+                leaked += try run("{revertFailure: 0.3}", overrides, seed: seed).violationCounts[.freeWorkerKeys] ?? 0
                 let retried = try run("{revertFailure: 0.3}", overrides + ["jobMgr.recycleRetry=30s"], seed: seed)
                 XCTAssertTrue(retried.violationCounts.isEmpty, "seed \(seed) \(recycle): \(retried.violations.first?.description ?? "")")
                 XCTAssertEqual(retried.applicationsCompleted + retried.applicationsFailed, 30)

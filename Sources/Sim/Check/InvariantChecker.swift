@@ -97,12 +97,22 @@ struct InvariantChecker {
                     + "accepts only the confidence link's keys")
     }
 
+    /// A worker returned to FREE. The world has already applied the operation that freed it (a
+    /// recycle revert cleared the checker's keys, a failed one did not).
     mutating func vmFreed(_ vm: VMID, running: Bool, time: Double) {
         let keys = guests[Int(vm.index)].keys
         guard running, !keys.isEmpty else { return }
-        violate(.keyRouting, time, "vm\(vm.index) " + keys.map { "app\($0)" }.joined(separator: " "),
+        violate(.freeWorkerKeys, time, "vm\(vm.index) " + keys.map { "app\($0)" }.joined(separator: " "),
                 "vm\(vm.index) is free and running with keys of " + keys.map { "app\($0)" }.joined(separator: ", ")
                     + " still in its authorized_keys")
+    }
+
+    /// A worker was defined on `node` (a clone requested): `existing` counts the node's workers
+    /// defined so far that are not discarded, this one included.
+    mutating func workerDefined(_ vm: VMID, on node: NodeID, existing: Int32, maxVMs: Int32, time: Double) {
+        guard existing > maxVMs else { return }
+        violate(.maxVMs, time, "node\(node.index) vm\(vm.index)",
+                "node\(node.index) has \(existing) workers with vm\(vm.index), over its maxVMs of \(maxVMs)")
     }
 
     // MARK: Model state

@@ -113,6 +113,15 @@ public struct Simulation {
                                 advertised: plane.advertisedFreeJobs(on: node), freeWorkers: free, time: engine.now)
     }
 
+    /// Counts the node's workers up to the one just defined (Model may have asked for more
+    /// clones in the same step; each is judged when it is defined). Once per clone: not hot.
+    mutating func checkWorkerLimit(_ node: NodeID, defined vm: VMID) {
+        var existing: Int32 = 0
+        for id in plane.workers(on: node) where id.index <= vm.index && plane.vms[Int(id.index)].exists { existing += 1 }
+        checker.workerDefined(vm, on: node, existing: existing, maxVMs: scenario.grid.nodes[Int(node.index)].maxVMs,
+                              time: engine.now)
+    }
+
     mutating func handleModel(_ event: Event) {
         plane.handle(event, now: engine.now)
         performActions()
@@ -241,6 +250,7 @@ public struct Simulation {
             objectStopped(object)
         case .defineVM(let vm, let node, _):
             defineWorldVM(vm.index, node: node)
+            checkWorkerLimit(node, defined: vm)
         case .report(let report):
             observe(report)
         }
