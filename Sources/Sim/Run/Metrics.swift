@@ -41,6 +41,9 @@ public struct Metrics: Sendable {
     public var reservationsExpired = 0
     /// Key writes that did not land (a defect) or keys for an application no node knows.
     public var keysDropped = 0
+    /// Workers' own keys that the machine running their application's main accepted (the
+    /// report's named weakness: the main's machine trusts every worker of its application).
+    public var workerKeysAcceptedByMain = 0
     public var vmCrashes = 0
     public var makespanSeconds = 0.0
     public var vmReservedSeconds = 0.0
@@ -68,7 +71,8 @@ public struct Metrics: Sendable {
         case .reservationExpired: reservationsExpired += 1
         case .nodeLoad(_, let jobs): if jobs > maxNodeLoad { maxNodeLoad = jobs }
         case .discoveryMessage: discoveryMessages += 1
-        case .applicationFinished, .objectRunning, .vmReserved, .vmFreed, .vmKeyAccepted, .brokerOvercounted: break
+        case .vmKeyAccepted: workerKeysAcceptedByMain += 1
+        case .applicationFinished, .objectRunning, .vmReserved, .vmFreed, .brokerOvercounted: break
         }
     }
 

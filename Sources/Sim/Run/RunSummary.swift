@@ -60,6 +60,8 @@ public struct RunSummary: Codable, Sendable {
     public var misdirectedLaunches: Int
     public var reservationsExpired: Int
     public var keysDropped: Int
+    /// Workers' keys the machine running their main accepted (user machine or admin VM).
+    public var workerKeysAcceptedByMain: Int
     public var vmCrashes: Int
     /// Power-ons refused because the node's running workers held all its memory.
     public var memoryRefusals: Int
@@ -112,6 +114,7 @@ public struct RunSummary: Codable, Sendable {
         misdirectedLaunches = m.misdirectedLaunches
         reservationsExpired = m.reservationsExpired
         keysDropped = m.keysDropped
+        workerKeysAcceptedByMain = m.workerKeysAcceptedByMain
         vmCrashes = m.vmCrashes
         memoryRefusals = m.memoryRefusals
         makespanSeconds = m.makespanSeconds
@@ -173,6 +176,7 @@ public struct RunSummary: Codable, Sendable {
             ("misdirected launches", "\(misdirectedLaunches)"),
             ("expired reservations", "\(reservationsExpired)"),
             ("keys dropped", "\(keysDropped)"),
+            ("worker keys at mains", "\(workerKeysAcceptedByMain) accepted"),
             ("VM crashes", "\(vmCrashes)"),
             ("memory refusals", "\(memoryRefusals)"),
             ("makespan (s)", f(makespanSeconds, 3)),

@@ -414,6 +414,7 @@ public struct Simulation {
             }
         case .vmKeyAccepted(let vm, let app, let host):
             checker.keyAccepted(vm, app: app, at: host, time: engine.now)
+            metrics.count(report)
         case .brokerOvercounted(let node):
             checker.brokerOvercounted(node, time: engine.now)
         case .cloneStarted, .cloneFinished, .keyDropped, .applicationQueued, .reservationExpired, .nodeLoad,
