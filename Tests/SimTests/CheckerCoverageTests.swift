@@ -1,5 +1,5 @@
 import Foundation
-import Model
+@testable import Model
 import XCTest
 @testable import Sim
 
@@ -52,5 +52,141 @@ final class CheckerCoverageTests: XCTestCase {
         let row = summary.table().split(separator: "\n").first { $0.hasPrefix("worker keys at mains ") }
         XCTAssertEqual(row?.split(separator: " ", omittingEmptySubsequences: true).suffix(2),
                        ["\(user.workerKeysAcceptedByMain)", "accepted"])
+    }
+
+    // MARK: Runs cut short
+
+    func cut(_ file: String, _ overrides: [String], seed: UInt64, atFraction fraction: Double,
+             settleSeconds: Double = 600) throws -> (whole: Metrics, cut: Metrics) {
+        var scenario = try ScenarioLoader.load(path: Self.scenarios.appendingPathComponent(file).path, overrides: overrides)
+        scenario.seed = seed
+        var whole = Simulation(scenario: scenario)
+        let drained = whole.run()
+        var part = Simulation(scenario: scenario)
+        part.settleSeconds = settleSeconds
+        return (drained, part.run(untilSeconds: drained.simulatedSeconds * fraction))
+    }
+
+    func testACutRunJudgesTheReservationsOfApplicationsThatEndedBeforeTheSettleMargin() throws {
+        var leaks = 0
+        for seed: UInt64 in 1...10 {
+            let (whole, part) = try cut("races/reservation-expiry.yaml", [], seed: seed, atFraction: 0.8)
+            leaks += part.violationCounts[.noLeaks] ?? 0
+            // Cut short, never more than when it drains, and every one about an application that ended in time.
+            XCTAssertLessThanOrEqual(part.violationCounts[.noLeaks] ?? 0, whole.violationCounts[.noLeaks] ?? 0)
+            let stop = whole.simulatedSeconds * 0.8
+            XCTAssertTrue(part.violations.allSatisfy { $0.timeSeconds == stop }, "\(part.violations)")
+            let fixed = try cut("races/reservation-expiry.yaml", ["fidelity=fixed"], seed: seed, atFraction: 0.8)
+            XCTAssertTrue(fixed.cut.violationCounts.isEmpty, "seed \(seed): \(fixed.cut.violations.first?.description ?? "")")
+        }
+        XCTAssertGreaterThan(leaks, 0, "reservations that never expire are seen before the run drains")
+        // A settle margin longer than the run judges nothing.
+        let patient = try cut("races/reservation-expiry.yaml", [], seed: 1, atFraction: 0.8, settleSeconds: 1e9)
+        XCTAssertNil(patient.cut.violationCounts[.noLeaks])
+    }
+
+    func testACutRunJudgesApplicationsSilentForTheSettleMargin() throws {
+        var hung = 0
+        for seed: UInt64 in 1...10 {
+            let (whole, part) = try cut("races/lost-messages.yaml", ["faults.messageDuplicate.probability=0"], seed: seed,
+                                        atFraction: 0.9)
+            hung += part.violationCounts[.liveness] ?? 0
+            if whole.violationCounts[.liveness] == nil { XCTAssertNil(part.violationCounts[.liveness], "seed \(seed)") }
+            for v in part.violations where v.invariant == .liveness && v.entities.hasPrefix("app") {
+                XCTAssertTrue(v.detail.contains("nothing happened to it since"), v.detail)
+            }
+            let fixed = try cut("races/lost-messages.yaml", ["jobMgr.roundTimeout=2m"], seed: seed, atFraction: 0.9)
+            XCTAssertNil(fixed.cut.violationCounts[.liveness], "seed \(seed): \(fixed.cut.violations.first?.description ?? "")")
+        }
+        XCTAssertGreaterThan(hung, 0, "a lost creation message is seen before the run drains")
+    }
+
+    func testHealthyRunsCutAnywhereKeepEveryInvariant() throws {
+        for file in ["policies/key-routing.yaml", "policies/recycle.yaml", "races/startup-clone.yaml"] {
+            for fraction in [0.25, 0.5, 0.75] {
+                let (_, part) = try cut(file, ["fidelity=fixed"], seed: 2, atFraction: fraction)
+                XCTAssertTrue(part.violationCounts.isEmpty, "\(file) at \(fraction): \(part.violations.first?.description ?? "")")
+                XCTAssertLessThan(part.applicationsCompleted + part.applicationsFailed, part.applicationsSubmitted + 1)
+            }
+        }
+    }
+
+    // MARK: The digest covers every field
+
+    /// Everything an event adds to the digest.
+    private func record(_ event: Event) -> [UInt64] {
+        let f = TraceRecorder.fields(of: event)
+        return [f.kind, f.a, f.b] + [f.c, f.d].prefix(Int(f.extraWords))
+    }
+
+    private func message(_ body: MessageBody) -> Event {
+        .messageDelivered(Message(from: NodeID(1), to: NodeID(2), body: body))
+    }
+
+    /// Each list holds one event and variants that differ from it in one field each: every
+    /// variant must give a different record.
+    func testEveryFieldOfEveryEventReachesTheDigest() {
+        let a = AppID(3), b = AppID(4), o = ObjectID(7), p = ObjectID(8)
+        let r = RequestID(origin: NodeID(1), counter: 5), s = RequestID(origin: NodeID(2), counter: 5)
+        let t = RequestID(origin: NodeID(1), counter: 6)
+        let reasons: [FailureReason] = [.refused, .noResources, .execTimeout, .prepareFailed, .addressUnavailable,
+                                        .missingRequesterKey, .objectCrashed, .mainCrashed, .cancelled, .nodeRestarted,
+                                        .noReply]
+        let families: [[Event]] = [
+            [message(.reserve(a, o, r, round: 1, carriesRequesterKey: false)),
+             message(.reserve(a, o, r, round: 1, carriesRequesterKey: true)),
+             message(.reserve(b, o, r, round: 1, carriesRequesterKey: false)),
+             message(.reserve(a, p, r, round: 1, carriesRequesterKey: false)),
+             message(.reserve(a, o, s, round: 1, carriesRequesterKey: false)),
+             message(.reserve(a, o, t, round: 1, carriesRequesterKey: false)),
+             message(.reserve(a, o, r, round: 2, carriesRequesterKey: false)),
+             .messageDelivered(Message(from: NodeID(2), to: NodeID(2), body: .reserve(a, o, r, round: 1, carriesRequesterKey: false)))],
+            reasons.map { message(.objectFailed(a, o, $0)) } + [message(.objectFailed(b, o, .refused)),
+                                                                 message(.objectFailed(a, p, .refused))],
+            [message(.discoveryRequest(r, a, hopsLeft: 3, wayBack: WayBack(tip: 10))),
+             message(.discoveryRequest(s, a, hopsLeft: 3, wayBack: WayBack(tip: 10))),
+             message(.discoveryRequest(r, b, hopsLeft: 3, wayBack: WayBack(tip: 10))),
+             message(.discoveryRequest(r, a, hopsLeft: 2, wayBack: WayBack(tip: 10))),
+             message(.discoveryRequest(r, a, hopsLeft: 3, wayBack: WayBack(tip: 11))),
+             message(.discoveryRequest(r, a, hopsLeft: 3, wayBack: .empty))],
+            [message(.discoveryReply(r, a, responder: NodeID(0), wayBack: WayBack(tip: 10))),
+             message(.discoveryReply(t, a, responder: NodeID(0), wayBack: WayBack(tip: 10))),
+             message(.discoveryReply(r, b, responder: NodeID(0), wayBack: WayBack(tip: 10))),
+             message(.discoveryReply(r, a, responder: NodeID(1), wayBack: WayBack(tip: 10))),
+             message(.discoveryReply(r, a, responder: NodeID(0), wayBack: WayBack(tip: 12)))],
+            [message(.capacityReleased(node: NodeID(0), jobs: 1, vms: 1, sequence: 1)),
+             message(.capacityReleased(node: NodeID(1), jobs: 1, vms: 1, sequence: 1)),
+             message(.capacityReleased(node: NodeID(0), jobs: 2, vms: 1, sequence: 1)),
+             message(.capacityReleased(node: NodeID(0), jobs: 1, vms: 0, sequence: 1)),
+             message(.capacityReleased(node: NodeID(0), jobs: 1, vms: 1, sequence: 2)),
+             message(.capacityReleased(node: NodeID(0), jobs: 65536, vms: 1, sequence: 1))],
+            [message(.vmAdded(node: NodeID(0), sequence: 1)), message(.vmAdded(node: NodeID(1), sequence: 1)),
+             message(.vmAdded(node: NodeID(0), sequence: 2))],
+            [message(.applicationEnded(a, nil)), message(.applicationEnded(a, r)), message(.applicationEnded(a, s)),
+             message(.applicationEnded(b, nil))],
+            [message(.execute(a, o)), message(.execute(b, o)), message(.execute(a, p)),
+             message(.objectCompleted(a, o)), message(.cancelObject(a, o))],
+            [message(.reserveAnswered(a, o, accepted: true)), message(.reserveAnswered(a, o, accepted: false)),
+             message(.reserveAnswered(b, o, accepted: true)), message(.objectStarted(a, o, vmWasReady: true)),
+             message(.objectStarted(b, o, vmWasReady: true)), message(.objectStarted(a, o, vmWasReady: false))],
+            [message(.placeObjects(a, round: 1)), message(.placeObjects(a, round: 2)), message(.placeObjects(b, round: 1)),
+             message(.objectsPlaced(a, round: 1)), message(.routeVMKey(a, VMID(1))), message(.routeVMKey(a, VMID(2))),
+             message(.routeVMKey(b, VMID(1)))],
+            [.keyWritten(VMID(1), KeyWrite(kind: .mainNode(a), app: a), ticket: 1),
+             .keyWritten(VMID(1), KeyWrite(kind: .mainNode(a), app: nil), ticket: 1),
+             .keyWritten(VMID(1), KeyWrite(kind: .mainNode(a), app: b), ticket: 1),
+             .keyWritten(VMID(1), KeyWrite(kind: .mainNode(a), app: a), ticket: 1, succeeded: false),
+             .keyWritten(VMID(1), KeyWrite(kind: .requester(o), app: a), ticket: 1),
+             .keyWritten(VMID(2), KeyWrite(kind: .mainNode(a), app: a), ticket: 1)],
+            [.applicationSubmitted(a), .applicationSubmitted(b), .applicationCrashed(a)],
+        ]
+        for family in families {
+            let records = family.map(record)
+            for i in records.indices {
+                for j in records.indices where j > i {
+                    XCTAssertNotEqual(records[i], records[j], "\(family[i]) and \(family[j]) give one record")
+                }
+            }
+        }
     }
 }
