@@ -40,7 +40,7 @@ final class ModeAndFidelityTests: XCTestCase {
             XCTAssertTrue(Fidelity.faithful.has(defect), defect.rawValue)
             XCTAssertFalse(Fidelity.fixed.has(defect), defect.rawValue)
         }
-        XCTAssertEqual(Defect.allCases.count, 10)
+        XCTAssertEqual(Defect.allCases.count, 11)
         XCTAssertEqual(Fidelity(enabled: Defect.allCases), .faithful)
         XCTAssertEqual(Fidelity(enabled: []), .fixed)
     }

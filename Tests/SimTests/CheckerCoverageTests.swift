@@ -189,4 +189,38 @@ final class CheckerCoverageTests: XCTestCase {
             }
         }
     }
+
+    // MARK: Host keys shared by clones
+
+    func testClonesShareTheirSourcesHostKeyUnlessRegenerated() throws {
+        var shared = 0
+        for seed: UInt64 in 1...5 {
+            for fidelity in ["{base: fixed, cloneSharesHostKeys: true}", "faithful"] {
+                var scenario = try ScenarioLoader.load(path: Self.scenarios.appendingPathComponent("races/startup-clone.yaml").path,
+                                                       overrides: ["fidelity=\(fidelity)", "policies.cloneAheadThreshold=3"])
+                scenario.seed = seed
+                var simulation = Simulation(scenario: scenario)
+                let m = simulation.run()
+                // Every node's workers are clones of its first (vm0 on node0, vm1 on node1): one identity per node.
+                XCTAssertEqual(simulation.worldVMs.map(\.hostKey), simulation.worldVMs.map(\.node))
+                shared += m.violationCounts[.hostKeys] ?? 0
+                for v in m.violations where v.invariant == .hostKeys {
+                    let names = v.entities.split(separator: " ").map(String.init)
+                    XCTAssertEqual(names.count, 4, v.entities)
+                    XCTAssertNotEqual(names[2], names[3], "two different applications")
+                    let vms = names.prefix(2).compactMap { Int($0.dropFirst(2)) }
+                    XCTAssertEqual(simulation.worldVMs[vms[0]].node, simulation.worldVMs[vms[1]].node)
+                }
+            }
+            var scenario = try ScenarioLoader.load(path: Self.scenarios.appendingPathComponent("races/startup-clone.yaml").path,
+                                                   overrides: ["fidelity=fixed", "policies.cloneAheadThreshold=3"])
+            scenario.seed = seed
+            var simulation = Simulation(scenario: scenario)
+            let fixed = simulation.run()
+            XCTAssertNil(fixed.violationCounts[.hostKeys])
+            // Regenerated: every worker its own.
+            XCTAssertEqual(simulation.worldVMs.map(\.hostKey), (0..<simulation.worldVMs.count).map { Int32($0) })
+        }
+        XCTAssertGreaterThan(shared, 0, "two clones of one worker served two applications at once")
+    }
 }

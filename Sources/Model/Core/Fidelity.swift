@@ -21,6 +21,9 @@ public enum Defect: String, CaseIterable, Sendable {
     case requesterKeyTakeRaces
     /// Getting a VM's address polls without a cap.
     case addressPollUncapped
+    /// A clone keeps its source's SSH host keys (the disk copy carries them); nothing
+    /// regenerates them, so two workers answer with one host identity. Simulator only.
+    case cloneSharesHostKeys
 }
 
 /// A set of enabled defects, stored as a bit mask so checks on the hot path are one AND.
@@ -66,6 +69,7 @@ extension Defect {
         case .guestKeyAppendWithoutShell: 7
         case .requesterKeyTakeRaces: 8
         case .addressPollUncapped: 9
+        case .cloneSharesHostKeys: 10
         }
     }
 }

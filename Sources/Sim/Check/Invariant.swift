@@ -15,6 +15,9 @@ public enum Invariant: String, CaseIterable, Sendable, Codable {
     /// guest's `authorized_keys` is the clean snapshot's. A recycle by revert restores the
     /// snapshot, so the keys are gone; a failed recycle that frees the worker anyway leaves them.
     case freeWorkerKeys
+    /// Two live workers serving different applications never share an SSH host key (a clone
+    /// inherits its source's until its keys are regenerated).
+    case hostKeys
     /// A node never has more workers (every worker not discarded, clones in progress included)
     /// than its `maxVMs`.
     case maxVMs

@@ -115,6 +115,13 @@ struct InvariantChecker {
                 "node\(node.index) has \(existing) workers with vm\(vm.index), over its maxVMs of \(maxVMs)")
     }
 
+    /// `vm`, now serving `app`, answers with the same SSH host key as `other`, serving `otherApp`:
+    /// either can pass for the other (report: clones share their source's host keys).
+    mutating func hostKeyShared(_ vm: VMID, app: AppID, with other: VMID, app otherApp: AppID, time: Double) {
+        violate(.hostKeys, time, "vm\(vm.index) vm\(other.index) app\(app.index) app\(otherApp.index)",
+                "vm\(vm.index) (app\(app.index)) and vm\(other.index) (app\(otherApp.index)) share one SSH host key")
+    }
+
     // MARK: Model state
 
     /// A node's JobMgr jobs and capacity, its SearchNode's advertised free jobs, and its kept and

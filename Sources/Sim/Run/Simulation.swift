@@ -128,6 +128,19 @@ public struct Simulation {
                               time: engine.now)
     }
 
+    /// A worker now serves `app`: no other live worker serving another application may answer
+    /// with its host key (clones share keys within their node only, so the node's workers are all
+    /// it compares).
+    mutating func checkHostKey(of vm: VMID, reservedFor app: AppID) {
+        let key = worldVMs[Int(vm.index)].hostKey
+        for other in plane.workers(on: plane.vms[Int(vm.index)].node)
+        where other != vm && worldVMs[Int(other.index)].hostKey == key {
+            if case .application(let owner) = plane.vms[Int(other.index)].holder, owner != app {
+                checker.hostKeyShared(vm, app: app, with: other, app: owner, time: engine.now)
+            }
+        }
+    }
+
     mutating func handleModel(_ event: Event) {
         plane.handle(event, now: engine.now)
         performActions()
@@ -406,8 +419,9 @@ public struct Simulation {
         case .objectRunning(let object, _, let vmWasReady):
             let latency = engine.now - objectTimes[Int(object.index)].reservedAt
             if vmWasReady { metrics.creationLatencyReady.append(latency) } else { metrics.creationLatencyPrepared.append(latency) }
-        case .vmReserved(let vm, _):
+        case .vmReserved(let vm, let app):
             worldVMs[Int(vm.index)].reservedSince = engine.now
+            if worldVMs[Int(vm.index)].hostKeyShared { checkHostKey(of: vm, reservedFor: app) }
         case .vmFreed(let vm):
             checker.vmFreed(vm, running: worldVMs[Int(vm.index)].power == .running, time: engine.now)
             if case .free = plane.vms[Int(vm.index)].holder {
