@@ -17,7 +17,7 @@ extension TraceSink {
     public func recordedArrival(time: Double, index: Int32) {}
 }
 
-/// The canonical trace: every event the engine delivers, as (time, kind, ids). The digest is
+/// The canonical trace: every event the engine delivers with every field (`Fields`). The digest is
 /// the SHA-256 of its binary encoding; `--trace` writes the same records as JSON Lines.
 struct TraceRecorder {
     private var digest = TraceDigest()
