@@ -99,6 +99,10 @@ final class RaceScenarioTests: XCTestCase {
         XCTAssertNotEqual(fewer.digest, room.digest)
     }
 
+    func testClonesSharingTheirSourcesHostKeysServeTwoApplications() throws {
+        try assertRace("clone-host-keys.yaml", breaks: .hostKeys, fix: ["fidelity=fixed"])
+    }
+
     func testUnusedReservationsAreNeverReleased() throws {
         try assertRace("reservation-expiry.yaml", breaks: .noLeaks, fix: ["fidelity=fixed"])
     }
