@@ -11,9 +11,14 @@ final class CloningTests: XCTestCase {
     }
 
     private func startupGrid(_ cloning: StartupCloning, fidelity: Fidelity = .fixed, maxVMs: Int32 = 3,
-                             initial: Int32 = 1, startupRevert: Bool = false) -> GridConfig {
+                             initial: Int32 = 1, threshold: Int32 = 2, startupRevert: Bool = false) -> GridConfig {
         discoveryGrid([NodeConfig(maxVMs: maxVMs, initialWorkers: initial, startupCloning: cloning)],
-                      mode: .virtual, fidelity: fidelity, threshold: 2, startupRevert: startupRevert)
+                      mode: .virtual, fidelity: fidelity, threshold: threshold, startupRevert: startupRevert)
+    }
+
+    /// The clones start-up asked for, as (source, target) VM indexes.
+    private func startupClones(_ h: Harness) -> [[Int32]] {
+        h.reports.compactMap { if case .cloneStarted(let s, let t) = $0 { [s.index, t.index] } else { nil } }
     }
 
     private func clones(_ h: Harness) -> [(VMID, VMID)] {
@@ -119,15 +124,19 @@ final class CloningTests: XCTestCase {
         XCTAssertEqual(h.vm(1).holder, .cloneSource(clones: 1))
     }
 
-    func testStartupCloningCountIsCappedByMaxVMs() {
-        let h = Harness(startupGrid(.count(5)))
-        // maxvm 3 with one worker: two clones, both from _worker1, ordinals 2 and 3.
-        XCTAssertEqual(clonesStarted(h), [.cloneStarted(source: VMID(0), target: VMID(1)),
-                                          .cloneStarted(source: VMID(0), target: VMID(2))])
-        XCTAssertEqual(h.pending.filter { if case .defineVM = $0 { true } else { false } },
-                       [.defineVM(VMID(1), on: NodeID(0), ordinal: 2), .defineVM(VMID(2), on: NodeID(0), ordinal: 3)])
-        XCTAssertEqual(h.vm(0).holder, .cloneSource(clones: 2))
-        XCTAssertEqual(h.plane.workers(on: NodeID(0)).count, 3)
+    func testStartupCloningCountIsCappedByMaxVMsInEveryBuild() {
+        // `num_clone > 0`: the 2012 code caps it at the room left (`available_position`), so
+        // faithful, fixed and the switch alone agree.
+        for fidelity in [Fidelity.fixed, .faithful, only(.startupCloneIgnoresMaxVM)] {
+            let h = Harness(startupGrid(.count(5), fidelity: fidelity))
+            // maxvm 3 with one worker: two clones, both from _worker1, ordinals 2 and 3.
+            XCTAssertEqual(clonesStarted(h), [.cloneStarted(source: VMID(0), target: VMID(1)),
+                                              .cloneStarted(source: VMID(0), target: VMID(2))], "\(fidelity.enabled)")
+            XCTAssertEqual(h.pending.filter { if case .defineVM = $0 { true } else { false } },
+                           [.defineVM(VMID(1), on: NodeID(0), ordinal: 2), .defineVM(VMID(2), on: NodeID(0), ordinal: 3)])
+            XCTAssertEqual(h.vm(0).holder, .cloneSource(clones: 2))
+            XCTAssertEqual(h.plane.workers(on: NodeID(0)).count, 3)
+        }
     }
 
     func testClonerRunsOneCloneAtATime() {
@@ -155,27 +164,59 @@ final class CloningTests: XCTestCase {
         XCTAssertEqual(h.vm(0).holder, .cloneSource(clones: 1))
     }
 
-    func testFaithfulStartupCloningIgnoresMaxVMs() {
-        let h = Harness(startupGrid(.count(5), fidelity: only(.startupCloneIgnoresMaxVM)))
-        XCTAssertEqual(clonesStarted(h).count, 5)
-        XCTAssertEqual(h.plane.workers(on: NodeID(0)).count, 6)
-        XCTAssertEqual(h.plane.vms.map(\.ordinal), [1, 2, 3, 4, 5, 6])
-        XCTAssertEqual(h.vm(0).holder, .cloneSource(clones: 5))
-        XCTAssertEqual(clones(h).count, 1)
-        XCTAssertEqual(h.plane.clonerQueue(on: NodeID(0)), 5)
-    }
-
     func testStartupKeepAheadPlusOne() {
-        // ADVANCE_VM + 1 = 3 free wanted, 1 free: two clones (room for 3).
+        // ADVANCE_VM + 1 = 3 workers wanted, 1 exists: two clones (room for 3).
         var h = Harness(startupGrid(.keepAheadPlusOne, maxVMs: 4))
         XCTAssertEqual(clonesStarted(h), [.cloneStarted(source: VMID(0), target: VMID(1)),
                                           .cloneStarted(source: VMID(0), target: VMID(2))])
-        // Capped by maxvm: room for one only.
-        h = Harness(startupGrid(.keepAheadPlusOne, maxVMs: 2))
-        XCTAssertEqual(clonesStarted(h), [.cloneStarted(source: VMID(0), target: VMID(1))])
-        // Already three free: nothing to do.
+        // Capped by maxvm: room for one only (the overshoot is one too, so the 2012 code agrees).
+        for fidelity in [Fidelity.fixed, .faithful] {
+            h = Harness(startupGrid(.keepAheadPlusOne, fidelity: fidelity, maxVMs: 2))
+            XCTAssertEqual(clonesStarted(h), [.cloneStarted(source: VMID(0), target: VMID(1))])
+        }
+        // Already three workers: nothing to do.
         h = Harness(startupGrid(.keepAheadPlusOne, maxVMs: 4, initial: 3))
         XCTAssertTrue(clonesStarted(h).isEmpty)
+        // At maxvm: nothing, whatever the threshold.
+        h = Harness(startupGrid(.keepAheadPlusOne, fidelity: .faithful, maxVMs: 3, initial: 3, threshold: 9))
+        XCTAssertTrue(clonesStarted(h).isEmpty)
+    }
+
+    func testFaithfulKeepAheadClonesTheOvershootPastMaxVMs() {
+        // Threshold 7, maxvm 4, one worker: 7 wanted, 1 + 7 - 4 = 4 over maxvm, room for 3.
+        let faithful = Harness(startupGrid(.keepAheadPlusOne, fidelity: only(.startupCloneIgnoresMaxVM), maxVMs: 4,
+                                           threshold: 7))
+        // The 2012 code clones the overshoot, 4: five workers under a maxvm of 4.
+        XCTAssertEqual(startupClones(faithful), [[0, 1], [0, 2], [0, 3], [0, 4]])
+        XCTAssertEqual(faithful.plane.workers(on: NodeID(0)), (0..<5).map { VMID($0) })
+        XCTAssertEqual(faithful.plane.vms.map(\.ordinal), [1, 2, 3, 4, 5])
+        XCTAssertEqual(faithful.vm(0).holder, .cloneSource(clones: 4))
+        XCTAssertEqual(clones(faithful).map(\.1), [VMID(1)]) // one at a time
+        XCTAssertEqual(faithful.plane.clonerQueue(on: NodeID(0)), 4)
+        // Fixed: the room, 3; four workers.
+        let fixed = Harness(startupGrid(.keepAheadPlusOne, maxVMs: 4, threshold: 7))
+        XCTAssertEqual(startupClones(fixed), [[0, 1], [0, 2], [0, 3]])
+        XCTAssertEqual(fixed.plane.workers(on: NodeID(0)).count, 4)
+        XCTAssertEqual(fixed.vm(0).holder, .cloneSource(clones: 3))
+    }
+
+    func testFaithfulKeepAheadClonesFewerThanTheRoomWhenTheOvershootIsSmaller() {
+        // Threshold 4, maxvm 4, one worker: 4 wanted, 1 + 4 - 4 = 1 over maxvm, room for 3.
+        let faithful = Harness(startupGrid(.keepAheadPlusOne, fidelity: .faithful, maxVMs: 4, threshold: 4))
+        XCTAssertEqual(startupClones(faithful), [[0, 1]])
+        XCTAssertEqual(faithful.plane.workers(on: NodeID(0)).count, 2)
+        XCTAssertEqual(faithful.vm(0).holder, .cloneSource(clones: 1))
+        let fixed = Harness(startupGrid(.keepAheadPlusOne, maxVMs: 4, threshold: 4))
+        XCTAssertEqual(startupClones(fixed), [[0, 1], [0, 2], [0, 3]])
+        XCTAssertEqual(fixed.plane.workers(on: NodeID(0)).count, 4)
+    }
+
+    func testKeepAheadWithinMaxVMsIsTheSameInEveryBuild() {
+        // Threshold 2, maxvm 6, two workers: one wanted, no overshoot.
+        for fidelity in [Fidelity.fixed, .faithful] {
+            let h = Harness(startupGrid(.keepAheadPlusOne, fidelity: fidelity, maxVMs: 6, initial: 2))
+            XCTAssertEqual(startupClones(h), [[0, 2]], "\(fidelity.enabled)")
+        }
     }
 
     func testStartupCloningWaitsForTheStartupReverts() {

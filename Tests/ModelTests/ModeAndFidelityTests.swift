@@ -41,7 +41,7 @@ final class ModeAndFidelityTests: XCTestCase {
             XCTAssertEqual(Fidelity.faithful.has(defect), !shellless.contains(defect), defect.rawValue)
             XCTAssertFalse(Fidelity.fixed.has(defect), defect.rawValue)
         }
-        XCTAssertEqual(Defect.allCases.count, 10)
+        XCTAssertEqual(Defect.allCases.count, 11)
         XCTAssertEqual(Fidelity(enabled: Defect.allCases.filter(\.showedOnTheOriginalPlatform)), .faithful)
         XCTAssertEqual(Fidelity(enabled: []), .fixed)
     }

@@ -35,14 +35,21 @@ final class FaultTests: XCTestCase {
     }
 
     /// A failed recycle frees the worker in the original, still running with the ended
-    /// application's keys (keyRouting reports it); `recycleRetry` keeps it held until a retry
+    /// application's keys (freeWorkerKeys reports it); `recycleRetry` keeps it held until a retry
     /// succeeds, and no invariant breaks, also through a hypervisor outage.
     func testRecycleRetryClosesTheKeyLeakOfAFailedRecycle() throws {
         var leaked = 0
         for seed: UInt64 in 1...10 {
             for recycle in ["revert", "suspend"] {
                 let overrides = ["fidelity=fixed", "mode=virtual-secure", "policies.recycle=\(recycle)"]
-                leaked += try run("{revertFailure: 0.3}", overrides, seed: seed).violationCounts[.keyRouting] ?? 0
+                let leaky = try run("{revertFailure: 0.3}", overrides, seed: seed)
+                leaked += leaky.violationCounts[.freeWorkerKeys] ?? 0
+                for v in leaky.violations where v.invariant == .freeWorkerKeys {
+                    // The worker whose recycle failed, free and running with the ended application's keys.
+                    XCTAssertTrue(v.detail.hasPrefix("\(v.entities.split(separator: " ")[0]) is free and running with keys of app"),
+                                  v.detail)
+                }
+                XCTAssertNil(leaky.violationCounts[.keyRouting], "seed \(seed): keys went only where they belong")
                 let retried = try run("{revertFailure: 0.3}", overrides + ["jobMgr.recycleRetry=30s"], seed: seed)
                 XCTAssertTrue(retried.violationCounts.isEmpty, "seed \(seed) \(recycle): \(retried.violations.first?.description ?? "")")
                 XCTAssertEqual(retried.applicationsCompleted + retried.applicationsFailed, 30)

@@ -72,6 +72,37 @@ final class RaceScenarioTests: XCTestCase {
         try assertRace("clone-failure.yaml", breaks: .noLeaks, fix: ["fidelity=fixed"])
     }
 
+    func testStartupCloningPastMaxVMsBreaksTheWorkerLimit() throws {
+        try assertRace("startup-clone.yaml", breaks: .maxVMs, fix: ["fidelity=fixed"])
+        func run(_ overrides: [String]) throws -> Metrics {
+            let scenario = try ScenarioLoader.load(path: Self.races.appendingPathComponent("startup-clone.yaml").path,
+                                                   overrides: overrides)
+            var simulation = Simulation(scenario: scenario)
+            return simulation.run()
+        }
+        // The switch alone: 4 clones per node, 5 workers each; the fifth breaks maxVMs on each node.
+        let broken = try run([])
+        XCTAssertEqual(broken.clonesStarted, 8)
+        XCTAssertEqual(broken.vmCount, 10)
+        XCTAssertEqual(broken.violationCounts[.maxVMs], 2)
+        XCTAssertEqual(broken.violations.filter { $0.invariant == .maxVMs }.map(\.entities), ["node0 vm5", "node1 vm9"])
+        let fixed = try run(["fidelity=fixed"])
+        XCTAssertEqual(fixed.clonesStarted, 6)
+        XCTAssertEqual(fixed.vmCount, 8)
+        XCTAssertNil(fixed.violationCounts[.maxVMs])
+        XCTAssertNotEqual(broken.digest, fixed.digest)
+        // Threshold 4: the overshoot (1) is under the room (3); the 2012 code clones one per node.
+        let fewer = try run(["policies.cloneAheadThreshold=4"])
+        let room = try run(["policies.cloneAheadThreshold=4", "fidelity=fixed"])
+        XCTAssertNil(fewer.violationCounts[.maxVMs])
+        XCTAssertNil(room.violationCounts[.maxVMs])
+        XCTAssertNotEqual(fewer.digest, room.digest)
+    }
+
+    func testClonesSharingTheirSourcesHostKeysServeTwoApplications() throws {
+        try assertRace("clone-host-keys.yaml", breaks: .hostKeys, fix: ["fidelity=fixed"])
+    }
+
     func testUnusedReservationsAreNeverReleased() throws {
         try assertRace("reservation-expiry.yaml", breaks: .noLeaks, fix: ["fidelity=fixed"])
     }

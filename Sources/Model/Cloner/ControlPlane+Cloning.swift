@@ -37,13 +37,26 @@ extension ControlPlane {
         case .off:
             clones = 0
         case .count(let wanted):
-            clones = self.config.fidelity.has(.startupCloneIgnoresMaxVM) ? wanted : min(wanted, room)
+            // Both builds cap a user-set count at the room left under maxvm.
+            clones = min(wanted, room)
         case .keepAheadPlusOne:
-            clones = min(max(0, self.config.cloneAheadThreshold + 1 - freeVMCount(on: node)), room)
+            clones = keepAheadClones(existing: existing, maxVMs: config.maxVMs)
         }
         // The first worker is the usual source, unless an application reserved it during start-up.
         guard clones > 0, let source = firstFreeVM(on: node) else { return }
         for _ in 0..<clones { requestClone(from: source, on: node) }
+    }
+
+    /// `num_clone < 0`: clone up to `threshold + 1` workers (the original's ADVANCE_VM + 1), never
+    /// past maxvm. The 2012 code, when the wanted count would pass maxvm, clones the overshoot
+    /// (`wanted + existing - maxvm`) instead of the room left (`maxvm - existing`): fewer clones
+    /// than room when the overshoot is smaller, workers beyond maxvm when it is larger.
+    func keepAheadClones(existing: Int32, maxVMs: Int32) -> Int32 {
+        guard existing < maxVMs else { return 0 }
+        let wanted = config.cloneAheadThreshold + 1 - existing
+        guard wanted > 0 else { return 0 }
+        guard wanted + existing > maxVMs else { return wanted }
+        return config.fidelity.has(.startupCloneIgnoresMaxVM) ? wanted + existing - maxVMs : maxVMs - existing
     }
 
     /// Clone-ahead after a reservation: fewer than `threshold` free VMs and fewer than `maxvm`.

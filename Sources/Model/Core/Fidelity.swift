@@ -3,7 +3,7 @@
 public enum Defect: String, CaseIterable, Sendable {
     /// Runtime clone-ahead never fires: the free-VM count loop tests the wrong iterator.
     case cloneAheadNeverFires
-    /// Start-up cloning ignores `maxvm` when `num_clone` would exceed it.
+    /// Start-up cloning with `num_clone < 0` clones the overshoot past `maxvm` instead of the room left.
     case startupCloneIgnoresMaxVM
     /// Reservation expiry is commented out: unused reservations are kept forever.
     case reservationsNeverExpire
@@ -25,6 +25,9 @@ public enum Defect: String, CaseIterable, Sendable {
     case requesterKeyTakeRaces
     /// Getting a VM's address polls without a cap.
     case addressPollUncapped
+    /// A clone keeps its source's SSH host keys (the disk copy carries them); nothing
+    /// regenerates them, so two workers answer with one host identity. Simulator only.
+    case cloneSharesHostKeys
 }
 
 /// A set of enabled defects, stored as a bit mask so checks on the hot path are one AND.
@@ -70,6 +73,7 @@ extension Defect {
         case .guestKeyAppendWithoutShell: 7
         case .requesterKeyTakeRaces: 8
         case .addressPollUncapped: 9
+        case .cloneSharesHostKeys: 10
         }
     }
 }
@@ -81,7 +85,7 @@ extension Defect {
         case .guestKeyAppendWithoutShell: false
         case .cloneAheadNeverFires, .startupCloneIgnoresMaxVM, .reservationsNeverExpire, .applicationEndWithoutMutex,
              .cloneFailureNeverCallsBack, .removeJobOverwrites, .emptyAppIdKeyWriteDropped, .requesterKeyTakeRaces,
-             .addressPollUncapped: true
+             .addressPollUncapped, .cloneSharesHostKeys: true
         }
     }
 }

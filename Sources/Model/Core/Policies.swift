@@ -87,7 +87,7 @@ public enum EndNotification: String, CaseIterable, Sendable {
     case targeted
 }
 
-/// Start-up cloning (`num_clone`): 0 off, > 0 that many (up to maxvm), < 0 keep `threshold + 1` free.
+/// Start-up cloning (`num_clone`): 0 off, > 0 that many (up to maxvm), < 0 up to `threshold + 1` workers.
 public enum StartupCloning: Equatable, Sendable {
     case off
     case count(Int32)

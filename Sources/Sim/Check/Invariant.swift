@@ -8,10 +8,19 @@ public enum Invariant: String, CaseIterable, Sendable, Codable {
     case isolation
     /// A VM is reverted to its clean snapshot before it serves a new application.
     case cleanState
-    /// A key for application A is only written to VMs reserved for A, no application's key
-    /// stays in a running VM once it is freed, and an admin VM accepts only the confidence
-    /// link's keys (never a worker's key routed to a main running there).
+    /// A key for application A is only written to VMs reserved for A, and an admin VM accepts
+    /// only the confidence link's keys (never a worker's key routed to a main running there).
     case keyRouting
+    /// A worker returned to FREE holds no application's key: freed running (reachable), its
+    /// guest's `authorized_keys` is the clean snapshot's. A recycle by revert restores the
+    /// snapshot, so the keys are gone; a failed recycle that frees the worker anyway leaves them.
+    case freeWorkerKeys
+    /// Two live workers serving different applications never share an SSH host key (a clone
+    /// inherits its source's until its keys are regenerated).
+    case hostKeys
+    /// A node never has more workers (every worker not discarded, clones in progress included)
+    /// than its `maxVMs`.
+    case maxVMs
     /// What SearchNode advertises equals what JobMgr has reserved; never negative, never above capacity.
     case accounting
     /// When the run drains, every VM is free or held by a live application, and no

@@ -97,12 +97,29 @@ struct InvariantChecker {
                     + "accepts only the confidence link's keys")
     }
 
+    /// A worker returned to FREE. The world has already applied the operation that freed it (a
+    /// recycle revert cleared the checker's keys, a failed one did not).
     mutating func vmFreed(_ vm: VMID, running: Bool, time: Double) {
         let keys = guests[Int(vm.index)].keys
         guard running, !keys.isEmpty else { return }
-        violate(.keyRouting, time, "vm\(vm.index) " + keys.map { "app\($0)" }.joined(separator: " "),
+        violate(.freeWorkerKeys, time, "vm\(vm.index) " + keys.map { "app\($0)" }.joined(separator: " "),
                 "vm\(vm.index) is free and running with keys of " + keys.map { "app\($0)" }.joined(separator: ", ")
                     + " still in its authorized_keys")
+    }
+
+    /// A worker was defined on `node` (a clone requested): `existing` counts the node's workers
+    /// defined so far that are not discarded, this one included.
+    mutating func workerDefined(_ vm: VMID, on node: NodeID, existing: Int32, maxVMs: Int32, time: Double) {
+        guard existing > maxVMs else { return }
+        violate(.maxVMs, time, "node\(node.index) vm\(vm.index)",
+                "node\(node.index) has \(existing) workers with vm\(vm.index), over its maxVMs of \(maxVMs)")
+    }
+
+    /// `vm`, now serving `app`, answers with the same SSH host key as `other`, serving `otherApp`:
+    /// either can pass for the other (report: clones share their source's host keys).
+    mutating func hostKeyShared(_ vm: VMID, app: AppID, with other: VMID, app otherApp: AppID, time: Double) {
+        violate(.hostKeys, time, "vm\(vm.index) vm\(other.index) app\(app.index) app\(otherApp.index)",
+                "vm\(vm.index) (app\(app.index)) and vm\(other.index) (app\(otherApp.index)) share one SSH host key")
     }
 
     // MARK: Model state
@@ -125,38 +142,65 @@ struct InvariantChecker {
         }
     }
 
-    /// The run drained: nothing is left to happen.
-    mutating func checkDrained(_ plane: ControlPlane, time: Double) {
+    /// The end of a run: noLeaks and liveness, for what had time to settle.
+    ///
+    /// A drained run (nothing left to happen) is judged whole: `settledBy` is infinity. A run cut
+    /// short by `duration` or `--until` at `time` is judged only for what settled by `settledBy`
+    /// (the stop minus the settle margin): a VM or reservation still held for an application
+    /// that finished by then leaks; an unfinished application, or an object of it still waiting
+    /// for its VM, key or launch, is hung if no event concerned it (nor its objects) since then
+    /// and none of its objects runs (a running object's end is still to come); one waiting in
+    /// the central broker's queue is not judged. A clone source or target with no clone in
+    /// progress or waiting on its node leaks whenever the run ends.
+    mutating func checkEnd(_ plane: ControlPlane, time: Double, settledBy: Double, applications: [ApplicationTimes]) {
+        let drained = settledBy == .infinity
         if !plane.holderTableMatchesWorkers() {
             violate(.accounting, time, "", "JobMgr's dense holder table disagrees with its workers' records")
+        }
+        func finishedBy(_ app: AppID) -> Bool {
+            guard plane.apps[Int(app.index)].isFinished else { return false }
+            return drained || applications[Int(app.index)].finishedAt <= settledBy
         }
         for (i, vm) in plane.vms.enumerated() {
             switch vm.holder {
             case .free, .discarded:
                 break
             case .application(let app):
-                if plane.apps[Int(app.index)].isFinished {
+                if finishedBy(app) {
                     violate(.noLeaks, time, "vm\(i) app\(app.index)", "vm\(i) is still reserved for finished app\(app.index)")
                 }
             case .cloneSource, .beingCloned:
-                violate(.noLeaks, time, "vm\(i)", "vm\(i) is still \(describe(vm.holder)) with no clone in progress")
+                if drained || plane.clonerQueue(on: vm.node) == 0 {
+                    violate(.noLeaks, time, "vm\(i)", "vm\(i) is still \(describe(vm.holder)) with no clone in progress")
+                }
             }
         }
+        // Cut short: an application is hung if it was silent since `settledBy` with no object running.
+        var hung = [Bool](repeating: drained, count: drained ? 0 : plane.apps.count)
+        if !drained {
+            for (i, app) in plane.apps.enumerated() where !app.isFinished && applications[i].lastActivity <= settledBy {
+                hung[i] = !app.objects().contains { plane.objects[Int($0)].host == .running }
+            }
+        }
+        func judged(_ app: AppID) -> Bool { drained || hung[Int(app.index)] }
         for (i, object) in plane.objects.enumerated() {
             switch object.host {
             case .reserved, .failed:
-                if plane.apps[Int(object.app.index)].isFinished {
+                if finishedBy(object.app) {
                     violate(.noLeaks, time, "obj\(i) app\(object.app.index)",
                             "obj\(i) of finished app\(object.app.index) still holds a reservation")
                 }
             case .waitingForVM, .writingKey, .launching:
-                violate(.liveness, time, "obj\(i) app\(object.app.index)", "obj\(i) is still \(object.host)")
+                if judged(object.app) {
+                    violate(.liveness, time, "obj\(i) app\(object.app.index)", "obj\(i) is still \(object.host)")
+                }
             case .none, .running, .finished, .released:
                 break
             }
         }
-        for (i, app) in plane.apps.enumerated() where !app.isFinished {
-            violate(.liveness, time, "app\(i)", "app\(i) never completed nor failed (it is \(app.state))")
+        for (i, app) in plane.apps.enumerated() where !app.isFinished && judged(AppID(i)) {
+            let silent = drained ? "" : " and nothing happened to it since t=\(applications[i].lastActivity) s"
+            violate(.liveness, time, "app\(i)", "app\(i) never completed nor failed (it is \(app.state))\(silent)")
         }
     }
 
@@ -261,4 +305,21 @@ private struct GuestWatch {
     var revertedSinceLastApp = true
     /// The applications whose keys are in its authorized_keys (few; a revert clears them).
     var keys: [Int32] = []
+}
+
+extension MessageBody {
+    /// The application a message is about (-1: none, a capacity message to the broker).
+    @inline(__always)
+    var application: Int32 {
+        switch self {
+        case .placeObjects(let app, _), .objectsPlaced(let app, _), .discoveryRequest(_, let app, _, _),
+             .discoveryReply(_, let app, _, _), .reserve(let app, _, _, _, _), .reserveAnswered(let app, _, _),
+             .execute(let app, _), .objectStarted(let app, _, _), .objectFailed(let app, _, _),
+             .objectCompleted(let app, _), .cancelObject(let app, _), .applicationEnded(let app, _),
+             .routeVMKey(let app, _):
+            return app.index
+        case .capacityReleased, .vmAdded:
+            return -1
+        }
+    }
 }

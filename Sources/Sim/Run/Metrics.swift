@@ -44,6 +44,9 @@ public struct Metrics: Sendable {
     /// SSH connections a worker's guest refused for want of a key: the admin VM's launch of an object, or the
     /// requester's tunnel to it.
     public var connectionsRefused = 0
+    /// Workers' own keys that the machine running their application's main accepted (the
+    /// report's named weakness: the main's machine trusts every worker of its application).
+    public var workerKeysAcceptedByMain = 0
     public var vmCrashes = 0
     public var makespanSeconds = 0.0
     public var vmReservedSeconds = 0.0
@@ -71,7 +74,8 @@ public struct Metrics: Sendable {
         case .reservationExpired: reservationsExpired += 1
         case .nodeLoad(_, let jobs): if jobs > maxNodeLoad { maxNodeLoad = jobs }
         case .discoveryMessage: discoveryMessages += 1
-        case .applicationFinished, .objectRunning, .vmReserved, .vmFreed, .vmKeyAccepted, .brokerOvercounted: break
+        case .vmKeyAccepted: workerKeysAcceptedByMain += 1
+        case .applicationFinished, .objectRunning, .vmReserved, .vmFreed, .brokerOvercounted: break
         }
     }
 

@@ -61,6 +61,8 @@ public struct RunSummary: Codable, Sendable {
     public var reservationsExpired: Int
     public var keysDropped: Int
     public var connectionsRefused: Int
+    /// Workers' keys the machine running their main accepted (user machine or admin VM).
+    public var workerKeysAcceptedByMain: Int
     public var vmCrashes: Int
     /// Power-ons refused because the node's running workers held all its memory.
     public var memoryRefusals: Int
@@ -114,6 +116,7 @@ public struct RunSummary: Codable, Sendable {
         reservationsExpired = m.reservationsExpired
         keysDropped = m.keysDropped
         connectionsRefused = m.connectionsRefused
+        workerKeysAcceptedByMain = m.workerKeysAcceptedByMain
         vmCrashes = m.vmCrashes
         memoryRefusals = m.memoryRefusals
         makespanSeconds = m.makespanSeconds
@@ -176,6 +179,7 @@ public struct RunSummary: Codable, Sendable {
             ("expired reservations", "\(reservationsExpired)"),
             ("keys dropped", "\(keysDropped)"),
             ("connections refused", "\(connectionsRefused)"),
+            ("worker keys at mains", "\(workerKeysAcceptedByMain) accepted"),
             ("VM crashes", "\(vmCrashes)"),
             ("memory refusals", "\(memoryRefusals)"),
             ("makespan (s)", f(makespanSeconds, 3)),

@@ -36,6 +36,11 @@ public struct Simulation {
     var checker = InvariantChecker()
     var arrivals = 0
     let hasHypervisorOutages: Bool
+    /// How long before the stop an application must have ended (or been silent) for a run cut
+    /// short by `duration` or `--until` to judge it for noLeaks and liveness.
+    public var settleSeconds = Simulation.defaultSettleSeconds
+    /// An hour: longer than any timer and any preparation of the bundled scenarios.
+    public static let defaultSettleSeconds = 3600.0
 
     public init(scenario: Scenario, traceSink: TraceSink? = nil) {
         self.scenario = scenario
@@ -77,7 +82,7 @@ public struct Simulation {
         }
         let elapsed = started.duration(to: clock.now)
         metrics.wallSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        finish()
+        finish(stopSeconds: limit)
         return metrics
     }
 
@@ -89,6 +94,7 @@ public struct Simulation {
         case .model(let modelEvent):
             recorder.record(time: engine.now, modelEvent)
             checker.record(time: engine.now, modelEvent)
+            noteActivity(modelEvent)
             observe(modelEvent)
             handleModel(modelEvent)
             if let node = touchedNode(modelEvent) { checkAccounting(node) }
@@ -111,6 +117,28 @@ public struct Simulation {
         let free = plane.freeWorkerCounts(on: node)
         checker.checkAccounting(node: node, jobs: plane.jobs(on: node), capacity: plane.maxJobs(on: node),
                                 advertised: plane.advertisedFreeJobs(on: node), freeWorkers: free, time: engine.now)
+    }
+
+    /// Counts the node's workers up to the one just defined (Model may have asked for more
+    /// clones in the same step; each is judged when it is defined). Once per clone: not hot.
+    mutating func checkWorkerLimit(_ node: NodeID, defined vm: VMID) {
+        var existing: Int32 = 0
+        for id in plane.workers(on: node) where id.index <= vm.index && plane.vms[Int(id.index)].exists { existing += 1 }
+        checker.workerDefined(vm, on: node, existing: existing, maxVMs: scenario.grid.nodes[Int(node.index)].maxVMs,
+                              time: engine.now)
+    }
+
+    /// A worker now serves `app`: no other live worker serving another application may answer
+    /// with its host key (clones share keys within their node only, so the node's workers are all
+    /// it compares).
+    mutating func checkHostKey(of vm: VMID, reservedFor app: AppID) {
+        let key = worldVMs[Int(vm.index)].hostKey
+        for other in plane.workers(on: plane.vms[Int(vm.index)].node)
+        where other != vm && worldVMs[Int(other.index)].hostKey == key {
+            if case .application(let owner) = plane.vms[Int(other.index)].holder, owner != app {
+                checker.hostKeyShared(vm, app: app, with: other, app: owner, time: engine.now)
+            }
+        }
     }
 
     mutating func handleModel(_ event: Event) {
@@ -193,7 +221,7 @@ public struct Simulation {
         case .random: node = NodeID(workloadStream.uniformInt(below: scenario.grid.nodes.count))
         case .node(let n): node = NodeID(n)
         }
-        applicationTimes.append(ApplicationTimes(submittedAt: engine.now))
+        applicationTimes.append(ApplicationTimes(submittedAt: engine.now, lastActivity: engine.now))
         metrics.applicationsSubmitted += 1
         let app = plane.submitApplication(main: node, objects: Int32(objectCount), now: engine.now)
         precondition(Int(app.index) == applicationTimes.count - 1 && plane.apps[Int(app.index)].firstObject.index == firstObject)
@@ -244,6 +272,7 @@ public struct Simulation {
             objectStopped(object)
         case .defineVM(let vm, let node, _):
             defineWorldVM(vm.index, node: node)
+            checkWorkerLimit(node, defined: vm)
         case .report(let report):
             observe(report)
         }
@@ -400,8 +429,9 @@ public struct Simulation {
         case .objectRunning(let object, _, let vmWasReady):
             let latency = engine.now - objectTimes[Int(object.index)].reservedAt
             if vmWasReady { metrics.creationLatencyReady.append(latency) } else { metrics.creationLatencyPrepared.append(latency) }
-        case .vmReserved(let vm, _):
+        case .vmReserved(let vm, let app):
             worldVMs[Int(vm.index)].reservedSince = engine.now
+            if worldVMs[Int(vm.index)].hostKeyShared { checkHostKey(of: vm, reservedFor: app) }
         case .vmFreed(let vm):
             checker.vmFreed(vm, running: worldVMs[Int(vm.index)].power == .running, time: engine.now)
             if case .free = plane.vms[Int(vm.index)].holder {
@@ -414,15 +444,45 @@ public struct Simulation {
             }
         case .vmKeyAccepted(let vm, let app, let host):
             checker.keyAccepted(vm, app: app, at: host, time: engine.now)
+            metrics.count(report)
         case .brokerOvercounted(let node):
             checker.brokerOvercounted(node, time: engine.now)
-        case .cloneStarted, .cloneFinished, .keyDropped, .applicationQueued, .reservationExpired, .nodeLoad,
-             .discoveryMessage:
+        case .applicationQueued(let app):
+            // Waiting in the broker's queue depends on other applications: a cut run never judges
+            // it silent until something happens to it again.
+            applicationTimes[Int(app.index)].lastActivity = .infinity
+            metrics.count(report)
+        case .cloneStarted, .cloneFinished, .keyDropped, .reservationExpired, .nodeLoad, .discoveryMessage:
             metrics.count(report)
         }
     }
 
-    mutating func finish() {
+    /// The application an event concerns (itself or through one of its objects), for
+    /// `lastActivity`: one load and one store per event.
+    @inline(__always)
+    mutating func noteActivity(_ event: Event) {
+        let app: Int32
+        switch event {
+        case .messageDelivered(let message):
+            app = message.body.application
+        case .timerFired(let alarm):
+            switch alarm {
+            case .discoveryWait(let a, _), .errorPauseOver(let a), .roundTimeout(let a, _): app = a.index
+            case .reservationExpiry(let o, _), .execTimeout(let o, _): app = plane.objects[Int(o.index)].app.index
+            case .idleTimeout, .addressWaitOver, .recycleRetry: return
+            }
+        case .objectLaunched(let o, _), .objectFinished(let o, _):
+            app = plane.objects[Int(o.index)].app.index
+        case .applicationCrashed(let a), .applicationSubmitted(let a):
+            app = a.index
+        case .gridStarted, .hypervisorFinished, .addressObtained, .vmKeyFetched, .keyWritten, .vmPowerObserved,
+             .adminRestarted:
+            return
+        }
+        if app >= 0 && Int(app) < applicationTimes.count { applicationTimes[Int(app)].lastActivity = engine.now }
+    }
+
+    mutating func finish(stopSeconds: Double) {
         metrics.events = engine.processed
         metrics.simulatedSeconds = engine.now
         metrics.ignoredEvents = plane.ignoredEvents
@@ -434,7 +494,13 @@ public struct Simulation {
                 metrics.vmReservedSeconds += engine.now - worldVMs[i].reservedSince
             }
         }
-        if engine.pending == 0 { checker.checkDrained(plane, time: engine.now) }
+        if engine.pending == 0 {
+            checker.checkEnd(plane, time: engine.now, settledBy: .infinity, applications: applicationTimes)
+        } else {
+            // Cut short: judge only what ended (or fell silent) `settleSeconds` before the stop.
+            checker.checkEnd(plane, time: stopSeconds, settledBy: stopSeconds - settleSeconds,
+                             applications: applicationTimes)
+        }
         metrics.violations = checker.violations
         metrics.violationCounts = checker.counts
         metrics.digest = recorder.finish(metrics: metrics)
@@ -461,6 +527,9 @@ public struct ApplicationTimes: Sendable {
     public var finishedAt: Double = .nan
     /// nil if completed (or still running).
     public var failure: FailureReason?
+    /// The last delivered event about the application or one of its objects (infinity while it
+    /// waits in the central broker's queue).
+    public var lastActivity: Double
     var crashDecided = false
     var crashes = false
 }

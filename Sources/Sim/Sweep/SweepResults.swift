@@ -37,6 +37,7 @@ public enum SweepResults {
         Metric(name: "key_writes_per_app") { $0.keyWritesPerApplication },
         Metric(name: "messages") { Double($0.messages) },
         Metric(name: "misdirected_launches") { Double($0.misdirectedLaunches) },
+        Metric(name: "worker_keys_at_mains") { Double($0.workerKeysAcceptedByMain) },
         Metric(name: "memory_refusals") { Double($0.memoryRefusals) },
         Metric(name: "makespan_s") { $0.makespanSeconds },
         Metric(name: "events") { Double($0.events) },

@@ -17,7 +17,7 @@ extension TraceSink {
     public func recordedArrival(time: Double, index: Int32) {}
 }
 
-/// The canonical trace: every event the engine delivers, as (time, kind, ids). The digest is
+/// The canonical trace: every event the engine delivers with every field (`Fields`). The digest is
 /// the SHA-256 of its binary encoding; `--trace` writes the same records as JSON Lines.
 struct TraceRecorder {
     private var digest = TraceDigest()
@@ -39,6 +39,11 @@ struct TraceRecorder {
     mutating func record(time: Double, _ event: Event) {
         let fields = TraceRecorder.fields(of: event)
         digest.update(time.bitPattern, fields.kind, fields.a, fields.b)
+        // The kind word says whether these follow, so the records stay unambiguous.
+        if fields.extraWords > 0 {
+            digest.update(fields.c)
+            if fields.extraWords > 1 { digest.update(fields.d) }
+        }
         if let sink {
             if sink.wantsLines {
                 sink.write(line: "{\"t\":\(time),\"event\":\"\(fields.name)\",\"a\":\(Int64(bitPattern: fields.a)),"
@@ -63,11 +68,36 @@ struct TraceRecorder {
         return digest.finalize()
     }
 
+    /// One event's record: every field of the event is in it. `kind`'s low 16 bits name the
+    /// event; its upper bits carry small fields (an application, a flag, a failure reason);
+    /// `c` and `d` follow `b` only for the kinds that need them (`extraWords`).
     struct Fields {
         var kind: UInt64
         var a: UInt64
         var b: UInt64
+        var c: UInt64 = 0
+        var d: UInt64 = 0
+        var extraWords: UInt8 = 0
         var name: StaticString
+
+        init(kind: UInt64, a: UInt64, b: UInt64, name: StaticString) {
+            self.kind = kind
+            self.a = a
+            self.b = b
+            self.name = name
+        }
+
+        init(kind: UInt64, a: UInt64, b: UInt64, c: UInt64, name: StaticString) {
+            self.init(kind: kind, a: a, b: b, name: name)
+            self.c = c
+            extraWords = 1
+        }
+
+        init(kind: UInt64, a: UInt64, b: UInt64, c: UInt64, d: UInt64, name: StaticString) {
+            self.init(kind: kind, a: a, b: b, c: c, name: name)
+            self.d = d
+            extraWords = 2
+        }
     }
 
     @inline(__always)
@@ -78,11 +108,10 @@ struct TraceRecorder {
             return Fields(kind: 1, a: 0, b: 0, name: "gridStarted")
         case .adminRestarted(let node):
             return Fields(kind: 11, a: id(node.index), b: 0, name: "adminRestarted")
-        case .applicationSubmitted:
-            return Fields(kind: 2, a: 0, b: 0, name: "applicationSubmitted")
+        case .applicationSubmitted(let app):
+            return Fields(kind: 2, a: id(app.index), b: 0, name: "applicationSubmitted")
         case .messageDelivered(let m):
-            let route = id(m.from.index) << 32 | id(m.to.index)
-            return Fields(kind: 100 + messageKind(m.body), a: route, b: messageSubject(m.body), name: "message")
+            return messageFields(m)
         case .hypervisorFinished(let vm, let op, let ticket, let ok):
             let opCode: UInt64
             switch op {
@@ -105,7 +134,10 @@ struct TraceRecorder {
             case .mainNode(let a): key = 2 | id(a.index) << 2
             case .admin(let n): key = 3 | id(n.index) << 2
             }
-            return Fields(kind: 6, a: id(vm.index) << 32 | UInt64(ticket), b: key | (ok ? 0 : 1 << 62), name: "keyWritten")
+            // The key's application (0: an empty appId), beside the kind.
+            let app = write.app.map { id($0.index) + 1 } ?? 0
+            return Fields(kind: 6 | app << 16, a: id(vm.index) << 32 | UInt64(ticket), b: key | (ok ? 0 : 1 << 62),
+                          name: "keyWritten")
         case .objectLaunched(let o, let ok):
             return Fields(kind: 7, a: id(o.index), b: ok ? 1 : 0, name: "objectLaunched")
         case .objectFinished(let o, let ok):
@@ -132,32 +164,62 @@ struct TraceRecorder {
     @inline(__always)
     static func messageKind(_ body: MessageBody) -> UInt64 { UInt64(MessageKind.index(body)) }
 
+    /// A message: `a` is the route, `b` its subject; the kind word carries the application (and
+    /// a flag or reason), `c` and `d` what is left (request ids, way-back paths, sequences).
     @inline(__always)
-    static func messageSubject(_ body: MessageBody) -> UInt64 {
+    static func messageFields(_ m: Message) -> Fields {
         func id(_ v: Int32) -> UInt64 { UInt64(UInt32(bitPattern: v)) }
-        switch body {
+        func request(_ r: RequestID) -> UInt64 { id(r.origin.index) << 32 | UInt64(r.counter) }
+        let kind = 100 + messageKind(m.body)
+        let route = id(m.from.index) << 32 | id(m.to.index)
+        switch m.body {
         case .placeObjects(let app, let round), .objectsPlaced(let app, let round):
-            return id(app.index) << 32 | id(round)
-        case .capacityReleased(let node, let jobs, let vms, _):
-            return id(node.index) << 32 | id(jobs) << 16 | id(vms)
-        case .vmAdded(let node, _):
-            return id(node.index)
-        case .discoveryRequest(let request, _, let hops, _):
-            return id(request.origin.index) << 48 | UInt64(request.counter) << 16 | id(hops) & 0xffff
-        case .discoveryReply(let request, _, let responder, _):
-            return id(request.origin.index) << 48 | UInt64(request.counter) << 16 | id(responder.index) & 0xffff
-        case .reserve(_, let o, _, _, _), .execute(_, let o), .objectCompleted(_, let o), .cancelObject(_, let o):
-            return id(o.index)
-        case .reserveAnswered(_, let o, let accepted):
-            return id(o.index) << 1 | (accepted ? 1 : 0)
-        case .objectStarted(_, let o, let ready):
-            return id(o.index) << 1 | (ready ? 1 : 0)
-        case .objectFailed(_, let o, _):
-            return id(o.index)
-        case .applicationEnded(let app, _):
-            return id(app.index)
+            return Fields(kind: kind, a: route, b: id(app.index) << 32 | id(round), name: "message")
+        case .capacityReleased(let node, let jobs, let vms, let sequence):
+            return Fields(kind: kind, a: route, b: id(jobs) << 32 | id(vms), c: id(node.index) << 32 | UInt64(sequence),
+                          name: "message")
+        case .vmAdded(let node, let sequence):
+            return Fields(kind: kind, a: route, b: id(node.index) << 32 | UInt64(sequence), name: "message")
+        case .discoveryRequest(let r, let app, let hops, let wayBack):
+            return Fields(kind: kind | id(app.index) << 16, a: route, b: request(r),
+                          c: UInt64(bitPattern: wayBack.tip), d: id(hops), name: "message")
+        case .discoveryReply(let r, let app, let responder, let wayBack):
+            return Fields(kind: kind | id(app.index) << 16, a: route, b: request(r),
+                          c: UInt64(bitPattern: wayBack.tip), d: id(responder.index), name: "message")
+        case .reserve(let app, let o, let r, let round, let carriesKey):
+            return Fields(kind: kind | id(app.index) << 16 | (carriesKey ? 1 << 48 : 0), a: route,
+                          b: id(o.index) << 32 | id(round), c: request(r), name: "message")
+        case .execute(let app, let o), .objectCompleted(let app, let o), .cancelObject(let app, let o):
+            return Fields(kind: kind | id(app.index) << 16, a: route, b: id(o.index), name: "message")
+        case .reserveAnswered(let app, let o, let flag), .objectStarted(let app, let o, let flag):
+            return Fields(kind: kind | id(app.index) << 16, a: route, b: id(o.index) << 1 | (flag ? 1 : 0), name: "message")
+        case .objectFailed(let app, let o, let reason):
+            return Fields(kind: kind | id(app.index) << 16 | failureCode(reason) << 48, a: route, b: id(o.index),
+                          name: "message")
+        case .applicationEnded(let app, let r):
+            // Flooded: the request id follows; targeted: nothing does.
+            guard let r else { return Fields(kind: kind, a: route, b: id(app.index), name: "message") }
+            return Fields(kind: kind | 1 << 48, a: route, b: id(app.index), c: request(r), name: "message")
         case .routeVMKey(let app, let vm):
-            return id(app.index) << 32 | id(vm.index)
+            return Fields(kind: kind, a: route, b: id(app.index) << 32 | id(vm.index), name: "message")
+        }
+    }
+
+    /// A failure reason's code in the digest (never 0, so a reason always changes the record).
+    @inline(__always)
+    static func failureCode(_ reason: FailureReason) -> UInt64 {
+        switch reason {
+        case .refused: 1
+        case .noResources: 2
+        case .execTimeout: 3
+        case .prepareFailed: 4
+        case .addressUnavailable: 5
+        case .missingRequesterKey: 6
+        case .objectCrashed: 7
+        case .mainCrashed: 8
+        case .cancelled: 9
+        case .nodeRestarted: 10
+        case .noReply: 11
         }
     }
 }

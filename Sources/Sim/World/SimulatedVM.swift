@@ -24,6 +24,12 @@ public struct SimulatedVM: Sendable {
     public internal(set) var runningSeconds: Double = 0
     public internal(set) var reservedSince: Double = 0
     public internal(set) var reservedSeconds: Double = 0
+    /// The guest's SSH host key, as an identity: a worker defined at start-up has its own (its
+    /// index); a clone gets its source's unless the clone's keys are regenerated.
+    public internal(set) var hostKey: Int32 = -1
+    /// Another worker may hold the same host key (a clone and its source): only then does
+    /// reserving this one compare identities.
+    public internal(set) var hostKeyShared = false
 }
 
 extension SimulatedVM {

@@ -7,6 +7,8 @@ extension Simulation {
         let area = Int32(scenario.areaOfNode[Int(node.index)])
         var vm = SimulatedVM(node: node.index, area: area)
         vm.reservedSince = -1
+        // Until a clone copies its source's disk, a worker's host key is its own.
+        vm.hostKey = index
         // The clean snapshot was taken with a lease; the server still holds it for now.
         let address = dhcp[Int(area)].lease(for: index, current: nil)
         vm.snapshotAddress = address
@@ -59,8 +61,15 @@ extension Simulation {
             powerChanged(i, to: .off)
         case .clone(let target):
             powerChanged(i, to: .off)
-            // The clone's disk carries the source's snapshot, lease included.
-            worldVMs[Int(target.index)].snapshotAddress = worldVMs[i].snapshotAddress
+            // The clone's disk carries the source's snapshot, lease included, and its host keys,
+            // unless they are regenerated (the clone keeps the identity its definition gave it).
+            let t = Int(target.index)
+            worldVMs[t].snapshotAddress = worldVMs[i].snapshotAddress
+            if scenario.grid.fidelity.has(.cloneSharesHostKeys) {
+                worldVMs[t].hostKey = worldVMs[i].hostKey
+                worldVMs[t].hostKeyShared = true
+                worldVMs[i].hostKeyShared = true
+            }
         }
     }
 
