@@ -107,7 +107,7 @@ final class MatrixBenchmarkTests: XCTestCase {
         XCTAssertEqual(result.preparations.map(\.workers), [1, 2, 1, 2])
         for preparation in result.preparations {
             XCTAssertTrue(preparation.recycledClean)
-            XCTAssertEqual(preparation.keyWritesPerVM, Array(repeating: preparation.mode == .virtualSecure ? 3 : 0,
+            XCTAssertEqual(preparation.keyWritesPerVM, Array(repeating: preparation.mode == .virtualSecure ? 2 : 0,
                                                              count: preparation.workers))
             let cells = result.cells.filter { $0.mode == preparation.mode && $0.workers == preparation.workers }
             XCTAssertEqual(cells.map(\.vmPrepareSeconds), [preparation.prepareSeconds])

@@ -30,9 +30,8 @@ final class WorkerVMTests: XCTestCase {
         let launcher = try MatrixTestSupport.launcher()
         let vms = try WorkerVMs.prepare(count: 2, mode: .virtualSecure, uri: RealRunOptions.defaultURI)
         for slot in vms.slots {
-            // Model's Prepare VM after a revert: main node and admin keys, then the requester's.
-            XCTAssertEqual(slot.keyWrites, [KeyWrite(kind: .mainNode(vms.app), app: vms.app),
-                                            KeyWrite(kind: .admin(slot.node), app: vms.app),
+            // Model's Prepare VM that reverted: the admin key, then the requester's (the main's own key).
+            XCTAssertEqual(slot.keyWrites, [KeyWrite(kind: .admin(slot.node), app: vms.app),
                                             KeyWrite(kind: .requester(slot.object), app: vms.app)])
         }
         let keyring = RoutedKeyring()

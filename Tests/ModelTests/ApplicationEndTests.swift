@@ -44,7 +44,7 @@ final class ApplicationEndTests: XCTestCase {
         XCTAssertEqual(h.vm(0).power, .running)
         XCTAssertNil(h.vm(0).address)
         XCTAssertNil(h.vm(0).maintenance)
-        XCTAssertTrue(h.vm(0).needsBaseKeys)
+        XCTAssertFalse(h.vm(0).adminKeySent)
         XCTAssertTrue(h.reports.contains(.vmFreed(vm0)))
         XCTAssertEqual(h.plane.advertisedFreeJobs(on: NodeID(0)), 10)
         // The next application skips the revert: its preparation asks for the address at once.

@@ -17,7 +17,7 @@ final class DriverReportsTests: XCTestCase {
         XCTAssertEqual(h.plane.vms[0].power, .off)
         XCTAssertNil(h.plane.vms[0].readyFor)
         XCTAssertNil(h.plane.vms[0].address)
-        XCTAssertTrue(h.plane.vms[0].needsBaseKeys)
+        XCTAssertFalse(h.plane.vms[0].adminKeySent)
         h.handle(.objectFinished(object, succeeded: false))
         XCTAssertTrue(h.reports.contains(.applicationFinished(app, succeeded: false, reason: .objectCrashed)))
         h.dropTimers()

@@ -36,7 +36,7 @@ final class SecurityTests: XCTestCase {
         }
     }
 
-    func testFirstPreparationAfterARevertWritesEveryKeyAndRoutesTheVMKeyToTheMainNode() {
+    func testAPreparationThatRevertsWritesTheAdminKeyThenTheRequesterKeyAndRoutesTheVMKeyToTheMainNode() {
         var h = Harness(twoNodes())
         _ = occupyNode0(&h)
         let app = h.submit(main: 0)
@@ -72,11 +72,10 @@ final class SecurityTests: XCTestCase {
         XCTAssertEqual(h.plane.nodes[0].security.routedVMKeys, 1)
         XCTAssertEqual(h.plane.nodes[1].security.mainNodeOf[app], node0)
         XCTAssertTrue(h.vm(1).ownKeyFetched)
-        // Just reverted: the main node's key and the admin VM's key.
-        XCTAssertEqual(h.keyWrites(on: vm1), [KeyWrite(kind: .mainNode(app), app: app),
-                                              KeyWrite(kind: .admin(node1), app: app)])
+        // This preparation reverted: the admin VM's key (the main node's key is the requester's here).
+        XCTAssertEqual(h.keyWrites(on: vm1), [KeyWrite(kind: .admin(node1), app: app)])
         h.answerKeyWrites(vm: vm1)
-        XCTAssertFalse(h.vm(1).needsBaseKeys)
+        XCTAssertTrue(h.vm(1).adminKeySent)
         // Then the requester's key, taken (and removed) from the (appId, reqId) map.
         XCTAssertFalse(h.plane.nodes[1].security.requesterKeys.contains(.init(app: app, request: request)))
         XCTAssertEqual(h.keyWrites(on: vm1), [KeyWrite(kind: .requester(object), app: app)])
@@ -88,32 +87,31 @@ final class SecurityTests: XCTestCase {
         XCTAssertTrue(h.reports.contains(.objectRunning(object, app, vmWasReady: false)))
     }
 
-    func testOwnKeyIsFetchedOnceAndBaseKeysAreRewrittenAfterTheRecycleRevert() {
+    func testOwnKeyIsFetchedOnceRoutedAtEveryPreparationAndTheRunningVMGetsOnlyTheRequesterKey() {
         var h = Harness(twoNodes())
         _ = occupyNode0(&h)
         let first = h.submit(main: 0)
         h.finishHypervisor(on: vm1, .revert)
         h.answerAddress(vm: vm1)
         h.answerVMKey(vm: vm1)
-        h.answerKeyWrites(vm: vm1) // main + admin
+        h.answerKeyWrites(vm: vm1) // admin
         h.answerKeyWrites(vm: vm1) // requester
         XCTAssertEqual(h.launchAll(), [ObjectID(1)])
         h.finishObjects(of: first)
         XCTAssertEqual(h.app(first).state, .completed)
         h.finishHypervisor(on: vm1, .revert) // the recycle
         XCTAssertEqual(h.vm(1).holder, .free)
-        XCTAssertTrue(h.vm(1).needsBaseKeys)
+        XCTAssertFalse(h.vm(1).adminKeySent)
 
         let second = h.submit(main: 0)
         XCTAssertEqual(h.vm(1).holder, .application(second))
         XCTAssertTrue(h.hypervisorOps(on: vm1).isEmpty) // the recycle left it running
         h.answerAddress(vm: vm1)
-        // No second fetch of the VM's own key, and no second route message.
+        // No second fetch of the VM's own key, but a second route message: every Prepare VM reroutes it.
         XCTAssertFalse(h.pending.contains { if case .fetchVMKey = $0 { true } else { false } })
-        XCTAssertEqual(h.delivered.filter { if case .routeVMKey = $0.body { true } else { false } }.count, 1)
-        XCTAssertEqual(h.keyWrites(on: vm1), [KeyWrite(kind: .mainNode(second), app: second),
-                                              KeyWrite(kind: .admin(node1), app: second)])
-        h.answerKeyWrites(vm: vm1)
+        XCTAssertEqual(h.deliveredBodies { b -> AppID? in if case .routeVMKey(let a, vm1) = b { return a }; return nil },
+                       [first, second])
+        // This preparation did not revert: no admin key, only the requester's.
         XCTAssertEqual(h.keyWrites(on: vm1), [KeyWrite(kind: .requester(ObjectID(2)), app: second)])
     }
 
@@ -125,8 +123,7 @@ final class SecurityTests: XCTestCase {
         h.answerVMKey(vm: vm0)
         XCTAssertFalse(h.delivered.contains { if case .routeVMKey = $0.body { true } else { false } })
         XCTAssertEqual(h.plane.nodes[0].security.routedVMKeys, 0)
-        XCTAssertEqual(h.keyWrites(on: vm0), [KeyWrite(kind: .mainNode(app), app: app),
-                                              KeyWrite(kind: .admin(node0), app: app)])
+        XCTAssertEqual(h.keyWrites(on: vm0), [KeyWrite(kind: .admin(node0), app: app)])
     }
 
     func testOneRequesterKeyWritePerPreparationForSeveralObjects() {
@@ -168,7 +165,7 @@ final class SecurityTests: XCTestCase {
         let requester = h.answerKeyWrites(vm: vm0)
         let dropped = h.reports.compactMap { if case .keyDropped(vm0, let write) = $0 { return write }; return nil }
         XCTAssertEqual(dropped, base + requester)
-        XCTAssertEqual(dropped.count, 3)
+        XCTAssertEqual(dropped.count, 2)
         // Every write is carried out the broken way: the driver appends nothing.
         XCTAssertTrue((base + requester).allSatisfy { !$0.installs })
         // The code believes the keys are there and launches anyway (the guest then refuses the connection).

@@ -63,11 +63,9 @@ final class WakeRealTests: LibvirtTestCase {
         XCTAssertEqual(result.metrics.prepareRevert.count, 0, "no revert for the application")
         XCTAssertEqual(result.metrics.creationLatencyPrepared.count, 1)
 
-        // Prepare VM went on as after a revert: the base keys, then the requester's, then the launch.
+        // Prepare VM went on as after a revert, but it did not revert: only the requester's key, then the launch.
         let app = AppID(0)
-        XCTAssertEqual(guest.keyWrites.map(\.key.write), [KeyWrite(kind: .mainNode(app), app: app),
-                                                          KeyWrite(kind: .admin(NodeID(0)), app: app),
-                                                          KeyWrite(kind: .requester(ObjectID(0)), app: app)])
+        XCTAssertEqual(guest.keyWrites.map(\.key.write), [KeyWrite(kind: .requester(ObjectID(0)), app: app)])
         let worker = try XCTUnwrap(result.workers.first)
         XCTAssertEqual(worker.applicationsServed, [app])
         XCTAssertEqual(worker.modelRevertCalls, 2)

@@ -34,7 +34,8 @@ final class GuestKeyTests: XCTestCase {
 
             let broken = try run(["fidelity={base: fixed, guestKeyAppendWithoutShell: true}"], seed: seed)
             XCTAssertEqual(broken.keysDropped, broken.keyWrites, "seed \(seed): every write is lost")
-            // Each launch is refused by a guest without the admin key: nothing ever runs.
+            // The admin key is the clean snapshot's, so the objects start, but no requester key ever reaches a
+            // guest: every requester's tunnel is refused and nothing ever serves.
             XCTAssertEqual(broken.applicationsCompleted, 0, "seed \(seed)")
             XCTAssertEqual(broken.applicationsFailed, 12, "seed \(seed)")
             let refusedLaunches = broken.failureReasons["prepareFailed"] ?? 0

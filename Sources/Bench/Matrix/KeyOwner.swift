@@ -14,12 +14,18 @@ enum KeyOwner: Hashable, Sendable, CustomStringConvertible {
     /// A worker VM's own key, by domain name.
     case vm(domain: String)
 
-    /// The owner of the key Model asked to write. `mainNode` is the application's main node
-    /// (every object of the benchmark's application is requested by its main process).
+    /// The owner of the key Model asked to write. `mainNode` is the application's main node.
+    /// Every object of the benchmark's application is requested by its main process, so the
+    /// requester's key is the main node's key (the original then writes it once, as the requester's).
     init(_ write: KeyWrite, mainNode: NodeID) {
         switch write.kind {
         case .mainNode(let app): self = .mainNode(app: app, node: mainNode)
-        case .requester(let object): self = .requester(app: write.app, node: mainNode, object: object)
+        case .requester(let object):
+            if let app = write.app {
+                self = .mainNode(app: app, node: mainNode)
+            } else {
+                self = .requester(app: nil, node: mainNode, object: object)
+            }
         case .admin(let node): self = .admin(node: node, app: write.app)
         }
     }

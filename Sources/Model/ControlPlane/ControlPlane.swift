@@ -256,7 +256,11 @@ public struct ControlPlane {
     mutating func setHolder(_ id: VMID, _ holder: VMHolder) {
         let node = Int(vms[Int(id.index)].node.index)
         if vms[Int(id.index)].holder == .free { nodes[node].freeVMs -= 1 }
-        if holder == .free { nodes[node].freeVMs += 1 }
+        if holder == .free {
+            nodes[node].freeVMs += 1
+            // `vm_free`: the next reservation sends the admin key again after its revert.
+            vms[Int(id.index)].adminKeySent = false
+        }
         vms[Int(id.index)].holder = holder
         holderApp[Int(id.index)] = ControlPlane.holderAppIndex(holder)
     }

@@ -72,10 +72,7 @@ extension ControlPlane {
     mutating func poweredOn(_ vmID: VMID, by operation: HypervisorOperation) {
         vms[Int(vmID.index)].power = .running
         vms[Int(vmID.index)].address = nil
-        if operation == .revert {
-            vms[Int(vmID.index)].needsBaseKeys = true
-            vms[Int(vmID.index)].cleanSinceRevert = true
-        }
+        if operation == .revert { vms[Int(vmID.index)].cleanSinceRevert = true }
     }
 
     /// The preparation's revert, boot or resume finished. After a boot or resume the rest of Prepare VM is
@@ -110,8 +107,19 @@ extension ControlPlane {
             vms[Int(vmID.index)].preparation!.step = .fetchingOwnKey
             emit(.fetchVMKey(vmID, ticket: next))
         } else {
+            routeOwnKey(vmID)
             writeBaseKeys(vmID, ticket: next)
         }
+    }
+
+    /// Every Prepare VM stores the VM's own key in the local PSM and reroutes it to the application's main
+    /// node (`reroutePKIToMain`), whether or not an earlier application's preparation did.
+    mutating func routeOwnKey(_ vmID: VMID) {
+        let app = vms[Int(vmID.index)].preparation!.app
+        let node = vms[Int(vmID.index)].node
+        let main = apps[Int(app.index)].main
+        nodes[Int(node.index)].security.mainNodeLearned(app, main: main)
+        if main != node { send(.routeVMKey(app, vmID), from: node, to: main) }
     }
 
     mutating func addressWaitOver(_ vmID: VMID, ticket: UInt32) {
@@ -126,25 +134,23 @@ extension ControlPlane {
         }
         guard succeeded else { return preparationFailed(vmID, reason: .prepareFailed) }
         vms[Int(vmID.index)].ownKeyFetched = true
-        // Stored in the local PSM and rerouted to the application's main node.
-        let node = vms[Int(vmID.index)].node
-        let main = apps[Int(prep.app.index)].main
-        nodes[Int(node.index)].security.mainNodeLearned(prep.app, main: main)
-        if main != node { send(.routeVMKey(prep.app, vmID), from: node, to: main) }
+        routeOwnKey(vmID)
         if endPendingAborts(vmID) { return }
         let next = vms[Int(vmID.index)].nextTicket()
         vms[Int(vmID.index)].preparation!.ticket = next
         writeBaseKeys(vmID, ticket: next)
     }
 
-    /// After a revert the main node's key and the admin's key go in first.
+    /// Only a Prepare VM that reverted the VM itself writes the admin VM's key (unless this reservation already
+    /// sent it). The original would also write the main node's key when it differs from the requester's; the
+    /// requester of every object here is its application's main, so the two keys are one and the requester key
+    /// (written next) stands for both.
     mutating func writeBaseKeys(_ vmID: VMID, ticket: UInt32) {
-        guard vms[Int(vmID.index)].needsBaseKeys else { return preparationFinished(vmID) }
-        let app = vms[Int(vmID.index)].preparation!.app
-        vms[Int(vmID.index)].preparation!.step = .writingKeys(remaining: 2)
+        let prep = vms[Int(vmID.index)].preparation!
+        guard prep.reverted, !vms[Int(vmID.index)].adminKeySent else { return preparationFinished(vmID) }
+        vms[Int(vmID.index)].preparation!.step = .writingKeys(remaining: 1)
         vms[Int(vmID.index)].cleanSinceRevert = false
-        emit(.writeKey(vmID, keyWrite(.mainNode(app), app: app), ticket: ticket))
-        emit(.writeKey(vmID, keyWrite(.admin(vms[Int(vmID.index)].node), app: app), ticket: ticket))
+        emit(.writeKey(vmID, keyWrite(.admin(vms[Int(vmID.index)].node), app: prep.app), ticket: ticket))
     }
 
     /// A key write as this grid's wrapper carries it out (see `KeyWrite.installs`).
@@ -169,7 +175,7 @@ extension ControlPlane {
             vms[Int(vmID.index)].preparation!.step = .writingKeys(remaining: remaining - 1)
             return
         }
-        vms[Int(vmID.index)].needsBaseKeys = false
+        vms[Int(vmID.index)].adminKeySent = true
         if endPendingAborts(vmID) { return }
         preparationFinished(vmID)
     }

@@ -44,8 +44,9 @@ public struct WorkerVM: Equatable, Sendable {
     public internal(set) var address: Address?
     /// The VM's own public key has been fetched (done once per VM).
     public internal(set) var ownKeyFetched: Bool
-    /// A revert happened since the main and admin keys were last written.
-    public internal(set) var needsBaseKeys: Bool
+    /// The admin VM's key was written during the current reservation (the original's `vm_keySent`, cleared
+    /// when the VM is freed): a later Prepare VM that reverts skips it.
+    public internal(set) var adminKeySent: Bool
     /// Nothing of an application entered the VM since its last revert. Set when a revert succeeds; cleared when
     /// a key write or an object launch into it is issued, when a revert starts (a failed or interrupted one
     /// leaves it cleared), when a boot, resume, recycle or clone of it fails, when its power changes behind
@@ -95,7 +96,7 @@ public struct WorkerVM: Equatable, Sendable {
         self.readyFor = nil
         self.address = nil
         self.ownKeyFetched = false
-        self.needsBaseKeys = true
+        self.adminKeySent = false
         self.requesterKeyFor = nil
         self.jobs = 0
         self.maintenance = nil
@@ -113,13 +114,13 @@ public struct WorkerVM: Equatable, Sendable {
     public var exists: Bool { holder != .discarded }
 
     /// Nothing prepared in the guest can be trusted any more (it stopped, or whoever knew went away):
-    /// the next Prepare VM reads the address and writes the base keys again.
+    /// the next Prepare VM reads the address and writes the keys again.
     mutating func forgetPreparedGuest() {
         readyFor = nil
         requesterKeyFor = nil
         requesterKeyInFlight = false
         address = nil
-        needsBaseKeys = true
+        adminKeySent = false
         cleanSinceRevert = false
     }
 

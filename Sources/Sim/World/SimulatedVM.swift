@@ -14,7 +14,7 @@ public struct SimulatedVM: Sendable {
     /// Bumped at every power change so a stale lease-expiry event is ignored.
     public internal(set) var powerGeneration: UInt32 = 0
     /// The guest's `authorized_keys`: the admin VM's key (of this VM's node) and the applications whose
-    /// requester keys it holds. The clean snapshot holds none: a revert empties them.
+    /// requester keys it holds. The clean snapshot holds the admin key only: a revert restores that.
     public internal(set) var holdsAdminKey = false
     public internal(set) var requesterKeyApps: [Int32] = []
     /// Guest-side operations (tools, key writes) run one after another.

@@ -30,7 +30,8 @@ extension Simulation {
         case .revert:
             powerChanged(i, to: .running)
             checker.reverted(i)
-            worldVMs[i].holdsAdminKey = false
+            // The clean snapshot was taken with the admin VM's key installed (as the guest image is built).
+            worldVMs[i].holdsAdminKey = true
             if !worldVMs[i].requesterKeyApps.isEmpty { worldVMs[i].requesterKeyApps.removeAll(keepingCapacity: true) }
             worldVMs[i].guestAddress = worldVMs[i].snapshotAddress
             let area = Int(worldVMs[i].area)
