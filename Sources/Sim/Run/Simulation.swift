@@ -315,7 +315,7 @@ public struct Simulation {
         let delay: Double
         switch operation {
         case .revert:
-            delay = scenario.hypervisor.revert.draw(from: nodeStreams[node])
+            delay = scenario.hypervisor.revert.draw(from: nodeStreams[node]) + scenario.hypervisor.storage.revertSeconds
             if scenario.faults.revertFailureProbability > 0, faultStream.bernoulli(scenario.faults.revertFailureProbability) {
                 succeeded = false
             }
@@ -326,11 +326,13 @@ public struct Simulation {
         case .shutdown:
             delay = scenario.hypervisor.shutdown.draw(from: nodeStreams[node])
         case .boot, .resume:
+            let storage = scenario.hypervisor.storage
             delay = (operation == .boot ? scenario.hypervisor.boot : scenario.hypervisor.resume).draw(from: nodeStreams[node])
+                + (operation == .boot ? storage.bootSeconds : storage.resumeSeconds)
             if succeeded, !admitPowerOn(vm) { succeeded = false }
             if plane.vms[Int(vm.index)].preparation?.step == .waking { metrics.prepareWoken(by: operation, delay) }
         case .clone:
-            delay = scenario.hypervisor.clone.draw(from: nodeStreams[node])
+            delay = scenario.hypervisor.clone.draw(from: nodeStreams[node]) + scenario.hypervisor.storage.cloneSeconds
             if scenario.faults.cloneFailureProbability > 0, faultStream.bernoulli(scenario.faults.cloneFailureProbability) {
                 succeeded = false
             }

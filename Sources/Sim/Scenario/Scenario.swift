@@ -60,6 +60,9 @@ public struct HypervisorTimings: Sendable {
     public var keyWrite: Distribution
     /// `ssh <ip> <command>` until the object runs.
     public var launch: Distribution
+    /// The datastore behind revert, resume, boot and clone: their data is read at this rate on top of the
+    /// latencies above (none by default).
+    public var storage = StorageModel()
 
     public init(revert: Distribution = .fixed(30), suspend: Distribution = .fixed(5),
                 shutdown: Distribution = .fixed(10), clone: Distribution = .fixed(300),
@@ -77,6 +80,28 @@ public struct HypervisorTimings: Sendable {
         self.keyWrite = keyWrite
         self.launch = launch
     }
+}
+
+/// What a worker's hypervisor operations read from its datastore, and how fast (report §8: preparation is
+/// dominated by the revert, and faster storage shortens it). Without `readMBps` no operation reads anything.
+public struct StorageModel: Sendable, Equatable {
+    /// The datastore's sustained read rate.
+    public var readMBps: Double?
+    /// The memory image a revert to a running snapshot or a resume loads.
+    public var memoryImageMB: Double = 1024
+    /// What a cold boot reads from the virtual disk before the guest runs.
+    public var bootReadMB: Double = 300
+    /// The virtual disk a clone copies (read, then written at the same rate).
+    public var diskMB: Double = 8192
+
+    public init() {}
+
+    public var revertSeconds: Double { seconds(memoryImageMB) }
+    public var resumeSeconds: Double { seconds(memoryImageMB) }
+    public var bootSeconds: Double { seconds(bootReadMB) }
+    public var cloneSeconds: Double { 2 * seconds(diskMB) }
+
+    private func seconds(_ megabytes: Double) -> Double { readMBps.map { megabytes / $0 } ?? 0 }
 }
 
 public struct DHCPSettings: Sendable {

@@ -213,9 +213,10 @@ public enum ScenarioLoader {
 
     static func decodeHypervisor(_ value: YAMLValue?) throws -> HypervisorTimings {
         let keys = ["revert", "suspend", "shutdown", "boot", "resume", "clone", "addressRead", "keyFetch", "keyWrite",
-                    "launch"]
+                    "launch", "storage"]
         var t = HypervisorTimings()
         guard let m = try mapping(value, keys) else { return t }
+        if let v = m.optional("storage") { t.storage = try decodeStorage(v) }
         if let v = m.optional("revert") { t.revert = try distribution(v) }
         if let v = m.optional("suspend") { t.suspend = try distribution(v) }
         if let v = m.optional("shutdown") { t.shutdown = try distribution(v) }
@@ -227,6 +228,16 @@ public enum ScenarioLoader {
         if let v = m.optional("keyWrite") { t.keyWrite = try distribution(v) }
         if let v = m.optional("launch") { t.launch = try distribution(v) }
         return t
+    }
+
+    static func decodeStorage(_ value: YAMLValue) throws -> StorageModel {
+        var storage = StorageModel()
+        guard let m = try mapping(value, ["readMBps", "memoryImageMB", "bootReadMB", "diskMB"]) else { return storage }
+        if let v = m.optional("readMBps") { storage.readMBps = try v.double(in: 0.001...1e7, unit: "MB/s") }
+        if let v = m.optional("memoryImageMB") { storage.memoryImageMB = try v.double(in: 0...1e7, unit: "MB") }
+        if let v = m.optional("bootReadMB") { storage.bootReadMB = try v.double(in: 0...1e7, unit: "MB") }
+        if let v = m.optional("diskMB") { storage.diskMB = try v.double(in: 0...1e8, unit: "MB") }
+        return storage
     }
 
     static func decodeDHCP(_ value: YAMLValue?) throws -> DHCPSettings {
