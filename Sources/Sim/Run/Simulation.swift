@@ -57,6 +57,7 @@ public struct Simulation {
         if scenario.faults.shuffleTies {
             engine = Engine(capacity: 4096, shuffleTiesWith: RandomStream.splitMix64(seed ^ 0x5348_5546_464C_4531))
         }
+        if !scenario.grid.mode.usesWorkerVMs { checker.gatingResources = scenario.objectRequirements }
         reserveWorkloadCapacity()
         for (i, vm) in plane.vms.enumerated() { defineWorldVM(Int32(i), node: vm.node) }
     }
@@ -110,7 +111,9 @@ public struct Simulation {
     mutating func checkAccounting(_ node: NodeID) {
         let free = plane.freeWorkerCounts(on: node)
         checker.checkAccounting(node: node, jobs: plane.jobs(on: node), capacity: plane.maxJobs(on: node),
-                                advertised: plane.advertisedFreeJobs(on: node), freeWorkers: free, time: engine.now)
+                                searchNodeJobs: plane.searchNodeJobs(on: node),
+                                advertised: plane.advertisedResources(on: node),
+                                available: plane.availableResources(on: node), freeWorkers: free, time: engine.now)
     }
 
     mutating func handleModel(_ event: Event) {
@@ -195,7 +198,8 @@ public struct Simulation {
         }
         applicationTimes.append(ApplicationTimes(submittedAt: engine.now))
         metrics.applicationsSubmitted += 1
-        let app = plane.submitApplication(main: node, objects: Int32(objectCount), now: engine.now)
+        let app = plane.submitApplication(main: node, objects: Int32(objectCount),
+                                          requirements: scenario.objectRequirements, now: engine.now)
         precondition(Int(app.index) == applicationTimes.count - 1 && plane.apps[Int(app.index)].firstObject.index == firstObject)
         performActions()
     }
@@ -407,7 +411,7 @@ public struct Simulation {
         case .brokerOvercounted(let node):
             checker.brokerOvercounted(node, time: engine.now)
         case .cloneStarted, .cloneFinished, .keyDropped, .applicationQueued, .reservationExpired, .nodeLoad,
-             .discoveryMessage:
+             .discoveryMessage, .neighbourRemoved:
             metrics.count(report)
         }
     }

@@ -154,7 +154,7 @@ struct TraceRecorder {
             return id(o.index) << 1 | (ready ? 1 : 0)
         case .objectFailed(_, let o, _):
             return id(o.index)
-        case .applicationEnded(let app, _):
+        case .applicationEnded(let app, _, _):
             return id(app.index)
         case .routeVMKey(let app, let vm):
             return id(app.index) << 32 | id(vm.index)
