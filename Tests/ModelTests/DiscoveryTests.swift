@@ -328,3 +328,13 @@ final class DiscoveryTests: XCTestCase {
         XCTAssertTrue(h.plane.nodes[1].security.knows(app))
     }
 }
+
+final class MessageSizeTests: XCTestCase {
+    /// The exploration list rides in the way-back handle: an end request with its list is no
+    /// larger than a discovery request, and no message grew for it.
+    func testListsAddNoBytesToMessages() {
+        // 24 bytes of a discovery request's payload and the case tag, as before the lists.
+        XCTAssertEqual(MemoryLayout<MessageBody>.size, 25)
+        XCTAssertEqual(MemoryLayout<Message>.size, 33)
+    }
+}
