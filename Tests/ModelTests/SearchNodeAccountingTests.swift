@@ -75,10 +75,11 @@ final class SearchNodeAccountingTests: XCTestCase {
         XCTAssertEqual(availableMB(h), 640)
     }
 
-    /// The trajectory the switch changes in the standard build: which object fails.
+    /// The trajectory the switch changes in the standard and secure builds: which object fails.
     func testStandardOverwriteMakesTheNodeRefuseTheNextApplication() {
-        for faithful in [true, false] {
-            var h = Harness(discoveryGrid([node], fidelity: faithful ? only(.removeJobOverwrites) : .fixed, rounds: 1))
+        for (mode, faithful) in [(Mode.standard, true), (.standard, false), (.secure, true), (.secure, false)] {
+            var h = Harness(discoveryGrid([node], mode: mode, fidelity: faithful ? only(.removeJobOverwrites) : .fixed,
+                                          rounds: 1))
             cancelTwoObjects(&h)
             let second = h.submit(main: 0, requirements: needs)
             XCTAssertEqual(h.plane.placement(of: second), [NodeID(0)])
