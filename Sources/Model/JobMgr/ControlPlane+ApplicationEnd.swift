@@ -19,19 +19,15 @@ extension ControlPlane {
                 if node == a.main { mainUsed = true }
                 send(.applicationEnded(app, nil), from: a.main, to: node)
             }
-            var earlier: [NodeID] = []
-            if !earlierRoundNodes.isEmpty, let nodes = earlierRoundNodes.removeValue(forKey: app) {
-                for node in nodes where !objects.contains(where: { placementOf[Int($0)] == node }) {
-                    if node == a.main { mainUsed = true }
-                    earlier.append(node)
-                    send(.applicationEnded(app, nil), from: a.main, to: node)
-                }
+            let earlier = earlierRoundNodes.isEmpty ? [] : earlierRoundNodes.removeValue(forKey: app) ?? []
+            for node in earlier where !objects.contains(where: { placementOf[Int($0)] == node }) {
+                if node == a.main { mainUsed = true }
+                send(.applicationEnded(app, nil), from: a.main, to: node)
             }
             // Responders of the last discovery that got no object still keep the requester key.
             if config.mode.usesKeys {
                 for node in discoveryResponders[Int(app.index)]
                 where node != a.main && !earlier.contains(node) && !objects.contains(where: { placementOf[Int($0)] == node }) {
-                    earlier.append(node)
                     send(.applicationEnded(app, nil), from: a.main, to: node)
                 }
             }
