@@ -169,7 +169,8 @@ public struct ControlPlane {
     public func availableResources(on node: NodeID) -> Resources { nodes[Int(node.index)].available }
     /// The node's current neighbours in the discovery overlay.
     public func neighbours(of node: NodeID) -> [NodeID] { nodes[Int(node.index)].neighbours }
-    /// What each object of `app` asks for.
+    /// What each object of `app` asks for (inlined: Reserve and ApplicationEnd ask it).
+    @inline(__always)
     public func requirements(of app: AppID) -> Resources {
         Int(app.index) < requirementsOf.count ? requirementsOf[Int(app.index)] : .none
     }

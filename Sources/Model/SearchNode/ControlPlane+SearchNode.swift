@@ -55,6 +55,7 @@ extension ControlPlane {
 
     // MARK: Overlay
 
+    @inline(__always)
     var discoveryForwarding: DiscoveryForwarding {
         guard case .discovery(let policy) = config.placement else { return .explorationList }
         return policy.forwarding
