@@ -16,7 +16,7 @@ final class AdminRestartTests: XCTestCase {
         h.pending.removeAll()
         h.handle(.adminRestarted(node))
         XCTAssertEqual(h.plane.jobs(on: node), 0)
-        XCTAssertEqual(h.plane.advertisedFreeJobs(on: node), h.plane.maxJobs(on: node))
+        XCTAssertEqual(h.plane.maxJobs(on: node) - h.plane.searchNodeJobs(on: node), h.plane.maxJobs(on: node))
         let killed = h.pending.filter { if case .killObject = $0 { return true }; return false }
         XCTAssertEqual(killed.count, 2, "both objects ran there")
         XCTAssertTrue(h.delivered.contains { $0.body == .objectFailed(app, ObjectID(0), .nodeRestarted) })

@@ -46,7 +46,7 @@ final class ApplicationEndTests: XCTestCase {
         XCTAssertNil(h.vm(0).maintenance)
         XCTAssertFalse(h.vm(0).adminKeySent)
         XCTAssertTrue(h.reports.contains(.vmFreed(vm0)))
-        XCTAssertEqual(h.plane.advertisedFreeJobs(on: NodeID(0)), 10)
+        XCTAssertEqual(h.plane.maxJobs(on: NodeID(0)) - h.plane.searchNodeJobs(on: NodeID(0)), 10)
         // The next application skips the revert: its preparation asks for the address at once.
         let next = h.submit(main: 0)
         XCTAssertEqual(h.vm(0).holder, .application(next))
@@ -118,7 +118,7 @@ final class ApplicationEndTests: XCTestCase {
         XCTAssertEqual(h.vm(0).holder, .free)
         XCTAssertEqual(h.vm(0).power, .running)
         XCTAssertTrue(h.reports.contains(.vmFreed(vm0)))
-        XCTAssertEqual(h.plane.advertisedFreeJobs(on: NodeID(0)), 10)
+        XCTAssertEqual(h.plane.maxJobs(on: NodeID(0)) - h.plane.searchNodeJobs(on: NodeID(0)), 10)
     }
 
     func testFailedSuspendRecycleIsRetriedToo() {
@@ -301,7 +301,7 @@ final class ApplicationEndTests: XCTestCase {
         XCTAssertEqual(h.vm(0).power, .off)
         XCTAssertEqual(h.plane.ignoredEvents, 0)
         XCTAssertEqual(h.plane.jobs(on: NodeID(0)), 0)
-        XCTAssertEqual(h.plane.advertisedFreeJobs(on: NodeID(0)), 10)
+        XCTAssertEqual(h.plane.maxJobs(on: NodeID(0)) - h.plane.searchNodeJobs(on: NodeID(0)), 10)
     }
 
     func testIdleFreeVMIsPutAwayAfterTheIdleTimeout() {
@@ -357,9 +357,10 @@ final class ApplicationEndTests: XCTestCase {
     }
 
     func testFloodedEndReachesEveryNodeOnceAndRecyclesEveryVM() {
-        var h = Harness(discoveryGrid(ring(3, NodeConfig(maxVMs: 1)), mode: .virtual, wait: 5, end: .flood))
+        var h = Harness(discoveryGrid(ring(3, NodeConfig(maxVMs: 1)), mode: .virtual, wait: 5, end: .flood,
+                                      forwarding: .flood))
         let app = runOnEveryNode(&h, objects: 3)
-        let ends = h.delivered.filter { if case .applicationEnded(app, let r) = $0.body { r != nil } else { false } }
+        let ends = h.delivered.filter { if case .applicationEnded(app, let r, _) = $0.body { r != nil } else { false } }
         XCTAssertEqual(ends.map { [$0.from.index, $0.to.index] }, [[0, 1], [0, 2], [1, 2], [2, 1]])
         // The second copies at 1 and 2 were dropped: one recycle per VM.
         XCTAssertEqual(h.hypervisorOps().map(\.0), [VMID(0), VMID(1), VMID(2)])
@@ -375,5 +376,47 @@ final class ApplicationEndTests: XCTestCase {
         XCTAssertEqual(ends.map { [$0.from.index, $0.to.index] }, [[0, 0], [0, 1]])
         XCTAssertEqual(h.hypervisorOps().map(\.0), [VMID(0), VMID(1)])
         XCTAssertEqual(h.vm(2).holder, .free)
+    }
+
+    func testFloodedEndFollowsTheExplorationList() {
+        var ends: [DiscoveryForwarding: [[Int32]]] = [:]
+        for forwarding in [DiscoveryForwarding.explorationList, .flood] {
+            var h = Harness(discoveryGrid(full(4, NodeConfig(maxVMs: 1)), mode: .virtual, wait: 5, end: .flood,
+                                          forwarding: forwarding))
+            let app = runOnEveryNode(&h, objects: 4)
+            ends[forwarding] = h.delivered.filter { if case .applicationEnded(app, let r, _) = $0.body { r != nil } else { false } }
+                .map { [$0.from.index, $0.to.index] }
+            // Every node ended the application: one recycle per VM.
+            XCTAssertEqual(Set(h.hypervisorOps().map(\.0)), Set((0..<4).map { VMID($0) }))
+            XCTAssertEqual((0..<4).map { h.plane.jobs(on: NodeID($0)) }, [0, 0, 0, 0])
+        }
+        // The original's end request reaches 1, 2 and 3 from 0 and goes no further.
+        XCTAssertEqual(ends[.explorationList], [[0, 1], [0, 2], [0, 3]])
+        XCTAssertEqual(ends[.flood]?.count, 9)
+    }
+
+    func testEndIsFloodedByDefaultUnderDiscoveryAndTargetedUnderCentralPlacement() {
+        XCTAssertEqual(GridConfig(nodes: [NodeConfig()]).endNotification, .flood)
+        XCTAssertEqual(GridConfig(placement: .central(broker: NodeID(0)), nodes: [NodeConfig()]).endNotification, .targeted)
+        XCTAssertEqual(GridConfig(endNotification: .targeted, nodes: [NodeConfig()]).endNotification, .targeted)
+    }
+
+    func testTargetedEndAlsoReachesRespondersThatKeepTheRequesterKey() {
+        // Three nodes answer; the one object goes to node 0, yet 1 and 2 stored the requester key.
+        var h = Harness(discoveryGrid(full(3), mode: .secure, fidelity: only(.requesterKeyTakeRaces), wait: 5))
+        let app = h.submit(main: 0, objects: 1)
+        let request = h.app(app).request
+        h.fire(.discoveryWait(app, round: 1))
+        XCTAssertEqual(h.plane.placement(of: app), [NodeID(0)])
+        XCTAssertTrue(h.plane.nodes[2].security.requesterKeys.contains(.init(app: app, request: request)))
+        XCTAssertEqual(h.launchAll().count, 1)
+        h.finishObjects(of: app)
+        XCTAssertEqual(h.app(app).state, .completed)
+        let ends = h.delivered.filter { if case .applicationEnded(app, nil, _) = $0.body { true } else { false } }
+        XCTAssertEqual(ends.map { [$0.from.index, $0.to.index] }, [[0, 0], [0, 1], [0, 2]])
+        for n in 0..<3 {
+            XCTAssertFalse(h.plane.nodes[n].security.requesterKeys.contains { $0.app == app }, "node \(n)")
+            XCTAssertFalse(h.plane.nodes[n].security.knows(app), "node \(n)")
+        }
     }
 }

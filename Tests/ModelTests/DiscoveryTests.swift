@@ -1,8 +1,9 @@
 import XCTest
 @testable import Model
 
-/// Discovery (reference flow 2): flooding over the neighbour graph, duplicate suppression,
-/// the hop limit, replies along the way-back path, and the initiator's wait.
+/// Discovery (reference flow 2): the exploration list and the overlay's edge removal (the
+/// original), flooding (the named alternative), duplicate suppression, the hop limit, replies
+/// along the way-back path, and the initiator's wait.
 final class DiscoveryTests: XCTestCase {
     /// Occupies `node` (maxJobs 1 in these grids) with a one-object application of its own.
     private func occupy(_ h: inout Harness, node: Int) -> AppID {
@@ -54,7 +55,7 @@ final class DiscoveryTests: XCTestCase {
     }
 
     func testRingFloodDropsDuplicates() {
-        var h = Harness(discoveryGrid(ring(4), wait: 5))
+        var h = Harness(discoveryGrid(ring(4), wait: 5, forwarding: .flood))
         let app = h.submit(main: 0, objects: 4)
         // 0 floods to 1 and 3; each forwards (not back to its sender) to 2; 2 forwards the
         // copy it took first (from 1) to 3. The second copies at 2 and 3 are dropped.
@@ -78,7 +79,7 @@ final class DiscoveryTests: XCTestCase {
         // A directed cycle 0 -> 1 -> 2 -> 0.
         let nodes = [NodeConfig(neighbours: [NodeID(1)]), NodeConfig(neighbours: [NodeID(2)]),
                      NodeConfig(neighbours: [NodeID(0)])]
-        var h = Harness(discoveryGrid(nodes, wait: 5))
+        var h = Harness(discoveryGrid(nodes, wait: 5, forwarding: .flood))
         let app = h.submit(main: 0, objects: 3)
         let requests = h.discoveryRequests()
         XCTAssertEqual(requests.map { [$0.from, $0.to] }, [[0, 1], [1, 2], [2, 0]])
@@ -233,5 +234,107 @@ final class DiscoveryTests: XCTestCase {
         XCTAssertEqual(h.plane.placement(of: b), [NodeID(2), NodeID(2)])
         XCTAssertEqual(h.plane.vms.filter { $0.holder == .application(b) }.map(\.node), [NodeID(2)])
         XCTAssertEqual(h.plane.vms.first { $0.holder == .application(b) }?.jobs, 2)
+    }
+
+    // MARK: The exploration list (the original)
+
+    func testFullGraphOfFourSendsThreeRequestsAndThreeReplies() {
+        var counts: [DiscoveryForwarding: (requests: Int, replies: Int)] = [:]
+        for forwarding in [DiscoveryForwarding.explorationList, .flood] {
+            var h = Harness(discoveryGrid(full(4), wait: 5, forwarding: forwarding))
+            let app = h.submit(main: 0, objects: 4)
+            counts[forwarding] = (h.discoveryRequests().count, h.discoveryReplies().count)
+            if forwarding == .explorationList {
+                // The list {0, 1, 2, 3} leaves no neighbour unexplored at 1, 2 or 3.
+                XCTAssertEqual(h.discoveryRequests().map { [$0.from, $0.to] }, [[0, 1], [0, 2], [0, 3]])
+                XCTAssertEqual(h.discoveryReplies().map { [$0.from, $0.to] }, [[1, 0], [2, 0], [3, 0]])
+                XCTAssertFalse(h.reports.contains { if case .neighbourRemoved = $0 { true } else { false } })
+                XCTAssertEqual((0..<4).map { h.plane.neighbours(of: NodeID($0)).count }, [3, 3, 3, 3])
+            }
+            h.fire(.discoveryWait(app, round: 1))
+            XCTAssertEqual(h.plane.placement(of: app), [0, 1, 2, 3].map { NodeID($0) })
+        }
+        XCTAssertEqual(counts[.explorationList]?.requests, 3)
+        XCTAssertEqual(counts[.explorationList]?.replies, 3)
+        // Flooding: each of 1, 2, 3 passes the request on to the two others (six duplicates).
+        XCTAssertEqual(counts[.flood]?.requests, 9)
+        XCTAssertEqual(counts[.flood]?.replies, 3)
+    }
+
+    func testDuplicateRequestDeletesTheEdgeItCameOn() {
+        var h = Harness(discoveryGrid(ring(4), wait: 5))
+        let app = h.submit(main: 0, objects: 4)
+        // 0 sends to 1 and 3 with the list {0, 1, 3}; each passes it on to 2 only. 2 takes the copy
+        // of 1 first and passes nothing on (3 and 1 are listed); the copy of 3 is a duplicate.
+        XCTAssertEqual(h.discoveryRequests().map { [$0.from, $0.to] }, [[0, 1], [0, 3], [1, 2], [3, 2]])
+        XCTAssertEqual(h.reports.filter { if case .neighbourRemoved = $0 { true } else { false } },
+                       [.neighbourRemoved(NodeID(2), NodeID(3))])
+        // The edge 2-3 is gone at both ends; the others stay.
+        XCTAssertEqual(h.plane.neighbours(of: NodeID(2)), [NodeID(1)])
+        XCTAssertEqual(h.plane.neighbours(of: NodeID(3)), [NodeID(0)])
+        XCTAssertEqual(h.plane.neighbours(of: NodeID(0)), [NodeID(1), NodeID(3)])
+        XCTAssertEqual(h.plane.neighbours(of: NodeID(1)), [NodeID(2), NodeID(0)])
+        h.fire(.discoveryWait(app, round: 1))
+        XCTAssertEqual(h.plane.placement(of: app), [0, 1, 3, 2].map { NodeID($0) })
+        // The next discovery from 3 reaches 2 only through 0 and 1: the overlay shrank.
+        let before = h.discoveryRequests().count
+        _ = h.submit(main: 3, objects: 1)
+        XCTAssertEqual(h.discoveryRequests().dropFirst(before).map { [$0.from, $0.to] }, [[3, 0], [0, 1], [1, 2]])
+    }
+
+    func testFloodKeepsTheOverlay() {
+        var h = Harness(discoveryGrid(ring(4), wait: 5, forwarding: .flood))
+        _ = h.submit(main: 0, objects: 4)
+        XCTAssertFalse(h.reports.contains { if case .neighbourRemoved = $0 { true } else { false } })
+        XCTAssertEqual((0..<4).map { h.plane.neighbours(of: NodeID($0)).count }, [2, 2, 2, 2])
+    }
+
+    func testExplorationListOnARing() {
+        var h = Harness(discoveryGrid(ring(6), wait: 5))
+        _ = h.submit(main: 0, objects: 6)
+        let requests = h.discoveryRequests()
+        // Each node adds itself and its neighbours: 2 gets {0, 1, 5, 2}, 3 gets {0, 1, 5, 2, 3}
+        // by way of 1 and 2, so it passes the request on to 4, whose copy from 5 came first.
+        XCTAssertEqual(requests.map { [$0.from, $0.to] },
+                       [[0, 1], [0, 5], [1, 2], [5, 4], [2, 3], [4, 3], [3, 4]])
+        guard let atTwo = requests.first(where: { $0.to == 2 }), let atThree = requests.first(where: { $0.to == 3 })
+        else { return XCTFail("2 or 3 not reached") }
+        let listed = { (path: WayBack) in (0..<6).filter { h.plane.wayBacks.explored(path, contains: NodeID($0)) == true } }
+        XCTAssertEqual(listed(atTwo.wayBack), [0, 1, 2, 5])
+        XCTAssertEqual(listed(atThree.wayBack), [0, 1, 2, 3, 5])
+        // 3 took 2's copy first; 4 took 5's: each duplicate deletes the edge 3-4 (once).
+        XCTAssertEqual(h.reports.filter { if case .neighbourRemoved = $0 { true } else { false } },
+                       [.neighbourRemoved(NodeID(3), NodeID(4))])
+        XCTAssertEqual(h.plane.neighbours(of: NodeID(3)), [NodeID(2)])
+        XCTAssertEqual(h.plane.neighbours(of: NodeID(4)), [NodeID(5)])
+        // Every node answered once.
+        XCTAssertEqual(h.discoveryReplies().filter { $0.to == 0 }.map(\.responder).sorted(), [1, 2, 3, 4, 5])
+    }
+
+    func testRequesterKeyIsStoredOnlyWhereCheckVMPassed() {
+        // Node 1 has its one VM held by another application; node 2 has a free one.
+        var h = Harness(discoveryGrid(line(3, NodeConfig(maxVMs: 1)), mode: .virtualSecure,
+                                      fidelity: only(.requesterKeyTakeRaces), wait: 5))
+        let other = h.submit(main: 1)
+        h.fire(.discoveryWait(other, round: 1))
+        XCTAssertEqual(h.plane.vms.filter { $0.holder == .application(other) }.map(\.node), [NodeID(1)])
+        let app = h.submit(main: 0, objects: 2)
+        let request = h.app(app).request
+        let stored = (0..<3).map { h.plane.nodes[$0].security.requesterKeys.contains(.init(app: app, request: request)) }
+        // 0 (the initiator) and 2 answered and keep the key; 1 was asked but refused.
+        XCTAssertEqual(stored, [true, false, true])
+        XCTAssertEqual(h.discoveryReplies().filter { $0.to == 0 }.map(\.responder), [2])
+        // Every node reached knows the application's main (the original maps it before any check).
+        XCTAssertTrue(h.plane.nodes[1].security.knows(app))
+    }
+}
+
+final class MessageSizeTests: XCTestCase {
+    /// The exploration list rides in the way-back handle: an end request with its list is no
+    /// larger than a discovery request, and no message grew for it.
+    func testListsAddNoBytesToMessages() {
+        // 24 bytes of a discovery request's payload and the case tag, as before the lists.
+        XCTAssertEqual(MemoryLayout<MessageBody>.size, 25)
+        XCTAssertEqual(MemoryLayout<Message>.size, 33)
     }
 }

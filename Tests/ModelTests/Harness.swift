@@ -25,8 +25,8 @@ struct Harness {
         pump()
     }
 
-    mutating func submit(main: Int = 0, objects: Int32 = 1) -> AppID {
-        let app = plane.submitApplication(main: NodeID(main), objects: objects, now: now)
+    mutating func submit(main: Int = 0, objects: Int32 = 1, requirements: Resources = .none) -> AppID {
+        let app = plane.submitApplication(main: NodeID(main), objects: objects, requirements: requirements, now: now)
         pump()
         return app
     }
@@ -260,6 +260,15 @@ func line(_ count: Int, _ node: NodeConfig = NodeConfig()) -> [NodeConfig] {
     }
 }
 
+/// Node configurations connected each to every other (neighbours in id order).
+func full(_ count: Int, _ node: NodeConfig = NodeConfig()) -> [NodeConfig] {
+    (0..<count).map { i in
+        var config = node
+        config.neighbours = (0..<count).filter { $0 != i }.map { NodeID($0) }
+        return config
+    }
+}
+
 /// Node configurations connected as a ring (neighbours: next, then previous).
 func ring(_ count: Int, _ node: NodeConfig = NodeConfig()) -> [NodeConfig] {
     (0..<count).map { i in
@@ -272,9 +281,11 @@ func ring(_ count: Int, _ node: NodeConfig = NodeConfig()) -> [NodeConfig] {
 func discoveryGrid(_ nodes: [NodeConfig], mode: Mode = .standard, fidelity: Fidelity = .fixed,
                    maxHops: Int32 = 1000, wait: Double = 0, remembered: Int32 = 10,
                    threshold: Int32 = 0, recycle: RecycleAction = .revert, end: EndNotification = .targeted,
-                   rounds: Int32 = 3, reservationTimeout: Double? = 120, startupRevert: Bool = false) -> GridConfig {
+                   rounds: Int32 = 3, reservationTimeout: Double? = 120, startupRevert: Bool = false,
+                   forwarding: DiscoveryForwarding = .explorationList) -> GridConfig {
     GridConfig(mode: mode, fidelity: fidelity,
-               placement: .discovery(DiscoveryPolicy(maxHops: maxHops, waitSeconds: wait, rememberedRequests: remembered)),
+               placement: .discovery(DiscoveryPolicy(maxHops: maxHops, waitSeconds: wait, rememberedRequests: remembered,
+                                                     forwarding: forwarding)),
                endNotification: end, recycle: recycle, cloneAheadThreshold: threshold,
                reservationTimeoutSeconds: reservationTimeout, creationRounds: rounds,
                revertWorkersAtStartup: startupRevert, nodes: nodes)

@@ -27,7 +27,7 @@ final class ReservationTests: XCTestCase {
         XCTAssertEqual(h.app(b).state, .paused(nextRound: 2))
         XCTAssertEqual(h.object(1).host, .none)
         XCTAssertEqual(h.plane.jobs(on: NodeID(0)), 1)
-        XCTAssertEqual(h.plane.advertisedFreeJobs(on: NodeID(0)), 0)
+        XCTAssertEqual(h.plane.maxJobs(on: NodeID(0)) - h.plane.searchNodeJobs(on: NodeID(0)), 0)
         XCTAssertEqual(h.reports.filter { if case .nodeLoad = $0 { true } else { false } }, [.nodeLoad(NodeID(0), jobs: 1)])
     }
 
@@ -50,7 +50,7 @@ final class ReservationTests: XCTestCase {
         XCTAssertTrue(h.delivered.contains { $0.body == .cancelObject(app, ObjectID(0)) })
         XCTAssertEqual(h.object(0).host, .released)
         XCTAssertEqual(h.plane.jobs(on: NodeID(0)), 0)
-        XCTAssertEqual(h.plane.advertisedFreeJobs(on: NodeID(0)), 1)
+        XCTAssertEqual(h.plane.maxJobs(on: NodeID(0)) - h.plane.searchNodeJobs(on: NodeID(0)), 1)
         XCTAssertEqual(h.app(app).state, .paused(nextRound: 2))
     }
 
@@ -87,7 +87,7 @@ final class ReservationTests: XCTestCase {
         XCTAssertEqual(h.vm(0).holder, .free)
         XCTAssertEqual(h.vm(0).jobs, 0)
         XCTAssertEqual(h.plane.jobs(on: NodeID(0)), 0)
-        XCTAssertEqual(h.plane.advertisedFreeJobs(on: NodeID(0)), 10)
+        XCTAssertEqual(h.plane.maxJobs(on: NodeID(0)) - h.plane.searchNodeJobs(on: NodeID(0)), 10)
         // The late Execute finds no reservation: the object fails and the round with it.
         h.hold = nil
         h.deliverHeld()

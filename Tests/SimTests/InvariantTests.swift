@@ -27,11 +27,18 @@ final class InvariantTests: XCTestCase {
         }
     }
 
-    func testRemoveJobOverwriteBreaksAccounting() throws {
-        let faithful = try run("policies/faithful-defects.yaml", ["fidelity={base: fixed, removeJobOverwrites: true}"])
+    func testRemoveJobOverwriteBreaksAccountingOnlyWhereTheAdvertisementGatesDiscovery() throws {
+        let faithful = try run("races/removejob.yaml", seed: 2)
         XCTAssertGreaterThan(faithful.violationCounts[.accounting] ?? 0, 0)
-        let fixed = try run("policies/faithful-defects.yaml", ["fidelity=fixed", "faults.cloneFailure=0"])
+        let first = try XCTUnwrap(faithful.violations.first { $0.invariant == .accounting })
+        XCTAssertEqual(first.detail, "SearchNode advertises memory 64 MB (JobMgr has 192)")
+        let fixed = try run("races/removejob.yaml", seed: 2, ["fidelity=fixed"])
         XCTAssertNil(fixed.violationCounts[.accounting])
+        // The virtual build answers with checkVM alone: the same overwrite breaks nothing there,
+        // and the job count is exact in every build.
+        let virtual = try run("races/removejob.yaml", seed: 2, ["mode=virtual", "platform.maxVMs=3",
+                                                                  "platform.initialWorkers=3"])
+        XCTAssertNil(virtual.violationCounts[.accounting])
     }
 
     func testFailedCloneThatNeverCallsBackLeaksItsSource() throws {

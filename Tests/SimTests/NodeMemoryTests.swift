@@ -97,12 +97,12 @@ final class NodeMemoryTests: XCTestCase {
             try RunOutputs.write(simulation, summary: summary, to: out)
             let nodes = try String(contentsOfFile: out + "/nodes.csv", encoding: .utf8)
             if name == "limited" {
-                XCTAssertEqual(nodes, "node,jobs,advertised_free_jobs,workers,neighbours,memory_mb,peak_memory_mb\n"
-                               + "0,0,100,3,0,2048,2048\n")
+                XCTAssertEqual(nodes, "node,jobs,searchnode_jobs,workers,neighbours,memory_mb,peak_memory_mb\n"
+                               + "0,0,0,3,0,2048,2048\n")
                 XCTAssertTrue(summary.json().contains("\"memoryRefusals\":1"))
                 XCTAssertTrue(summary.table().contains("memory refusals"))
             } else {
-                XCTAssertEqual(nodes, "node,jobs,advertised_free_jobs,workers,neighbours\n0,0,100,3,0\n",
+                XCTAssertEqual(nodes, "node,jobs,searchnode_jobs,workers,neighbours\n0,0,0,3,0\n",
                                "no memory columns when memory is not modelled")
                 XCTAssertTrue(summary.json().contains("\"memoryRefusals\":0"))
             }

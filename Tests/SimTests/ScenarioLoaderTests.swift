@@ -51,6 +51,33 @@ final class ScenarioLoaderTests: XCTestCase {
                                                                     firstAnswerTimeoutSeconds: 20, rememberedRequests: 10)))
     }
 
+    func testDiscoveryForwardingEndNotificationAndResources() throws {
+        let s = try parse("seed: 1\n")
+        XCTAssertEqual(s.grid.endNotification, .flood)
+        guard case .discovery(let policy) = s.grid.placement else { return XCTFail("not discovery") }
+        XCTAssertEqual(policy.forwarding, .explorationList)
+        // 64 MB per object, and nodes whose memory holds maxJobs of them.
+        XCTAssertEqual(s.objectRequirements, Resources(memoryMB: 64))
+        XCTAssertEqual(s.grid.nodes.first?.resources, Resources(memoryMB: 6400))
+        let central = try parse("policies: {placement: central}\n")
+        XCTAssertEqual(central.grid.endNotification, .targeted)
+        let chosen = try parse("""
+        platform: {nodes: 2, maxJobs: 4, resources: {powerMflops: 900, bandwidthMbps: 100}}
+        policies: {discoveryForwarding: flood, endNotification: targeted}
+        workload: {objectResources: {powerMflops: 300, memoryMB: 10}}
+        """)
+        XCTAssertEqual(chosen.grid.endNotification, .targeted)
+        guard case .discovery(let flood) = chosen.grid.placement else { return XCTFail("not discovery") }
+        XCTAssertEqual(flood.forwarding, .flood)
+        XCTAssertEqual(chosen.objectRequirements, Resources(powerMflops: 300, memoryMB: 10))
+        XCTAssertEqual(chosen.grid.nodes[1].resources, Resources(powerMflops: 900, memoryMB: 40, bandwidthMbps: 100))
+        let bad = error("policies: {discoveryForwarding: gossip}\n")
+        XCTAssertEqual(bad?.line, 1)
+        XCTAssertTrue(bad?.description.contains("discoveryForwarding") ?? false, bad?.description ?? "")
+        let negative = error("workload: {objectResources: {memoryMB: -1}}\n")
+        XCTAssertTrue(negative?.description.contains("memoryMB") ?? false, negative?.description ?? "")
+    }
+
     func testFieldsAndDistributions() throws {
         let s = try parse("""
         mode: virtual

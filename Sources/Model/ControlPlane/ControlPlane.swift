@@ -19,6 +19,9 @@ public struct ControlPlane {
     /// The placement answer per object (the broker's or the discovery round's): the node
     /// the initiator reserves it on. Kept out of `Application` so applications stay plain values.
     var placementOf: [NodeID] = []
+    /// What each object of an application asks for (its object description), per application;
+    /// empty while no application asked for anything (a missing entry asks for nothing).
+    var requirementsOf: [Resources] = []
     /// Discovery answers of each application's current round, in arrival order.
     var discoveryResponders: [[NodeID]] = []
     /// Nodes an application's earlier rounds used (they may still hold its VM); rare.
@@ -63,10 +66,18 @@ public struct ControlPlane {
 
     // MARK: Driver interface
 
-    /// Starts an application on its main node; returns its POPAppID.
-    public mutating func submitApplication(main: NodeID, objects count: Int32, now: Double) -> AppID {
+    /// Starts an application on its main node; returns its POPAppID. Each of its objects asks
+    /// for `requirements` (its object description's power, memory and bandwidth).
+    public mutating func submitApplication(main: NodeID, objects count: Int32, requirements: Resources = .none,
+                                           now: Double) -> AppID {
         precondition(count >= 1 && Int(main.index) < nodes.count, "bad application: \(count) objects on \(main)")
         let app = AppID(apps.count)
+        if !requirements.isNone || !requirementsOf.isEmpty {
+            if requirementsOf.count < apps.count {
+                requirementsOf.append(contentsOf: repeatElement(.none, count: apps.count - requirementsOf.count))
+            }
+            requirementsOf.append(requirements)
+        }
         let first = ObjectID(objects.count)
         let request = nodes[Int(main.index)].nextRequestID(origin: main)
         apps.append(Application(main: main, firstObject: first, objectCount: count, state: .placing(round: 1),
@@ -150,7 +161,19 @@ public struct ControlPlane {
     public func holderTableMatchesWorkers() -> Bool {
         vms.indices.allSatisfy { holderApp[$0] == ControlPlane.holderAppIndex(vms[$0].holder) }
     }
-    public func advertisedFreeJobs(on node: NodeID) -> Int32 { nodes[Int(node.index)].advertisedFreeJobs }
+    /// The SearchNode's job count (`psn_currentJobs`).
+    public func searchNodeJobs(on node: NodeID) -> Int32 { nodes[Int(node.index)].searchNodeJobs }
+    /// What the SearchNode advertises.
+    public func advertisedResources(on node: NodeID) -> Resources { nodes[Int(node.index)].advertised }
+    /// What the JobMgr has left after its jobs' requirements.
+    public func availableResources(on node: NodeID) -> Resources { nodes[Int(node.index)].available }
+    /// The node's current neighbours in the discovery overlay.
+    public func neighbours(of node: NodeID) -> [NodeID] { nodes[Int(node.index)].neighbours }
+    /// What each object of `app` asks for (inlined: Reserve and ApplicationEnd ask it).
+    @inline(__always)
+    public func requirements(of app: AppID) -> Resources {
+        Int(app.index) < requirementsOf.count ? requirementsOf[Int(app.index)] : .none
+    }
     public func workers(on node: NodeID) -> [VMID] { nodes[Int(node.index)].vms }
     public func clonerQueue(on node: NodeID) -> Int { nodes[Int(node.index)].cloner.queued }
     public func hops(of path: WayBack) -> [NodeID] { wayBacks.hops(of: path) }
@@ -196,8 +219,8 @@ public struct ControlPlane {
             objectCompleted(app, object)
         case .cancelObject(let app, let object):
             cancelObjectRequested(app, object, at: at)
-        case .applicationEnded(let app, let request):
-            applicationEndReceived(app, request: request, at: at, from: message.from)
+        case .applicationEnded(let app, let request, let explored):
+            applicationEndReceived(app, request: request, explored: explored, at: at, from: message.from)
         case .routeVMKey(let app, let vm):
             vmKeyRouteReceived(app, vm: vm, at: at)
         }

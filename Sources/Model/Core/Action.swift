@@ -29,6 +29,8 @@ public enum Report: Equatable, Sendable {
     /// A node's JobMgr now holds `jobs` objects.
     case nodeLoad(NodeID, jobs: Int32)
     case discoveryMessage(NodeID)
+    /// A duplicate discovery request made the first node delete its edge to the second.
+    case neighbourRemoved(NodeID, NodeID)
     /// The central broker was told `NodeID` released more jobs than it had placed there.
     case brokerOvercounted(NodeID)
     /// A worker's own key reached the machine that runs the application's main, which now

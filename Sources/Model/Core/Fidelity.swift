@@ -11,7 +11,12 @@ public enum Defect: String, CaseIterable, Sendable {
     case applicationEndWithoutMutex
     /// A clone that fails part-way never calls back: its source VM stays held by the cloner.
     case cloneFailureNeverCallsBack
-    /// SearchNode.removeJob overwrites the advertised resources instead of adding them back.
+    /// SearchNode.removeJob overwrites the advertised resources (power, memory, bandwidth) with the
+    /// removed job's requirements instead of adding them back; the job count stays exact, and at
+    /// ApplicationEnd the JobMgr passes its available totals, so that overwrite is right. The
+    /// advertisement gates discovery only in the standard and secure builds (`checkResource`); in
+    /// the virtual builds `checkResource` is `checkVM` alone, so there the switch changes what is
+    /// advertised and no discovery decision.
     case removeJobOverwrites
     /// A key write whose appId is empty is silently dropped.
     case emptyAppIdKeyWriteDropped

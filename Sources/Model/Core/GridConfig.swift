@@ -8,16 +8,21 @@ public struct NodeConfig: Equatable, Sendable {
     public var initialWorkers: Int32
     /// Start-up cloning (`num_clone`).
     public var startupCloning: StartupCloning
-    /// Neighbours in the discovery graph.
+    /// Neighbours in the discovery graph at start-up (the original's overlay then loses an edge
+    /// on every duplicate discovery request).
     public var neighbours: [NodeID]
+    /// What the node's JobMgr starts with and its SearchNode advertises (power, memory, bandwidth).
+    /// They gate discovery only in the standard and secure builds; nothing asked for is never checked.
+    public var resources: Resources
 
     public init(maxJobs: Int32 = 100, maxVMs: Int32 = 4, initialWorkers: Int32 = 1,
-                startupCloning: StartupCloning = .off, neighbours: [NodeID] = []) {
+                startupCloning: StartupCloning = .off, neighbours: [NodeID] = [], resources: Resources = .none) {
         self.maxJobs = maxJobs
         self.maxVMs = maxVMs
         self.initialWorkers = initialWorkers
         self.startupCloning = startupCloning
         self.neighbours = neighbours
+        self.resources = resources
     }
 }
 
@@ -60,7 +65,7 @@ public struct GridConfig: Equatable, Sendable {
 
     public init(mode: Mode = .virtualSecure, fidelity: Fidelity = .fixed,
                 placement: PlacementPolicy = .discovery(DiscoveryPolicy()),
-                endNotification: EndNotification = .targeted, recycle: RecycleAction = .revert,
+                endNotification: EndNotification? = nil, recycle: RecycleAction = .revert,
                 idleTimeoutSeconds: Double? = nil, idleAction: RecycleAction = .shutdown,
                 dhcpRenewal: DHCPRenewal = .none, cloneAheadThreshold: Int32 = 2,
                 reservationTimeoutSeconds: Double? = 120, execTimeoutSeconds: Double? = 60,
@@ -70,7 +75,7 @@ public struct GridConfig: Equatable, Sendable {
         self.mode = mode
         self.fidelity = fidelity
         self.placement = placement
-        self.endNotification = endNotification
+        self.endNotification = endNotification ?? GridConfig.defaultEndNotification(for: placement)
         self.recycle = recycle
         self.idleTimeoutSeconds = idleTimeoutSeconds
         self.idleAction = idleAction
@@ -85,6 +90,14 @@ public struct GridConfig: Equatable, Sendable {
         self.addressWaitCapSeconds = addressWaitCapSeconds
         self.revertWorkersAtStartup = revertWorkersAtStartup
         self.nodes = nodes
+    }
+
+    /// The original floods the end; a central broker's grid tells the nodes it placed on.
+    public static func defaultEndNotification(for placement: PlacementPolicy) -> EndNotification {
+        switch placement {
+        case .discovery: .flood
+        case .central: .targeted
+        }
     }
 
     /// The first problem with this configuration, in words, or nil. Model trusts a validated config.

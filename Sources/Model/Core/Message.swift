@@ -41,8 +41,9 @@ public enum MessageBody: Equatable, Sendable {
     case objectCompleted(AppID, ObjectID)
     /// The initiator gives up an object of a failed round: release its reservation, kill it if it runs.
     case cancelObject(AppID, ObjectID)
-    /// ApplicationEnd: targeted, or flooded with the request id for duplicate suppression.
-    case applicationEnded(AppID, RequestID?)
+    /// ApplicationEnd: targeted, or spread with the request id (for duplicate suppression) and,
+    /// under exploration-list forwarding, the list (`WayBack.empty` otherwise).
+    case applicationEnded(AppID, RequestID?, explored: WayBack = .empty)
 
     // Key routing (security managers).
     /// A worker VM's own public key, rerouted to the main node of its application.

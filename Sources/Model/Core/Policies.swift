@@ -2,7 +2,7 @@
 
 /// Where objects go.
 public enum PlacementPolicy: Equatable, Sendable {
-    /// The original: flood a discovery request over the neighbour graph.
+    /// The original: a discovery request spreads over the neighbour graph (see `DiscoveryForwarding`).
     case discovery(DiscoveryPolicy)
     /// A broker that picks the least-loaded node (ties to the lowest id), with one FIFO queue
     /// when nothing is free.
@@ -18,14 +18,28 @@ public struct DiscoveryPolicy: Equatable, Sendable {
     public var firstAnswerTimeoutSeconds: Double
     /// How many recent request ids each node remembers to drop duplicates (original 10).
     public var rememberedRequests: Int32
+    /// Which neighbours a node passes a request on to; the original's by default, in every fidelity.
+    public var forwarding: DiscoveryForwarding
 
     public init(maxHops: Int32 = 1000, waitSeconds: Double = 0, firstAnswerTimeoutSeconds: Double = 20,
-                rememberedRequests: Int32 = 10) {
+                rememberedRequests: Int32 = 10, forwarding: DiscoveryForwarding = .explorationList) {
         self.maxHops = maxHops
         self.waitSeconds = waitSeconds
         self.firstAnswerTimeoutSeconds = firstAnswerTimeoutSeconds
         self.rememberedRequests = rememberedRequests
+        self.forwarding = forwarding
     }
+}
+
+/// How a discovery request (and a flooded ApplicationEnd) spreads over the neighbour graph.
+public enum DiscoveryForwarding: String, CaseIterable, Sendable {
+    /// The original: the request carries an exploration list (each node it passed and that node's
+    /// neighbours); a node passes it on only to neighbours not in the list it received. A node
+    /// that receives a discovery request it already knows deletes the edge it came on, at both
+    /// ends, so the overlay thins out as requests overlap.
+    case explorationList
+    /// Every neighbour but the sender; a duplicate is dropped and the overlay never changes.
+    case flood
 }
 
 /// What happens to an application's worker VM at application end.
@@ -81,9 +95,12 @@ public enum DHCPRenewal: String, CaseIterable, Sendable {
 
 /// How nodes learn that an application ended.
 public enum EndNotification: String, CaseIterable, Sendable {
-    /// The original: flood an "end" request with unlimited hops.
+    /// The original: an "end" request with unlimited hops, spread as discovery requests are (over
+    /// the current overlay, by the discovery policy's forwarding). The default under discovery.
     case flood
-    /// Tell only the nodes that hold a reservation of the application.
+    /// Tell only the nodes that hold a reservation of the application, and the discovery
+    /// responders that hold its requester key. The default under central placement, whose broker
+    /// knows where it placed.
     case targeted
 }
 

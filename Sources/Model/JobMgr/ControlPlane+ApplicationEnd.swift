@@ -19,9 +19,15 @@ extension ControlPlane {
                 if node == a.main { mainUsed = true }
                 send(.applicationEnded(app, nil), from: a.main, to: node)
             }
-            if !earlierRoundNodes.isEmpty, let earlier = earlierRoundNodes.removeValue(forKey: app) {
-                for node in earlier where !objects.contains(where: { placementOf[Int($0)] == node }) {
-                    if node == a.main { mainUsed = true }
+            let earlier = earlierRoundNodes.isEmpty ? [] : earlierRoundNodes.removeValue(forKey: app) ?? []
+            for node in earlier where !objects.contains(where: { placementOf[Int($0)] == node }) {
+                if node == a.main { mainUsed = true }
+                send(.applicationEnded(app, nil), from: a.main, to: node)
+            }
+            // Responders of the last discovery that got no object still keep the requester key.
+            if config.mode.usesKeys {
+                for node in discoveryResponders[Int(app.index)]
+                where node != a.main && !earlier.contains(node) && !objects.contains(where: { placementOf[Int($0)] == node }) {
                     send(.applicationEnded(app, nil), from: a.main, to: node)
                 }
             }
@@ -30,25 +36,31 @@ extension ControlPlane {
             let request = nodes[Int(a.main.index)].nextRequestID(origin: a.main)
             _ = remember(request, at: a.main)
             applicationEnded(app, at: a.main)
-            for neighbour in nodes[Int(a.main.index)].config.neighbours {
-                send(.applicationEnded(app, request), from: a.main, to: neighbour)
-            }
+            let path = endPath(.empty, from: a.main)
+            forward(.applicationEnded(app, request, explored: path), received: .empty, from: a.main, sender: nil)
         }
         if case .targeted = config.endNotification, !mainUsed {
             if config.mode.usesKeys { nodes[Int(a.main.index)].security.applicationEnded(app) }
         }
     }
 
-    mutating func applicationEndReceived(_ app: AppID, request: RequestID?, at node: NodeID, from sender: NodeID) {
+    mutating func applicationEndReceived(_ app: AppID, request: RequestID?, explored: WayBack, at node: NodeID,
+                                         from sender: NodeID) {
         if let request {
-            // Flooded with unlimited hops; duplicates are dropped by the request memory.
+            // Spread with unlimited hops, as discovery requests are. The original's end request skips
+            // the request memory; visag drops a copy a node already took (it would only end the
+            // application there again) so that sparse graphs do not multiply the copies.
             emit(.report(.discoveryMessage(node)))
             guard remember(request, at: node) else { return }
-            for neighbour in nodes[Int(node.index)].config.neighbours where neighbour != sender {
-                send(.applicationEnded(app, request), from: node, to: neighbour)
-            }
+            let path = endPath(explored, from: node)
+            forward(.applicationEnded(app, request, explored: path), received: explored, from: node, sender: sender)
         }
         applicationEnded(app, at: node)
+    }
+
+    /// The exploration list an end request leaves `node` with (none when flooding).
+    private mutating func endPath(_ explored: WayBack, from node: NodeID) -> WayBack {
+        discoveryForwarding == .explorationList ? forwardingPath(explored, from: node) : .empty
     }
 
     mutating func applicationEnded(_ app: AppID, at node: NodeID) {
@@ -76,7 +88,7 @@ extension ControlPlane {
         guard removed > 0 || vmReserved(for: app, on: node) != nil else { return }
         nodes[Int(node.index)].jobs -= removed
         // One removeJob call for the whole application (report §6.1).
-        if removed > 0 { searchNodeRemoveJobs(node, count: removed) }
+        if removed > 0 { searchNodeRemoveJobs(node, app: app, count: removed) }
         guard config.mode.usesWorkerVMs, let vmID = vmReserved(for: app, on: node) else {
             brokerNotify(node: node, jobs: removed, vms: 0)
             return

@@ -73,7 +73,7 @@ extension ControlPlane {
             objects[Int(object.index)].vm = vmID
         }
         nodes[Int(node.index)].jobs += 1
-        searchNodeAddJob(node)
+        searchNodeAddJob(node, app: app)
         objects[Int(object.index)].node = node
         objects[Int(object.index)].hostNode = node
         objects[Int(object.index)].host = .reserved
@@ -116,7 +116,7 @@ extension ControlPlane {
         if record.host == .waitingForVM, let vmID = record.vm { unlinkWaiting(object, from: vmID) }
         objects[Int(object.index)].host = .released
         nodes[Int(node.index)].jobs -= 1
-        searchNodeRemoveJobs(node, count: 1)
+        searchNodeRemoveJob(node, app: record.app)
         var vmsFreed: Int32 = 0
         if let vmID = record.vm {
             let v = Int(vmID.index)

@@ -12,8 +12,14 @@ struct NodeServices {
     /// JobMgr: start-up flow finished (start-up reverts done).
     var started = false
     var pendingStartupReverts: Int32 = 0
-    /// SearchNode: jobs the node advertises as free (maxjobs - jobs, unless removeJob overwrote it).
-    var advertisedFreeJobs: Int32
+    /// JobMgr: the resources not taken by its jobs (`available`), always exact.
+    var available: Resources
+    /// SearchNode: its job count (`psn_currentJobs`), exact in every build.
+    var searchNodeJobs: Int32 = 0
+    /// SearchNode: the resources it advertises (its node info), which `removeJobOverwrites` overwrites.
+    var advertised: Resources
+    /// SearchNode: the current neighbours (the overlay; a duplicate request deletes an edge).
+    var neighbours: [NodeID]
     /// SearchNode: recently seen request ids (a ring of `rememberedRequests`).
     var seenCursor: Int32 = 0
     /// SearchNode: counter for this node's request ids.
@@ -27,7 +33,9 @@ struct NodeServices {
 
     init(config: NodeConfig, rememberedRequests: Int) {
         self.config = config
-        self.advertisedFreeJobs = config.maxJobs
+        self.available = config.resources
+        self.advertised = config.resources
+        self.neighbours = config.neighbours
     }
 
     /// The admin VM restarted: its services' memory is empty. The worker list is found again
@@ -38,7 +46,11 @@ struct NodeServices {
         jobs = 0
         started = false
         pendingStartupReverts = 0
-        advertisedFreeJobs = config.maxJobs
+        available = config.resources
+        searchNodeJobs = 0
+        advertised = config.resources
+        // The restarted SearchNode reads its neighbours from its configuration again.
+        neighbours = config.neighbours
         seenCursor = 0
         cloner = Cloner()
         security = SecurityManager()

@@ -1,19 +1,108 @@
-/// SearchNode (POPCSearchNode): resource accounting (report §6.1) and discovery by flooding
-/// over the neighbour graph (reference flow 2).
+/// SearchNode (POPCSearchNode): resource accounting (report §6.1) and discovery over the
+/// neighbour graph (reference flow 2): a request with an exploration list, or a flood.
 extension ControlPlane {
     // MARK: Accounting
 
-    mutating func searchNodeAddJob(_ node: NodeID) {
-        nodes[Int(node.index)].advertisedFreeJobs -= 1
+    /// Reserve took a job: the JobMgr takes the object's requirements off what it has available,
+    /// and addJob takes them off the advertisement and counts the job.
+    mutating func searchNodeAddJob(_ node: NodeID, app: AppID) {
+        let n = Int(node.index)
+        let required = requirements(of: app)
+        nodes[n].available.subtract(required)
+        nodes[n].advertised.subtract(required)
+        nodes[n].searchNodeJobs += 1
     }
 
-    /// removeJob: faithful mode overwrites the advertised resources with the removed amount.
-    mutating func searchNodeRemoveJobs(_ node: NodeID, count: Int32) {
+    /// A reservation cancelled or expired: the JobMgr gives the job's requirements back and calls
+    /// removeJob with them. The job count is exact in every mode; faithful `removeJobOverwrites`
+    /// sets the advertisement to the one job's requirements instead of adding them back.
+    mutating func searchNodeRemoveJob(_ node: NodeID, app: AppID) {
+        let n = Int(node.index)
+        let required = requirements(of: app)
+        nodes[n].available.add(required)
+        nodes[n].searchNodeJobs -= 1
         if config.fidelity.has(.removeJobOverwrites) {
-            nodes[Int(node.index)].advertisedFreeJobs = count
+            nodes[n].advertised = required
         } else {
-            nodes[Int(node.index)].advertisedFreeJobs += count
+            nodes[n].advertised.add(required)
         }
+    }
+
+    /// ApplicationEnd: one removeJob for the application's `count` jobs on the node. The original
+    /// passes the JobMgr's available totals, so the overwrite writes the right values here.
+    mutating func searchNodeRemoveJobs(_ node: NodeID, app: AppID, count: Int32) {
+        let n = Int(node.index)
+        let required = requirements(of: app)
+        nodes[n].available.add(required, times: count)
+        nodes[n].searchNodeJobs -= count
+        if config.fidelity.has(.removeJobOverwrites) {
+            nodes[n].advertised = nodes[n].available
+        } else {
+            nodes[n].advertised.add(required, times: count)
+        }
+    }
+
+    /// What a SearchNode answers (`checkResource`). In the virtual builds it is only the JobMgr's
+    /// `checkVM`; in the standard and secure builds it is the SearchNode's own job count and
+    /// its advertised resources against the object's requirements.
+    @inline(__always)
+    func searchNodeAccepts(_ app: AppID, at node: NodeID) -> Bool {
+        if config.mode.usesWorkerVMs { return canHost(app, on: node) }
+        let n = Int(node.index)
+        guard nodes[n].searchNodeJobs < nodes[n].config.maxJobs else { return false }
+        return nodes[n].advertised.admits(requirements(of: app))
+    }
+
+    // MARK: Overlay
+
+    @inline(__always)
+    var discoveryForwarding: DiscoveryForwarding {
+        guard case .discovery(let policy) = config.placement else { return .explorationList }
+        return policy.forwarding
+    }
+
+    /// `path` extended with `node` as the request leaves it; under the exploration list the hop
+    /// also lists the node's neighbours of this moment.
+    mutating func forwardingPath(_ path: WayBack, from node: NodeID) -> WayBack {
+        switch discoveryForwarding {
+        case .explorationList: wayBacks.extend(path, with: node, listing: nodes[Int(node.index)].neighbours)
+        case .flood: wayBacks.extend(path, with: node)
+        }
+    }
+
+    /// Sends `body` from `node` to each neighbour the request should reach next: those not in
+    /// the exploration list `received` (the original), or all but the sender (flood).
+    mutating func forward(_ body: MessageBody, received: WayBack, from node: NodeID, sender: NodeID?) {
+        let neighbours = nodes[Int(node.index)].neighbours
+        switch discoveryForwarding {
+        case .explorationList:
+            for neighbour in neighbours {
+                guard let known = wayBacks.explored(received, contains: neighbour) else {
+                    // A list so old its entries were overwritten: the round it served is long over.
+                    ignoredEvents += 1
+                    return
+                }
+                if !known { send(body, from: node, to: neighbour) }
+            }
+        case .flood:
+            for neighbour in neighbours where neighbour != sender { send(body, from: node, to: neighbour) }
+        }
+    }
+
+    /// A duplicate request came over the edge `node`–`sender`: the receiver removes the sender
+    /// from its neighbours and has the sender's JobMgr unregister it (`UnregisterNode`, an
+    /// asynchronous call in the original, applied here at once).
+    mutating func removeEdge(_ node: NodeID, _ sender: NodeID) {
+        var removed = false
+        if let k = nodes[Int(node.index)].neighbours.firstIndex(of: sender) {
+            nodes[Int(node.index)].neighbours.remove(at: k)
+            removed = true
+        }
+        if let k = nodes[Int(sender.index)].neighbours.firstIndex(of: node) {
+            nodes[Int(sender.index)].neighbours.remove(at: k)
+            removed = true
+        }
+        if removed { emit(.report(.neighbourRemoved(node, sender))) }
     }
 
     // MARK: Discovery
@@ -23,17 +112,18 @@ extension ControlPlane {
         let request = nodes[Int(main.index)].nextRequestID(origin: main)
         apps[Int(app.index)].request = request
         _ = remember(request, at: main)
-        if config.mode.usesKeys && carriesKeyOnlyAtDiscovery {
-            nodes[Int(main.index)].security.requesterKeyReceived(app: app, request: request)
-        }
-        // The initiator's own node answers first, without a message.
-        if searchNodeAccepts(app, at: main) { discoveryResponders[Int(app.index)].append(main) }
-        if policy.maxHops > 0 {
-            for neighbour in nodes[Int(main.index)].config.neighbours {
-                let path = wayBacks.extend(.empty, with: main)
-                send(.discoveryRequest(request, app, hopsLeft: policy.maxHops - 1, wayBack: path),
-                     from: main, to: neighbour)
+        // The initiator's own node answers first, without a message; like every responder, it
+        // stores the requester key only if it can take the object.
+        if searchNodeAccepts(app, at: main) {
+            discoveryResponders[Int(app.index)].append(main)
+            if config.mode.usesKeys && carriesKeyOnlyAtDiscovery {
+                nodes[Int(main.index)].security.requesterKeyReceived(app: app, request: request)
             }
+        }
+        if policy.maxHops > 0 {
+            let path = forwardingPath(.empty, from: main)
+            forward(.discoveryRequest(request, app, hopsLeft: policy.maxHops - 1, wayBack: path),
+                    received: .empty, from: main, sender: nil)
         }
         let wait = policy.waitSeconds > 0 ? policy.waitSeconds : policy.firstAnswerTimeoutSeconds
         if policy.waitSeconds == 0 && !discoveryResponders[Int(app.index)].isEmpty {
@@ -43,21 +133,21 @@ extension ControlPlane {
         }
     }
 
-    /// What a SearchNode answers: its advertised resources and the JobMgr's `checkVM`.
-    @inline(__always)
-    func searchNodeAccepts(_ app: AppID, at node: NodeID) -> Bool {
-        nodes[Int(node.index)].advertisedFreeJobs > 0 && canHost(app, on: node)
-    }
-
     mutating func discoveryRequestReceived(_ request: RequestID, _ app: AppID, hopsLeft: Int32,
                                            wayBack: WayBack, at node: NodeID, from sender: NodeID) {
         emit(.report(.discoveryMessage(node)))
-        guard remember(request, at: node) else { return }
+        guard remember(request, at: node) else {
+            if discoveryForwarding == .explorationList { removeEdge(node, sender) }
+            return
+        }
         if config.mode.usesKeys && carriesKeyOnlyAtDiscovery {
-            nodes[Int(node.index)].security.requesterKeyReceived(app: app, request: request)
             nodes[Int(node.index)].security.mainNodeLearned(app, main: request.origin)
         }
         if searchNodeAccepts(app, at: node) {
+            // Only a node whose check passed keeps the requester key (the original's addKeyToReqMap).
+            if config.mode.usesKeys && carriesKeyOnlyAtDiscovery {
+                nodes[Int(node.index)].security.requesterKeyReceived(app: app, request: request)
+            }
             if let (next, back) = wayBacks.last(of: wayBack) {
                 send(.discoveryReply(request, app, responder: node, wayBack: back), from: node, to: next)
             } else {
@@ -65,10 +155,9 @@ extension ControlPlane {
             }
         }
         guard hopsLeft > 0 else { return }
-        let forward = wayBacks.extend(wayBack, with: node)
-        for neighbour in nodes[Int(node.index)].config.neighbours where neighbour != sender {
-            send(.discoveryRequest(request, app, hopsLeft: hopsLeft - 1, wayBack: forward), from: node, to: neighbour)
-        }
+        let path = forwardingPath(wayBack, from: node)
+        forward(.discoveryRequest(request, app, hopsLeft: hopsLeft - 1, wayBack: path),
+                received: wayBack, from: node, sender: sender)
     }
 
     mutating func discoveryReplyReceived(_ request: RequestID, _ app: AppID, responder: NodeID,

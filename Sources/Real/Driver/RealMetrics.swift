@@ -79,7 +79,7 @@ struct RealMetrics {
                 vmReservedSince[Int(vm.index)] = -1
             }
         case .cloneStarted, .cloneFinished, .keyDropped, .applicationQueued, .reservationExpired, .nodeLoad,
-             .discoveryMessage, .vmKeyAccepted, .brokerOvercounted:
+             .discoveryMessage, .neighbourRemoved, .vmKeyAccepted, .brokerOvercounted:
             metrics.count(report)
         }
     }

@@ -124,17 +124,36 @@ struct InvariantChecker {
 
     // MARK: Model state
 
-    /// A node's JobMgr jobs and capacity, its SearchNode's advertised free jobs, and its kept and
-    /// counted free workers.
-    mutating func checkAccounting(node: NodeID, jobs: Int32, capacity: Int32, advertised: Int32,
+    /// The resources the SearchNode's advertisement must match the JobMgr's on: those some object
+    /// asks for, in the builds where they gate discovery (standard and secure; the virtual builds
+    /// answer with `checkVM` alone, so what they advertise decides nothing).
+    var gatingResources = Resources.none
+
+    /// A node's JobMgr jobs and capacity, its SearchNode's job count and advertised resources
+    /// against the JobMgr's available ones, and its kept and counted free workers.
+    mutating func checkAccounting(node: NodeID, jobs: Int32, capacity: Int32, searchNodeJobs: Int32,
+                                  advertised: Resources, available: Resources,
                                   freeWorkers free: (kept: Int32, counted: Int32), time: Double) {
         if jobs < 0 || jobs > capacity {
             violate(.accounting, time, "node\(node.index)", "JobMgr holds \(jobs) jobs, capacity \(capacity)")
-        } else if advertised != capacity - jobs {
+        } else if searchNodeJobs != jobs {
             violate(.accounting, time, "node\(node.index)",
-                    "SearchNode advertises \(advertised) free jobs, JobMgr has \(capacity - jobs) free")
-        } else if advertised < 0 {
-            violate(.accounting, time, "node\(node.index)", "SearchNode advertises \(advertised) free jobs")
+                    "SearchNode counts \(searchNodeJobs) jobs, JobMgr holds \(jobs)")
+        } else if !gatingResources.isNone && advertised != available {
+            let g = gatingResources
+            var wrong: [String] = []
+            if g.powerMflops > 0 && advertised.powerMflops != available.powerMflops {
+                wrong.append("power \(advertised.powerMflops) MFlops (JobMgr has \(available.powerMflops))")
+            }
+            if g.memoryMB > 0 && advertised.memoryMB != available.memoryMB {
+                wrong.append("memory \(advertised.memoryMB) MB (JobMgr has \(available.memoryMB))")
+            }
+            if g.bandwidthMbps > 0 && advertised.bandwidthMbps != available.bandwidthMbps {
+                wrong.append("bandwidth \(advertised.bandwidthMbps) Mbit/s (JobMgr has \(available.bandwidthMbps))")
+            }
+            if !wrong.isEmpty {
+                violate(.accounting, time, "node\(node.index)", "SearchNode advertises " + wrong.joined(separator: ", "))
+            }
         }
         if free.kept != free.counted {
             violate(.accounting, time, "node\(node.index)",
@@ -277,7 +296,7 @@ struct EventEntity: Equatable {
         case .messageDelivered(let m):
             let nodes = [node(m.from), node(m.to)]
             switch m.body {
-            case .placeObjects(let a, _), .objectsPlaced(let a, _), .applicationEnded(let a, _):
+            case .placeObjects(let a, _), .objectsPlaced(let a, _), .applicationEnded(let a, _, _):
                 return nodes + [app(a)]
             case .discoveryRequest(_, let a, _, _), .discoveryReply(_, let a, _, _):
                 return nodes + [app(a)]
@@ -315,7 +334,7 @@ extension MessageBody {
         case .placeObjects(let app, _), .objectsPlaced(let app, _), .discoveryRequest(_, let app, _, _),
              .discoveryReply(_, let app, _, _), .reserve(let app, _, _, _, _), .reserveAnswered(let app, _, _),
              .execute(let app, _), .objectStarted(let app, _, _), .objectFailed(let app, _, _),
-             .objectCompleted(let app, _), .cancelObject(let app, _), .applicationEnded(let app, _),
+             .objectCompleted(let app, _), .cancelObject(let app, _), .applicationEnded(let app, _, _),
              .routeVMKey(let app, _):
             return app.index
         case .capacityReleased, .vmAdded:

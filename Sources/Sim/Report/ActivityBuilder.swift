@@ -187,8 +187,8 @@ struct ActivityBuilder {
                 touched.append(plane.vms[Int(target.index)].node.index)
             case .cloneFinished(let target, _):
                 touched.append(plane.vms[Int(target.index)].node.index)
-            case .keyDropped, .applicationQueued, .reservationExpired, .nodeLoad, .discoveryMessage, .objectRunning,
-                 .vmKeyAccepted, .brokerOvercounted:
+            case .keyDropped, .applicationQueued, .reservationExpired, .nodeLoad, .discoveryMessage, .neighbourRemoved,
+                 .objectRunning, .vmKeyAccepted, .brokerOvercounted:
                 break
             }
         }

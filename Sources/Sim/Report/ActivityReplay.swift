@@ -46,7 +46,10 @@ public enum ActivityReplay {
                 let app = applications[Int(index)]
                 builder.arrived(app: index, main: app.main.index, objects: app.objectCount, at: time)
                 touched.append(app.main.index)
-                step(at: time) { _ = $0.submitApplication(main: app.main, objects: app.objectCount, now: time) }
+                step(at: time) {
+                    _ = $0.submitApplication(main: app.main, objects: app.objectCount,
+                                             requirements: scenario.objectRequirements, now: time)
+                }
             }
         }
         if recorder.truncated, let last = recorder.entries.last {

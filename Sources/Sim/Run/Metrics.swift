@@ -26,6 +26,8 @@ public struct Metrics: Sendable {
     public var clonesFinished = 0
     public var clonesFailed = 0
     public var discoveryMessages = 0
+    /// Overlay edges deleted after a duplicate discovery request.
+    public var discoveryEdgesRemoved = 0
     public var keyWrites = 0
     public var messages = 0
     /// Per object launched on a node with a core count: how long it waited for a core.
@@ -75,6 +77,7 @@ public struct Metrics: Sendable {
         case .nodeLoad(_, let jobs): if jobs > maxNodeLoad { maxNodeLoad = jobs }
         case .discoveryMessage: discoveryMessages += 1
         case .vmKeyAccepted: workerKeysAcceptedByMain += 1
+        case .neighbourRemoved: discoveryEdgesRemoved += 1
         case .applicationFinished, .objectRunning, .vmReserved, .vmFreed, .brokerOvercounted: break
         }
     }

@@ -33,11 +33,11 @@ public enum RunOutputs {
         try folder.write(vms, named: "vms.csv")
         // Memory columns only when memory is modelled, so other runs keep their files.
         let memory = simulation.memory.isModelled
-        var nodes = "node,jobs,advertised_free_jobs,workers,neighbours" + (memory ? ",memory_mb,peak_memory_mb\n" : "\n")
+        var nodes = "node,jobs,searchnode_jobs,workers,neighbours" + (memory ? ",memory_mb,peak_memory_mb\n" : "\n")
         for i in 0..<plane.nodeCount {
             let node = NodeID(i)
-            nodes += "\(i),\(plane.jobs(on: node)),\(plane.advertisedFreeJobs(on: node)),"
-                + "\(plane.workers(on: node).count),\(plane.config.nodes[i].neighbours.count)"
+            nodes += "\(i),\(plane.jobs(on: node)),\(plane.searchNodeJobs(on: node)),"
+                + "\(plane.workers(on: node).count),\(plane.neighbours(of: node).count)"
             if memory {
                 let limit = simulation.scenario.memoryMBOfNode[i]
                 nodes += ",\(limit > 0 ? "\(limit)" : ""),\(simulation.memory.peakMB[i])"

@@ -52,6 +52,8 @@ public struct RunSummary: Codable, Sendable {
     public var vmHours: Double
     public var workerVMs: Int
     public var discoveryMessagesPerApplication: Double
+    /// Overlay edges deleted after duplicate discovery requests (exploration-list forwarding).
+    public var discoveryEdgesRemoved: Int
     public var keyWritesPerApplication: Double
     public var messages: Int
     public var messagesDropped: Int
@@ -107,6 +109,7 @@ public struct RunSummary: Codable, Sendable {
         workerVMs = m.vmCount
         let apps = Double(max(m.applicationsSubmitted, 1))
         discoveryMessagesPerApplication = Double(m.discoveryMessages) / apps
+        discoveryEdgesRemoved = m.discoveryEdgesRemoved
         keyWritesPerApplication = Double(m.keyWrites) / apps
         messages = m.messages
         messagesDropped = m.messagesDropped
@@ -170,7 +173,8 @@ public struct RunSummary: Codable, Sendable {
             ("queued applications", "\(applicationsQueued)"),
             ("clones", "\(clonesStarted) started, \(clonesFinished) finished, \(clonesFailed) failed"),
             ("worker VMs", "\(workerVMs), utilisation \(f(vmUtilisation * 100, 1)) %, \(f(vmHours, 1)) VM-hours running"),
-            ("discovery msgs / app", f(discoveryMessagesPerApplication)),
+            ("discovery msgs / app", f(discoveryMessagesPerApplication)
+                + (discoveryEdgesRemoved > 0 ? ", \(discoveryEdgesRemoved) overlay edges removed" : "")),
             ("key writes / app", f(keyWritesPerApplication)),
             ("service messages", "\(messages)" + (messagesDropped + messagesDuplicated > 0
                 ? ", \(messagesDropped) dropped, \(messagesDuplicated) duplicated" : "")),

@@ -62,6 +62,7 @@ public struct Simulation {
         if scenario.faults.shuffleTies {
             engine = Engine(capacity: 4096, shuffleTiesWith: RandomStream.splitMix64(seed ^ 0x5348_5546_464C_4531))
         }
+        if !scenario.grid.mode.usesWorkerVMs { checker.gatingResources = scenario.objectRequirements }
         reserveWorkloadCapacity()
         for (i, vm) in plane.vms.enumerated() { defineWorldVM(Int32(i), node: vm.node) }
     }
@@ -116,7 +117,9 @@ public struct Simulation {
     mutating func checkAccounting(_ node: NodeID) {
         let free = plane.freeWorkerCounts(on: node)
         checker.checkAccounting(node: node, jobs: plane.jobs(on: node), capacity: plane.maxJobs(on: node),
-                                advertised: plane.advertisedFreeJobs(on: node), freeWorkers: free, time: engine.now)
+                                searchNodeJobs: plane.searchNodeJobs(on: node),
+                                advertised: plane.advertisedResources(on: node),
+                                available: plane.availableResources(on: node), freeWorkers: free, time: engine.now)
     }
 
     /// Counts the node's workers up to the one just defined (Model may have asked for more
@@ -223,7 +226,8 @@ public struct Simulation {
         }
         applicationTimes.append(ApplicationTimes(submittedAt: engine.now, lastActivity: engine.now))
         metrics.applicationsSubmitted += 1
-        let app = plane.submitApplication(main: node, objects: Int32(objectCount), now: engine.now)
+        let app = plane.submitApplication(main: node, objects: Int32(objectCount),
+                                          requirements: scenario.objectRequirements, now: engine.now)
         precondition(Int(app.index) == applicationTimes.count - 1 && plane.apps[Int(app.index)].firstObject.index == firstObject)
         performActions()
     }
@@ -454,7 +458,8 @@ public struct Simulation {
             // it silent until something happens to it again.
             applicationTimes[Int(app.index)].lastActivity = .infinity
             metrics.count(report)
-        case .cloneStarted, .cloneFinished, .keyDropped, .reservationExpired, .nodeLoad, .discoveryMessage:
+        case .cloneStarted, .cloneFinished, .keyDropped, .reservationExpired, .nodeLoad, .discoveryMessage,
+             .neighbourRemoved:
             metrics.count(report)
         }
     }

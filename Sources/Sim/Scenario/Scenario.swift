@@ -23,6 +23,9 @@ public struct Scenario: Sendable {
     public var memoryMBOfNode: [Int32]
     /// RAM one running worker VM holds, in MB (0: memory not modelled; set whenever a node has a limit).
     public var vmMemoryMB: Int32
+    /// What each object of every application asks for (`workload.objectResources`): its object
+    /// description's power, memory and bandwidth.
+    public var objectRequirements: Resources = .none
 
     public init(name: String, seed: UInt64, durationSeconds: Double?, grid: GridConfig,
                 hypervisor: HypervisorTimings, dhcp: DHCPSettings, network: NetworkSettings,

@@ -28,7 +28,17 @@ public enum ScenarioLoader {
         let duration = try root.optional("duration").map { try optionalSeconds($0) } ?? nil
         let mode = try root.optional("mode")?.choice(Mode.self) ?? .virtualSecure
         let fidelity = try decodeFidelity(root.optional("fidelity"))
-        let platform = try decodePlatform(root.optional("platform"))
+        var platform = try decodePlatform(root.optional("platform"))
+        let objectRequirements = try decodeObjectResources(root.optional("workload"))
+        for i in platform.nodes.indices {
+            // Unless given, a node's memory holds maxJobs objects: the advertisement then runs out
+            // exactly when the job count does.
+            let perObject = Int64(platform.nodes[i].maxJobs) * objectRequirements.memoryMB
+            platform.nodes[i].resources = Resources(
+                powerMflops: platform.resources.powerMflops ?? 0,
+                memoryMB: platform.resources.memoryMB ?? perObject,
+                bandwidthMbps: platform.resources.bandwidthMbps ?? 0)
+        }
         var grid = GridConfig(mode: mode, fidelity: fidelity, nodes: platform.nodes)
         try decodePolicies(root.optional("policies"), into: &grid)
         try decodeJobMgr(root.optional("jobMgr"), into: &grid)
@@ -39,7 +49,7 @@ public enum ScenarioLoader {
         if mode.usesWorkerVMs, dhcp.poolSize * dhcp.areas < 1 {
             throw root.value.error("the DHCP pools hold no address for \(totalInitialVMs) worker VMs")
         }
-        return Scenario(
+        var scenario = Scenario(
             name: name, seed: seed, durationSeconds: duration, grid: grid,
             hypervisor: try decodeHypervisor(root.optional("hypervisor")),
             dhcp: dhcp, network: try decodeNetwork(root.optional("network")),
@@ -47,6 +57,33 @@ public enum ScenarioLoader {
                                          baseDirectory: baseDirectory),
             faults: try decodeFaults(root.optional("faults"), nodes: platform.nodes.count), areaOfNode: areaOfNode,
             coresOfNode: platform.cores, memoryMBOfNode: platform.memoryMB, vmMemoryMB: platform.vmMemoryMB)
+        scenario.objectRequirements = objectRequirements
+        return scenario
+    }
+
+    /// Resources given in a scenario; nil where the file left one out.
+    struct GivenResources {
+        var powerMflops: Int64?
+        var memoryMB: Int64?
+        var bandwidthMbps: Int64?
+    }
+
+    static func decodeResources(_ value: YAMLValue?) throws -> GivenResources {
+        guard let m = try mapping(value, ["powerMflops", "memoryMB", "bandwidthMbps"]) else { return GivenResources() }
+        return GivenResources(
+            powerMflops: try m.optional("powerMflops").map { Int64(try $0.int(in: 0...1_000_000_000)) },
+            memoryMB: try m.optional("memoryMB").map { Int64(try $0.int(in: 0...1_000_000_000)) },
+            bandwidthMbps: try m.optional("bandwidthMbps").map { Int64(try $0.int(in: 0...1_000_000_000)) })
+    }
+
+    /// `workload.objectResources`: what every object asks for (its object description). By
+    /// default 64 MB of memory and no power or bandwidth, which the nodes' default memory matches.
+    static func decodeObjectResources(_ workload: YAMLValue?) throws -> Resources {
+        guard let workload, workload.isMapping else { return Resources(memoryMB: 64) }
+        let m = try workload.mappingWithAnyKeys()
+        let given = try decodeResources(m.optional("objectResources"))
+        return Resources(powerMflops: given.powerMflops ?? 0, memoryMB: given.memoryMB ?? 64,
+                         bandwidthMbps: given.bandwidthMbps ?? 0)
     }
 
     // MARK: Sections
@@ -75,11 +112,12 @@ public enum ScenarioLoader {
         var cores: [Int32]
         var memoryMB: [Int32]
         var vmMemoryMB: Int32
+        var resources: GivenResources
     }
 
     static func decodePlatform(_ value: YAMLValue?) throws -> Platform {
         let keys = ["nodes", "maxJobs", "maxVMs", "initialWorkers", "numClone", "cores", "memoryMB", "vmMemoryMB",
-                    "topology", "degree", "nodeOverrides"]
+                    "topology", "degree", "nodeOverrides", "resources"]
         let m = try mapping(value, keys)
         let count = try m?.optional("nodes")?.int(in: 1...1_000_000) ?? 2
         var base = NodeConfig()
@@ -112,7 +150,8 @@ public enum ScenarioLoader {
                 throw entry.error("initialWorkers (\(nodes[index].initialWorkers)) must not exceed maxVMs (\(nodes[index].maxVMs))")
             }
         }
-        return Platform(nodes: nodes, cores: cores, memoryMB: memoryMB, vmMemoryMB: vmMemoryMB)
+        return Platform(nodes: nodes, cores: cores, memoryMB: memoryMB, vmMemoryMB: vmMemoryMB,
+                        resources: try decodeResources(m?.optional("resources")))
     }
 
     /// A node's memory limit means nothing without what a worker takes, and a node that cannot
@@ -163,7 +202,7 @@ public enum ScenarioLoader {
     enum PlacementKind: String, CaseIterable { case discovery, central }
 
     static func decodePolicies(_ value: YAMLValue?, into grid: inout GridConfig) throws {
-        let keys = ["placement", "broker", "maxHops", "discoveryWait", "firstAnswerTimeout", "rememberedRequests",
+        let keys = ["placement", "broker", "maxHops", "discoveryWait", "firstAnswerTimeout", "rememberedRequests", "discoveryForwarding",
                     "cloneAheadThreshold", "recycle", "idleTimeout", "idleAction", "dhcpRenewal", "mainHost", "endNotification",
                     "revertAtStartup", "wake"]
         guard let m = try mapping(value, keys) else { return }
@@ -172,6 +211,7 @@ public enum ScenarioLoader {
         if let v = m.optional("discoveryWait") { discovery.waitSeconds = try v.seconds() }
         if let v = m.optional("firstAnswerTimeout") { discovery.firstAnswerTimeoutSeconds = try v.seconds(in: 0.000001...1e9) }
         if let v = m.optional("rememberedRequests") { discovery.rememberedRequests = Int32(try v.int(in: 1...100_000)) }
+        if let v = m.optional("discoveryForwarding") { discovery.forwarding = try v.choice(DiscoveryForwarding.self) }
         let kind = try m.optional("placement")?.choice(PlacementKind.self) ?? .discovery
         switch kind {
         case .discovery:
@@ -188,7 +228,8 @@ public enum ScenarioLoader {
         }
         if let v = m.optional("dhcpRenewal") { grid.dhcpRenewal = try v.choice(DHCPRenewal.self) }
         if let v = m.optional("mainHost") { grid.mainHost = try v.choice(MainHost.self) }
-        if let v = m.optional("endNotification") { grid.endNotification = try v.choice(EndNotification.self) }
+        grid.endNotification = try m.optional("endNotification")?.choice(EndNotification.self)
+            ?? GridConfig.defaultEndNotification(for: grid.placement)
         if let v = m.optional("revertAtStartup") { grid.revertWorkersAtStartup = try v.bool() }
         if let v = m.optional("wake") { grid.wake = try v.choice(WakePolicy.self) }
     }
@@ -265,7 +306,8 @@ public enum ScenarioLoader {
     enum WorkloadKind: String, CaseIterable { case poisson, trace }
 
     static func decodeWorkload(_ value: YAMLValue?, nodes: Int, baseDirectory: String) throws -> Workload {
-        let keys = ["kind", "applications", "arrivalRate", "objects", "objectDuration", "mainNode", "file", "format"]
+        let keys = ["kind", "applications", "arrivalRate", "objects", "objectDuration", "mainNode", "file", "format",
+                    "objectResources"]
         guard let m = try mapping(value, keys) else {
             return .poisson(PoissonWorkload(applications: 10, arrivalsPerSecond: 0.01, objectSeconds: .fixed(60)))
         }

@@ -196,10 +196,11 @@ struct TraceRecorder {
         case .objectFailed(let app, let o, let reason):
             return Fields(kind: kind | id(app.index) << 16 | failureCode(reason) << 48, a: route, b: id(o.index),
                           name: "message")
-        case .applicationEnded(let app, let r):
-            // Flooded: the request id follows; targeted: nothing does.
+        case .applicationEnded(let app, let r, let explored):
+            // Flooded: the request id and the exploration list follow; targeted: nothing does.
             guard let r else { return Fields(kind: kind, a: route, b: id(app.index), name: "message") }
-            return Fields(kind: kind | 1 << 48, a: route, b: id(app.index), c: request(r), name: "message")
+            return Fields(kind: kind | 1 << 48, a: route, b: id(app.index), c: request(r),
+                          d: UInt64(bitPattern: explored.tip), name: "message")
         case .routeVMKey(let app, let vm):
             return Fields(kind: kind, a: route, b: id(app.index) << 32 | id(vm.index), name: "message")
         }
