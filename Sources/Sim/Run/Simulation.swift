@@ -172,7 +172,11 @@ public struct Simulation {
         switch scenario.workload {
         case .poisson(let w):
             main = w.mainNode
-            objectCount = max(1, Int(w.objectsPerApplication.sample(workloadStream).rounded()))
+            // Clamped: a lognormal's tail can draw more objects than the grid could ever place (or an Int holds).
+            let drawn = w.objectsPerApplication.sample(workloadStream).rounded()
+            // The sum over nodes is taken only for such a rare draw, off the per-arrival path.
+            let bounded = drawn <= 1_000 ? max(drawn, 1) : min(drawn, Double(scenario.jobSlots))
+            objectCount = Int(bounded)
             for _ in 0..<objectCount {
                 objectTimes.append(ObjectTimes(computeSeconds: w.objectSeconds.sample(workloadStream)))
             }

@@ -6,13 +6,15 @@ import Sim
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks.",
+        discussion: ExitStatus.discussion,
         subcommands: [VMPoolCommand.self, MatrixBenchCommand.self, MatrixWorkerCommand.self])
 }
 
 struct VMPoolCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vm-pool",
-        abstract: "Runs the shared vm-pool workload through Model and Sim and prints the reference's lines.")
+        abstract: "Runs the shared vm-pool workload through Model and Sim and prints the reference's lines.",
+        discussion: ExitStatus.discussion)
 
     @Option(help: "Job trace (CSV: id,arrival_s,compute_s).")
     var trace: String
