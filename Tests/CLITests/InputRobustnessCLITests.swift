@@ -129,4 +129,29 @@ final class InputRobustnessCLITests: XCTestCase {
         XCTAssertTrue(sweep.stderr.contains("big.yaml:2:7: error: axes: the axes make 1000000 cells (1000 × 1000); "
                                             + "the limit is 100000"), sweep.stderr)
     }
+
+    /// `bench vm-pool` flags are validated like the scenario fields they stand for; `bench matrix` works down to
+    /// the smallest size it accepts (calibration asked a worker for more products than it takes below about 60).
+    func testBenchFlagsAreValidatedLikeScenarioFields() throws {
+        let trace = "Tests/SimTests/Fixtures/jobs_2k.csv"
+        for (flag, value, message) in [("--hosts", "100000000", "--hosts must be between 1 and 1000000 (as platform.nodes)"),
+                                       ("--slots", "100000", "--slots must be between 1 and 10000 (as platform.maxVMs)"),
+                                       ("--prep", "1e300", "--prep must be a number of seconds from 0 to 1e9"),
+                                       ("--prep", "nan", "--prep must be a number of seconds from 0 to 1e9")] {
+            let r = try visag(["bench", "vm-pool", "--trace", trace, flag, value])
+            XCTAssertEqual(r.status, 2, "\(flag) \(value)")
+            XCTAssertTrue(r.stderr.contains(message), r.stderr)
+        }
+        let clock = ContinuousClock()
+        let started = clock.now
+        let huge = try visag(["bench", "vm-pool", "--trace", trace, "--hosts", "1000000", "--slots", "10000"])
+        XCTAssertEqual(huge.status, 2)
+        XCTAssertTrue(huge.stderr.contains("10000000000 worker VMs"), huge.stderr)
+        XCTAssertLessThan(started.duration(to: clock.now), .seconds(10))
+        let dir = try temporaryDirectory()
+        let tiny = try visag(["bench", "matrix", "--sizes", "1,8", "--workers", "1,9", "--modes", "standard",
+                              "--repeat", "1", "--out", dir.path])
+        XCTAssertEqual(tiny.status, 0, tiny.stderr)
+        XCTAssertEqual(try visag(["bench", "matrix", "--sizes", "0", "--modes", "standard"]).status, 2)
+    }
 }

@@ -19,6 +19,8 @@ public struct MemoryEstimate: Sendable, Equatable {
         public var applications = 0
         public var objects = 0
         public var traceJobs = 0
+
+        public init() {}
     }
 
     /// Calibrated on 2026-12-07 (x86-64, Swift 6.3 release build, `visag run --json`, peak RSS from
@@ -90,12 +92,13 @@ public struct MemoryEstimate: Sendable, Equatable {
     }
 
     /// The message for a scenario over `limitBytes`: the estimate, the limit and what drives it.
-    public func refusal(limitBytes: Int) -> String {
+    public func refusal(limitBytes: Int,
+                        limitName: String = "--max-memory; default: the memory available on this machine") -> String {
         let c = counts
         return "this run needs about \(Self.format(bytes)) of memory (estimated from \(c.nodes) nodes, "
             + "\(c.neighbourEntries) neighbour entries, \(c.workerVMs) worker VMs, \(c.applications) applications, "
             + "\(c.objects) objects), more than the limit of \(Self.format(limitBytes)) "
-            + "(--max-memory; default: the memory available on this machine)"
+            + "(\(limitName))"
     }
 
     public static func format(_ bytes: Int) -> String {
