@@ -98,5 +98,8 @@ struct RunCommand: ParsableCommand {
             throw CLIError.runFailed("\(error)")
         }
         print(json ? summary.json() : summary.table())
+        if let stalled = metrics.stalled {
+            throw CLIError.runFailed("the run made no progress and was stopped at t=\(metrics.simulatedSeconds) s: \(stalled)")
+        }
     }
 }
