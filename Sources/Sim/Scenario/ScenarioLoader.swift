@@ -13,11 +13,20 @@ public enum ScenarioLoader {
         return try decode(document, defaultName: stem, baseDirectory: directory, memoryLimitBytes: memoryLimitBytes)
     }
 
-    /// A scenario from a document already read (and overridden) from `path`.
-    public static func load(document: YAMLDocument, path: String, memoryLimitBytes: Int? = nil) throws -> Scenario {
+    /// A scenario from a document already read (and overridden) from `path`. `traces` keeps the trace files read,
+    /// so the cells of a sweep read their base's trace once.
+    public static func load(document: YAMLDocument, path: String, memoryLimitBytes: Int? = nil,
+                            traces: TraceCache? = nil) throws -> Scenario {
         let directory = (path as NSString).deletingLastPathComponent
         let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-        return try decode(document, defaultName: stem, baseDirectory: directory, memoryLimitBytes: memoryLimitBytes)
+        return try decode(document, defaultName: stem, baseDirectory: directory, memoryLimitBytes: memoryLimitBytes,
+                          traces: traces)
+    }
+
+    /// Trace files already read, by path and format (used by one thread at a time).
+    public final class TraceCache {
+        var jobs: [String: [TraceJob]] = [:]
+        public init() {}
     }
 
     public static func parse(text: String, file: String = "<text>", overrides: [String] = [],
@@ -41,7 +50,7 @@ public enum ScenarioLoader {
                           "dhcp", "network", "policies", "jobMgr", "workload", "faults"]
 
     static func decode(_ document: YAMLDocument, defaultName: String, baseDirectory: String,
-                       memoryLimitBytes: Int? = nil) throws -> Scenario {
+                       memoryLimitBytes: Int? = nil, traces: TraceCache? = nil) throws -> Scenario {
         let root = try document.mapping(allowedKeys: topKeys)
         let name = try root.optional("name")?.string() ?? defaultName
         let seed = UInt64(try root.optional("seed")?.int(in: 0...Int.max) ?? 1)
@@ -67,7 +76,7 @@ public enum ScenarioLoader {
                 "nodes × maxVMs is \(totalInitialVMs) worker VMs; the simulator numbers at most \(Int32.max)")
         }
         let workload = try decodeWorkload(root.optional("workload"), nodes: platform.nodes.count, jobSlots: jobSlots,
-                                          baseDirectory: baseDirectory)
+                                          baseDirectory: baseDirectory, traces: traces)
         let faults = try decodeFaults(root.optional("faults"), nodes: platform.nodes.count, areas: dhcp.areas)
         // Everything is checked; only now is the neighbour graph (quadratic for `full`) built, and only if the run fits.
         let estimate = MemoryEstimate(grid: grid, topology: platform.topology, degree: platform.degree,
@@ -302,7 +311,8 @@ public enum ScenarioLoader {
 
     /// `jobSlots` is the grid's job capacity (the sum of `maxJobs`): an application's objects are placed together,
     /// so one with more objects than that could never start.
-    static func decodeWorkload(_ value: YAMLValue?, nodes: Int, jobSlots: Int, baseDirectory: String) throws -> Workload {
+    static func decodeWorkload(_ value: YAMLValue?, nodes: Int, jobSlots: Int, baseDirectory: String,
+                               traces: TraceCache? = nil) throws -> Workload {
         let keys = ["kind", "applications", "arrivalRate", "objects", "objectDuration", "mainNode", "file", "format"]
         guard let m = try mapping(value, keys) else {
             return .poisson(PoissonWorkload(applications: 10, arrivalsPerSecond: 0.01, objectSeconds: .fixed(60)))
@@ -337,8 +347,14 @@ public enum ScenarioLoader {
             var format: TraceFormat? = nil
             if let v = m.optional("format") { format = try v.choice(TraceFormatName.self) == .swf ? .swf : .csv }
             let jobs: [TraceJob]
+            let key = "\(format.map { "\($0)" } ?? "-")|\(path)"
             do {
-                jobs = try TraceFile.load(path: path, format: format).jobs
+                if let cached = traces?.jobs[key] {
+                    jobs = cached
+                } else {
+                    jobs = try TraceFile.load(path: path, format: format).jobs
+                    traces?.jobs[key] = jobs
+                }
             } catch {
                 throw ScenarioError(file: error.path, line: error.line > 0 ? error.line : nil, column: error.column,
                                     path: "", message: error.message + " (workload.file of \(fileValue.file))")

@@ -97,9 +97,11 @@ public struct SweepFile: Sendable {
         // Validate the base and every cell now, so a bad value stops the sweep before it runs. The base file is read
         // and parsed once; each cell's values are applied to that document.
         let baseDocument: YAMLDocument
+        let traces = ScenarioLoader.TraceCache()
         do {
             baseDocument = try YAMLDocument.load(path: basePath, overrides: baseOverrides)
-            _ = try ScenarioLoader.load(document: baseDocument, path: basePath, memoryLimitBytes: memoryLimitBytes)
+            _ = try ScenarioLoader.load(document: baseDocument, path: basePath, memoryLimitBytes: memoryLimitBytes,
+                                        traces: traces)
         } catch let error as ScenarioError {
             throw ScenarioError(file: path, line: baseValue.line, column: baseValue.column, path: "base",
                                 message: "the base scenario does not load: \(error.description)")
@@ -117,7 +119,7 @@ public struct SweepFile: Sendable {
                 let overrides = baseOverrides + cellOverrides
                 do {
                     _ = try ScenarioLoader.load(document: try baseDocument.applying(overrides: cellOverrides),
-                                                path: basePath, memoryLimitBytes: memoryLimitBytes)
+                                                path: basePath, memoryLimitBytes: memoryLimitBytes, traces: traces)
                 } catch let error as ScenarioError {
                     throw ScenarioError(file: path, line: axesMapping.value.line, column: axesMapping.value.column,
                                         path: "axes", message: "cell " + zip(axes, values).map { "\($0.path)=\($1)" }
