@@ -7,6 +7,7 @@ struct Visag: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "visag",
         abstract: "A testbed for virtual-secure grids (POP-C++ Virtual-Secure, ViSaG).",
+        discussion: ExitStatus.discussion,
         subcommands: [RunCommand.self, CheckCommand.self, ReplayCommand.self, ShrinkCommand.self, SweepCommand.self, MergeCommand.self, ReportCommand.self, BenchCommand.self, ConfigCommand.self])
 
     /// Exit codes: 0 success, 1 the run failed, 2 bad input (flags, files, scenarios).

@@ -123,6 +123,22 @@ final class EncryptedConfigTests: XCTestCase {
         XCTAssertThrowsError(try EncryptedConfig.decrypt(file, path: "m.enc", with: .passphrase(SecretBytes(copying: Array("x".utf8))))) {
             XCTAssertTrue("\($0)".contains("MiB"), "\($0)")
         }
+        // Within the memory limit, but a header OpenSSL would refuse (N >= 2^(16·r)): refused first, naming the file.
+        file[10] = 16
+        file[14] = 1
+        XCTAssertThrowsError(try EncryptedConfig.decrypt(file, path: "o.enc", with: .passphrase(SecretBytes(copying: Array("x".utf8))))) {
+            XCTAssertEqual("\($0)", "o.enc: scrypt N = 2^16 with r = 1 breaks N < 2^(16·r) (RFC 7914; OpenSSL refuses it)")
+        }
+        // Within the memory limit, but minutes of work (N·r·p = 2^26): refused before any derivation, at once.
+        file[10] = 19
+        file[14] = 8
+        file[18] = 16
+        let clock = ContinuousClock()
+        let started = clock.now
+        XCTAssertThrowsError(try EncryptedConfig.decrypt(file, path: "t.enc", with: .passphrase(SecretBytes(copying: Array("x".utf8))))) {
+            XCTAssertTrue("\($0)".hasPrefix("t.enc: scrypt work N·r·p = 67108864 is more than 16777216"), "\($0)")
+        }
+        XCTAssertLessThan(started.duration(to: clock.now), .seconds(1))
     }
 
     func testHypervisorSettingsParseAndNeverShowThePassword() throws {

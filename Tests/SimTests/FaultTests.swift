@@ -34,6 +34,30 @@ final class FaultTests: XCTestCase {
         XCTAssertNil(none.failureReasons["addressUnavailable"])
     }
 
+    /// A run that can make no progress (every revert fails and the recycle retries forever, no duration) stops
+    /// with a liveness report after a bounded number of events, the same on every run; a live run never does.
+    func testARunThatCanMakeNoProgressStopsWithALivenessReport() throws {
+        let quickstart = ScenarioLoaderTests.scenariosDirectory.appendingPathComponent("quickstart.yaml").path
+        let scenario = try ScenarioLoader.load(path: quickstart, overrides: ["faults.revertFailure=1",
+                                                                             "jobMgr.recycleRetry=30s", "duration=never"])
+        var first = Simulation(scenario: scenario)
+        let stuck = first.run(maxEventsWithoutProgress: 20_000)
+        let detail = try XCTUnwrap(stuck.stalled)
+        XCTAssertTrue(detail.hasPrefix("no application arrived, completed or failed in the 20000 events since t="), detail)
+        XCTAssertTrue(detail.contains("jobMgr.recycleRetry"), detail)
+        XCTAssertEqual(stuck.applicationsCompleted + stuck.applicationsFailed, stuck.applicationsSubmitted)
+        XCTAssertTrue(stuck.violations.contains { $0.invariant == .liveness && $0.detail == detail })
+        var second = Simulation(scenario: scenario)
+        let again = second.run(maxEventsWithoutProgress: 20_000)
+        XCTAssertEqual(again.digest, stuck.digest)
+        XCTAssertEqual(again.simulatedSeconds, stuck.simulatedSeconds)
+        // A live run with the same bound runs to its end.
+        var live = Simulation(scenario: try ScenarioLoader.parse(text: Self.base, file: "live.yaml"))
+        let ended = live.run(maxEventsWithoutProgress: 20_000)
+        XCTAssertNil(ended.stalled)
+        XCTAssertEqual(ended.applicationsCompleted + ended.applicationsFailed, 30)
+    }
+
     /// A failed recycle frees the worker in the original, still running with the ended
     /// application's keys (freeWorkerKeys reports it); `recycleRetry` keeps it held until a retry
     /// succeeds, and no invariant breaks, also through a hypervisor outage.

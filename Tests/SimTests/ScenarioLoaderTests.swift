@@ -183,4 +183,57 @@ final class ScenarioLoaderTests: XCTestCase {
         let probability = error("faults:\n  messageDrop: {probability: 2}\n")
         XCTAssertEqual(probability?.path, "faults.messageDrop.probability")
     }
+
+    /// Values each in range but impossible together are refused before anything is built, at the field that breaks it.
+    func testValuesImpossibleTogetherAreRefusedAtTheField() throws {
+        let zero = error("workload: {objects: 0}\n")
+        XCTAssertEqual(zero?.path, "workload.objects")
+        XCTAssertEqual(zero?.line, 1)
+        XCTAssertTrue(zero?.message.contains("whole number >= 1, found 0") ?? false, "\(String(describing: zero))")
+        let fraction = error("workload: {objects: {empirical: [1, 2.5]}}\n")
+        XCTAssertTrue(fraction?.message.contains("found 2.5") ?? false, "\(String(describing: fraction))")
+        let tooMany = error("platform: {nodes: 2, maxJobs: 3}\nworkload: {objects: {uniform: [1, 7]}}\n")
+        XCTAssertEqual(tooMany?.path, "workload.objects")
+        XCTAssertTrue(tooMany?.message.contains("the grid has 6 job slots") ?? false, "\(String(describing: tooMany))")
+        XCTAssertNoThrow(try parse("platform: {nodes: 2, maxJobs: 3}\nworkload: {objects: 6}\n"))
+        let objectIDs = error("platform: {nodes: 1000, maxJobs: 1000000}\nworkload: {applications: 100000000, objects: 100}\n")
+        XCTAssertEqual(objectIDs?.path, "workload.applications")
+        let node = error("platform: {nodes: 3}\nfaults: {hypervisorOutages: [{from: 1h, to: 2h, node: 3}]}\n")
+        XCTAssertEqual(node?.path, "faults.hypervisorOutages[0].node")
+        let area = error("dhcp: {areas: 2}\nfaults: {dhcpOutages: [{from: 1h, to: 2h, area: 2}]}\n")
+        XCTAssertEqual(area?.path, "faults.dhcpOutages[0].area")
+        XCTAssertNoThrow(try parse("dhcp: {areas: 2}\nfaults: {dhcpOutages: [{from: 1h, to: 2h, area: 1}]}\n"))
+        let vms = error("platform: {nodes: 1000000, maxVMs: 10000, initialWorkers: 1}\n")
+        XCTAssertEqual(vms?.path, "platform")
+        XCTAssertTrue(vms?.message.contains("nodes × maxVMs is 10000000000 worker VMs") ?? false, "\(String(describing: vms))")
+
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("visag-swf-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let swf = "; a trace\n1 0 0 60 5000000000 -1 -1 -1 -1 -1 1 1 1 1 1 1 -1 -1\n"
+        try swf.write(to: directory.appendingPathComponent("wide.swf"), atomically: true, encoding: .utf8)
+        let wide = expectScenarioError("workload: {kind: trace, file: wide.swf}\n", file: "s.yaml",
+                                       baseDirectory: directory.path)
+        XCTAssertEqual(wide?.path, "workload.file")
+        XCTAssertTrue(wide?.message.contains("job 1 of wide.swf asks for 5000000000 processors; the grid has 200") ?? false,
+                      "\(String(describing: wide))")
+    }
+
+    /// Building a full topology is linear in the links (it was cubic in the nodes: 10,000 nodes took minutes).
+    func testAFullTopologyOfThousandsOfNodesIsBuiltQuicklyAndInOrder() throws {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let s = try parse("platform: {nodes: 3000, topology: full}\nworkload: {applications: 0}\n")
+        XCTAssertLessThan(started.duration(to: clock.now), .seconds(20))
+        XCTAssertEqual(s.grid.nodes[0].neighbours.count, 2999)
+        XCTAssertEqual(s.grid.nodes[1500].neighbours.prefix(3).map(\.index), [0, 1, 2])
+        XCTAssertEqual(s.grid.nodes[1500].neighbours[1499...1500].map(\.index), [1499, 1501])
+        let ring = try parse("platform: {nodes: 2, topology: ring}\n")
+        XCTAssertEqual(ring.grid.nodes.map { $0.neighbours.map(\.index) }, [[1], [0]])
+        let random = try parse("platform: {nodes: 50, topology: random, degree: 6}\n")
+        for (i, node) in random.grid.nodes.enumerated() {
+            XCTAssertEqual(Set(node.neighbours).count, node.neighbours.count, "node \(i) lists a neighbour twice")
+            XCTAssertFalse(node.neighbours.contains(NodeID(i)))
+        }
+    }
 }

@@ -229,6 +229,44 @@ final class TraceFileTests: XCTestCase {
         }
     }
 
+    /// Endless, sparse, binary and one-line inputs are refused at once, with what is wrong; nothing is reserved
+    /// from the size a file claims.
+    func testEndlessSparseBinaryAndHugeLineFilesAreRefusedFast() throws {
+        let clock = ContinuousClock()
+        func refusal(_ path: String, format: TraceFormat = .csv) -> TraceFileError? {
+            let started = clock.now
+            defer { XCTAssertLessThan(started.duration(to: clock.now), .seconds(5), path) }
+            do {
+                _ = try TraceFile.load(path: path, format: format)
+                XCTFail("\(path) was accepted")
+                return nil
+            } catch {
+                return error
+            }
+        }
+        XCTAssertEqual(refusal("/dev/zero")?.message, "is a device, not a trace file (a device such as /dev/zero never ends)")
+        func sparse(_ name: String, bytes: Int) throws -> String {
+            let path = directory.appendingPathComponent(name).path
+            XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data("id,arrival_s,compute_s\n".utf8)))
+            XCTAssertEqual(truncate(path, off_t(bytes)), 0)
+            return path
+        }
+        let huge = refusal(try sparse("huge.csv", bytes: 4_000_000_000))
+        XCTAssertEqual(huge?.message, "file is larger than 1 GiB (4000000000 bytes)")
+        let holes = refusal(try sparse("holes.swf", bytes: 512 << 20), format: .swf)
+        XCTAssertEqual(holes?.line, 2)
+        XCTAssertEqual(holes?.message, "NUL byte at byte offset 23: not a text trace")
+        let nul = refusal(try write("id,arrival_s,compute_s\n1,0,5\n2,1\u{0},5\n", to: "nul.csv"))
+        XCTAssertEqual(nul?.line, 3)
+        XCTAssertEqual(nul?.column, 4)
+        let longLine = directory.appendingPathComponent("long.csv")
+        try (Data("id,arrival_s,compute_s\n1,0,".utf8) + Data(repeating: UInt8(ascii: "5"), count: 100 << 20))
+            .write(to: longLine)
+        let long = refusal(longLine.path)
+        XCTAssertEqual(long?.line, 2)
+        XCTAssertEqual(long?.message, "line is longer than 1 MiB: not a trace line")
+    }
+
     func testPathThroughAFile() throws {
         let file = try write("id,arrival_s,compute_s\n", to: "plain.csv")
         XCTAssertThrowsError(try TraceFile.load(path: file + "/inner.csv")) { error in

@@ -15,7 +15,8 @@ enum ComputeCalibration {
     static func measure(_ channels: [any ByteChannel], size n: Int, singleCoreGFLOPS: Double, rounds: Int = 1) throws -> Double {
         let flops = DgemmRate.flops(rows: n, inner: n, columns: n)
         // About 30 ms of work per worker per round, at least one product.
-        let products = max(1, Int((0.03 * singleCoreGFLOPS * 1e9 / flops).rounded(.up)))
+        // At most the 10,000 a worker accepts: a tiny n would otherwise ask for millions and be refused.
+        let products = min(10_000, max(1, Int((0.03 * singleCoreGFLOPS * 1e9 / flops).rounded(.up))))
         let request = [Double(n), Double(products)]
         var best = 0.0
         for _ in 0..<rounds {

@@ -16,6 +16,10 @@ public struct ScryptCost: Equatable, Sendable {
     /// Memory a derivation may use: 128·r·(N + p) bytes must stay under this.
     public static let memoryLimitBytes: UInt64 = 1 << 30
 
+    /// Work a derivation may do, N·r·p (its time is proportional): 2^24 is 64 times the standard's 2^18, some
+    /// seconds; a header may not make the program spin for minutes before the tag is checked.
+    public static let workLimit: UInt64 = 1 << 24
+
     public init(log2N: UInt8, blockSize: UInt32, parallelism: UInt32) {
         self.log2N = log2N
         self.blockSize = blockSize
@@ -38,6 +42,14 @@ public struct ScryptCost: Equatable, Sendable {
         }
         if memoryBytes > Self.memoryLimitBytes {
             return "scrypt parameters need \(memoryBytes >> 20) MiB, more than \(Self.memoryLimitBytes >> 20) MiB"
+        }
+        // OpenSSL's own rule (RFC 7914: N < 2^(128·r/8)), checked here so its refusal is never the first word.
+        if UInt64(log2N) >= 16 * UInt64(blockSize) {
+            return "scrypt N = 2^\(log2N) with r = \(blockSize) breaks N < 2^(16·r) (RFC 7914; OpenSSL refuses it)"
+        }
+        let work = n * UInt64(blockSize) * UInt64(parallelism)
+        if work > Self.workLimit {
+            return "scrypt work N·r·p = \(work) is more than \(Self.workLimit) (64 times the standard cost)"
         }
         return nil
     }

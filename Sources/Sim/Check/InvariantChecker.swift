@@ -223,6 +223,11 @@ struct InvariantChecker {
         }
     }
 
+    /// A run stopped because it made no progress (see `Simulation.maxEventsWithoutProgress`).
+    public mutating func runStalled(time: Double, detail: String) {
+        violate(.liveness, time, "grid", detail)
+    }
+
     // MARK: Reporting
 
     private mutating func violate(_ invariant: Invariant, _ time: Double, _ entities: String, _ detail: String) {

@@ -63,6 +63,16 @@ public enum Distribution: Equatable, Sendable {
     }
 
     /// The expected value of `sample`.
+    /// The largest value a sample can take (infinity for exponential and lognormal).
+    public var upperBound: Double {
+        switch self {
+        case .fixed(let v): return v
+        case .uniform(_, let high): return high
+        case .exponential, .lognormal: return .infinity
+        case .empirical(let values): return values.max() ?? 0
+        }
+    }
+
     public var mean: Double {
         switch self {
         case .fixed(let v):

@@ -58,6 +58,8 @@ public struct Metrics: Sendable {
     public var events: UInt64 = 0
     public var wallSeconds = 0.0
     public var ignoredEvents = 0
+    /// Why the run was stopped for making no progress (also a `liveness` violation); nil if it was not.
+    public var stalled: String?
     public var digest = ""
     /// The first violations of each invariant (bounded) and how many there were in all.
     public var violations: [InvariantViolation] = []

@@ -67,8 +67,17 @@ public struct Simulation {
         for (i, vm) in plane.vms.enumerated() { defineWorldVM(Int32(i), node: vm.node) }
     }
 
-    /// Runs to the end (or `untilSeconds`) and returns the metrics.
-    public mutating func run(untilSeconds: Double? = nil) -> Metrics {
+    /// A run with no time limit stops after this many events in a row in which no application arrived, completed
+    /// or failed. Such a run can make no progress: something retries without end (every revert fails and the
+    /// recycle retries forever, say). The bound is on events, not simulated time, so it is deterministic and a
+    /// slow but live workload (long objects, sparse arrivals) never meets it: between two arrivals or ends a run
+    /// handles a few events per VM, far fewer than this.
+    public static let maxEventsWithoutProgress = 5_000_000
+
+    /// Runs to the end (or `untilSeconds`) and returns the metrics. Without a time limit, a run that makes no
+    /// progress for `maxEventsWithoutProgress` events is stopped with a `liveness` violation (`Metrics.stalled`).
+    public mutating func run(untilSeconds: Double? = nil,
+                             maxEventsWithoutProgress: Int = Simulation.maxEventsWithoutProgress) -> Metrics {
         let limit = untilSeconds ?? scenario.durationSeconds ?? .infinity
         let clock = ContinuousClock()
         let started = clock.now
@@ -78,13 +87,46 @@ public struct Simulation {
         for restart in scenario.faults.adminRestarts {
             engine.schedule(.model(.adminRestarted(NodeID(restart.node))), at: max(engine.now, restart.atSeconds))
         }
-        while let event = engine.next(notAfter: limit) {
-            dispatch(event)
+        if limit.isFinite {
+            while let event = engine.next(notAfter: limit) {
+                dispatch(event)
+            }
+        } else {
+            runWatchingProgress(maxEventsWithoutProgress: maxEventsWithoutProgress)
         }
         let elapsed = started.duration(to: clock.now)
         metrics.wallSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         finish(stopSeconds: limit)
         return metrics
+    }
+
+    /// The loop of a run without a time limit: it counts the events since an application last arrived, completed
+    /// or failed, and stops the run at `maxEventsWithoutProgress` with a liveness report.
+    mutating func runWatchingProgress(maxEventsWithoutProgress: Int) {
+        var progress = 0
+        var progressAt = engine.now
+        var eventsWithoutProgress = 0
+        while let event = engine.next(notAfter: .infinity) {
+            dispatch(event)
+            let now = metrics.applicationsSubmitted &+ metrics.applicationsCompleted &+ metrics.applicationsFailed
+            if now != progress {
+                progress = now
+                progressAt = engine.now
+                eventsWithoutProgress = 0
+                continue
+            }
+            eventsWithoutProgress += 1
+            if eventsWithoutProgress >= maxEventsWithoutProgress {
+                let open = metrics.applicationsSubmitted - metrics.applicationsCompleted - metrics.applicationsFailed
+                let detail = "no application arrived, completed or failed in the "
+                    + "\(eventsWithoutProgress) events since t=\(progressAt) s (\(open) applications open, "
+                    + "\(engine.pending) events pending); the run was stopped: something is retried without end "
+                    + "(e.g. every revert fails and jobMgr.recycleRetry retries the recycle); set a duration to bound it"
+                metrics.stalled = detail
+                checker.runStalled(time: engine.now, detail: detail)
+                return
+            }
+        }
     }
 
     // MARK: Event dispatch
@@ -203,7 +245,11 @@ public struct Simulation {
         switch scenario.workload {
         case .poisson(let w):
             main = w.mainNode
-            objectCount = max(1, Int(w.objectsPerApplication.sample(workloadStream).rounded()))
+            // Clamped: a lognormal's tail can draw more objects than the grid could ever place (or an Int holds).
+            let drawn = w.objectsPerApplication.sample(workloadStream).rounded()
+            // The sum over nodes is taken only for such a rare draw, off the per-arrival path.
+            let bounded = drawn <= 1_000 ? max(drawn, 1) : min(drawn, Double(scenario.jobSlots))
+            objectCount = Int(bounded)
             for _ in 0..<objectCount {
                 objectTimes.append(ObjectTimes(computeSeconds: w.objectSeconds.sample(workloadStream)))
             }

@@ -45,6 +45,9 @@ public struct Scenario: Sendable {
         self.memoryMBOfNode = memoryMBOfNode ?? Array(repeating: 0, count: grid.nodes.count)
         self.vmMemoryMB = vmMemoryMB
     }
+
+    /// The grid's job capacity, the sum of every node's `maxJobs`: an application with more objects never starts.
+    public var jobSlots: Int { grid.nodes.reduce(0) { $0 + Int($1.maxJobs) } }
 }
 
 /// Latencies of the simulated hypervisors and guests.

@@ -5,23 +5,52 @@ import Model
 /// types and out-of-range values are errors naming file, line, column and field path.
 /// `--set path=value` overrides go through the same validation.
 public enum ScenarioLoader {
-    public static func load(path: String, overrides: [String] = []) throws -> Scenario {
+    /// `memoryLimitBytes`: refuse, before building the grid, a scenario whose `MemoryEstimate` is larger.
+    public static func load(path: String, overrides: [String] = [], memoryLimitBytes: Int? = nil) throws -> Scenario {
         let document = try YAMLDocument.load(path: path, overrides: overrides)
         let directory = (path as NSString).deletingLastPathComponent
         let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-        return try decode(document, defaultName: stem, baseDirectory: directory)
+        return try decode(document, defaultName: stem, baseDirectory: directory, memoryLimitBytes: memoryLimitBytes)
+    }
+
+    /// A scenario from a document already read (and overridden) from `path`. `traces` keeps the trace files read,
+    /// so the cells of a sweep read their base's trace once.
+    public static func load(document: YAMLDocument, path: String, memoryLimitBytes: Int? = nil,
+                            traces: TraceCache? = nil) throws -> Scenario {
+        let directory = (path as NSString).deletingLastPathComponent
+        let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        return try decode(document, defaultName: stem, baseDirectory: directory, memoryLimitBytes: memoryLimitBytes,
+                          traces: traces)
+    }
+
+    /// Trace files already read, by path and format (used by one thread at a time).
+    public final class TraceCache {
+        var jobs: [String: [TraceJob]] = [:]
+        public init() {}
     }
 
     public static func parse(text: String, file: String = "<text>", overrides: [String] = [],
-                             baseDirectory: String = ".") throws -> Scenario {
+                             baseDirectory: String = ".", memoryLimitBytes: Int? = nil) throws -> Scenario {
         let document = try YAMLDocument.parse(text: text, file: file, overrides: overrides)
-        return try decode(document, defaultName: "scenario", baseDirectory: baseDirectory)
+        return try decode(document, defaultName: "scenario", baseDirectory: baseDirectory,
+                          memoryLimitBytes: memoryLimitBytes)
+    }
+
+    /// A duration given on the command line (`--until 2h`): seconds, or nil for `never`. The text is parsed as one
+    /// value, never pasted into YAML; errors are reported against `flag`.
+    public static func commandLineDuration(_ text: String, flag: String) throws -> Double? {
+        let value = YAMLValue.commandLine(text, flag: flag)
+        guard !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw value.error("expected seconds or a duration like 90m, found nothing")
+        }
+        return try optionalSeconds(value)
     }
 
     static let topKeys = ["name", "description", "seed", "duration", "mode", "fidelity", "platform", "hypervisor",
                           "dhcp", "network", "policies", "jobMgr", "workload", "faults"]
 
-    static func decode(_ document: YAMLDocument, defaultName: String, baseDirectory: String) throws -> Scenario {
+    static func decode(_ document: YAMLDocument, defaultName: String, baseDirectory: String,
+                       memoryLimitBytes: Int? = nil, traces: TraceCache? = nil) throws -> Scenario {
         let root = try document.mapping(allowedKeys: topKeys)
         let name = try root.optional("name")?.string() ?? defaultName
         let seed = UInt64(try root.optional("seed")?.int(in: 0...Int.max) ?? 1)
@@ -49,13 +78,28 @@ public enum ScenarioLoader {
         if mode.usesWorkerVMs, dhcp.poolSize * dhcp.areas < 1 {
             throw root.value.error("the DHCP pools hold no address for \(totalInitialVMs) worker VMs")
         }
+        let jobSlots = platform.nodes.reduce(0) { $0 + Int($1.maxJobs) }
+        // Every VM and object gets a 32-bit identifier (Model's tables): a grid or workload past that is refused
+        // here, not trapped on in the middle of a run.
+        if totalInitialVMs > Int(Int32.max) {
+            throw (root.optional("platform") ?? root.value).error(
+                "nodes × maxVMs is \(totalInitialVMs) worker VMs; the simulator numbers at most \(Int32.max)")
+        }
+        let workload = try decodeWorkload(root.optional("workload"), nodes: platform.nodes.count, jobSlots: jobSlots,
+                                          baseDirectory: baseDirectory, traces: traces)
+        let faults = try decodeFaults(root.optional("faults"), nodes: platform.nodes.count, areas: dhcp.areas)
+        // Everything is checked; only now is the neighbour graph (quadratic for `full`) built, and only if the run fits.
+        let estimate = MemoryEstimate(grid: grid, topology: platform.topology, degree: platform.degree,
+                                      workload: workload, durationSeconds: duration)
+        if let memoryLimitBytes, estimate.bytes > memoryLimitBytes {
+            throw ScenarioError(file: document.file, message: estimate.refusal(limitBytes: memoryLimitBytes))
+        }
+        connect(&grid.nodes, topology: platform.topology, degree: platform.degree)
         var scenario = Scenario(
             name: name, seed: seed, durationSeconds: duration, grid: grid,
             hypervisor: try decodeHypervisor(root.optional("hypervisor")),
             dhcp: dhcp, network: try decodeNetwork(root.optional("network")),
-            workload: try decodeWorkload(root.optional("workload"), nodes: platform.nodes.count,
-                                         baseDirectory: baseDirectory),
-            faults: try decodeFaults(root.optional("faults"), nodes: platform.nodes.count), areaOfNode: areaOfNode,
+            workload: workload, faults: faults, areaOfNode: areaOfNode,
             coresOfNode: platform.cores, memoryMBOfNode: platform.memoryMB, vmMemoryMB: platform.vmMemoryMB)
         scenario.objectRequirements = objectRequirements
         return scenario
@@ -113,6 +157,9 @@ public enum ScenarioLoader {
         var memoryMB: [Int32]
         var vmMemoryMB: Int32
         var resources: GivenResources
+        /// The neighbour graph to build (by `connect`, once the whole scenario is checked).
+        var topology: Topology
+        var degree: Int
     }
 
     static func decodePlatform(_ value: YAMLValue?) throws -> Platform {
@@ -135,7 +182,6 @@ public enum ScenarioLoader {
         var memoryMB = Array(repeating: baseMemoryMB, count: count)
         let topology = try m?.optional("topology")?.choice(Topology.self) ?? .full
         let degree = try m?.optional("degree")?.int(in: 1...1000) ?? 3
-        connect(&nodes, topology: topology, degree: degree)
         for entry in try m?.optional("nodeOverrides")?.sequence() ?? [] {
             let o = try entry.mapping(allowedKeys: ["node", "maxJobs", "maxVMs", "initialWorkers", "numClone", "cores",
                                                     "memoryMB"])
@@ -151,7 +197,7 @@ public enum ScenarioLoader {
             }
         }
         return Platform(nodes: nodes, cores: cores, memoryMB: memoryMB, vmMemoryMB: vmMemoryMB,
-                        resources: try decodeResources(m?.optional("resources")))
+                        resources: try decodeResources(m?.optional("resources")), topology: topology, degree: degree)
     }
 
     /// A node's memory limit means nothing without what a worker takes, and a node that cannot
@@ -169,10 +215,15 @@ public enum ScenarioLoader {
 
     /// Neighbour graphs for discovery. `random` is a deterministic ring plus chords, so the
     /// graph depends on the node count and degree only, never on the seed.
+    ///
+    /// Linear in the links it makes: a link already made is found in a set of edges, not by searching a node's
+    /// list (that search made `full` cubic: 10,000 nodes took minutes). `full` lists every other node in
+    /// ascending order, as linking the pairs in order did.
     static func connect(_ nodes: inout [NodeConfig], topology: Topology, degree: Int) {
         let n = nodes.count
+        var edges = Set<Int>()
         func link(_ a: Int, _ b: Int) {
-            guard a != b, !nodes[a].neighbours.contains(NodeID(b)) else { return }
+            guard a != b, edges.insert(min(a, b) * n + max(a, b)).inserted else { return }
             nodes[a].neighbours.append(NodeID(b))
             nodes[b].neighbours.append(NodeID(a))
         }
@@ -180,7 +231,12 @@ public enum ScenarioLoader {
         case .none:
             break
         case .full:
-            for a in 0..<n { for b in (a + 1)..<max(n, a + 1) { link(a, b) } }
+            for a in 0..<n {
+                var neighbours: [NodeID] = []
+                neighbours.reserveCapacity(n - 1)
+                for b in 0..<n where b != a { neighbours.append(NodeID(b)) }
+                nodes[a].neighbours = neighbours
+            }
         case .ring:
             for a in 0..<n { link(a, (a + 1) % n) }
         case .line:
@@ -305,7 +361,10 @@ public enum ScenarioLoader {
 
     enum WorkloadKind: String, CaseIterable { case poisson, trace }
 
-    static func decodeWorkload(_ value: YAMLValue?, nodes: Int, baseDirectory: String) throws -> Workload {
+    /// `jobSlots` is the grid's job capacity (the sum of `maxJobs`): an application's objects are placed together,
+    /// so one with more objects than that could never start.
+    static func decodeWorkload(_ value: YAMLValue?, nodes: Int, jobSlots: Int, baseDirectory: String,
+                               traces: TraceCache? = nil) throws -> Workload {
         let keys = ["kind", "applications", "arrivalRate", "objects", "objectDuration", "mainNode", "file", "format",
                     "objectResources"]
         guard let m = try mapping(value, keys) else {
@@ -317,9 +376,16 @@ public enum ScenarioLoader {
             for key in ["file", "format"] where m.contains(key) {
                 throw m.optional(key)!.error("only a trace workload reads a file (set kind: trace)")
             }
-            let objects = try m.optional("objects").map { try distribution($0, unit: "objects") } ?? .fixed(1)
+            let objects = try m.optional("objects").map { try objectCount($0, jobSlots: jobSlots) } ?? .fixed(1)
+            let applications = try m.optional("applications")?.int(in: 0...100_000_000) ?? 10
+            let objectsAtMost = objects.upperBound.isFinite ? objects.upperBound : objects.mean
+            if Double(applications) * objectsAtMost > Double(Int32.max) {
+                throw (m.optional("applications") ?? m.value).error(
+                    "\(applications) applications × \(objectsAtMost) objects is more objects than the simulator numbers "
+                    + "(\(Int32.max))")
+            }
             return .poisson(PoissonWorkload(
-                applications: try m.optional("applications")?.int(in: 0...100_000_000) ?? 10,
+                applications: applications,
                 arrivalsPerSecond: try m.optional("arrivalRate")?.double(in: 1e-12...1e9, unit: "per second") ?? 0.01,
                 objectsPerApplication: objects,
                 objectSeconds: try m.optional("objectDuration").map { try distribution($0) } ?? .fixed(60),
@@ -334,11 +400,28 @@ public enum ScenarioLoader {
             var format: TraceFormat? = nil
             if let v = m.optional("format") { format = try v.choice(TraceFormatName.self) == .swf ? .swf : .csv }
             let jobs: [TraceJob]
+            let key = "\(format.map { "\($0)" } ?? "-")|\(path)"
             do {
-                jobs = try TraceFile.load(path: path, format: format).jobs
+                if let cached = traces?.jobs[key] {
+                    jobs = cached
+                } else {
+                    jobs = try TraceFile.load(path: path, format: format).jobs
+                    traces?.jobs[key] = jobs
+                }
             } catch {
                 throw ScenarioError(file: error.path, line: error.line > 0 ? error.line : nil, column: error.column,
                                     path: "", message: error.message + " (workload.file of \(fileValue.file))")
+            }
+            var totalObjects = 0
+            for job in jobs {
+                if job.objects > jobSlots {
+                    throw fileValue.error("job \(job.id) of \(file) asks for \(job.objects) processors; the grid has "
+                                          + "\(jobSlots) job slots (the sum of platform.maxJobs), so it could never start")
+                }
+                totalObjects += job.objects
+            }
+            if totalObjects > Int(Int32.max) {
+                throw fileValue.error("\(file) holds \(totalObjects) objects in all; the simulator numbers at most \(Int32.max)")
             }
             return .trace(jobs: jobs, mainNode: main)
         }
@@ -346,21 +429,48 @@ public enum ScenarioLoader {
 
     enum TraceFormatName: String, CaseIterable { case csv, swf }
 
+    /// Objects per application: whole numbers from 1 to `jobSlots` (`objects: 0` or `2.5` is a slip, not a request
+    /// for one object). A continuous family (exponential, lognormal) is drawn, rounded and clamped to that range.
+    static func objectCount(_ value: YAMLValue, jobSlots: Int) throws -> Distribution {
+        let result = try distribution(value, unit: "objects")
+        let bounded: [Double]
+        switch result {
+        case .fixed(let v): bounded = [v]
+        case .uniform(let low, let high): bounded = [low, high]
+        case .empirical(let values): bounded = values
+        case .exponential, .lognormal: bounded = []
+        }
+        for count in bounded {
+            guard count == count.rounded(), count >= 1 else {
+                throw value.error("an object count must be a whole number >= 1, found \(formatCount(count))")
+            }
+            guard count <= Double(jobSlots) else {
+                throw value.error("\(formatCount(count)) objects per application cannot be placed: the grid has \(jobSlots) "
+                                  + "job slots (the sum of platform.maxJobs)")
+            }
+        }
+        return result
+    }
+
+    static func formatCount(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
+    }
+
     static func mainNode(_ value: YAMLValue?, nodes: Int) throws -> MainNodeChoice {
         guard let value else { return .random }
         if (try? value.string()) == "random" { return .random }
         return .node(try value.int(in: 0...(nodes - 1)))
     }
 
-    static func decodeFaults(_ value: YAMLValue?, nodes: Int) throws -> FaultSettings {
+    static func decodeFaults(_ value: YAMLValue?, nodes: Int, areas: Int) throws -> FaultSettings {
         var f = FaultSettings()
         let keys = ["revertFailure", "cloneFailure", "objectCrash", "mainCrash", "vmCrashesPerHour", "dhcpOutages",
                     "hypervisorOutages", "messageDelay", "messageDrop", "messageDuplicate", "adminRestarts",
                     "shuffleTies"]
         guard let m = try mapping(value, keys) else { return f }
         if let v = m.optional("vmCrashesPerHour") { f.vmCrashesPerHour = try v.double(in: 0...3600, unit: "per hour") }
-        if let v = m.optional("dhcpOutages") { f.dhcpOutages = try outages(v, target: "area") }
-        if let v = m.optional("hypervisorOutages") { f.hypervisorOutages = try outages(v, target: "node") }
+        if let v = m.optional("dhcpOutages") { f.dhcpOutages = try outages(v, target: "area", count: areas) }
+        if let v = m.optional("hypervisorOutages") { f.hypervisorOutages = try outages(v, target: "node", count: nodes) }
         if let v = m.optional("shuffleTies") { f.shuffleTies = try v.bool() }
         if let v = m.optional("messageDelay") {
             let d = try v.mapping(allowedKeys: ["extra", "from", "to"])
@@ -406,14 +516,15 @@ public enum ScenarioLoader {
         return MessageFault(probability: probability, kinds: kinds, fromSeconds: from, toSeconds: to ?? .infinity)
     }
 
-    /// `[{from: 1h, to: 90m, area: 0}, ...]`; the target key is optional (all of them).
-    static func outages(_ value: YAMLValue, target: String) throws -> [FaultSettings.Outage] {
+    /// `[{from: 1h, to: 90m, area: 0}, ...]`; the target key is optional (all of them) and names one of the `count`
+    /// nodes or DHCP areas the scenario has.
+    static func outages(_ value: YAMLValue, target: String, count: Int) throws -> [FaultSettings.Outage] {
         try value.sequence().map { item in
             let m = try item.mapping(allowedKeys: ["from", "to", target])
             let from = try m.required("from").seconds()
             let to = try m.required("to").seconds()
             if to <= from { throw m.error("the outage ends (\(to) s) before it starts (\(from) s)") }
-            return FaultSettings.Outage(target: try m.optional(target)?.int(in: 0...1_000_000), fromSeconds: from,
+            return FaultSettings.Outage(target: try m.optional(target)?.int(in: 0...(count - 1)), fromSeconds: from,
                                         toSeconds: to)
         }
     }

@@ -59,6 +59,16 @@ public struct YAMLDocument: Sendable {
         return YAMLDocument(file: file, root: YAMLValue(tree: tree, path: "", file: file))
     }
 
+    /// This document with `overrides` applied (`path=value`, in order): a sweep parses its base once and applies
+    /// each cell's values to that.
+    public func applying(overrides: [String]) throws -> YAMLDocument {
+        var tree = root.tree
+        for override in overrides {
+            try applyOverride(override, to: &tree)
+        }
+        return YAMLDocument(file: file, root: YAMLValue(tree: tree, path: "", file: file))
+    }
+
     /// The top-level mapping, checked against `allowedKeys`.
     public func mapping(allowedKeys: [String]) throws -> YAMLMapping {
         try root.mapping(allowedKeys: allowedKeys)
@@ -105,6 +115,14 @@ public struct YAMLValue: Sendable {
     public var isMapping: Bool { if case .mapping = tree.content { return true } else { return false } }
     /// Whether the value is a sequence (null is not).
     public var isSequence: Bool { if case .sequence = tree.content { return true } else { return false } }
+
+    /// A command-line value (`--until 2h`) as one plain scalar reported against `flag`. The text is never
+    /// parsed as YAML, so a value cannot smuggle in other fields (`--until $'5\nseed: 3'` is a malformed
+    /// duration, not a document).
+    public static func commandLine(_ text: String, flag: String) -> YAMLValue {
+        YAMLValue(tree: Tree(content: .scalar(Scalar(text: text, plain: true)), origin: .file(line: 0, column: 0)),
+                  path: "", file: flag)
+    }
 
     /// An error located at this value.
     public func error(_ message: String) -> ScenarioError {
@@ -396,13 +414,14 @@ fileprivate func readText(path: String) throws -> String {
     if isDirectory.boolValue {
         throw fail("is a directory, not a scenario file")
     }
-    let attributes = (try? manager.attributesOfItem(atPath: path)) ?? [:]
-    if let type = attributes[.type] as? FileAttributeType, type != .typeRegular {
+    // stat, not attributesOfItem: a scenario reached through a symlink is judged by the file it names.
+    var status = stat()
+    if stat(path, &status) == 0, status.st_mode & S_IFMT != S_IFREG {
         throw fail("is not a regular file")
     }
     let limitText = "the limit is \(YAMLDocument.maxFileSize / (1024 * 1024)) MiB"
-    if let size = (attributes[.size] as? NSNumber)?.intValue, size > YAMLDocument.maxFileSize {
-        throw fail("file is too large (\(size) bytes; \(limitText))")
+    if Int(status.st_size) > YAMLDocument.maxFileSize {
+        throw fail("file is too large (\(status.st_size) bytes; \(limitText))")
     }
     guard manager.isReadableFile(atPath: path), let handle = FileHandle(forReadingAtPath: path) else {
         throw fail("cannot read the file (permission denied)")
@@ -1068,9 +1087,17 @@ fileprivate func applyOverride(_ override: String, to root: inout Tree) throws {
         throw fail("invalid path; expected keys separated by \".\", each optionally followed by [INDEX], "
                    + "as in nodes[0].maxVM")
     }
+    // The path is applied recursively, one level a segment: bounded like a document's nesting.
+    guard segments.count <= YAMLDocument.maxDepth else {
+        throw ScenarioError(file: "--set", message: "the path has \(segments.count) segments; "
+                            + "the limit is \(YAMLDocument.maxDepth) (as for a document's nesting)")
+    }
     let origin = Origin.override(override)
-    var value = try parseTree(text: valueText, file: "--set", override: override)
-        ?? Tree(content: .scalar(Scalar(text: "", plain: true)), origin: origin)
+    // `path=` with nothing after it is a slip, not a request for the default: `path=null` says that.
+    guard let parsed = try parseTree(text: valueText, file: "--set", override: override) else {
+        throw fail("no value after \"=\"; give one, or null (or never, for an optional duration) for none")
+    }
+    var value = parsed
     value.origin = origin
 
     func apply(_ tree: inout Tree, _ index: Int, _ prefix: String) throws {

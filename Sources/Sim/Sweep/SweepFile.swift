@@ -42,7 +42,13 @@ public struct SweepFile: Sendable {
     public var runCount: Int { cells.count * seedCount }
     public var seedCount: Int { Int(seeds.upperBound - seeds.lowerBound) + 1 }
 
-    public static func load(path: String) throws -> SweepFile {
+    /// Sweeps with more cells than this (before exclusions) are refused before they are expanded.
+    public static let maxCells = 100_000
+    /// Sweeps with more runs (cells × seeds) than this are refused.
+    public static let maxRuns = 10_000_000
+
+    /// `memoryLimitBytes`: refuse a sweep one of whose cells is estimated to need more (see `MemoryEstimate`).
+    public static func load(path: String, memoryLimitBytes: Int? = nil) throws -> SweepFile {
         let document = try YAMLDocument.load(path: path)
         let root = try document.mapping(allowedKeys: ["base", "set", "axes", "seeds", "exclude", "description", "timeline"])
         let baseValue = try root.required("base")
@@ -59,6 +65,22 @@ public struct SweepFile: Sendable {
         }
         guard !axes.isEmpty else { throw axesMapping.error("a sweep needs at least one axis") }
         let seeds = try parseSeeds(root.optional("seeds"))
+        // Counted before anything is expanded: the product of the axis sizes, saturating.
+        var cellCount = 1
+        for axis in axes {
+            let (product, overflow) = cellCount.multipliedReportingOverflow(by: axis.values.count)
+            cellCount = overflow ? Int.max : product
+        }
+        let sizes = axes.map { String($0.values.count) }.joined(separator: " × ")
+        if cellCount > maxCells {
+            throw axesMapping.error("the axes make \(cellCount == Int.max ? "more than \(Int.max)" : String(cellCount)) "
+                                    + "cells (\(sizes)); the limit is \(maxCells)")
+        }
+        let seedCount = Int(seeds.upperBound - seeds.lowerBound) + 1
+        if cellCount * seedCount > maxRuns {
+            throw (root.optional("seeds") ?? axesMapping.value).error(
+                "\(cellCount) cells × \(seedCount) seeds is \(cellCount * seedCount) runs; the limit is \(maxRuns)")
+        }
         var excluded: [[String: String]] = []
         for rule in try root.optional("exclude")?.sequence() ?? [] {
             let mapping = try rule.mappingWithAnyKeys()
@@ -72,9 +94,14 @@ public struct SweepFile: Sendable {
             }
             excluded.append(match)
         }
-        // Validate the base and every cell now, so a bad value stops the sweep before it runs.
+        // Validate the base and every cell now, so a bad value stops the sweep before it runs. The base file is read
+        // and parsed once; each cell's values are applied to that document.
+        let baseDocument: YAMLDocument
+        let traces = ScenarioLoader.TraceCache()
         do {
-            _ = try ScenarioLoader.load(path: basePath, overrides: baseOverrides)
+            baseDocument = try YAMLDocument.load(path: basePath, overrides: baseOverrides)
+            _ = try ScenarioLoader.load(document: baseDocument, path: basePath, memoryLimitBytes: memoryLimitBytes,
+                                        traces: traces)
         } catch let error as ScenarioError {
             throw ScenarioError(file: path, line: baseValue.line, column: baseValue.column, path: "base",
                                 message: "the base scenario does not load: \(error.description)")
@@ -88,9 +115,11 @@ public struct SweepFile: Sendable {
                 rule.allSatisfy { key, value in values[axes.firstIndex { $0.path == key }!] == value }
             }
             if !isExcluded {
-                let overrides = baseOverrides + zip(axes, values).map { "\($0.path)=\($1)" }
+                let cellOverrides = zip(axes, values).map { "\($0.path)=\($1)" }
+                let overrides = baseOverrides + cellOverrides
                 do {
-                    _ = try ScenarioLoader.load(path: basePath, overrides: overrides)
+                    _ = try ScenarioLoader.load(document: try baseDocument.applying(overrides: cellOverrides),
+                                                path: basePath, memoryLimitBytes: memoryLimitBytes, traces: traces)
                 } catch let error as ScenarioError {
                     throw ScenarioError(file: path, line: axesMapping.value.line, column: axesMapping.value.column,
                                         path: "axes", message: "cell " + zip(axes, values).map { "\($0.path)=\($1)" }

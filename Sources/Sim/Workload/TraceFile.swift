@@ -99,9 +99,12 @@ public struct TraceFileError: Error, CustomStringConvertible, Equatable, Sendabl
 public enum TraceFile {
     public static let csvColumns = ["id", "arrival_s", "compute_s"]
     public static let swfFieldCount = 18
-    /// Larger inputs are refused rather than exhausting memory (and a
-    /// character device such as /dev/zero never ends).
-    public static let maximumFileBytes = 1 << 32
+    /// Larger inputs are refused rather than exhausting memory: a gigabyte of
+    /// CSV is some 50 million jobs, far more than any published trace.
+    public static let maximumFileBytes = 1 << 30
+    /// A longer line is no trace line (an SWF line is some 100 bytes): it is
+    /// refused as soon as it is read, not after the whole file is.
+    public static let maximumLineBytes = 1 << 20
 
     /// Reads and parses the trace at `path`. The format comes from the path's
     /// extension unless given.
@@ -161,21 +164,28 @@ public enum TraceFile {
         if fstat(descriptor, &status) != 0 {
             throw failure("cannot inspect file: \(errorText(errno))")
         }
-        if (status.st_mode & S_IFMT) == S_IFDIR {
-            throw failure("is a directory, not a trace file")
+        switch status.st_mode & S_IFMT {
+        case S_IFDIR: throw failure("is a directory, not a trace file")
+        case S_IFCHR, S_IFBLK: throw failure("is a device, not a trace file (a device such as /dev/zero never ends)")
+        case S_IFSOCK: throw failure("is a socket, not a trace file")
+        default: break
         }
         let isRegular = (status.st_mode & S_IFMT) == S_IFREG
         if isRegular && Int(status.st_size) > maximumFileBytes {
-            throw failure("file is larger than \(maximumFileBytes >> 30) GiB")
+            throw failure("file is larger than \(maximumFileBytes >> 30) GiB (\(status.st_size) bytes)")
         }
 
-        // Regular files get one allocation of their size up front; pipes
-        // and devices grow as they deliver.
+        // Nothing is reserved from the size a file claims (a sparse file claims
+        // gigabytes): the array grows as bytes arrive, each chunk checked for
+        // NUL bytes (binary data, or a sparse file's holes) and over-long lines
+        // before it is kept, so bad input stops at its first megabyte.
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(isRegular ? Int(status.st_size) + 1 : 1 << 16)
+        bytes.reserveCapacity(isRegular ? min(Int(status.st_size) + 1, 1 << 20) : 1 << 16)
         let chunkBytes = 1 << 20
         let chunk = UnsafeMutableRawPointer.allocate(byteCount: chunkBytes, alignment: 16)
         defer { chunk.deallocate() }
+        var lines = 1
+        var lineStart = 0
         while true {
             let got = read(descriptor, chunk, chunkBytes)
             if got < 0 {
@@ -187,7 +197,21 @@ public enum TraceFile {
             if bytes.count + got > maximumFileBytes {
                 throw failure("file is larger than \(maximumFileBytes >> 30) GiB")
             }
-            bytes.append(contentsOf: UnsafeRawBufferPointer(start: chunk, count: got))
+            let read = UnsafeRawBufferPointer(start: chunk, count: got)
+            for (i, byte) in read.enumerated() {
+                if byte == UInt8(ascii: "\n") {
+                    lines += 1
+                    lineStart = bytes.count + i + 1
+                } else if byte == 0 {
+                    throw TraceFileError(path: path, line: lines, column: bytes.count + i - lineStart + 1,
+                                         message: "NUL byte at byte offset \(bytes.count + i): not a text trace")
+                }
+            }
+            if bytes.count + got - lineStart > maximumLineBytes {
+                throw TraceFileError(path: path, line: lines,
+                                     message: "line is longer than \(maximumLineBytes >> 20) MiB: not a trace line")
+            }
+            bytes.append(contentsOf: read)
         }
     }
 

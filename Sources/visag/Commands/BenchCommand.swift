@@ -6,13 +6,15 @@ import Sim
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks.",
+        discussion: ExitStatus.discussion,
         subcommands: [VMPoolCommand.self, MatrixBenchCommand.self, MatrixWorkerCommand.self])
 }
 
 struct VMPoolCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vm-pool",
-        abstract: "Runs the shared vm-pool workload through Model and Sim and prints the reference's lines.")
+        abstract: "Runs the shared vm-pool workload through Model and Sim and prints the reference's lines.",
+        discussion: ExitStatus.discussion)
 
     @Option(help: "Job trace (CSV: id,arrival_s,compute_s).")
     var trace: String
@@ -23,10 +25,36 @@ struct VMPoolCommand: ParsableCommand {
     @Option(help: "VM preparation seconds (revert plus DHCP).")
     var prep: Double = 35
 
+    /// The ranges of the scenario fields these flags stand for (`platform.nodes`, `platform.maxVMs`, a duration).
+    static let hostRange = 1...1_000_000
+    static let slotRange = 1...10_000
+    static let prepRange = 0.0...1e9
+
     func validate() throws {
-        guard hosts >= 1 else { throw ValidationError("--hosts must be >= 1, found \(hosts)") }
-        guard slots >= 1 else { throw ValidationError("--slots must be >= 1, found \(slots)") }
-        guard prep >= 0, prep.isFinite else { throw ValidationError("--prep must be a number of seconds >= 0, found \(prep)") }
+        guard Self.hostRange.contains(hosts) else {
+            throw ValidationError("--hosts must be between 1 and \(Self.hostRange.upperBound) (as platform.nodes), found \(hosts)")
+        }
+        guard Self.slotRange.contains(slots) else {
+            throw ValidationError("--slots must be between 1 and \(Self.slotRange.upperBound) (as platform.maxVMs), found \(slots)")
+        }
+        guard prep.isFinite, Self.prepRange.contains(prep) else {
+            throw ValidationError("--prep must be a number of seconds from 0 to 1e9, found \(prep)")
+        }
+    }
+
+    /// Refuses, before building it, a grid that would not fit in the memory available.
+    func checkMemory(jobs: Int) throws {
+        var counts = MemoryEstimate.Counts()
+        counts.nodes = hosts
+        counts.rememberedRequests = hosts * 10
+        counts.workerVMs = hosts * slots
+        counts.applications = jobs
+        counts.objects = jobs
+        counts.traceJobs = jobs
+        let estimate = MemoryEstimate(counts: counts)
+        if let limit = MemoryEstimate.availableBytes(), estimate.bytes > limit {
+            throw CLIError.badInput("--hosts \(hosts) --slots \(slots): " + estimate.refusal(limitBytes: limit, limitName: "the memory available on this machine"))
+        }
     }
 
     func run() throws {
@@ -36,6 +64,7 @@ struct VMPoolCommand: ParsableCommand {
         } catch {
             throw CLIError.badInput(error.description)
         }
+        try checkMemory(jobs: jobs.count)
         let scenario = VMPoolBenchmark.scenario(jobs: jobs, hosts: hosts, slots: slots, prepSeconds: prep)
         var simulation = Simulation(scenario: scenario)
         let metrics = simulation.run()

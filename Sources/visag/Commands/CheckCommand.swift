@@ -22,7 +22,8 @@ struct SeedRange: ExpressibleByArgument {
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Runs a scenario over many seeds and reports invariant violations (exit 1 if any).")
+        abstract: "Runs a scenario over many seeds and reports invariant violations (exit 1 if any).",
+        discussion: ExitStatus.discussion)
 
     @Argument(help: "Scenario file (YAML).")
     var scenario: String
@@ -32,14 +33,16 @@ struct CheckCommand: ParsableCommand {
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(name: .customLong("set"), help: "Override a scenario field: path=value (repeatable).")
     var overrides: [String] = []
+    @OptionGroup var memory: MemoryLimitOptions
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be >= 1, found \(jobs)") }
     }
 
     func run() throws {
-        let loaded = try loadScenario(scenario, overrides: overrides)
         let total = Int(seeds.range.upperBound - seeds.range.lowerBound) + 1
+        let loaded = try loadScenario(scenario, overrides: overrides,
+                                      memoryLimitBytes: try memory.limitBytes(concurrentRuns: min(jobs, total)))
         let progress = ProgressLine(total: total)
         let report = SeedCheck.run(loaded, seeds: seeds.range, jobs: jobs) { done, failing in
             progress.update(done: done, failing: failing)
@@ -83,9 +86,12 @@ final class ProgressLine: @unchecked Sendable {
     }
 }
 
-func loadScenario(_ path: String, overrides: [String]) throws -> Scenario {
+/// Loads a scenario for a command; one that would not fit in `memoryLimitBytes` (default: the memory available)
+/// is refused with the estimate.
+func loadScenario(_ path: String, overrides: [String],
+                  memoryLimitBytes: Int? = MemoryEstimate.availableBytes()) throws -> Scenario {
     do {
-        return try ScenarioLoader.load(path: path, overrides: overrides)
+        return try ScenarioLoader.load(path: path, overrides: overrides, memoryLimitBytes: memoryLimitBytes)
     } catch let error as ScenarioError {
         throw CLIError.badInput(error.description)
     }

@@ -8,6 +8,7 @@ struct ConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config",
         abstract: "Encrypts, decrypts and edits hypervisor configuration files (AES-256-GCM).",
+        discussion: ExitStatus.discussion,
         subcommands: [ConfigEncryptCommand.self, ConfigDecryptCommand.self, ConfigEditCommand.self,
                       ConfigKeygenCommand.self])
 

@@ -5,7 +5,8 @@ import Real
 struct ConfigDecryptCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "decrypt",
-        abstract: "Decrypts a file to standard output (nothing is printed unless the whole file verifies).")
+        abstract: "Decrypts a file to standard output (nothing is printed unless the whole file verifies).",
+        discussion: ExitStatus.discussion)
 
     @Argument(help: "The encrypted file.")
     var file: String

@@ -4,7 +4,8 @@ import Real
 struct ConfigEncryptCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "encrypt",
-        abstract: "Encrypts a file (or standard input, -) into --out, written atomically with mode 0600.")
+        abstract: "Encrypts a file (or standard input, -) into --out, written atomically with mode 0600.",
+        discussion: ExitStatus.discussion)
 
     @Argument(help: "The plaintext file, or - for standard input.")
     var file: String

@@ -5,7 +5,8 @@ import Sim
 struct ReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
-        abstract: "Reruns one seed with full tracing and prints its violations (same digest as check).")
+        abstract: "Reruns one seed with full tracing and prints its violations (exit 1 if any; same digest as check).",
+        discussion: ExitStatus.discussion)
 
     @Argument(help: "Scenario file (YAML).")
     var scenario: String
@@ -49,6 +50,8 @@ struct ReplayCommand: ParsableCommand {
             for line in window.lines { print(line) }
             if window.dropped > 0 { print("(\(window.dropped) more not shown)") }
         }
+        // A broken invariant fails the command, so `git bisect run visag replay …` finds the commit that broke it.
+        if !metrics.violations.isEmpty { throw ExitCode(1) }
     }
 }
 

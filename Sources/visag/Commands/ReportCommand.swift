@@ -5,7 +5,8 @@ import Sim
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Rebuilds report.html in a sweep output folder (with --sweep, reruns the VM timeline's run first).")
+        abstract: "Rebuilds report.html in a sweep output folder (with --sweep, reruns the VM timeline's run first).",
+        discussion: ExitStatus.discussion)
 
     @Argument(help: "A sweep output folder (from visag sweep or merge).")
     var folder: String

@@ -6,7 +6,8 @@ import Sim
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Runs a scenario (simulated, or on libvirt with --backend real) and prints a summary.")
+        abstract: "Runs a scenario (simulated, or on libvirt with --backend real) and prints a summary.",
+        discussion: ExitStatus.discussion)
 
     @Argument(help: "Scenario file (YAML).")
     var scenario: String
@@ -35,6 +36,7 @@ struct RunCommand: ParsableCommand {
             help: "--backend real: an encrypted file (visag config encrypt) with the URI and any username and password.")
     var hypervisorConfig: String?
     @OptionGroup var secret: ConfigSecretOptions
+    @OptionGroup var memory: MemoryLimitOptions
     @Option(help: "--backend real: simulated (in-process guests, the default) or tcg (real guests under QEMU/TCG on this machine through qemu:///system; needs root and scripts/install-test-deps.sh's packages).")
     var guests: String?
 
@@ -61,17 +63,12 @@ struct RunCommand: ParsableCommand {
                 try TCGRun.checkOptions(uri: uri, hypervisorConfig: hypervisorConfig)
             }
         }
-        var scenario: Scenario
-        do {
-            scenario = try ScenarioLoader.load(path: self.scenario, overrides: overrides)
-        } catch let error as ScenarioError {
-            throw CLIError.badInput(error.description)
-        }
+        var scenario = try loadScenario(self.scenario, overrides: overrides, memoryLimitBytes: try memory.limitBytes())
         if let seed { scenario.seed = seed }
         var limit: Double? = nil
         if let until {
             do {
-                limit = try ScenarioLoader.parse(text: "duration: \(until)", file: "--until").durationSeconds
+                limit = try ScenarioLoader.commandLineDuration(until, flag: "--until")
             } catch let error as ScenarioError {
                 throw CLIError.badInput("--until: expected seconds or a duration like 90m, found \"\(until)\" (\(error.message))")
             }
@@ -110,5 +107,8 @@ struct RunCommand: ParsableCommand {
             throw CLIError.runFailed("\(error)")
         }
         print(json ? summary.json() : summary.table())
+        if let stalled = metrics.stalled {
+            throw CLIError.runFailed("the run made no progress and was stopped at t=\(metrics.simulatedSeconds) s: \(stalled)")
+        }
     }
 }

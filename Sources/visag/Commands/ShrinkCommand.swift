@@ -5,7 +5,8 @@ import Sim
 struct ShrinkCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shrink",
-        abstract: "Reduces a failing seed's scenario while the same invariant still fails.")
+        abstract: "Reduces a failing seed's scenario while the same invariant still fails.",
+        discussion: ExitStatus.discussion)
 
     @Argument(help: "Scenario file (YAML).")
     var scenario: String

@@ -17,7 +17,8 @@ struct Shard: ExpressibleByArgument {
 struct SweepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sweep",
-        abstract: "Runs every cell × seed of a sweep file and writes results.csv and summary.csv.")
+        abstract: "Runs every cell × seed of a sweep file and writes results.csv and summary.csv.",
+        discussion: ExitStatus.discussion)
 
     @Argument(help: "Sweep file (YAML): base scenario, axes, seeds, exclude rules.")
     var sweep: String
@@ -30,6 +31,7 @@ struct SweepCommand: ParsableCommand {
     @Flag(help: "Finish a sweep that was stopped: runs already written are not redone.")
     var resume = false
     @OptionGroup var timeline: TimelineOptions
+    @OptionGroup var memory: MemoryLimitOptions
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be >= 1, found \(jobs)") }
@@ -37,7 +39,9 @@ struct SweepCommand: ParsableCommand {
 
     func run() throws {
         let file: SweepFile
-        do { file = try SweepFile.load(path: sweep) } catch let error as ScenarioError {
+        do {
+            file = try SweepFile.load(path: sweep, memoryLimitBytes: try memory.limitBytes(concurrentRuns: jobs))
+        } catch let error as ScenarioError {
             throw CLIError.badInput(error.description)
         }
         let slice = shard.map { ($0.index, $0.count) } ?? (0, 1)
@@ -79,7 +83,8 @@ struct SweepCommand: ParsableCommand {
 
 struct MergeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "merge", abstract: "Combines sweep shard folders into one folder's results.")
+        commandName: "merge", abstract: "Combines sweep shard folders into one folder's results.",
+        discussion: ExitStatus.discussion)
 
     @Argument(help: "Shard output folders.")
     var folders: [String]
@@ -94,7 +99,10 @@ struct MergeCommand: ParsableCommand {
             try SweepReport.write(directory: out)
             print("merged \(copied) runs into \(out) (with \(SweepReport.fileName))")
         } catch let failure as SweepRunner.Failure {
+            // Here every failure is about the folders given (missing, not a sweep's, different sweeps).
             throw CLIError.badInput(failure.description)
+        } catch let error as OutputError {
+            throw CLIError.runFailed(error.description)
         }
     }
 }

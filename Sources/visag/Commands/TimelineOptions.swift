@@ -26,7 +26,7 @@ struct TimelineOptions: ParsableArguments {
         if let window {
             let seconds: Double?
             do {
-                seconds = try ScenarioLoader.parse(text: "duration: \(window)", file: "--timeline-window").durationSeconds
+                seconds = try ScenarioLoader.commandLineDuration(window, flag: "--timeline-window")
             } catch let error as ScenarioError {
                 throw CLIError.badInput("--timeline-window: expected a duration like 6h, found \"\(window)\" (\(error.message))")
             }
