@@ -59,13 +59,17 @@ public final class RealDriver: @unchecked Sendable {
     private var nextArrivalModelSeconds = 0.0
     private var started: ContinuousClock.Instant
     private var hasRun = false
+    /// Every action Model emits, with the model time of the event that caused it (the same log as Sim's).
+    private let decisions: DecisionLog?
+    /// The model time Model was last handed (an event or a submission): the time its actions are logged at.
+    private var decisionModelSeconds = 0.0
 
     /// `connection`: an open connection to use (and leave open); nil opens `options.uri` when the run starts and
     /// closes it at the end. `guestChannel` and `runner` default to the in-process ones; `keySource` to
     /// deterministic identities (`Ed25519KeySource` makes real keys).
     public init(scenario: Scenario, options: RealRunOptions = RealRunOptions(), connection: LibvirtConnection? = nil,
                 guestChannel: GuestChannel = SimulatedGuestChannel(), runner: ObjectRunner = TimerObjectRunner(),
-                keySource: KeySource = IdentityKeySource())
+                keySource: KeySource = IdentityKeySource(), decisions: DecisionLog? = nil)
         throws(RealRunError)
     {
         if let problem = options.problem() { throw .badInput(problem) }
@@ -75,6 +79,7 @@ public final class RealDriver: @unchecked Sendable {
         self.guestChannel = guestChannel
         self.runner = runner
         self.keySource = keySource
+        self.decisions = decisions
         self.connection = connection
         ownsConnection = connection == nil
         isTestDriver = TestDriverWorkers.isTestDriver(uri: connection?.uri ?? options.uri)
@@ -277,7 +282,9 @@ public final class RealDriver: @unchecked Sendable {
 
     private func handleModel(_ event: Event) {
         metrics.modelEventHandled()
-        plane.handle(event, now: modelNow)
+        let now = modelNow
+        decisionModelSeconds = now
+        plane.handle(event, now: now)
         performPendingActions()
     }
 
@@ -313,6 +320,7 @@ public final class RealDriver: @unchecked Sendable {
         let now = modelNow
         objectSeconds.append(contentsOf: arrival.objectSeconds)
         metrics.applicationSubmitted(objects: arrival.objectSeconds.count, now: now)
+        decisionModelSeconds = now
         let app = plane.submitApplication(main: arrival.main, objects: Int32(arrival.objectSeconds.count), now: now)
         precondition(Int(app.index) == metrics.metrics.applicationsSubmitted - 1
                      && Int(plane.apps[Int(app.index)].firstObject.index) == objectSeconds.count - arrival.objectSeconds.count,
@@ -329,6 +337,7 @@ public final class RealDriver: @unchecked Sendable {
     // MARK: Actions to effects
 
     private func perform(_ action: Action) {
+        decisions?.record(action, modelSeconds: decisionModelSeconds)
         switch action {
         case .send(let message):
             metrics.sent(message, now: modelNow)
@@ -660,8 +669,10 @@ public final class RealDriver: @unchecked Sendable {
         }
         pool.shutdown()
         metrics.finish(plane: plane, now: endModelSeconds, wallSeconds: wallSeconds(since: wallStart))
+        var runMetrics = metrics.metrics
+        if let decisions { runMetrics.decisionDigest = decisions.digestHex() }
         return RealRunResult(
-            outcome: outcome, metrics: metrics.metrics, uri: connection.uri, timeScale: options.timeScale,
+            outcome: outcome, metrics: runMetrics, uri: connection.uri, timeScale: options.timeScale,
             workers: reports, hypervisorCalls: inventory.calls, keyWrites: keyWrites,
             powerObservations: powerObservations, domainsCreated: created,
             domainsRemoved: removed)

@@ -57,6 +57,8 @@ public struct Metrics: Sendable {
     public var wallSeconds = 0.0
     public var ignoredEvents = 0
     public var digest = ""
+    /// SHA-256 of the decision log (`DecisionLog`); "-" when the run kept none.
+    public var decisionDigest = "-"
     /// The first violations of each invariant (bounded) and how many there were in all.
     public var violations: [InvariantViolation] = []
     public var violationCounts: [Invariant: Int] = [:]

@@ -34,6 +34,8 @@ public struct Simulation {
     var links: NodeLinks
     var recorder: TraceRecorder
     var checker = InvariantChecker()
+    /// Every action Model emits, with its model time (`visag run` keeps one; sweeps and benchmarks do not).
+    public var decisions: DecisionLog?
     var arrivals = 0
     let hasHypervisorOutages: Bool
     /// How long before the stop an application must have ended (or been silent) for a run cut
@@ -231,6 +233,7 @@ public struct Simulation {
     // MARK: Actions to effects
 
     mutating func perform(_ action: Action) {
+        decisions?.record(action, modelSeconds: engine.now)
         switch action {
         case .send(let message):
             metrics.messages += 1
@@ -504,6 +507,7 @@ public struct Simulation {
         metrics.violations = checker.violations
         metrics.violationCounts = checker.counts
         metrics.digest = recorder.finish(metrics: metrics)
+        if let decisions { metrics.decisionDigest = decisions.digestHex() }
     }
 }
 

@@ -16,6 +16,8 @@ struct RealRun {
     let untilModelSeconds: Double?
     let json: Bool
     let guests: Guests
+    /// `--decisions`: where the decision log goes (the digest is printed either way).
+    let decisions: String?
 
     /// Where the objects run (`--guests`).
     enum Guests: String, CaseIterable {
@@ -82,11 +84,19 @@ struct RealRun {
         let hypervisor = try hypervisor()
         let options = RealRunOptions(uri: hypervisor.uri, timeScale: try Self.parseTimeScale(timeScale),
                                      untilModelSeconds: untilModelSeconds, credentials: hypervisor.credentials)
+        let decisionLog: DecisionLog
+        do throws(OutputError) {
+            decisionLog = try decisions.map { path throws(OutputError) in try DecisionLog(path: path) } ?? DecisionLog()
+        } catch {
+            throw CLIError.runFailed("\(error)")
+        }
         let driver: RealDriver
         do {
             // Real Ed25519 keys for every key Model routes (the in-process identities are for tests).
-            driver = try RealDriver(scenario: scenario, options: options, keySource: Ed25519KeySource())
+            driver = try RealDriver(scenario: scenario, options: options, keySource: Ed25519KeySource(),
+                                    decisions: decisionLog)
         } catch {
+            decisionLog.discard()
             throw Self.cliError(error)
         }
         let signals = SignalStop(stopping: driver)
@@ -95,7 +105,13 @@ struct RealRun {
         do {
             result = try driver.run()
         } catch {
+            decisionLog.discard()
             throw Self.cliError(error)
+        }
+        do throws(OutputError) {
+            try decisionLog.commit()
+        } catch {
+            throw CLIError.runFailed("\(error)")
         }
         try Self.report(result, scenario: scenario, json: json)
     }

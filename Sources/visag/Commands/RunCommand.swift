@@ -22,6 +22,8 @@ struct RunCommand: ParsableCommand {
     var trace: String?
     @Option(help: "Write a Chrome/Perfetto trace (one track per node and VM) here.")
     var perfetto: String?
+    @Option(help: "Write the decision log here: every action Model emits, with its model time, one line each (its SHA-256 is the summary's decision digest).")
+    var decisions: String?
     @Flag(help: "Print the summary as one JSON object.")
     var json = false
     @Option(help: "sim (the discrete-event simulator) or real (libvirt, on a wall clock).")
@@ -58,6 +60,7 @@ struct RunCommand: ParsableCommand {
             _ = try RealRun.parseTimeScale(timeScale)
             try RealRun.checkHypervisorOptions(uri: uri, hypervisorConfig: hypervisorConfig, secret: secret)
             if try RealRun.Guests.parse(guests) == .tcg {
+                if decisions != nil { throw CLIError.badInput("--decisions is not supported with --guests tcg") }
                 try TCGRun.checkOptions(uri: uri, hypervisorConfig: hypervisorConfig)
             }
         }
@@ -79,25 +82,30 @@ struct RunCommand: ParsableCommand {
         if backend == .real {
             return try RealRun(scenario: scenario, uri: uri, hypervisorConfig: hypervisorConfig, secret: secret,
                                timeScale: timeScale, untilModelSeconds: limit, json: json,
-                               guests: try RealRun.Guests.parse(guests)).run()
+                               guests: try RealRun.Guests.parse(guests), decisions: decisions).run()
         }
         // Outputs are opened before the run, so a path that cannot be written fails at once (exit 1); a trace or
         // Perfetto file inside the --out folder is written into its new folder (OutputFolder.place).
         let folder: OutputFolder?
         let perfettoOutput: PerfettoOutput?
         var sink: JSONLinesFile? = nil
+        let decisionLog: DecisionLog
         do throws(OutputError) {
             folder = try out.map { path throws(OutputError) in try OutputFolder(path: path, marker: RunOutputs.marker) }
             if let trace { sink = try JSONLinesFile(path: folder?.place(trace) ?? trace) }
             perfettoOutput = try perfetto.map { path throws(OutputError) in try PerfettoOutput(path: folder?.place(path) ?? path) }
+            decisionLog = try decisions.map { path throws(OutputError) in try DecisionLog(path: folder?.place(path) ?? path) }
+                ?? DecisionLog()
         } catch {
             throw CLIError.runFailed("\(error)")
         }
         var simulation = Simulation(scenario: scenario, traceSink: perfettoOutput?.sink(with: sink) ?? sink)
+        simulation.decisions = decisionLog
         let metrics = simulation.run(untilSeconds: limit)
         let summary = RunSummary(scenario: scenario, metrics: metrics)
         do throws(OutputError) {
             try sink?.close()
+            try decisionLog.commit()
             try perfettoOutput?.write(simulation, endSeconds: metrics.simulatedSeconds)
             if let folder {
                 try RunOutputs.write(simulation, summary: summary, to: folder)
@@ -105,6 +113,7 @@ struct RunCommand: ParsableCommand {
             }
         } catch {
             sink?.discard()
+            decisionLog.discard()
             perfettoOutput?.discard()
             folder?.discard()
             throw CLIError.runFailed("\(error)")
