@@ -14,6 +14,9 @@ public struct RealRunResult: Sendable {
         case stopped(String)
         /// The run could not carry on.
         case failed(String)
+        /// The scenario asked for something the run cannot do as asked (lockstep: the simulator's world would
+        /// have answered differently from here on).
+        case refused(String)
 
         public var isCompleted: Bool { self == .completed }
     }
@@ -86,6 +89,7 @@ public struct RealRunResult: Sendable {
         case .limitReached: outcomeText = "stopped at the stop time"
         case .stopped(let reason): outcomeText = "stopped (\(reason)); touched workers reverted"
         case .failed(let reason): outcomeText = "failed (\(reason)); touched workers reverted"
+        case .refused(let reason): outcomeText = "refused (\(reason)); touched workers reverted"
         }
         lines.append("backend      real, \(uri), time scale \(timeScale) wall s per model s: \(outcomeText)")
         lines.append("time         every time above is model seconds (wall / time scale), except `events … s wall`;"

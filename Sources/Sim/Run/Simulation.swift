@@ -49,13 +49,13 @@ public struct Simulation {
         hasHypervisorOutages = !scenario.faults.hypervisorOutages.isEmpty
         plane = ControlPlane(config: scenario.grid)
         let seed = scenario.seed
-        // Nodes last: a node added to a scenario can then move no other stream's seed.
-        var streams = RunStreams(seed: seed)
-        networkStream = streams.make(.network)
-        workloadStream = streams.make(.workload)
-        faultStream = streams.make(.faults)
-        dhcpStreams = (0..<scenario.dhcp.areas).map { streams.make(.dhcp(area: $0)) }
-        nodeStreams = (0..<scenario.grid.nodes.count).map { streams.make(.node($0)) }
+        // The same streams as a lockstep run's (`LockstepSchedule`).
+        let streams = WorldStreams(scenario: scenario)
+        networkStream = streams.network
+        workloadStream = streams.workload
+        faultStream = streams.faults
+        dhcpStreams = streams.dhcp
+        nodeStreams = streams.nodes
         dhcp = (0..<scenario.dhcp.areas).map { DHCPServer(area: $0, poolSize: scenario.dhcp.poolSize) }
         recorder = TraceRecorder(sink: traceSink)
         cores = NodeCores(coresOfNode: scenario.coresOfNode)

@@ -18,6 +18,8 @@ struct RealRun {
     let guests: Guests
     /// `--decisions`: where the decision log goes (the digest is printed either way).
     let decisions: String?
+    /// `--lockstep`: the simulator's latencies and schedule (`RealRunOptions.lockstep`).
+    let lockstep: Bool
 
     /// Where the objects run (`--guests`).
     enum Guests: String, CaseIterable {
@@ -82,8 +84,9 @@ struct RealRun {
                               untilModelSeconds: untilModelSeconds, json: json).run()
         }
         let hypervisor = try hypervisor()
-        let options = RealRunOptions(uri: hypervisor.uri, timeScale: try Self.parseTimeScale(timeScale),
+        var options = RealRunOptions(uri: hypervisor.uri, timeScale: try Self.parseTimeScale(timeScale),
                                      untilModelSeconds: untilModelSeconds, credentials: hypervisor.credentials)
+        options.lockstep = lockstep
         let decisionLog: DecisionLog
         do throws(OutputError) {
             decisionLog = try decisions.map { path throws(OutputError) in try DecisionLog(path: path) } ?? DecisionLog()
@@ -131,6 +134,8 @@ struct RealRun {
             return
         case .stopped(let reason):
             throw ExitCode(SignalStop.exitStatus(forSignalNamed: reason))
+        case .refused(let reason):
+            throw CLIError.badInput(reason)
         case .failed(let reason):
             throw CLIError.runFailed("the real run failed: \(reason)")
         }

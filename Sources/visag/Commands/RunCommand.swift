@@ -24,6 +24,8 @@ struct RunCommand: ParsableCommand {
     var perfetto: String?
     @Option(help: "Write the decision log here: every action Model emits, with its model time, one line each (its SHA-256 is the summary's decision digest).")
     var decisions: String?
+    @Flag(help: "--backend real: draw every operation's latency as the simulator does and keep Model's clock on that schedule (the real calls finish no earlier), so the decision log matches --backend sim's; simulated guests, fault-free scenarios only.")
+    var lockstep = false
     @Flag(help: "Print the summary as one JSON object.")
     var json = false
     @Option(help: "sim (the discrete-event simulator) or real (libvirt, on a wall clock).")
@@ -54,6 +56,7 @@ struct RunCommand: ParsableCommand {
                 throw CLIError.badInput("--hypervisor-config, --key-file and --passphrase-env apply only to --backend real")
             }
             if guests != nil { throw CLIError.badInput("--guests applies only to --backend real") }
+            if lockstep { throw CLIError.badInput("--lockstep applies only to --backend real") }
         case .real:
             try RealRun.rejectSimOnlyOptions(out: out, trace: trace)
             if perfetto != nil { throw CLIError.badInput("--perfetto is not supported with --backend real") }
@@ -61,6 +64,7 @@ struct RunCommand: ParsableCommand {
             try RealRun.checkHypervisorOptions(uri: uri, hypervisorConfig: hypervisorConfig, secret: secret)
             if try RealRun.Guests.parse(guests) == .tcg {
                 if decisions != nil { throw CLIError.badInput("--decisions is not supported with --guests tcg") }
+                if lockstep { throw CLIError.badInput("--lockstep needs --guests simulated (the default)") }
                 try TCGRun.checkOptions(uri: uri, hypervisorConfig: hypervisorConfig)
             }
         }
@@ -79,10 +83,18 @@ struct RunCommand: ParsableCommand {
                 throw CLIError.badInput("--until: expected seconds or a duration like 90m, found \"\(until)\" (\(error.message))")
             }
         }
+        if backend == .real, lockstep {
+            let problems = LockstepSchedule.problems(of: scenario)
+            if !problems.isEmpty {
+                throw CLIError.badInput("\(self.scenario): cannot run in lockstep (the simulator's world would answer "
+                                        + "differently): " + problems.joined(separator: "; "))
+            }
+        }
         if backend == .real {
             return try RealRun(scenario: scenario, uri: uri, hypervisorConfig: hypervisorConfig, secret: secret,
                                timeScale: timeScale, untilModelSeconds: limit, json: json,
-                               guests: try RealRun.Guests.parse(guests), decisions: decisions).run()
+                               guests: try RealRun.Guests.parse(guests), decisions: decisions,
+                               lockstep: lockstep).run()
         }
         // Outputs are opened before the run, so a path that cannot be written fails at once (exit 1); a trace or
         // Perfetto file inside the --out folder is written into its new folder (OutputFolder.place).
