@@ -644,8 +644,8 @@ public final class RealDriver: @unchecked Sendable {
                 if lockstep.lapsedLease == nil, lockstep.schedule.leaseLapses(check) {
                     lockstep.lapsedLease = "lockstep: \(check.vm) has been off for dhcp.lease (\(check.afterSeconds) s) at "
                         + "t=\(lockstep.engine.now) s, where the simulator's DHCP server takes its address back; the "
-                        + "in-process guests have no DHCP, so the decisions could differ from here (lengthen dhcp.lease "
-                        + "or set it to none, or keep workers running: recycle by revert, no idle timeout)"
+                        + "in-process guests have no DHCP, so the decisions could differ from here (lengthen dhcp.lease, "
+                        + "or set it to never; workers stay off when suspended, shut down, cloned from, or cloned and not yet used)"
                 }
                 continue
             }
@@ -880,11 +880,13 @@ public final class RealDriver: @unchecked Sendable {
         }
         var runMetrics = metrics.metrics
         if let decisions { runMetrics.decisionDigest = decisions.digestHex() }
-        return RealRunResult(
+        var result = RealRunResult(
             outcome: outcome, metrics: runMetrics, uri: connection.uri, timeScale: options.timeScale,
             workers: reports, hypervisorCalls: inventory.calls, keyWrites: keyWrites,
             powerObservations: powerObservations, domainsCreated: created,
             domainsRemoved: removed)
+        result.lockstep = lockstep != nil
+        return result
     }
 
     /// libvirt's errors for a connection that is gone (closed, broken RPC), as opposed to a failed operation.

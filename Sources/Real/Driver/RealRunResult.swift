@@ -78,6 +78,8 @@ public struct RealRunResult: Sendable {
     /// Worker domains made for the run (on the test driver, or the TCG guests), and those removed at the end.
     public var domainsCreated: [String]
     public var domainsRemoved: [String]
+    /// Lockstep: model time was the simulator's drawn schedule, not the wall clock.
+    public var lockstep = false
 
     /// Lines to print after the summary table: what is wall time, what the hypervisor did.
     public func notes() -> [String] {
@@ -92,8 +94,9 @@ public struct RealRunResult: Sendable {
         case .refused(let reason): outcomeText = "refused (\(reason)); touched workers reverted"
         }
         lines.append("backend      real, \(uri), time scale \(timeScale) wall s per model s: \(outcomeText)")
-        lines.append("time         every time above is model seconds (wall / time scale), except `events … s wall`;"
-                     + " no trace digest, invariants are not checked on this backend")
+        lines.append("time         every time above is model seconds ("
+                     + (lockstep ? "lockstep: the simulator's drawn schedule" : "wall / time scale")
+                     + "), except `events … s wall`; no trace digest, invariants are not checked on this backend")
         for operation in ["revert", "suspend", "shutdown", "boot", "resume", "clone"] {
             let matching = hypervisorCalls.filter { $0.operation == operation }
             guard !matching.isEmpty else { continue }
