@@ -81,7 +81,7 @@ struct RealRun {
     func run() throws {
         if guests == .tcg {
             return try TCGRun(scenario: scenario, timeScale: try Self.parseTimeScale(timeScale, guests: .tcg),
-                              untilModelSeconds: untilModelSeconds, json: json).run()
+                              untilModelSeconds: untilModelSeconds, json: json, decisions: decisions).run()
         }
         let hypervisor = try hypervisor()
         var options = RealRunOptions(uri: hypervisor.uri, timeScale: try Self.parseTimeScale(timeScale),

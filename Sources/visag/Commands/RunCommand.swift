@@ -63,7 +63,6 @@ struct RunCommand: ParsableCommand {
             _ = try RealRun.parseTimeScale(timeScale)
             try RealRun.checkHypervisorOptions(uri: uri, hypervisorConfig: hypervisorConfig, secret: secret)
             if try RealRun.Guests.parse(guests) == .tcg {
-                if decisions != nil { throw CLIError.badInput("--decisions is not supported with --guests tcg") }
                 if lockstep { throw CLIError.badInput("--lockstep needs --guests simulated (the default)") }
                 try TCGRun.checkOptions(uri: uri, hypervisorConfig: hypervisorConfig)
             }
