@@ -48,9 +48,11 @@ extension CLITests {
         sha.waitUntilExit()
         XCTAssertEqual(shaOutput.split(separator: " ").first.map(String.init), simDigest)
 
-        // The table prints it too.
-        let table = try visag(["run", scenario.path])
+        // The table prints it too (/dev/null: the digest without the file); without --decisions, none is kept.
+        let table = try visag(["run", scenario.path, "--decisions", "/dev/null"])
         XCTAssertTrue(table.stdout.contains("decision digest            \(simDigest ?? "")"), table.stdout)
+        let plain = try visag(["run", scenario.path])
+        XCTAssertTrue(plain.stdout.contains("decision digest            -"), plain.stdout)
     }
 
     func testLockstepRefusesWhatItCannotMatchWithExitTwo() throws {

@@ -34,7 +34,7 @@ public struct Simulation {
     var links: NodeLinks
     var recorder: TraceRecorder
     var checker = InvariantChecker()
-    /// Every action Model emits, with its model time (`visag run` keeps one; sweeps and benchmarks do not).
+    /// Every action Model emits, with its model time (`visag run --decisions` keeps one; sweeps and benchmarks do not).
     public var decisions: DecisionLog?
     var arrivals = 0
     let hasHypervisorOutages: Bool

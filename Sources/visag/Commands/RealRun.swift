@@ -87,9 +87,9 @@ struct RealRun {
         var options = RealRunOptions(uri: hypervisor.uri, timeScale: try Self.parseTimeScale(timeScale),
                                      untilModelSeconds: untilModelSeconds, credentials: hypervisor.credentials)
         options.lockstep = lockstep
-        let decisionLog: DecisionLog
+        let decisionLog: DecisionLog?
         do throws(OutputError) {
-            decisionLog = try decisions.map { path throws(OutputError) in try DecisionLog(path: path) } ?? DecisionLog()
+            decisionLog = try decisions.map { path throws(OutputError) in try DecisionLog(path: path) }
         } catch {
             throw CLIError.runFailed("\(error)")
         }
@@ -99,7 +99,7 @@ struct RealRun {
             driver = try RealDriver(scenario: scenario, options: options, keySource: Ed25519KeySource(),
                                     decisions: decisionLog)
         } catch {
-            decisionLog.discard()
+            decisionLog?.discard()
             throw Self.cliError(error)
         }
         let signals = SignalStop(stopping: driver)
@@ -108,11 +108,11 @@ struct RealRun {
         do {
             result = try driver.run()
         } catch {
-            decisionLog.discard()
+            decisionLog?.discard()
             throw Self.cliError(error)
         }
         do throws(OutputError) {
-            try decisionLog.commit()
+            try decisionLog?.commit()
         } catch {
             throw CLIError.runFailed("\(error)")
         }

@@ -22,7 +22,7 @@ struct RunCommand: ParsableCommand {
     var trace: String?
     @Option(help: "Write a Chrome/Perfetto trace (one track per node and VM) here.")
     var perfetto: String?
-    @Option(help: "Write the decision log here: every action Model emits, with its model time, one line each (its SHA-256 is the summary's decision digest).")
+    @Option(help: "Write the decision log here: every action Model emits, with its model time, one line each; its SHA-256 is the summary's decision digest (/dev/null: the digest only).")
     var decisions: String?
     @Flag(help: "--backend real: draw every operation's latency as the simulator does and keep Model's clock on that schedule (the real calls finish no earlier), so the decision log matches --backend sim's; simulated guests, fault-free scenarios only.")
     var lockstep = false
@@ -100,13 +100,12 @@ struct RunCommand: ParsableCommand {
         let folder: OutputFolder?
         let perfettoOutput: PerfettoOutput?
         var sink: JSONLinesFile? = nil
-        let decisionLog: DecisionLog
+        let decisionLog: DecisionLog?
         do throws(OutputError) {
             folder = try out.map { path throws(OutputError) in try OutputFolder(path: path, marker: RunOutputs.marker) }
             if let trace { sink = try JSONLinesFile(path: folder?.place(trace) ?? trace) }
             perfettoOutput = try perfetto.map { path throws(OutputError) in try PerfettoOutput(path: folder?.place(path) ?? path) }
             decisionLog = try decisions.map { path throws(OutputError) in try DecisionLog(path: folder?.place(path) ?? path) }
-                ?? DecisionLog()
         } catch {
             throw CLIError.runFailed("\(error)")
         }
@@ -116,7 +115,7 @@ struct RunCommand: ParsableCommand {
         let summary = RunSummary(scenario: scenario, metrics: metrics)
         do throws(OutputError) {
             try sink?.close()
-            try decisionLog.commit()
+            try decisionLog?.commit()
             try perfettoOutput?.write(simulation, endSeconds: metrics.simulatedSeconds)
             if let folder {
                 try RunOutputs.write(simulation, summary: summary, to: folder)
@@ -124,7 +123,7 @@ struct RunCommand: ParsableCommand {
             }
         } catch {
             sink?.discard()
-            decisionLog.discard()
+            decisionLog?.discard()
             perfettoOutput?.discard()
             folder?.discard()
             throw CLIError.runFailed("\(error)")

@@ -59,9 +59,9 @@ struct TCGRun {
         let run = TCGGuestRun(scenario: scenario, plan: plan,
                               options: RealRunOptions(uri: TCGGuestHost.uri, timeScale: timeScale,
                                                       untilModelSeconds: untilModelSeconds, log: log))
-        let decisionLog: DecisionLog
+        let decisionLog: DecisionLog?
         do throws(OutputError) {
-            decisionLog = try decisions.map { path throws(OutputError) in try DecisionLog(path: path) } ?? DecisionLog()
+            decisionLog = try decisions.map { path throws(OutputError) in try DecisionLog(path: path) }
         } catch {
             throw CLIError.runFailed("\(error)")
         }
@@ -72,7 +72,7 @@ struct TCGRun {
         do {
             result = try run.run(progress: log.line)
         } catch {
-            decisionLog.discard()
+            decisionLog?.discard()
             switch error {
             case .setUp(let message):
                 throw CLIError.runFailed("--guests tcg: \(message)")
@@ -84,7 +84,7 @@ struct TCGRun {
             }
         }
         do throws(OutputError) {
-            try decisionLog.commit()
+            try decisionLog?.commit()
         } catch {
             throw CLIError.runFailed("\(error)")
         }
