@@ -838,6 +838,15 @@ public final class RealDriver: @unchecked Sendable {
                 break
             }
         }
+        // Lockstep calls that returned but whose turn never came (the run ended first): the same books.
+        if let lockstep {
+            for call in lockstep.completions.keys.sorted() {
+                guard case .hypervisorDone(let done)? = lockstep.completions[call] else { continue }
+                if let error = done.error { options.log.line(error) }
+                recordHypervisor(done)
+            }
+            lockstep.completions.removeAll()
+        }
         loop.dropTimers()
         var cleanedUp: Set<Int32> = []
         if cleanUp {
