@@ -315,25 +315,21 @@ public struct Simulation {
         if hasHypervisorOutages {
             succeeded = !FaultSettings.any(scenario.faults.hypervisorOutages, cover: node, at: engine.now)
         }
-        let delay: Double
+        // The one draw per operation, as a lockstep run makes it (`LockstepSchedule.hypervisorDelay`).
+        let delay = scenario.hypervisor.latency(of: operation).draw(from: nodeStreams[node])
         switch operation {
         case .revert:
-            delay = scenario.hypervisor.revert.draw(from: nodeStreams[node])
             if scenario.faults.revertFailureProbability > 0, faultStream.bernoulli(scenario.faults.revertFailureProbability) {
                 succeeded = false
             }
             if succeeded, !admitPowerOn(vm) { succeeded = false }
             if plane.vms[Int(vm.index)].preparation != nil { metrics.prepareRevert.append(delay) }
-        case .suspend:
-            delay = scenario.hypervisor.suspend.draw(from: nodeStreams[node])
-        case .shutdown:
-            delay = scenario.hypervisor.shutdown.draw(from: nodeStreams[node])
+        case .suspend, .shutdown:
+            break
         case .boot, .resume:
-            delay = (operation == .boot ? scenario.hypervisor.boot : scenario.hypervisor.resume).draw(from: nodeStreams[node])
             if succeeded, !admitPowerOn(vm) { succeeded = false }
             if plane.vms[Int(vm.index)].preparation?.step == .waking { metrics.prepareWoken(by: operation, delay) }
         case .clone:
-            delay = scenario.hypervisor.clone.draw(from: nodeStreams[node])
             if scenario.faults.cloneFailureProbability > 0, faultStream.bernoulli(scenario.faults.cloneFailureProbability) {
                 succeeded = false
             }
