@@ -42,19 +42,6 @@ final class RealDriverTests: LibvirtTestCase {
 
     static let timeScale = 0.002
 
-    func scenario(_ text: String, overrides: [String] = []) throws -> Scenario {
-        try ScenarioLoader.parse(text: text, file: "test.yaml", overrides: overrides)
-    }
-
-    func registerWorkers(of scenario: Scenario) {
-        for (node, config) in scenario.grid.nodes.enumerated() {
-            for ordinal in 1...max(config.maxVMs, 1) {
-                let name = WorkerNaming.domainName(node: NodeID(node), ordinal: ordinal)
-                cleanup.domain(name)
-                cleanup.volume(TestDriverWorkers.volumeName(forDomain: name))
-            }
-        }
-    }
 
     func options(_ logs: LogLines, keep: Bool = false) -> RealRunOptions {
         RealRunOptions(timeScale: Self.timeScale, shutdownWaitWallSeconds: 0.2, keepCreatedDomains: keep, log: logs.log)

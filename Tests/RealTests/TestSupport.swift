@@ -1,4 +1,5 @@
 import Foundation
+import Model
 import XCTest
 @testable import Real
 import Sim
@@ -111,5 +112,22 @@ enum RunningDriver {
         }
         thread.start()
         return (thread, outcome, finished)
+    }
+}
+
+extension LibvirtTestCase {
+    func scenario(_ text: String, overrides: [String] = []) throws -> Scenario {
+        try ScenarioLoader.parse(text: text, file: "test.yaml", overrides: overrides)
+    }
+
+    /// Registers every worker domain the scenario may make (`node<i>_worker<k>`) and its volume for removal.
+    func registerWorkers(of scenario: Scenario) {
+        for (node, config) in scenario.grid.nodes.enumerated() {
+            for ordinal in 1...max(config.maxVMs, 1) {
+                let name = WorkerNaming.domainName(node: NodeID(node), ordinal: ordinal)
+                cleanup.domain(name)
+                cleanup.volume(TestDriverWorkers.volumeName(forDomain: name))
+            }
+        }
     }
 }

@@ -29,6 +29,8 @@ struct HypervisorCompletion: Sendable {
     let clone: LibvirtDomain?
     /// The failure was the connection itself: no later call can work either.
     let connectionLost: Bool
+    /// The lockstep call this completes (-1: not lockstep).
+    var call = -1
 }
 
 /// A guest-channel call returned (on the work pool).
@@ -48,6 +50,8 @@ struct GuestCompletion: Sendable {
     let error: String?
     /// What was asked, so a failure can be reported to Model as the same call failing.
     var request: Request = .other
+    /// The lockstep call this completes (-1: not lockstep).
+    var call = -1
 
     enum Request: Sendable {
         case fetchKey

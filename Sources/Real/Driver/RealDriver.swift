@@ -59,13 +59,19 @@ public final class RealDriver: @unchecked Sendable {
     private var nextArrivalModelSeconds = 0.0
     private var started: ContinuousClock.Instant
     private var hasRun = false
+    /// Every action Model emits, with the model time of the event that caused it (the same log as Sim's).
+    private let decisions: DecisionLog?
+    /// The model time Model was last handed (an event or a submission): the time its actions are logged at.
+    private var decisionModelSeconds = 0.0
+    /// Lockstep mode's schedule and pending completions (nil: Model's clock is the wall clock).
+    private var lockstep: Lockstep?
 
     /// `connection`: an open connection to use (and leave open); nil opens `options.uri` when the run starts and
     /// closes it at the end. `guestChannel` and `runner` default to the in-process ones; `keySource` to
     /// deterministic identities (`Ed25519KeySource` makes real keys).
     public init(scenario: Scenario, options: RealRunOptions = RealRunOptions(), connection: LibvirtConnection? = nil,
                 guestChannel: GuestChannel = SimulatedGuestChannel(), runner: ObjectRunner = TimerObjectRunner(),
-                keySource: KeySource = IdentityKeySource())
+                keySource: KeySource = IdentityKeySource(), decisions: DecisionLog? = nil)
         throws(RealRunError)
     {
         if let problem = options.problem() { throw .badInput(problem) }
@@ -75,6 +81,7 @@ public final class RealDriver: @unchecked Sendable {
         self.guestChannel = guestChannel
         self.runner = runner
         self.keySource = keySource
+        self.decisions = decisions
         self.connection = connection
         ownsConnection = connection == nil
         isTestDriver = TestDriverWorkers.isTestDriver(uri: connection?.uri ?? options.uri)
@@ -84,6 +91,17 @@ public final class RealDriver: @unchecked Sendable {
         plane = ControlPlane(config: scenario.grid)
         workload = RealWorkload(scenario: scenario)
         started = loop.clock.now
+        if options.lockstep {
+            var problems = LockstepSchedule.problems(of: scenario)
+            if !(guestChannel is SimulatedGuestChannel) || !(runner is TimerObjectRunner) {
+                problems.append("guests: lockstep times the in-process guests and runner only (--guests simulated)")
+            }
+            if !problems.isEmpty {
+                throw .badInput("scenario \(scenario.name) cannot run in lockstep: " + problems.joined(separator: "; "))
+            }
+            lockstep = Lockstep(schedule: LockstepSchedule(scenario: scenario, initialNodes: plane.vms.map(\.node)),
+                                initialVMs: plane.vms.count)
+        }
     }
 
     deinit {
@@ -123,6 +141,9 @@ public final class RealDriver: @unchecked Sendable {
         if outcome == nil {
             handleModel(.gridStarted)
             scheduleWorkload()
+        }
+        if let lockstep, outcome == nil {
+            (outcome, leftovers) = runLockstep(lockstep)
         }
         while outcome == nil {
             let othersMayPost = pendingCalls > 0 || runner.activeObjects > 0
@@ -215,6 +236,15 @@ public final class RealDriver: @unchecked Sendable {
     }
 
     private func scheduleWorkload() {
+        if let lockstep {
+            // As `Simulation` schedules them; the run's length is the simulator's too (`runLockstep`).
+            if let first = workload.firstArrivalModelSeconds() {
+                lockstep.engine.schedule(.arrival(0), at: first)
+            } else {
+                workloadExhausted = true
+            }
+            return
+        }
         if let first = workload.firstArrivalModelSeconds() {
             nextArrivalModelSeconds = first
             loop.schedule(.arrival(0), at: wallInstant(modelSeconds: first))
@@ -229,7 +259,8 @@ public final class RealDriver: @unchecked Sendable {
     // MARK: The loop
 
     private var modelNow: Double {
-        WallTime.seconds(started.duration(to: loop.clock.now)) / options.timeScale
+        if let lockstep { return lockstep.engine.now }
+        return WallTime.seconds(started.duration(to: loop.clock.now)) / options.timeScale
     }
 
     private func wallInstant(modelSeconds: Double) -> ContinuousClock.Instant {
@@ -277,7 +308,9 @@ public final class RealDriver: @unchecked Sendable {
 
     private func handleModel(_ event: Event) {
         metrics.modelEventHandled()
-        plane.handle(event, now: modelNow)
+        let now = modelNow
+        decisionModelSeconds = now
+        plane.handle(event, now: now)
         performPendingActions()
     }
 
@@ -313,6 +346,7 @@ public final class RealDriver: @unchecked Sendable {
         let now = modelNow
         objectSeconds.append(contentsOf: arrival.objectSeconds)
         metrics.applicationSubmitted(objects: arrival.objectSeconds.count, now: now)
+        decisionModelSeconds = now
         let app = plane.submitApplication(main: arrival.main, objects: Int32(arrival.objectSeconds.count), now: now)
         precondition(Int(app.index) == metrics.metrics.applicationsSubmitted - 1
                      && Int(plane.apps[Int(app.index)].firstObject.index) == objectSeconds.count - arrival.objectSeconds.count,
@@ -329,6 +363,8 @@ public final class RealDriver: @unchecked Sendable {
     // MARK: Actions to effects
 
     private func perform(_ action: Action) {
+        decisions?.record(action, modelSeconds: decisionModelSeconds)
+        if let lockstep, performedInLockstep(action, lockstep) { return }
         switch action {
         case .send(let message):
             metrics.sent(message, now: modelNow)
@@ -368,7 +404,7 @@ public final class RealDriver: @unchecked Sendable {
         }
     }
 
-    private func startHypervisor(_ vm: VMID, _ operation: HypervisorOperation, ticket: UInt32) {
+    private func startHypervisor(_ vm: VMID, _ operation: HypervisorOperation, ticket: UInt32, call: Int = -1) {
         inventory.touch(vm)
         pendingCalls += 1
         let issued = loop.clock.now
@@ -376,7 +412,7 @@ public final class RealDriver: @unchecked Sendable {
         guard let domain = inventory.domain(of: vm), let connection else {
             let error = "no libvirt domain behind \(vm) (\(inventory.name(of: vm))) to \(operation.name)"
             loop.post(.hypervisorDone(HypervisorCompletion(vm: vm, operation: operation, ticket: ticket, issued: issued,
-                                                           error: error, clone: nil, connectionLost: false)))
+                                                           error: error, clone: nil, connectionLost: false, call: call)))
             return
         }
         let channel = guestChannel
@@ -422,7 +458,8 @@ public final class RealDriver: @unchecked Sendable {
             }
             for vm in calledAbout { lifecycle.callFinished(vm) }
             loop.post(.hypervisorDone(HypervisorCompletion(vm: vm, operation: operation, ticket: ticket, issued: issued,
-                                                           error: failure, clone: clone, connectionLost: lost)))
+                                                           error: failure, clone: clone, connectionLost: lost,
+                                                           call: call)))
         }
     }
 
@@ -463,7 +500,7 @@ public final class RealDriver: @unchecked Sendable {
     }
 
     private func startGuest(_ vm: VMID, ticket: UInt32, operation: String,
-                            request: GuestCompletion.Request = .other,
+                            request: GuestCompletion.Request = .other, lockstepCall: Int = -1,
                             _ call: @escaping @Sendable (GuestChannel, GuestTarget) throws -> GuestCompletion.Result) {
         inventory.touch(vm)
         pendingCalls += 1
@@ -473,7 +510,7 @@ public final class RealDriver: @unchecked Sendable {
         guard let guest = inventory.guest(of: vm) else {
             loop.post(.guestDone(GuestCompletion(vm: vm, ticket: ticket, issued: issued, result: nil,
                                                  operation: operation, error: "no worker \(vm) to \(operation)",
-                                                 request: request)))
+                                                 request: request, call: lockstepCall)))
             return
         }
         pool.submit(lane: Int(vm.index)) {
@@ -481,11 +518,11 @@ public final class RealDriver: @unchecked Sendable {
             var failure: String?
             do { result = try call(channel, guest) } catch { failure = "guest \(guest): \(operation) failed: \(error)" }
             loop.post(.guestDone(GuestCompletion(vm: vm, ticket: ticket, issued: issued, result: result,
-                                                 operation: operation, error: failure, request: request)))
+                                                 operation: operation, error: failure, request: request, call: lockstepCall)))
         }
     }
 
-    private func startKeyWrite(_ vm: VMID, _ write: KeyWrite, ticket: UInt32) {
+    private func startKeyWrite(_ vm: VMID, _ write: KeyWrite, ticket: UInt32, call: Int = -1) {
         metrics.keyWriteIssued()
         let publicKey: String
         do {
@@ -495,14 +532,14 @@ public final class RealDriver: @unchecked Sendable {
             pendingCalls += 1
             loop.post(.guestDone(GuestCompletion(vm: vm, ticket: ticket, issued: loop.clock.now, result: nil,
                                                  operation: "write a key", error: "no key for \(vm): \(error)",
-                                                 request: .writeKey(write))))
+                                                 request: .writeKey(write), call: call)))
             return
         }
         let key = GuestKeyWrite(write: write, publicKey: publicKey)
         keyWrites.append(RealRunResult.KeyWriteRecord(vm: vm, domain: inventory.name(of: vm), key: key,
                                                       holder: plane.vms[Int(vm.index)].holder))
         inventory.keyWritten(to: vm)
-        startGuest(vm, ticket: ticket, operation: "write a key", request: .writeKey(write)) { channel, guest in
+        startGuest(vm, ticket: ticket, operation: "write a key", request: .writeKey(write), lockstepCall: call) { channel, guest in
             try channel.writeKey(key, to: guest)
             return .keyWritten(write)
         }
@@ -517,13 +554,15 @@ public final class RealDriver: @unchecked Sendable {
         }
     }
 
-    private func guestFinished(_ done: GuestCompletion) {
+    /// `scheduledAddress`: in lockstep, the address the simulator's DHCP pools give the guest (the in-process
+    /// guests have no network of their own).
+    private func guestFinished(_ done: GuestCompletion, scheduledAddress: Address?? = nil) {
         if let error = done.error { options.log.line(error) }
         let elapsedModelSeconds = modelSeconds(since: done.issued)
         switch done.result {
         case .address(let address)?:
             metrics.addressRead(modelSeconds: elapsedModelSeconds)
-            handleModel(.addressObtained(done.vm, address?.modelAddress, ticket: done.ticket))
+            handleModel(.addressObtained(done.vm, scheduledAddress ?? address?.modelAddress, ticket: done.ticket))
         case .vmKey(let key)?:
             inventory.vmKeyFetched(done.vm, key: key)
             handleModel(.vmKeyFetched(done.vm, ticket: done.ticket))
@@ -591,6 +630,179 @@ public final class RealDriver: @unchecked Sendable {
         handleModel(.vmPowerObserved(vm, power))
     }
 
+    // MARK: Lockstep
+
+    /// The loop of a lockstep run: the next item of the simulator's schedule, once it is due and its call returned.
+    private func runLockstep(_ lockstep: Lockstep) -> (RealRunResult.Outcome, [DriverInput]) {
+        let limit = options.untilModelSeconds ?? scenario.durationSeconds ?? .infinity
+        while true {
+            guard let item = lockstep.engine.next(notAfter: limit) else {
+                return (lockstep.engine.pending == 0 ? .completed : .limitReached, [])
+            }
+            if case .leaseCheck(let check) = item {
+                // Reaches only the schedule: not paced. A lapse matters once anything later reaches Model.
+                if lockstep.lapsedLease == nil, lockstep.schedule.leaseLapses(check) {
+                    lockstep.lapsedLease = "lockstep: \(check.vm) has been off for dhcp.lease (\(check.afterSeconds) s) at "
+                        + "t=\(lockstep.engine.now) s, where the simulator's DHCP server takes its address back; the "
+                        + "in-process guests have no DHCP, so the decisions could differ from here (lengthen dhcp.lease, "
+                        + "or set it to never; workers stay off when suspended, shut down, cloned from, or cloned and not yet used)"
+                }
+                continue
+            }
+            if let lapsed = lockstep.lapsedLease { return (.refused(lapsed), []) }
+            let (end, leftovers) = awaitLockstep(item, lockstep)
+            if let end { return (end, leftovers) }
+            switch item {
+            case .model(let event):
+                observeRunnerEvent(event)
+                handleModel(event)
+            case .arrival(let index):
+                arriveInLockstep(index, lockstep)
+            case .hypervisor(let call):
+                guard case .hypervisorDone(let done)? = lockstep.completions.removeValue(forKey: call) else {
+                    preconditionFailure("lockstep call \(call) is not a hypervisor call")
+                }
+                if done.connectionLost {
+                    if let error = done.error { options.log.line(error) }
+                    recordHypervisor(done)
+                    return (.failed("lost the connection to \(options.uri)"), [])
+                }
+                if done.error == nil {
+                    // Before Model hears of it, as the simulated world's `observe` (a clone stops its source).
+                    lockstep.scheduleLeaseCheck(lockstep.schedule.hypervisorSucceeded(done.vm, done.operation))
+                }
+                hypervisorFinished(done)
+            case .guest(let call, let address):
+                guard case .guestDone(let done)? = lockstep.completions.removeValue(forKey: call) else {
+                    preconditionFailure("lockstep call \(call) is not a guest call")
+                }
+                guestFinished(done, scheduledAddress: .some(address))
+            case .leaseCheck:
+                preconditionFailure("lease checks are handled above")
+            }
+        }
+    }
+
+    /// Waits until `item` is due on the wall clock and its real call (if any) has returned, taking in completions,
+    /// stop requests and power changes meanwhile. Returns how the run ends if it ends here, with what was not handled.
+    private func awaitLockstep(_ item: Lockstep.Item, _ lockstep: Lockstep)
+        -> (RealRunResult.Outcome?, [DriverInput])
+    {
+        let call = Lockstep.call(of: item)
+        let due = wallInstant(modelSeconds: lockstep.engine.now)
+        var wakeUpScheduled = false
+        while true {
+            let returned = call.map { lockstep.completions[$0] != nil } ?? true
+            if returned && loop.clock.now >= due { return (nil, []) }
+            if returned && !wakeUpScheduled {
+                loop.schedule(.call({}), at: due)
+                wakeUpScheduled = true
+            }
+            guard loop.nextBatch(into: &batch, othersMayPost: pendingCalls > 0) else {
+                return (.failed(stallDescription()), [])
+            }
+            for (position, input) in batch.enumerated() {
+                switch input {
+                case .hypervisorDone(let done):
+                    pendingCalls -= 1
+                    lockstep.completed(done.call, input, now: loop.clock.now)
+                case .guestDone(let done):
+                    pendingCalls -= 1
+                    lockstep.completed(done.call, input, now: loop.clock.now)
+                case .powerObserved(let vm, let power):
+                    powerObserved(vm, power)
+                case .call(let body):
+                    body()
+                case .model(let event):
+                    observeRunnerEvent(event)
+                    handleModel(event)
+                case .stop(let reason):
+                    return (.stopped(reason), Array(batch[(position + 1)...]))
+                case .arrival, .limitReached:
+                    // Lockstep schedules arrivals and the stop time in its own queue.
+                    break
+                }
+            }
+        }
+    }
+
+    /// As `arrive`, in the simulator's order: the next arrival is scheduled before this one is submitted.
+    private func arriveInLockstep(_ index: Int, _ lockstep: Lockstep) {
+        let now = lockstep.engine.now
+        let arrival = workload.arrive(index, nowModelSeconds: now)
+        if let next = arrival.nextArrivalModelSeconds {
+            lockstep.engine.schedule(.arrival(index + 1), at: next)
+        } else {
+            workloadExhausted = true
+        }
+        objectSeconds.append(contentsOf: arrival.objectSeconds)
+        metrics.applicationSubmitted(objects: arrival.objectSeconds.count, now: now)
+        decisionModelSeconds = now
+        let app = plane.submitApplication(main: arrival.main, objects: Int32(arrival.objectSeconds.count), now: now)
+        precondition(Int(app.index) == metrics.metrics.applicationsSubmitted - 1, "application ids follow the workload")
+        performPendingActions()
+    }
+
+    /// Carries out an action whose completion lockstep times: the real call starts now and its completion is
+    /// scheduled at the latency the simulator would draw. False for actions with nothing to time (define and
+    /// report also update the schedule's or the driver's books as usual).
+    private func performedInLockstep(_ action: Action, _ lockstep: Lockstep) -> Bool {
+        let now = lockstep.engine.now
+        func node(of vm: VMID) -> NodeID { plane.vms[Int(vm.index)].node }
+        func newCall(after delay: Double) -> Int { lockstep.newCall(due: wallInstant(modelSeconds: now + delay)) }
+        switch action {
+        case .send(let message):
+            metrics.sent(message, now: now)
+            lockstep.engine.schedule(.model(.messageDelivered(message)),
+                                     afterSeconds: lockstep.schedule.messageDelay(message))
+        case .startTimer(let alarm, let afterSeconds):
+            lockstep.engine.schedule(.model(.timerFired(alarm)), afterSeconds: afterSeconds)
+        case .hypervisor(let vm, let operation, let ticket):
+            let delay = lockstep.schedule.hypervisorDelay(operation, node: node(of: vm))
+            let call = newCall(after: delay)
+            startHypervisor(vm, operation, ticket: ticket, call: call)
+            lockstep.engine.schedule(.hypervisor(call: call), afterSeconds: delay)
+        case .obtainAddress(let vm, let renewal, let ticket):
+            let (delay, address) = lockstep.schedule.obtainAddress(vm, node: node(of: vm), renewal, now: now)
+            let call = newCall(after: delay)
+            startGuest(vm, ticket: ticket, operation: "read the address", lockstepCall: call) { channel, guest in
+                .address(try channel.obtainAddress(of: guest, renewal: renewal))
+            }
+            lockstep.engine.schedule(.guest(call: call, address: address), afterSeconds: delay)
+        case .fetchVMKey(let vm, let ticket):
+            let delay = lockstep.schedule.guestDelay(vm, node: node(of: vm), scenario.hypervisor.keyFetch, now: now)
+            let call = newCall(after: delay)
+            startGuest(vm, ticket: ticket, operation: "fetch the VM key", request: .fetchKey, lockstepCall: call) { channel, guest in
+                .vmKey(try channel.fetchVMKey(of: guest))
+            }
+            lockstep.engine.schedule(.guest(call: call, address: nil), afterSeconds: delay)
+        case .writeKey(let vm, let write, let ticket):
+            let delay = lockstep.schedule.guestDelay(vm, node: node(of: vm), scenario.hypervisor.keyWrite, now: now)
+            let call = newCall(after: delay)
+            startKeyWrite(vm, write, ticket: ticket, call: call)
+            lockstep.engine.schedule(.guest(call: call, address: nil), afterSeconds: delay)
+        case .launchObject(let object, let app, let node, let vm, _):
+            // The in-process runner's objects, timed as the simulator times them: started after the launch
+            // latency, finished after their compute time.
+            let latency = lockstep.schedule.launchDelay(node: node)
+            objectStopped(object)
+            if let vm { inventory.objectLaunched(on: vm, app: app) }
+            liveObjects[object] = vm
+            lockstep.engine.schedule(.model(.objectLaunched(object, succeeded: true)), afterSeconds: latency)
+            lockstep.engine.schedule(.model(.objectFinished(object, succeeded: true)),
+                                     afterSeconds: latency + objectSeconds[Int(object.index)])
+        case .killObject(let object, _, _):
+            objectStopped(object)
+        case .defineVM(let vm, let node, _):
+            lockstep.schedule.define(node: node)
+            lockstep.scheduleLeaseCheck(lockstep.schedule.leaseCheckAfterDefine(vm))
+            return false
+        case .report:
+            return false
+        }
+        return true
+    }
+
     // MARK: The end
 
     private func finish(_ outcome: RealRunResult.Outcome, leftovers: [DriverInput], connection: LibvirtConnection,
@@ -604,6 +816,7 @@ public final class RealDriver: @unchecked Sendable {
         case .limitReached: options.log.line("stop time reached: reverting every worker the run touched")
         case .stopped(let reason): options.log.line("stopping (\(reason)): reverting every worker the run touched")
         case .failed(let reason): options.log.line("run failed (\(reason)): reverting every worker the run touched")
+        case .refused(let reason): options.log.line("\(reason): reverting every worker the run touched")
         }
         if cleanUp {
             runner.killAll(loop: handle)
@@ -624,6 +837,15 @@ public final class RealDriver: @unchecked Sendable {
             case .model, .powerObserved, .arrival, .call, .limitReached, .stop:
                 break
             }
+        }
+        // Lockstep calls that returned but whose turn never came (the run ended first): the same books.
+        if let lockstep {
+            for call in lockstep.completions.keys.sorted() {
+                guard case .hypervisorDone(let done)? = lockstep.completions[call] else { continue }
+                if let error = done.error { options.log.line(error) }
+                recordHypervisor(done)
+            }
+            lockstep.completions.removeAll()
         }
         loop.dropTimers()
         var cleanedUp: Set<Int32> = []
@@ -660,11 +882,20 @@ public final class RealDriver: @unchecked Sendable {
         }
         pool.shutdown()
         metrics.finish(plane: plane, now: endModelSeconds, wallSeconds: wallSeconds(since: wallStart))
-        return RealRunResult(
-            outcome: outcome, metrics: metrics.metrics, uri: connection.uri, timeScale: options.timeScale,
+        if let lockstep, lockstep.lateCalls > 0 {
+            options.log.line("lockstep: \(lockstep.lateCalls) of \(lockstep.calls) calls returned after their drawn "
+                             + "latency (at most \((lockstep.worstLateWallSeconds * 1000).rounded() / 1000) s wall late); "
+                             + "the model clock waited for them")
+        }
+        var runMetrics = metrics.metrics
+        if let decisions { runMetrics.decisionDigest = decisions.digestHex() }
+        var result = RealRunResult(
+            outcome: outcome, metrics: runMetrics, uri: connection.uri, timeScale: options.timeScale,
             workers: reports, hypervisorCalls: inventory.calls, keyWrites: keyWrites,
             powerObservations: powerObservations, domainsCreated: created,
             domainsRemoved: removed)
+        result.lockstep = lockstep != nil
+        return result
     }
 
     /// libvirt's errors for a connection that is gone (closed, broken RPC), as opposed to a failed operation.

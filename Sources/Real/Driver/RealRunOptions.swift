@@ -23,6 +23,10 @@ public struct RealRunOptions: Sendable {
     /// driver's (libvirt may deliver them after the reply); later ones are changes behind Model's back.
     public var lifecycleSettleWallSeconds: Double
     public var log: DriverLog
+    /// Lockstep (`visag run --lockstep`): every operation's latency is drawn as the simulator draws it
+    /// (`LockstepSchedule`), each real call's completion reaches Model no earlier than that latency (scaled), and
+    /// Model's clock is that drawn schedule rather than the wall clock. Simulated guests and runner only.
+    public var lockstep = false
 
     public init(uri: String = RealRunOptions.defaultURI, timeScale: Double = RealRunOptions.defaultTimeScale,
                 untilModelSeconds: Double? = nil, workerThreads: Int = 2, shutdownWaitWallSeconds: Double = 30,

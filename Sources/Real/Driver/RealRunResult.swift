@@ -14,6 +14,9 @@ public struct RealRunResult: Sendable {
         case stopped(String)
         /// The run could not carry on.
         case failed(String)
+        /// The scenario asked for something the run cannot do as asked (lockstep: the simulator's world would
+        /// have answered differently from here on).
+        case refused(String)
 
         public var isCompleted: Bool { self == .completed }
     }
@@ -75,6 +78,8 @@ public struct RealRunResult: Sendable {
     /// Worker domains made for the run (on the test driver, or the TCG guests), and those removed at the end.
     public var domainsCreated: [String]
     public var domainsRemoved: [String]
+    /// Lockstep: model time was the simulator's drawn schedule, not the wall clock.
+    public var lockstep = false
 
     /// Lines to print after the summary table: what is wall time, what the hypervisor did.
     public func notes() -> [String] {
@@ -86,10 +91,12 @@ public struct RealRunResult: Sendable {
         case .limitReached: outcomeText = "stopped at the stop time"
         case .stopped(let reason): outcomeText = "stopped (\(reason)); touched workers reverted"
         case .failed(let reason): outcomeText = "failed (\(reason)); touched workers reverted"
+        case .refused(let reason): outcomeText = "refused (\(reason)); touched workers reverted"
         }
         lines.append("backend      real, \(uri), time scale \(timeScale) wall s per model s: \(outcomeText)")
-        lines.append("time         every time above is model seconds (wall / time scale), except `events … s wall`;"
-                     + " no trace digest, invariants are not checked on this backend")
+        lines.append("time         every time above is model seconds ("
+                     + (lockstep ? "lockstep: the simulator's drawn schedule" : "wall / time scale")
+                     + "), except `events … s wall`; no trace digest, invariants are not checked on this backend")
         for operation in ["revert", "suspend", "shutdown", "boot", "resume", "clone"] {
             let matching = hypervisorCalls.filter { $0.operation == operation }
             guard !matching.isEmpty else { continue }

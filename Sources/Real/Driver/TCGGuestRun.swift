@@ -18,6 +18,8 @@ public final class TCGGuestRun: @unchecked Sendable {
     public let options: RealRunOptions
     public let scriptsDirectory: URL
     public let bootTimeoutSeconds: Double
+    /// Where the driver records Model's actions (`visag run --decisions`); set before `run()`.
+    public var decisions: DecisionLog?
     private let control = Locked<(stopReason: String?, driver: RealDriver?)>((nil, nil))
     private var hasRun = false
 
@@ -102,7 +104,8 @@ public final class TCGGuestRun: @unchecked Sendable {
         let driver: RealDriver
         do {
             driver = try RealDriver(scenario: scenario, options: options, connection: host.connection,
-                                    guestChannel: channel, runner: SSHObjectRunner(channel: channel))
+                                    guestChannel: channel, runner: SSHObjectRunner(channel: channel),
+                                    decisions: decisions)
         } catch {
             throw .run(error)
         }

@@ -61,6 +61,8 @@ public struct Metrics: Sendable {
     /// Why the run was stopped for making no progress (also a `liveness` violation); nil if it was not.
     public var stalled: String?
     public var digest = ""
+    /// SHA-256 of the decision log (`DecisionLog`); "-" when the run kept none.
+    public var decisionDigest = "-"
     /// The first violations of each invariant (bounded) and how many there were in all.
     public var violations: [InvariantViolation] = []
     public var violationCounts: [Invariant: Int] = [:]

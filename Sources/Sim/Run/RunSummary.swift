@@ -74,6 +74,8 @@ public struct RunSummary: Codable, Sendable {
     public var wallSeconds: Double
     public var eventsPerSecond: Double
     public var digest: String
+    /// SHA-256 of the decision log ("-": none kept): equal on two backends that made the same decisions.
+    public var decisionDigest: String
     /// Violations per invariant (absent: none).
     public var invariantViolations: [String: Int]
     /// The first violations, in the order they happened (at most 5).
@@ -128,6 +130,7 @@ public struct RunSummary: Codable, Sendable {
         wallSeconds = m.wallSeconds
         eventsPerSecond = m.wallSeconds > 0 ? Double(m.events) / m.wallSeconds : 0
         digest = m.digest
+        decisionDigest = m.decisionDigest
         invariantViolations = Dictionary(uniqueKeysWithValues: m.violationCounts.map { ($0.key.rawValue, $0.value) })
         firstViolations = m.violations.sorted { $0.timeSeconds < $1.timeSeconds }.prefix(5)
             .map { "\($0.invariant.rawValue) at t=\($0.timeSeconds) s [\($0.entities)]: \($0.detail)" }
@@ -193,6 +196,7 @@ public struct RunSummary: Codable, Sendable {
                 : Invariant.allCases.compactMap { i in invariantViolations[i.rawValue].map { "\(i.rawValue) \($0)" } }
                     .joined(separator: ", ") + " violations"),
             ("digest", digest),
+            ("decision digest", decisionDigest),
         ]
         for (k, v) in firstViolations.enumerated() { rows.append((k == 0 ? "first violations" : "", v)) }
         let width = rows.map(\.0.count).max() ?? 0

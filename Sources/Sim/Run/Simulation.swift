@@ -34,6 +34,8 @@ public struct Simulation {
     var links: NodeLinks
     var recorder: TraceRecorder
     var checker = InvariantChecker()
+    /// Every action Model emits, with its model time (`visag run --decisions` keeps one; sweeps and benchmarks do not).
+    public var decisions: DecisionLog?
     var arrivals = 0
     let hasHypervisorOutages: Bool
     /// How long before the stop an application must have ended (or been silent) for a run cut
@@ -47,13 +49,13 @@ public struct Simulation {
         hasHypervisorOutages = !scenario.faults.hypervisorOutages.isEmpty
         plane = ControlPlane(config: scenario.grid)
         let seed = scenario.seed
-        // Nodes last: a node added to a scenario can then move no other stream's seed.
-        var streams = RunStreams(seed: seed)
-        networkStream = streams.make(.network)
-        workloadStream = streams.make(.workload)
-        faultStream = streams.make(.faults)
-        dhcpStreams = (0..<scenario.dhcp.areas).map { streams.make(.dhcp(area: $0)) }
-        nodeStreams = (0..<scenario.grid.nodes.count).map { streams.make(.node($0)) }
+        // The same streams as a lockstep run's (`LockstepSchedule`).
+        let streams = WorldStreams(scenario: scenario)
+        networkStream = streams.network
+        workloadStream = streams.workload
+        faultStream = streams.faults
+        dhcpStreams = streams.dhcp
+        nodeStreams = streams.nodes
         dhcp = (0..<scenario.dhcp.areas).map { DHCPServer(area: $0, poolSize: scenario.dhcp.poolSize) }
         recorder = TraceRecorder(sink: traceSink)
         cores = NodeCores(coresOfNode: scenario.coresOfNode)
@@ -281,6 +283,7 @@ public struct Simulation {
     // MARK: Actions to effects
 
     mutating func perform(_ action: Action) {
+        decisions?.record(action, modelSeconds: engine.now)
         switch action {
         case .send(let message):
             metrics.messages += 1
@@ -362,27 +365,21 @@ public struct Simulation {
         if hasHypervisorOutages {
             succeeded = !FaultSettings.any(scenario.faults.hypervisorOutages, cover: node, at: engine.now)
         }
-        let delay: Double
+        // The one draw per operation, as a lockstep run makes it (`LockstepSchedule.hypervisorDelay`).
+        let delay = scenario.hypervisor.delay(of: operation, from: nodeStreams[node])
         switch operation {
         case .revert:
-            delay = scenario.hypervisor.revert.draw(from: nodeStreams[node]) + scenario.hypervisor.storage.revertSeconds
             if scenario.faults.revertFailureProbability > 0, faultStream.bernoulli(scenario.faults.revertFailureProbability) {
                 succeeded = false
             }
             if succeeded, !admitPowerOn(vm) { succeeded = false }
             if plane.vms[Int(vm.index)].preparation != nil { metrics.prepareRevert.append(delay) }
-        case .suspend:
-            delay = scenario.hypervisor.suspend.draw(from: nodeStreams[node])
-        case .shutdown:
-            delay = scenario.hypervisor.shutdown.draw(from: nodeStreams[node])
+        case .suspend, .shutdown:
+            break
         case .boot, .resume:
-            let storage = scenario.hypervisor.storage
-            delay = (operation == .boot ? scenario.hypervisor.boot : scenario.hypervisor.resume).draw(from: nodeStreams[node])
-                + (operation == .boot ? storage.bootSeconds : storage.resumeSeconds)
             if succeeded, !admitPowerOn(vm) { succeeded = false }
             if plane.vms[Int(vm.index)].preparation?.step == .waking { metrics.prepareWoken(by: operation, delay) }
         case .clone:
-            delay = scenario.hypervisor.clone.draw(from: nodeStreams[node]) + scenario.hypervisor.storage.cloneSeconds
             if scenario.faults.cloneFailureProbability > 0, faultStream.bernoulli(scenario.faults.cloneFailureProbability) {
                 succeeded = false
             }
@@ -557,6 +554,7 @@ public struct Simulation {
         metrics.violations = checker.violations
         metrics.violationCounts = checker.counts
         metrics.digest = recorder.finish(metrics: metrics)
+        if let decisions { metrics.decisionDigest = decisions.digestHex() }
     }
 }
 

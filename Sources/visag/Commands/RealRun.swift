@@ -16,6 +16,10 @@ struct RealRun {
     let untilModelSeconds: Double?
     let json: Bool
     let guests: Guests
+    /// `--decisions`: where the decision log goes (the digest is printed either way).
+    let decisions: String?
+    /// `--lockstep`: the simulator's latencies and schedule (`RealRunOptions.lockstep`).
+    let lockstep: Bool
 
     /// Where the objects run (`--guests`).
     enum Guests: String, CaseIterable {
@@ -77,16 +81,25 @@ struct RealRun {
     func run() throws {
         if guests == .tcg {
             return try TCGRun(scenario: scenario, timeScale: try Self.parseTimeScale(timeScale, guests: .tcg),
-                              untilModelSeconds: untilModelSeconds, json: json).run()
+                              untilModelSeconds: untilModelSeconds, json: json, decisions: decisions).run()
         }
         let hypervisor = try hypervisor()
-        let options = RealRunOptions(uri: hypervisor.uri, timeScale: try Self.parseTimeScale(timeScale),
+        var options = RealRunOptions(uri: hypervisor.uri, timeScale: try Self.parseTimeScale(timeScale),
                                      untilModelSeconds: untilModelSeconds, credentials: hypervisor.credentials)
+        options.lockstep = lockstep
+        let decisionLog: DecisionLog?
+        do throws(OutputError) {
+            decisionLog = try decisions.map { path throws(OutputError) in try DecisionLog(path: path) }
+        } catch {
+            throw CLIError.runFailed("\(error)")
+        }
         let driver: RealDriver
         do {
             // Real Ed25519 keys for every key Model routes (the in-process identities are for tests).
-            driver = try RealDriver(scenario: scenario, options: options, keySource: Ed25519KeySource())
+            driver = try RealDriver(scenario: scenario, options: options, keySource: Ed25519KeySource(),
+                                    decisions: decisionLog)
         } catch {
+            decisionLog?.discard()
             throw Self.cliError(error)
         }
         let signals = SignalStop(stopping: driver)
@@ -95,7 +108,13 @@ struct RealRun {
         do {
             result = try driver.run()
         } catch {
+            decisionLog?.discard()
             throw Self.cliError(error)
+        }
+        do throws(OutputError) {
+            try decisionLog?.commit()
+        } catch {
+            throw CLIError.runFailed("\(error)")
         }
         try Self.report(result, scenario: scenario, json: json)
     }
@@ -115,6 +134,8 @@ struct RealRun {
             return
         case .stopped(let reason):
             throw ExitCode(SignalStop.exitStatus(forSignalNamed: reason))
+        case .refused(let reason):
+            throw CLIError.badInput(reason)
         case .failed(let reason):
             throw CLIError.runFailed("the real run failed: \(reason)")
         }

@@ -23,6 +23,10 @@ struct RunCommand: ParsableCommand {
     var trace: String?
     @Option(help: "Write a Chrome/Perfetto trace (one track per node and VM) here.")
     var perfetto: String?
+    @Option(help: "Write the decision log here: every action Model emits, with its model time, one line each; its SHA-256 is the summary's decision digest (/dev/null: the digest only).")
+    var decisions: String?
+    @Flag(help: "--backend real: draw every operation's latency as the simulator does and keep Model's clock on that schedule (the real calls finish no earlier), so the decision log matches --backend sim's; simulated guests, fault-free scenarios only.")
+    var lockstep = false
     @Flag(help: "Print the summary as one JSON object.")
     var json = false
     @Option(help: "sim (the discrete-event simulator) or real (libvirt, on a wall clock).")
@@ -54,12 +58,14 @@ struct RunCommand: ParsableCommand {
                 throw CLIError.badInput("--hypervisor-config, --key-file and --passphrase-env apply only to --backend real")
             }
             if guests != nil { throw CLIError.badInput("--guests applies only to --backend real") }
+            if lockstep { throw CLIError.badInput("--lockstep applies only to --backend real") }
         case .real:
             try RealRun.rejectSimOnlyOptions(out: out, trace: trace)
             if perfetto != nil { throw CLIError.badInput("--perfetto is not supported with --backend real") }
             _ = try RealRun.parseTimeScale(timeScale)
             try RealRun.checkHypervisorOptions(uri: uri, hypervisorConfig: hypervisorConfig, secret: secret)
             if try RealRun.Guests.parse(guests) == .tcg {
+                if lockstep { throw CLIError.badInput("--lockstep needs --guests simulated (the default)") }
                 try TCGRun.checkOptions(uri: uri, hypervisorConfig: hypervisorConfig)
             }
         }
@@ -73,28 +79,40 @@ struct RunCommand: ParsableCommand {
                 throw CLIError.badInput("--until: expected seconds or a duration like 90m, found \"\(until)\" (\(error.message))")
             }
         }
+        if backend == .real, lockstep {
+            let problems = LockstepSchedule.problems(of: scenario)
+            if !problems.isEmpty {
+                throw CLIError.badInput("\(self.scenario): cannot run in lockstep (the simulator's world would answer "
+                                        + "differently): " + problems.joined(separator: "; "))
+            }
+        }
         if backend == .real {
             return try RealRun(scenario: scenario, uri: uri, hypervisorConfig: hypervisorConfig, secret: secret,
                                timeScale: timeScale, untilModelSeconds: limit, json: json,
-                               guests: try RealRun.Guests.parse(guests)).run()
+                               guests: try RealRun.Guests.parse(guests), decisions: decisions,
+                               lockstep: lockstep).run()
         }
         // Outputs are opened before the run, so a path that cannot be written fails at once (exit 1); a trace or
         // Perfetto file inside the --out folder is written into its new folder (OutputFolder.place).
         let folder: OutputFolder?
         let perfettoOutput: PerfettoOutput?
         var sink: JSONLinesFile? = nil
+        let decisionLog: DecisionLog?
         do throws(OutputError) {
             folder = try out.map { path throws(OutputError) in try OutputFolder(path: path, marker: RunOutputs.marker) }
             if let trace { sink = try JSONLinesFile(path: folder?.place(trace) ?? trace) }
             perfettoOutput = try perfetto.map { path throws(OutputError) in try PerfettoOutput(path: folder?.place(path) ?? path) }
+            decisionLog = try decisions.map { path throws(OutputError) in try DecisionLog(path: folder?.place(path) ?? path) }
         } catch {
             throw CLIError.runFailed("\(error)")
         }
         var simulation = Simulation(scenario: scenario, traceSink: perfettoOutput?.sink(with: sink) ?? sink)
+        simulation.decisions = decisionLog
         let metrics = simulation.run(untilSeconds: limit)
         let summary = RunSummary(scenario: scenario, metrics: metrics)
         do throws(OutputError) {
             try sink?.close()
+            try decisionLog?.commit()
             try perfettoOutput?.write(simulation, endSeconds: metrics.simulatedSeconds)
             if let folder {
                 try RunOutputs.write(simulation, summary: summary, to: folder)
@@ -102,6 +120,7 @@ struct RunCommand: ParsableCommand {
             }
         } catch {
             sink?.discard()
+            decisionLog?.discard()
             perfettoOutput?.discard()
             folder?.discard()
             throw CLIError.runFailed("\(error)")

@@ -18,6 +18,8 @@ struct TCGRun {
     let timeScale: Double
     let untilModelSeconds: Double?
     let json: Bool
+    /// `--decisions`: where the decision log goes.
+    var decisions: String?
     var log: DriverLog = .standardError
 
     /// The guests run behind this machine's qemu:///system only.
@@ -57,12 +59,20 @@ struct TCGRun {
         let run = TCGGuestRun(scenario: scenario, plan: plan,
                               options: RealRunOptions(uri: TCGGuestHost.uri, timeScale: timeScale,
                                                       untilModelSeconds: untilModelSeconds, log: log))
+        let decisionLog: DecisionLog?
+        do throws(OutputError) {
+            decisionLog = try decisions.map { path throws(OutputError) in try DecisionLog(path: path) }
+        } catch {
+            throw CLIError.runFailed("\(error)")
+        }
+        run.decisions = decisionLog
         let signals = SignalStop(log: log) { name in run.stop(reason: name) }
         defer { signals.cancel() }
         let result: RealRunResult
         do {
             result = try run.run(progress: log.line)
         } catch {
+            decisionLog?.discard()
             switch error {
             case .setUp(let message):
                 throw CLIError.runFailed("--guests tcg: \(message)")
@@ -72,6 +82,11 @@ struct TCGRun {
             case .run(let error):
                 throw RealRun.cliError(error)
             }
+        }
+        do throws(OutputError) {
+            try decisionLog?.commit()
+        } catch {
+            throw CLIError.runFailed("\(error)")
         }
         try RealRun.report(result, scenario: scenario, json: json)
     }
