@@ -49,6 +49,12 @@ final class SweepTests: XCTestCase {
         XCTAssertThrowsError(try SweepFile.load(path: exclude)) { XCTAssertTrue("\($0)".contains("not an axis")) }
         let empty = try sweepFile("axes:\n  policies.recycle: [revert]\nexclude:\n  - {policies.recycle: revert}\n")
         XCTAssertThrowsError(try SweepFile.load(path: empty)) { XCTAssertTrue("\($0)".contains("excluded")) }
+        // An axis key is a field path: one with "=" would be split into another path and value.
+        let pasted = try sweepFile("axes:\n  \"policies.recycle=shutdown\": [revert]\n")
+        XCTAssertThrowsError(try SweepFile.load(path: pasted)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("sweep.yaml") && text.contains("is not a scenario field path"), text)
+        }
     }
 
     func testResultsDoNotDependOnWorkersOrShardsAndResumeRedoesNothing() throws {

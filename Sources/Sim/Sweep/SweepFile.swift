@@ -59,6 +59,11 @@ public struct SweepFile: Sendable {
         let axesMapping = try root.required("axes").mappingWithAnyKeys()
         var axes: [Axis] = []
         for (key, value) in axesMapping.items {
+            // An axis key is a scenario field path; each cell applies it as `path=value`.
+            guard !key.isEmpty, !key.contains("="), !key.contains(where: \.isWhitespace) else {
+                throw value.error("the axis \"\(key)\" is not a scenario field path (keys separated by \".\", "
+                                  + "no \"=\" or spaces)")
+            }
             let values = try value.sequence()
             guard !values.isEmpty else { throw value.error("an axis needs at least one value") }
             axes.append(Axis(path: key, values: values.map { $0.flowText() }))
