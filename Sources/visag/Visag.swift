@@ -31,9 +31,9 @@ struct Visag: ParsableCommand {
             case .runFailed: Foundation.exit(1)
             }
         case let error as OutputError:
-            // An output that could not be written, wherever it was found: exit 1.
+            // An output that could not be written, wherever it was found: exit 1; an empty path is bad input.
             FileHandle.standardError.write(Data("visag: \(error.description)\n".utf8))
-            Foundation.exit(1)
+            Foundation.exit(error.isBadInput ? 2 : 1)
         case let code as ExitCode:
             Foundation.exit(code.rawValue)
         default:

@@ -75,6 +75,15 @@ final class OutputCLITests: XCTestCase {
         XCTAssertEqual(try entries(dir + "/real"), ["trace.jsonl"])
     }
 
+    func testAnEmptyOutputPathIsBadInput() throws {
+        for flag in ["--trace", "--perfetto", "--out"] {
+            let empty = try run([flag, ""])
+            XCTAssertEqual(empty.status, 2, empty.stderr)
+            XCTAssertTrue(empty.stderr.contains("an output path is empty"), empty.stderr)
+            XCTAssertEqual(empty.stdout, "", "nothing runs")
+        }
+    }
+
     func testAFolderOrAFileUnderAFileIsExitOneNamingThePath() throws {
         let dir = try temporaryDirectory()
         try "x".write(toFile: dir + "/plain", atomically: false, encoding: .utf8)

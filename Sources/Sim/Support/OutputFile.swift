@@ -4,7 +4,8 @@ import Foundation
 import Glibc
 #endif
 
-/// A file that cannot be written, with the reason: the CLI reports it as one line and exits 1.
+/// A file that cannot be written, with the reason: the CLI reports it as one line and exits 1, or 2 when the
+/// path itself was bad input (empty).
 public struct OutputError: Error, CustomStringConvertible {
     public var path: String
     public var message: String
@@ -12,7 +13,10 @@ public struct OutputError: Error, CustomStringConvertible {
         self.path = path
         self.message = message
     }
-    public var description: String { "\(path): error: \(message)" }
+    /// An empty output path: a flag given no value, not a file that failed.
+    public static let emptyPath = OutputError(path: "", message: "an output path is empty: give a file or folder name")
+    public var isBadInput: Bool { path.isEmpty }
+    public var description: String { path.isEmpty ? "error: \(message)" : "\(path): error: \(message)" }
 
     static func system(_ path: String, _ what: String, _ code: Int32) -> OutputError {
         OutputError(path: path, message: "\(what): \(String(cString: strerror(code)))")
@@ -75,7 +79,7 @@ public final class OutputFile {
     private static let counter = Locked(0)
 
     public init(path: String, options: Options = Options()) throws(OutputError) {
-        guard !path.isEmpty else { throw OutputError(path: path, message: "empty path") }
+        guard !path.isEmpty else { throw OutputError.emptyPath }
         self.path = path
         self.options = options
         var existing = stat()

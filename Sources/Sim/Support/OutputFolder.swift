@@ -58,7 +58,7 @@ public final class OutputFolder {
     /// returns the folder it names (absolute, symbolic links followed).
     @discardableResult
     public static func check(path: String, marker: String) throws(OutputError) -> String {
-        guard !path.isEmpty else { throw OutputError(path: path, message: "empty path") }
+        guard !path.isEmpty else { throw OutputError.emptyPath }
         let (resolved, kind) = try OutputFile.resolve(path)
         switch kind {
         case .regular, .special, .descriptor: throw OutputError(path: path, message: "exists and is not a folder")

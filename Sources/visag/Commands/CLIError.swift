@@ -1,4 +1,5 @@
 import ArgumentParser
+import Sim
 
 /// Errors the CLI reports as one line on stderr with the documented exit codes.
 enum CLIError: Error, CustomStringConvertible {
@@ -11,5 +12,12 @@ enum CLIError: Error, CustomStringConvertible {
         switch self {
         case .badInput(let message), .runFailed(let message): message
         }
+    }
+}
+
+extension CLIError {
+    /// An output that could not be written is a failed run (exit 1); an empty output path is bad input (exit 2).
+    init(_ error: OutputError) {
+        self = error.isBadInput ? .badInput(error.description) : .runFailed(error.description)
     }
 }

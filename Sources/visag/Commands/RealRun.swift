@@ -91,7 +91,7 @@ struct RealRun {
         do throws(OutputError) {
             decisionLog = try decisions.map { path throws(OutputError) in try DecisionLog(path: path) }
         } catch {
-            throw CLIError.runFailed("\(error)")
+            throw CLIError(error)
         }
         let driver: RealDriver
         do {
@@ -114,7 +114,7 @@ struct RealRun {
         do throws(OutputError) {
             try decisionLog?.commit()
         } catch {
-            throw CLIError.runFailed("\(error)")
+            throw CLIError(error)
         }
         try Self.report(result, scenario: scenario, json: json)
     }

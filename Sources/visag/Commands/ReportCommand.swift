@@ -33,7 +33,7 @@ struct ReportCommand: ParsableCommand {
         } catch let failure as SweepRunner.Failure {
             throw CLIError.badInput(failure.description)
         } catch let error as OutputError {
-            throw CLIError.runFailed(error.description)
+            throw CLIError(error)
         }
         print("wrote \((folder as NSString).appendingPathComponent(SweepReport.fileName))")
     }

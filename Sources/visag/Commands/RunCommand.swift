@@ -104,7 +104,7 @@ struct RunCommand: ParsableCommand {
             perfettoOutput = try perfetto.map { path throws(OutputError) in try PerfettoOutput(path: folder?.place(path) ?? path) }
             decisionLog = try decisions.map { path throws(OutputError) in try DecisionLog(path: folder?.place(path) ?? path) }
         } catch {
-            throw CLIError.runFailed("\(error)")
+            throw CLIError(error)
         }
         var simulation = Simulation(scenario: scenario, traceSink: perfettoOutput?.sink(with: sink) ?? sink)
         simulation.decisions = decisionLog

@@ -73,7 +73,7 @@ struct SweepCommand: ParsableCommand {
                 try ReportOutput.write(directory: out, sweep: file, choice: choice, ownsTimelineRun: ownsTimeline)
             }
         } catch let error as OutputError {
-            throw CLIError.runFailed(error.description)
+            throw CLIError(error)
         }
         print("\(outcome.ran) runs in " + String(format: "%.2f", outcome.wallSeconds) + " s (\(outcome.skipped) already done, "
             + "\(outcome.failedRuns) with invariant violations); wrote \(out)/results.csv, \(out)/summary.csv and "
@@ -102,7 +102,7 @@ struct MergeCommand: ParsableCommand {
             // Here every failure is about the folders given (missing, not a sweep's, different sweeps).
             throw CLIError.badInput(failure.description)
         } catch let error as OutputError {
-            throw CLIError.runFailed(error.description)
+            throw CLIError(error)
         }
     }
 }

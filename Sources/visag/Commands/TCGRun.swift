@@ -63,7 +63,7 @@ struct TCGRun {
         do throws(OutputError) {
             decisionLog = try decisions.map { path throws(OutputError) in try DecisionLog(path: path) }
         } catch {
-            throw CLIError.runFailed("\(error)")
+            throw CLIError(error)
         }
         run.decisions = decisionLog
         let signals = SignalStop(log: log) { name in run.stop(reason: name) }
@@ -86,7 +86,7 @@ struct TCGRun {
         do throws(OutputError) {
             try decisionLog?.commit()
         } catch {
-            throw CLIError.runFailed("\(error)")
+            throw CLIError(error)
         }
         try RealRun.report(result, scenario: scenario, json: json)
     }
