@@ -28,6 +28,24 @@ final class ObjectLifecycleTests: XCTestCase {
         XCTAssertTrue(h.delivered.contains { if case .capacityReleased(NodeID(0), 1, 1, _) = $0.body { true } else { false } })
     }
 
+    func testACompletionThatOvertakesItsStartMessageStillEndsTheApplication() {
+        var h = Harness(centralGrid())
+        // The object's start message is late on the network; its completion arrives first.
+        h.hold = { if case .objectStarted = $0.body { true } else { false } }
+        let app = h.submit()
+        h.finishHypervisor()
+        h.answerAddress(42)
+        guard let object = h.launchedObject() else { return }
+        h.handle(.objectLaunched(object, succeeded: true))
+        h.handle(.objectFinished(object, succeeded: true))
+        XCTAssertTrue(h.reports.contains(.applicationFinished(app, succeeded: true, reason: nil)))
+        XCTAssertEqual(h.app(app).state, .completed)
+        // The late start message changes nothing.
+        h.deliverHeld()
+        XCTAssertEqual(h.app(app).state, .completed)
+        XCTAssertEqual(h.reports.filter { if case .applicationFinished = $0 { true } else { false } }.count, 1)
+    }
+
     func testObjectsOfOneApplicationShareOneVMPerNode() {
         var h = Harness(centralGrid(maxVMs: 2, initial: 2))
         let app = h.submit(objects: 3)

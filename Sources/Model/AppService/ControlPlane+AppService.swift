@@ -125,6 +125,10 @@ extension ControlPlane {
     }
 
     mutating func objectCompleted(_ app: AppID, _ object: ObjectID) {
+        if objects[Int(object.index)].initiator == .starting, case .starting = apps[Int(app.index)].state {
+            // The completion overtook the object's start message on the network: it did start.
+            objectStarted(app, object, vmWasReady: false)
+        }
         guard objects[Int(object.index)].initiator == .running else {
             ignoredEvents += 1
             return
