@@ -70,11 +70,30 @@ final class AddressWaitTests: XCTestCase {
         XCTAssertFalse(h.delivered.contains { if case .objectFailed = $0.body { true } else { false } })
     }
 
-    func testNoAddressFailsAtOnce() {
+    /// The original reads the guest's "ip" variable again while it is empty; only the cap's timer gives up.
+    func testNoAddressIsReadAgainUntilTheCapGivesUp() {
         var h = Harness(grid())
-        let (app, _) = reachAddressStep(&h)
-        h.answerAddress(vm: vm0, nil)
+        let (app, ticket) = reachAddressStep(&h)
+        for _ in 0..<3 {
+            h.answerAddress(vm: vm0, nil)
+            XCTAssertEqual(h.app(app).state, .starting(round: 1, pending: 1))
+            XCTAssertEqual(h.vm(0).preparation?.step, .obtainingAddress)
+            XCTAssertTrue(h.pending.contains { if case .obtainAddress(VMID(0), .none, ticket) = $0 { true } else { false } },
+                          "the address is read again under the same ticket: \(h.pending)")
+        }
+        h.fire(.addressWaitOver(vm0, ticket: ticket))
         XCTAssertEqual(h.app(app).state, .failed(.addressUnavailable))
+    }
+
+    func testFaithfulReadsAgainForEverAndGoesOnWhenTheAddressComes() {
+        var h = Harness(grid(only(.addressPollUncapped)))
+        let (app, _) = reachAddressStep(&h)
+        for _ in 0..<5 { h.answerAddress(vm: vm0, nil) }
+        XCTAssertEqual(h.app(app).state, .starting(round: 1, pending: 1))
+        XCTAssertFalse(h.pendingTimers().contains { if case .addressWaitOver = $0 { true } else { false } })
+        h.answerAddress(vm: vm0, 7)
+        XCTAssertEqual(h.vm(0).address, Address(7))
+        XCTAssertEqual(h.launches().map(\.0), [ObjectID(0)])
     }
 
     func testFaithfulPollsWithoutACap() {

@@ -16,7 +16,7 @@ final class CreationRoundsTests: XCTestCase {
     }
 
     private func cancels(_ h: Harness, _ app: AppID) -> [Message] {
-        h.delivered.filter { if case .cancelObject(app, _) = $0.body { true } else { false } }
+        h.delivered.filter { if case .cancelObject(app, _, _) = $0.body { true } else { false } }
     }
 
     func testExecTimeoutFailsTheRoundCancelsPausesAndRetries() {
@@ -29,7 +29,7 @@ final class CreationRoundsTests: XCTestCase {
         XCTAssertEqual(h.delay(of: firstTimeout), 60)
 
         h.fire(firstTimeout)
-        XCTAssertEqual(cancels(h, app), [Message(from: NodeID(0), to: NodeID(0), body: .cancelObject(app, object))])
+        XCTAssertEqual(cancels(h, app), [Message(from: NodeID(0), to: NodeID(0), body: .cancelObject(app, object, booking: 1))])
         XCTAssertEqual(h.object(0).host, .released)
         XCTAssertEqual(h.object(0).initiator, .cancelled)
         XCTAssertEqual(h.plane.jobs(on: NodeID(0)), 0)
@@ -181,7 +181,7 @@ final class CreationRoundsTests: XCTestCase {
         XCTAssertEqual(h.vm(0).waitingTail, 3)
         // Host-side cancels of the head, a middle object and the tail (as if the messages came late).
         for o in [0, 2, 3] {
-            h.handle(.messageDelivered(Message(from: NodeID(0), to: NodeID(0), body: .cancelObject(app, ObjectID(o)))))
+            h.handle(.messageDelivered(Message(from: NodeID(0), to: NodeID(0), body: .cancelObject(app, ObjectID(o), booking: 1))))
         }
         XCTAssertEqual(h.vm(0).waitingHead, 1)
         XCTAssertEqual(h.vm(0).waitingTail, 1)

@@ -282,13 +282,16 @@ func discoveryGrid(_ nodes: [NodeConfig], mode: Mode = .standard, fidelity: Fide
                    maxHops: Int32 = 1000, wait: Double = 0, remembered: Int32 = 10,
                    threshold: Int32 = 0, recycle: RecycleAction = .revert, end: EndNotification = .targeted,
                    rounds: Int32 = 3, reservationTimeout: Double? = 120, startupRevert: Bool = false,
-                   forwarding: DiscoveryForwarding = .explorationList) -> GridConfig {
-    GridConfig(mode: mode, fidelity: fidelity,
+                   forwarding: DiscoveryForwarding = .explorationList, creation: CreationFlow = .rounds) -> GridConfig {
+    var config = GridConfig(mode: mode, fidelity: fidelity,
                placement: .discovery(DiscoveryPolicy(maxHops: maxHops, waitSeconds: wait, rememberedRequests: remembered,
                                                      forwarding: forwarding)),
                endNotification: end, recycle: recycle, cloneAheadThreshold: threshold,
                reservationTimeoutSeconds: reservationTimeout, creationRounds: rounds,
                revertWorkersAtStartup: startupRevert, nodes: nodes)
+    // Most Model tests were written for visag's rounds; `CreateObjectTests` covers the original flow.
+    config.creation = creation
+    return config
 }
 
 /// Fidelity.fixed with exactly one defect switched on.

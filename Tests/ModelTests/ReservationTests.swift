@@ -47,7 +47,7 @@ final class ReservationTests: XCTestCase {
         var h = Harness(discoveryGrid([NodeConfig(maxJobs: 1)]))
         let app = h.submit(main: 0, objects: 2)
         XCTAssertTrue(h.delivered.contains { $0.body == .reserveAnswered(app, ObjectID(1), accepted: false) })
-        XCTAssertTrue(h.delivered.contains { $0.body == .cancelObject(app, ObjectID(0)) })
+        XCTAssertTrue(h.delivered.contains { $0.body == .cancelObject(app, ObjectID(0), booking: 1) })
         XCTAssertEqual(h.object(0).host, .released)
         XCTAssertEqual(h.plane.jobs(on: NodeID(0)), 0)
         XCTAssertEqual(h.plane.maxJobs(on: NodeID(0)) - h.plane.searchNodeJobs(on: NodeID(0)), 1)

@@ -165,7 +165,7 @@ final class CheckerCoverageTests: XCTestCase {
             [message(.applicationEnded(a, nil)), message(.applicationEnded(a, r)), message(.applicationEnded(a, s)),
              message(.applicationEnded(b, nil))],
             [message(.execute(a, o)), message(.execute(b, o)), message(.execute(a, p)),
-             message(.objectCompleted(a, o)), message(.cancelObject(a, o))],
+             message(.objectCompleted(a, o)), message(.cancelObject(a, o, booking: 1))],
             [message(.reserveAnswered(a, o, accepted: true)), message(.reserveAnswered(a, o, accepted: false)),
              message(.reserveAnswered(b, o, accepted: true)), message(.objectStarted(a, o, vmWasReady: true)),
              message(.objectStarted(b, o, vmWasReady: true)), message(.objectStarted(a, o, vmWasReady: false))],

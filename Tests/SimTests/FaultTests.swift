@@ -34,6 +34,19 @@ final class FaultTests: XCTestCase {
         XCTAssertNil(none.failureReasons["addressUnavailable"])
     }
 
+    /// Under the original's DHCP policy the admin reads the guest's "ip" variable again while it is empty: a
+    /// guest the pool has no address for is polled until the cap gives up (fixed) or for ever (faithful).
+    func testAnEmptyAddressUnderNoRenewalIsReadAgainUntilTheCapOrForEver() throws {
+        let exhausted = ["dhcp.poolSize=2", "dhcp.lease=never", "policies.dhcpRenewal=none"]
+        let capped = try run("{}", exhausted + ["fidelity=fixed"])
+        XCTAssertGreaterThan(capped.failureReasons["addressUnavailable"] ?? 0, 0)
+        XCTAssertEqual(capped.applicationsCompleted + capped.applicationsFailed, 30)
+        XCTAssertTrue(capped.violationCounts.isEmpty, capped.violations.first?.description ?? "")
+        let uncapped = try run("{}", exhausted + ["fidelity={base: fixed, addressPollUncapped: true}", "duration=4h"])
+        XCTAssertNil(uncapped.failureReasons["addressUnavailable"])
+        XCTAssertNotNil(uncapped.violationCounts[.liveness], "a preparation polls an empty address for ever")
+    }
+
     /// A run that can make no progress (every revert fails and the recycle retries forever, no duration) stops
     /// with a liveness report after a bounded number of events, the same on every run; a live run never does.
     func testARunThatCanMakeNoProgressStopsWithALivenessReport() throws {

@@ -47,6 +47,8 @@ final class ScenarioLoaderTests: XCTestCase {
         XCTAssertEqual(s.grid.execTimeoutScope, .callback)
         XCTAssertEqual(s.grid.errorPauseSeconds, 120)
         XCTAssertEqual(s.grid.creationRounds, 3)
+        XCTAssertEqual(s.grid.creation, .perObject)
+        XCTAssertTrue(s.grid.usesOriginalCreation)
         XCTAssertEqual(s.grid.placement, .discovery(DiscoveryPolicy(maxHops: 1000, waitSeconds: 0,
                                                                     firstAnswerTimeoutSeconds: 20, rememberedRequests: 10)))
     }
@@ -185,6 +187,19 @@ final class ScenarioLoaderTests: XCTestCase {
     }
 
     /// Values each in range but impossible together are refused before anything is built, at the field that breaks it.
+    func testTheCreationFlowIsAPolicyAndTheOriginalNeedsDiscovery() throws {
+        XCTAssertEqual(try parse("jobMgr: {creation: batch}\n").grid.creation, .batch)
+        XCTAssertFalse(try parse("jobMgr: {creation: rounds}\n").grid.usesOriginalCreation)
+        XCTAssertFalse(try parse("policies: {placement: central}\n").grid.usesOriginalCreation)
+        XCTAssertNoThrow(try parse("policies: {placement: central}\njobMgr: {creation: rounds}\n"))
+        let central = error("policies: {placement: central}\njobMgr: {creation: perObject}\n")
+        XCTAssertEqual(central?.path, "jobMgr.creation")
+        XCTAssertEqual(central?.line, 2)
+        XCTAssertTrue(central?.message.contains("needs policies.placement discovery") ?? false, "\(String(describing: central))")
+        let unknown = error("jobMgr: {creation: parallel}\n")
+        XCTAssertEqual(unknown?.path, "jobMgr.creation")
+    }
+
     func testValuesImpossibleTogetherAreRefusedAtTheField() throws {
         let zero = error("workload: {objects: 0}\n")
         XCTAssertEqual(zero?.path, "workload.objects")

@@ -7,6 +7,7 @@ extension ControlPlane {
         if config.mode.usesKeys {
             nodes[Int(main.index)].security.mainNodeLearned(app, main: main)
         }
+        if config.usesOriginalCreation { return startCreating(app) }
         startRound(app, round: 1)
     }
 
@@ -14,15 +15,7 @@ extension ControlPlane {
         let main = apps[Int(app.index)].main
         apps[Int(app.index)].state = .placing(round: round)
         if !discoveryResponders[Int(app.index)].isEmpty { discoveryResponders[Int(app.index)].removeAll(keepingCapacity: true) }
-        if round > 1 {
-            // Remember where the failed round went: those nodes may still hold the VM.
-            var earlier = earlierRoundNodes[app] ?? []
-            for o in apps[Int(app.index)].objects() {
-                let node = placementOf[Int(o)]
-                if node != ControlPlane.unplaced && !earlier.contains(node) { earlier.append(node) }
-            }
-            earlierRoundNodes[app] = earlier
-        }
+        if round > 1 { rememberEarlierNodes(app) }
         for o in apps[Int(app.index)].objects() {
             placementOf[Int(o)] = ControlPlane.unplaced
             objects[Int(o)].initiator = .unplaced
@@ -37,6 +30,16 @@ extension ControlPlane {
         case .discovery(let policy):
             startDiscovery(app, round: round, policy: policy)
         }
+    }
+
+    /// Remembers where a failed round went: those nodes may still hold the VM.
+    mutating func rememberEarlierNodes(_ app: AppID) {
+        var earlier = earlierRoundNodes[app] ?? []
+        for o in apps[Int(app.index)].objects() {
+            let node = placementOf[Int(o)]
+            if node != ControlPlane.unplaced && !earlier.contains(node) { earlier.append(node) }
+        }
+        earlierRoundNodes[app] = earlier
     }
 
     /// The placement for `round` is in `placement`: reserve every object on its node.
@@ -64,7 +67,10 @@ extension ControlPlane {
         return false
     }
 
-    mutating func reserveAnswered(_ app: AppID, _ object: ObjectID, accepted: Bool) {
+    mutating func reserveAnswered(_ app: AppID, _ object: ObjectID, accepted: Bool, from node: NodeID) {
+        if case .allocating(let round) = apps[Int(app.index)].state {
+            return allocationAnswered(app, object, accepted: accepted, from: node, round: round)
+        }
         guard case .reserving(let round, let pending) = apps[Int(app.index)].state,
               objects[Int(object.index)].initiator == .reserving else {
             ignoredEvents += 1
@@ -93,7 +99,8 @@ extension ControlPlane {
         }
     }
 
-    mutating func objectStarted(_ app: AppID, _ object: ObjectID, vmWasReady: Bool) {
+    mutating func objectStarted(_ app: AppID, _ object: ObjectID, vmWasReady: Bool, from node: NodeID) {
+        if config.usesOriginalCreation { return createdObjectStarted(app, object, from: node) }
         guard case .starting(let round, let pending) = apps[Int(app.index)].state,
               objects[Int(object.index)].initiator == .starting else {
             // The round was given up while this object started; its cancel is on its way.
@@ -110,7 +117,8 @@ extension ControlPlane {
         if unfinished == 0 { applicationFinished(app, outcome: .completed) }
     }
 
-    mutating func objectFailed(_ app: AppID, _ object: ObjectID, reason: FailureReason) {
+    mutating func objectFailed(_ app: AppID, _ object: ObjectID, reason: FailureReason, from node: NodeID) {
+        if config.usesOriginalCreation { return createdObjectFailed(app, object, reason: reason, from: node) }
         switch apps[Int(app.index)].state {
         case .reserving(let round, _), .starting(let round, _):
             objects[Int(object.index)].initiator = .cancelled
@@ -119,15 +127,18 @@ extension ControlPlane {
             // A running object crashed: the application fails (no restart in POP-C++).
             objects[Int(object.index)].initiator = .cancelled
             applicationFinished(app, outcome: .failed(reason))
-        case .placing, .paused, .completed, .failed:
+        case .placing, .paused, .completed, .failed, .allocating, .executing:
             ignoredEvents += 1
         }
     }
 
     mutating func objectCompleted(_ app: AppID, _ object: ObjectID) {
-        if objects[Int(object.index)].initiator == .starting, case .starting = apps[Int(app.index)].state {
+        if objects[Int(object.index)].initiator == .starting, let node = objects[Int(object.index)].node {
             // The completion overtook the object's start message on the network: it did start.
-            objectStarted(app, object, vmWasReady: false)
+            switch apps[Int(app.index)].state {
+            case .starting, .executing: objectStarted(app, object, vmWasReady: false, from: node)
+            case .placing, .reserving, .running, .paused, .completed, .failed, .allocating: break
+            }
         }
         guard objects[Int(object.index)].initiator == .running else {
             ignoredEvents += 1
@@ -145,10 +156,13 @@ extension ControlPlane {
         case .starting:
             // Finished before the round's last object started: counted when it starts.
             break
+        case .placing, .allocating, .executing:
+            // The original creates objects one call after another: earlier ones may finish meanwhile.
+            precondition(config.usesOriginalCreation, "\(object) of \(app) finished while its round is placed")
         case .completed, .failed:
             // The application failed (another object crashed) while this completion was on its way.
             ignoredEvents += 1
-        case .placing, .reserving, .paused:
+        case .reserving, .paused:
             preconditionFailure("\(object) of \(app) ran while the application is \(apps[Int(app.index)].state)")
         }
     }
@@ -163,6 +177,11 @@ extension ControlPlane {
     /// The initiator's clock, started with the Execute, ran out before the object ran.
     mutating func executionTimedOut(_ object: ObjectID, generation: UInt32) {
         let record = self.object(object)
+        if config.usesOriginalCreation {
+            guard record.generation == generation, record.initiator == .starting, let node = record.node,
+                  case .executing(let round, _) = apps[Int(record.app.index)].state else { return }
+            return execObjFailed(record.app, on: node, reason: .execTimeout, round: round)
+        }
         guard record.generation == generation, record.initiator == .starting,
               case .starting(let round, _) = apps[Int(record.app.index)].state else { return }
         objects[Int(object.index)].initiator = .cancelled
@@ -177,7 +196,7 @@ extension ControlPlane {
             let record = self.object(id)
             switch record.initiator {
             case .reserving, .reserved, .starting, .running, .cancelled:
-                if let node = record.node { send(.cancelObject(app, id), from: a.main, to: node) }
+                if let node = record.node { send(.cancelObject(app, id, booking: round), from: a.main, to: node) }
             case .unplaced, .completed:
                 break
             }
@@ -194,11 +213,16 @@ extension ControlPlane {
 
     mutating func roundTimedOut(_ app: AppID, round: Int32) {
         switch apps[Int(app.index)].state {
+        case .placing(let current) where current == round && config.usesOriginalCreation,
+             .allocating(let current) where current == round,
+             .executing(let current, _) where current == round:
+            // The original's calls block until the connection breaks: the call throws and the application fails.
+            creationFailed(app, reason: .noReply)
         case .placing(let current) where current == round,
              .reserving(let current, _) where current == round,
              .starting(let current, _) where current == round:
             roundFailed(app, round: round, reason: .noReply)
-        case .placing, .reserving, .starting, .running, .paused, .completed, .failed:
+        case .placing, .reserving, .starting, .running, .paused, .completed, .failed, .allocating, .executing:
             break
         }
     }

@@ -208,17 +208,17 @@ public struct ControlPlane {
             reserveRequested(app, object, request, round: round, carriesRequesterKey: carriesKey, at: at,
                              from: message.from)
         case .reserveAnswered(let app, let object, let accepted):
-            reserveAnswered(app, object, accepted: accepted)
+            reserveAnswered(app, object, accepted: accepted, from: message.from)
         case .execute(let app, let object):
             executeRequested(app, object, at: at)
         case .objectStarted(let app, let object, let vmWasReady):
-            objectStarted(app, object, vmWasReady: vmWasReady)
+            objectStarted(app, object, vmWasReady: vmWasReady, from: message.from)
         case .objectFailed(let app, let object, let reason):
-            objectFailed(app, object, reason: reason)
+            objectFailed(app, object, reason: reason, from: message.from)
         case .objectCompleted(let app, let object):
             objectCompleted(app, object)
-        case .cancelObject(let app, let object):
-            cancelObjectRequested(app, object, at: at)
+        case .cancelObject(let app, let object, let booking):
+            cancelObjectRequested(app, object, booking: booking, at: at)
         case .applicationEnded(let app, let request, let explored):
             applicationEndReceived(app, request: request, explored: explored, at: at, from: message.from)
         case .routeVMKey(let app, let vm):

@@ -55,8 +55,10 @@ public struct GridConfig: Equatable, Sendable {
     public var recycleRetrySeconds: Double?
     /// Pause of an application after a failed creation round (original 120 s).
     public var errorPauseSeconds: Double
-    /// Allocate + exec rounds before an application fails (original 3).
+    /// Allocate + exec rounds before an application fails (original 3: `CreateObject`'s `retry`).
     public var creationRounds: Int32
+    /// How the initiator creates objects; see `usesOriginalCreation`.
+    public var creation: CreationFlow = .perObject
     /// How long a prepare may wait for an address before it fails (fixed mode; faithful polls forever).
     public var addressWaitCapSeconds: Double
     /// The start-up flow reverts every worker it finds (the original); off models a warm pool.
@@ -90,6 +92,13 @@ public struct GridConfig: Equatable, Sendable {
         self.addressWaitCapSeconds = addressWaitCapSeconds
         self.revertWorkersAtStartup = revertWorkersAtStartup
         self.nodes = nodes
+    }
+
+    /// The original's `CreateObject` (per object or batch); central placement always runs rounds.
+    @inline(__always)
+    public var usesOriginalCreation: Bool {
+        guard case .discovery = placement else { return false }
+        return creation != .rounds
     }
 
     /// The original floods the end; a central broker's grid tells the nodes it placed on.

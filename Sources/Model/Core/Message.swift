@@ -40,7 +40,9 @@ public enum MessageBody: Equatable, Sendable {
     case objectFailed(AppID, ObjectID, FailureReason)
     case objectCompleted(AppID, ObjectID)
     /// The initiator gives up an object of a failed round: release its reservation, kill it if it runs.
-    case cancelObject(AppID, ObjectID)
+    /// `booking` is the Reserve's number (`reserve`'s `round`): a cancel that a newer Reserve of the object
+    /// overtook on the network is stale and cancels nothing.
+    case cancelObject(AppID, ObjectID, booking: Int32)
     /// ApplicationEnd: targeted, or spread with the request id (for duplicate suppression) and,
     /// under exploration-list forwarding, the list (`WayBack.empty` otherwise).
     case applicationEnded(AppID, RequestID?, explored: WayBack = .empty)

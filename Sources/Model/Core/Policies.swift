@@ -125,3 +125,20 @@ public enum ExecTimeoutScope: String, CaseIterable, Sendable {
     /// too: a slow preparation fails the creation round.
     case execution
 }
+
+/// How the initiator creates an application's objects (reference flow 5).
+public enum CreationFlow: String, CaseIterable, Sendable {
+    /// The original's interface (`paroc_interface`, non-batch): one `CreateObject` per object, in order.
+    /// Each call discovers on its own, reserves the responders one after another and moves on to the next
+    /// responder on a refusal (failing only when every responder refused), then runs `ExecObj` node by node;
+    /// an `ExecObj` failure cancels that node's reservations and the call retries the objects still missing
+    /// at once, up to `creationRounds` attempts (the original's `retry=3`). The first call that fails fails
+    /// the application. A cancel keeps the node's VM reserved for the application until ApplicationEnd.
+    case perObject
+    /// The same `CreateObject`, once for all the application's objects (the interface's batch path).
+    case batch
+    /// visag's rounds: every object is reserved at once; any refusal or failure cancels the whole round,
+    /// frees unused VMs, pauses the application `errorPause` and retries up to `creationRounds` rounds.
+    /// The only flow under central placement, whose broker places a whole round.
+    case rounds
+}

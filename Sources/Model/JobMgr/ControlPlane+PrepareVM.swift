@@ -97,7 +97,12 @@ extension ControlPlane {
             ignoredEvents += 1
             return
         }
-        guard let address else { return preparationFailed(vmID, reason: .addressUnavailable) }
+        guard let address else {
+            // The guest has no address yet ("" or "unknown"): read it again, as `_popc_domainGetIpAddress`
+            // does, until it comes or the cap's timer (fixed mode) gives up.
+            emit(.obtainAddress(vmID, config.dhcpRenewal, ticket: ticket))
+            return
+        }
         vms[Int(vmID.index)].address = address
         if endPendingAborts(vmID) { return }
         guard config.mode.usesKeys else { return preparationFinished(vmID) }
@@ -195,10 +200,7 @@ extension ControlPlane {
         let node = vms[Int(vmID.index)].node
         vms[Int(vmID.index)].preparation = nil
         var cursor = detachWaitingList(of: vmID)
-        while let object = nextWaitingObject(&cursor) {
-            let app = objects[Int(object.index)].app
-            send(.objectFailed(app, object, reason), from: node, to: apps[Int(app.index)].main)
-        }
+        while let object = nextWaitingObject(&cursor) { execFailed(object, on: node, reason: reason) }
         if vms[Int(vmID.index)].endPending { finishPendingEnd(vmID) }
     }
 
@@ -246,9 +248,7 @@ extension ControlPlane {
             return
         }
         guard nodes[Int(node.index)].security.takeRequesterKey(app: record.app, request: record.request) else {
-            objects[Int(object.index)].host = .failed
-            send(.objectFailed(record.app, object, .missingRequesterKey), from: node, to: apps[Int(record.app.index)].main)
-            return
+            return execFailed(object, on: node, reason: .missingRequesterKey)
         }
         objects[Int(object.index)].host = .writingKey
         // Later objects of the application reuse the tunnel this key allows.
@@ -266,15 +266,11 @@ extension ControlPlane {
         guard succeeded else {
             // The key is not there: this object and those waiting on it cannot be reached.
             vms[Int(vmID.index)].requesterKeyFor = nil
-            let app = objects[Int(object.index)].app
             let host = objects[Int(object.index)].host
             var failing = host == .writingKey || host == .waitingForVM ? [object] : []
             var cursor = detachWaitingList(of: vmID)
             while let waiting = nextWaitingObject(&cursor) { failing.append(waiting) }
-            for o in failing {
-                objects[Int(o.index)].host = .failed
-                send(.objectFailed(app, o, .prepareFailed), from: node, to: apps[Int(app.index)].main)
-            }
+            for o in failing { execFailed(o, on: node, reason: .prepareFailed) }
             return
         }
         if objects[Int(object.index)].host == .writingKey { launch(object, on: node, vm: vmID) }
@@ -300,7 +296,7 @@ extension ControlPlane {
         let record = self.object(object)
         guard record.generation == generation, record.host == .launching, let node = record.hostNode else { return }
         emit(.killObject(object, on: node, vm: record.vm))
-        releaseObject(object, on: node)
+        releaseObject(object, on: node, keepingVM: config.usesOriginalCreation)
         send(.objectFailed(record.app, object, .execTimeout), from: node, to: apps[Int(record.app.index)].main)
     }
 
@@ -312,11 +308,7 @@ extension ControlPlane {
             return
         }
         let main = apps[Int(record.app.index)].main
-        guard succeeded else {
-            objects[Int(object.index)].host = .failed
-            send(.objectFailed(record.app, object, .prepareFailed), from: node, to: main)
-            return
-        }
+        guard succeeded else { return execFailed(object, on: node, reason: .prepareFailed) }
         objects[Int(object.index)].host = .running
         emit(.report(.objectRunning(object, record.app, vmWasReady: record.vmWasReady)))
         send(.objectStarted(record.app, object, vmWasReady: record.vmWasReady), from: node, to: main)
@@ -332,6 +324,16 @@ extension ControlPlane {
         } else {
             send(.objectFailed(record.app, object, .objectCrashed), from: node, to: main)
         }
+    }
+
+    /// The object could not be started here. The original's `ExecObj` cancels the reservation itself before
+    /// it answers (the VM stays reserved for the application); under rounds the job is held until the
+    /// initiator's cancel or the application's end.
+    mutating func execFailed(_ object: ObjectID, on node: NodeID, reason: FailureReason) {
+        let app = objects[Int(object.index)].app
+        objects[Int(object.index)].host = .failed
+        if config.usesOriginalCreation { releaseObject(object, on: node, keepingVM: true) }
+        send(.objectFailed(app, object, reason), from: node, to: apps[Int(app.index)].main)
     }
 
     mutating func appendWaiting(_ object: ObjectID, to vmID: VMID) {

@@ -95,10 +95,12 @@ extension ControlPlane {
         releaseObject(object, on: node)
     }
 
-    /// The initiator gave up this object: release its reservation and kill it if it runs.
-    mutating func cancelObjectRequested(_ app: AppID, _ object: ObjectID, at node: NodeID) {
+    /// The initiator gave up this object: release its reservation and kill it if it runs. Under the original
+    /// creation (`JobMgr::CancelReservation`) the job goes and the VM stays reserved for the application until
+    /// ApplicationEnd; under rounds an unused VM goes back to the pool at once.
+    mutating func cancelObjectRequested(_ app: AppID, _ object: ObjectID, booking: Int32, at node: NodeID) {
         let record = self.object(object)
-        guard record.hostNode == node else { ignoredEvents += 1; return }
+        guard record.hostNode == node, booking >= record.reservedRound else { ignoredEvents += 1; return }
         switch record.host {
         case .none, .finished, .released:
             return
@@ -107,11 +109,11 @@ extension ControlPlane {
         case .reserved, .waitingForVM, .writingKey, .failed:
             break
         }
-        releaseObject(object, on: node)
+        releaseObject(object, on: node, keepingVM: config.usesOriginalCreation)
     }
 
     /// Gives one object's job back to the node (and tells the broker).
-    mutating func releaseObject(_ object: ObjectID, on node: NodeID) {
+    mutating func releaseObject(_ object: ObjectID, on node: NodeID, keepingVM: Bool = false) {
         let record = self.object(object)
         if record.host == .waitingForVM, let vmID = record.vm { unlinkWaiting(object, from: vmID) }
         objects[Int(object.index)].host = .released
@@ -122,7 +124,7 @@ extension ControlPlane {
             let v = Int(vmID.index)
             vms[v].jobs -= 1
             // An unused VM goes straight back to the pool; a prepared one waits for ApplicationEnd.
-            if vms[v].jobs == 0, vms[v].holder == .application(record.app), vms[v].preparation == nil,
+            if !keepingVM, vms[v].jobs == 0, vms[v].holder == .application(record.app), vms[v].preparation == nil,
                vms[v].readyFor == nil, vms[v].maintenance == nil {
                 setHolder(vmID, .free)
                 emit(.report(.vmFreed(vmID)))

@@ -189,6 +189,7 @@ extension ControlPlane {
     /// The wait is over: spread the objects round-robin over the responders.
     mutating func discoveryWaitOver(_ app: AppID, round: Int32) {
         guard case .placing(let current) = apps[Int(app.index)].state, current == round else { return }
+        if config.usesOriginalCreation { return allocationStarts(app, round: round) }
         let responders = discoveryResponders[Int(app.index)]
         guard !responders.isEmpty else {
             roundFailed(app, round: round, reason: .noResources)

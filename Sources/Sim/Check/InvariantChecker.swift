@@ -307,7 +307,7 @@ struct EventEntity: Equatable {
                 return nodes + [app(a)]
             case .reserve(let a, let o, _, _, _), .reserveAnswered(let a, let o, _), .execute(let a, let o),
                  .objectStarted(let a, let o, _), .objectFailed(let a, let o, _), .objectCompleted(let a, let o),
-                 .cancelObject(let a, let o):
+                 .cancelObject(let a, let o, _):
                 return nodes + [app(a), obj(o)]
             case .routeVMKey(let a, let v):
                 return nodes + [app(a), vm(v)]
@@ -339,7 +339,7 @@ extension MessageBody {
         case .placeObjects(let app, _), .objectsPlaced(let app, _), .discoveryRequest(_, let app, _, _),
              .discoveryReply(_, let app, _, _), .reserve(let app, _, _, _, _), .reserveAnswered(let app, _, _),
              .execute(let app, _), .objectStarted(let app, _, _), .objectFailed(let app, _, _),
-             .objectCompleted(let app, _), .cancelObject(let app, _), .applicationEnded(let app, _, _),
+             .objectCompleted(let app, _), .cancelObject(let app, _, _), .applicationEnded(let app, _, _),
              .routeVMKey(let app, _):
             return app.index
         case .capacityReleased, .vmAdded:

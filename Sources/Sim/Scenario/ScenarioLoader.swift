@@ -294,7 +294,7 @@ public enum ScenarioLoader {
 
     static func decodeJobMgr(_ value: YAMLValue?, into grid: inout GridConfig) throws {
         let keys = ["reservationTimeout", "execTimeout", "execTimeoutScope", "roundTimeout", "errorPause", "creationRounds",
-                    "addressWaitCap", "recycleRetry"]
+                    "creation", "addressWaitCap", "recycleRetry"]
         guard let m = try mapping(value, keys) else { return }
         if let v = m.optional("reservationTimeout") { grid.reservationTimeoutSeconds = try optionalSeconds(v) }
         if let v = m.optional("execTimeout") { grid.execTimeoutSeconds = try optionalSeconds(v) }
@@ -302,6 +302,13 @@ public enum ScenarioLoader {
         if let v = m.optional("roundTimeout") { grid.roundTimeoutSeconds = try optionalSeconds(v) }
         if let v = m.optional("errorPause") { grid.errorPauseSeconds = try v.seconds() }
         if let v = m.optional("creationRounds") { grid.creationRounds = Int32(try v.int(in: 1...100)) }
+        if let v = m.optional("creation") {
+            grid.creation = try v.choice(CreationFlow.self)
+            if case .central = grid.placement, grid.creation != .rounds {
+                throw v.error("creation \(grid.creation.rawValue) is the original's CreateObject, which needs "
+                              + "policies.placement discovery; the central broker places whole rounds (creation: rounds)")
+            }
+        }
         if let v = m.optional("addressWaitCap") { grid.addressWaitCapSeconds = try v.seconds(in: 0.000001...1e9) }
         if let v = m.optional("recycleRetry") {
             grid.recycleRetrySeconds = v.isNull || (try? v.string()) == "never" ? nil : try v.seconds(in: 0.001...1e9)

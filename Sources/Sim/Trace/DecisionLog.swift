@@ -117,8 +117,8 @@ public final class DecisionLog {
             return "objectFailed app=\(app.index) object=\(object.index) reason=\(reason.rawValue)"
         case .objectCompleted(let app, let object):
             return "objectCompleted app=\(app.index) object=\(object.index)"
-        case .cancelObject(let app, let object):
-            return "cancelObject app=\(app.index) object=\(object.index)"
+        case .cancelObject(let app, let object, let booking):
+            return "cancelObject app=\(app.index) object=\(object.index) booking=\(booking)"
         case .applicationEnded(let app, let request, let explored):
             return "applicationEnded app=\(app.index) request=\(request.map(text) ?? "-") explored=\(explored.tip)"
         case .routeVMKey(let app, let vm):

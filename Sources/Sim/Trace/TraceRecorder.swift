@@ -189,8 +189,10 @@ struct TraceRecorder {
         case .reserve(let app, let o, let r, let round, let carriesKey):
             return Fields(kind: kind | id(app.index) << 16 | (carriesKey ? 1 << 48 : 0), a: route,
                           b: id(o.index) << 32 | id(round), c: request(r), name: "message")
-        case .execute(let app, let o), .objectCompleted(let app, let o), .cancelObject(let app, let o):
+        case .execute(let app, let o), .objectCompleted(let app, let o):
             return Fields(kind: kind | id(app.index) << 16, a: route, b: id(o.index), name: "message")
+        case .cancelObject(let app, let o, let booking):
+            return Fields(kind: kind | id(app.index) << 16, a: route, b: id(o.index) << 32 | id(booking), name: "message")
         case .reserveAnswered(let app, let o, let flag), .objectStarted(let app, let o, let flag):
             return Fields(kind: kind | id(app.index) << 16, a: route, b: id(o.index) << 1 | (flag ? 1 : 0), name: "message")
         case .objectFailed(let app, let o, let reason):

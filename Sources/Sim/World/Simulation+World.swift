@@ -176,7 +176,11 @@ extension Simulation {
         switch renewal {
         case .none:
             delay = guestOperation(vm, scenario.hypervisor.addressRead)
-            if worldVMs[i].guestAddress == nil { renewLease(i, area: area) }
+            // A guest without an address asks the area's DHCP server, which answers nothing while it is down.
+            if worldVMs[i].guestAddress == nil,
+               !FaultSettings.any(scenario.faults.dhcpOutages, cover: area, at: engine.now) {
+                renewLease(i, area: area)
+            }
         case .renew:
             delay = scenario.dhcp.renew.draw(from: dhcpStreams[area])
             // A server that is down answers nothing: the guest keeps waiting.
