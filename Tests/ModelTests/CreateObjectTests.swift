@@ -137,7 +137,12 @@ final class CreateObjectTests: XCTestCase {
         // Cancelled: the job is gone and the VM still belongs to the application; the retry takes it again.
         XCTAssertEqual(h.vm(0).holder, .application(app))
         XCTAssertFalse(h.reports.contains(.vmFreed(VMID(0))))
-        XCTAssertEqual(h.launches().map(\.0), [ObjectID(0)], "the VM is ready: the retry launches at once")
+        // The retry's Prepare VM finds the VM running: no revert, the address is read again, then the launch.
+        XCTAssertTrue(h.hypervisorOps(on: VMID(0)).isEmpty)
+        XCTAssertTrue(h.launches().isEmpty)
+        h.answerAddress(vm: VMID(0))
+        XCTAssertEqual(h.launches().map(\.0), [ObjectID(0)])
+        XCTAssertTrue(h.object(0).vmWasReady)
         h.launchAll()
         h.finishObjects(of: app)
         XCTAssertTrue(h.hasFinished(app, succeeded: true))
@@ -161,6 +166,27 @@ final class CreateObjectTests: XCTestCase {
         XCTAssertEqual(h.plane.jobs(on: NodeID(0)), 1)
         h.launchAll()
         XCTAssertEqual(h.app(app).state, .running(remaining: 1))
+    }
+
+    /// Every ExecObj runs Prepare VM (`VirtSecureJobMgr::PrepareVM`): on a running VM no revert and no admin
+    /// key, but the address is read again, the VM's key rerouted and the requester's key written again.
+    func testEveryExecObjPreparesTheVMAgain() {
+        var h = Harness(grid([NodeConfig(maxVMs: 1)], mode: .virtualSecure))
+        let app = h.submit(main: 0, objects: 2)
+        h.finishHypervisor(on: VMID(0), .revert)
+        h.answerAddress(vm: VMID(0))
+        h.answerVMKey(vm: VMID(0))
+        XCTAssertEqual(h.answerKeyWrites(vm: VMID(0)).map(\.kind), [.admin(NodeID(0))])
+        XCTAssertEqual(h.answerKeyWrites(vm: VMID(0)).map(\.kind), [.requester(ObjectID(0))])
+        XCTAssertEqual(h.launchAll(), [ObjectID(0)])
+        // The second object's call: same VM, prepared again.
+        XCTAssertTrue(h.hypervisorOps(on: VMID(0)).isEmpty)
+        h.answerAddress(vm: VMID(0))
+        XCTAssertFalse(h.pending.contains { if case .fetchVMKey = $0 { true } else { false } }, "the VM's key is fetched once")
+        XCTAssertEqual(h.answerKeyWrites(vm: VMID(0)).map(\.kind), [.requester(ObjectID(1))])
+        XCTAssertEqual(h.launchAll(), [ObjectID(1)])
+        XCTAssertEqual(h.app(app).state, .running(remaining: 2))
+        XCTAssertTrue(h.object(1).vmWasReady)
     }
 
     func testCentralPlacementStillRunsRounds() {

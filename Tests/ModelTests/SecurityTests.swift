@@ -30,6 +30,8 @@ final class SecurityTests: XCTestCase {
             case .mainNode: "key:main"
             case .admin: "key:admin"
             case .requester: "key:requester"
+            case .worker: "key:worker"
+            case .node: "key:node"
             }
         case .launchObject: "launch"
         default: nil
@@ -196,6 +198,32 @@ final class SecurityTests: XCTestCase {
             h.deliverHeld()
             let dropped = h.reports.contains { if case .keyDropped(vm1, _) = $0 { true } else { false } }
             XCTAssertEqual(dropped, reported, "\(fidelity.enabled)")
+        }
+    }
+
+    /// `writePKI(emptyPOPAppID, …)`: the discovery answer's write of the main's key and Prepare VM's local write
+    /// of the VM's own key go to the first running worker no application ever held (`writePKIToVM` matches the
+    /// empty appId); fixed mode keeps them in the security manager.
+    func testKeysWrittenWithAnEmptyAppIdLandInTheFirstWorkerNoApplicationHeld() {
+        for faithful in [true, false] {
+            let fidelity = faithful ? only(.emptyAppIdKeyWriteDropped) : .fixed
+            var h = Harness(discoveryGrid([NodeConfig(maxVMs: 2, initialWorkers: 2)], mode: .virtualSecure,
+                                          fidelity: fidelity, startupRevert: true, creation: .perObject))
+            h.finishHypervisor(on: vm0, .revert)
+            h.finishHypervisor(on: vm1, .revert)
+            let app = h.submit(main: 0)
+            // The main node's own discovery answer: vm0 has never been held, so it gets the main's key ...
+            XCTAssertEqual(h.keyWrites(on: vm0).contains(KeyWrite(kind: .mainNode(app), app: app)), faithful)
+            // ... and is then reserved for the application; Prepare VM reads its address and fetches its key.
+            XCTAssertEqual(h.vm(0).holder, .application(app))
+            h.answerAddress(vm: vm0)
+            h.answerVMKey(vm: vm0)
+            // AllocResource's write of the responder's key and the VM's own key, both with an empty appId, land
+            // in vm1: free, held by nobody.
+            XCTAssertEqual(h.keyWrites(on: vm1), faithful ? [KeyWrite(kind: .node(NodeID(0)), app: app),
+                                                             KeyWrite(kind: .worker(vm0), app: app)] : [], "\(faithful)")
+            XCTAssertEqual(h.vm(1).holder, .free)
+            XCTAssertEqual(h.vm(1).cleanSinceRevert, !faithful)
         }
     }
 

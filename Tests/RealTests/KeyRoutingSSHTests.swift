@@ -35,7 +35,7 @@ final class KeyRoutingSSHTests: LibvirtTestCase {
         var applicationEntries: [SimulatedGuestChannel.KeyWriteEntry] {
             entries.filter { entry in
                 switch entry.key.write.kind {
-                case .requester, .mainNode: true
+                case .requester, .mainNode, .worker, .node: true
                 case .admin: false
                 }
             }

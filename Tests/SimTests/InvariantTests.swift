@@ -41,6 +41,19 @@ final class InvariantTests: XCTestCase {
         XCTAssertNil(virtual.violationCounts[.accounting])
     }
 
+    /// Keys written with an empty appId reach a worker no application ever held (the first running one): the
+    /// checker sees an application's key in a free worker. Fixed mode writes no such key.
+    func testEmptyAppIdKeyWritesLandInAFreeWorker() throws {
+        let faithful = try run("quickstart.yaml", ["fidelity={base: fixed, emptyAppIdKeyWriteDropped: true}"])
+        let first = try XCTUnwrap(faithful.violations.first { $0.invariant == .keyRouting })
+        // A worker no application held: free, or the source of a clone.
+        XCTAssertTrue(first.detail.contains("which is free") || first.detail.contains("held by the cloner"), first.detail)
+        let fixed = try run("quickstart.yaml", ["fidelity=fixed"])
+        XCTAssertNil(fixed.violationCounts[.keyRouting])
+        XCTAssertNotEqual(faithful.digest, fixed.digest)
+        XCTAssertGreaterThan(faithful.keyWrites, fixed.keyWrites)
+    }
+
     func testFailedCloneThatNeverCallsBackLeaksItsSource() throws {
         let overrides = ["fidelity={base: fixed, cloneFailureNeverCallsBack: true}", "faults.cloneFailure=1"]
         let leaky = try run("policies/faithful-defects.yaml", overrides)

@@ -25,7 +25,9 @@ final class StorageModelTests: XCTestCase {
         func creation(_ overrides: [String]) throws -> [Double] {
             var simulation = Simulation(scenario: try ScenarioLoader.load(path: Self.scenario, overrides: overrides))
             let metrics = simulation.run()
-            XCTAssertEqual(metrics.applicationsCompleted, 60)
+            // Under the original creation an object that finds every worker busy fails at once (no second round).
+            XCTAssertEqual(metrics.applicationsCompleted + (metrics.failureReasons["noResources"] ?? 0), 60)
+            XCTAssertGreaterThanOrEqual(metrics.applicationsCompleted, 58)
             return metrics.creationLatencyPrepared
         }
         let diskNotReady = try creation(["policies.recycle=shutdown", "hypervisor.storage.readMBps=80"])

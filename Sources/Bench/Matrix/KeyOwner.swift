@@ -27,6 +27,8 @@ enum KeyOwner: Hashable, Sendable, CustomStringConvertible {
                 self = .requester(app: nil, node: mainNode, object: object)
             }
         case .admin(let node): self = .admin(node: node, app: write.app)
+        case .worker(let vm): self = .vm(domain: "worker\(vm.index)")
+        case .node(let node): self = .admin(node: node, app: write.app)
         }
     }
 

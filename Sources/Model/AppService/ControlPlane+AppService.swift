@@ -82,6 +82,7 @@ extension ControlPlane {
             return
         }
         objects[Int(object.index)].initiator = .reserved
+        writeKeyWithEmptyAppID(.node(node), of: app, at: apps[Int(app.index)].main)
         guard pending == 1 else {
             apps[Int(app.index)].state = .reserving(round: round, pending: pending - 1)
             return

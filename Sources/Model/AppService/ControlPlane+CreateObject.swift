@@ -101,6 +101,7 @@ extension ControlPlane {
         apps[Int(app.index)].call.cursor += 1
         if accepted {
             objects[Int(object.index)].initiator = .reserved
+            writeKeyWithEmptyAppID(.node(node), of: app, at: apps[Int(app.index)].main)
         } else {
             objects[Int(object.index)].initiator = .unplaced
             objects[Int(object.index)].node = nil

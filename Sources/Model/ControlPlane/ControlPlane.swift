@@ -285,6 +285,7 @@ public struct ControlPlane {
             vms[Int(id.index)].adminKeySent = false
         }
         vms[Int(id.index)].holder = holder
+        if case .application = holder { vms[Int(id.index)].everReserved = true }
         holderApp[Int(id.index)] = ControlPlane.holderAppIndex(holder)
     }
 

@@ -39,6 +39,10 @@ public enum KeyKind: Equatable, Sendable {
     case mainNode(AppID)
     /// The admin VM's own key.
     case admin(NodeID)
+    /// A worker VM's own key (Prepare VM's local write of it, with an empty appId).
+    case worker(VMID)
+    /// A node's own key as a discovery answer carries it (`AllocResource`'s write, with an empty appId).
+    case node(NodeID)
 }
 
 public struct KeyWrite: Equatable, Sendable {

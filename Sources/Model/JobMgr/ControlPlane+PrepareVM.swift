@@ -23,7 +23,15 @@ extension ControlPlane {
         let v = Int(vmID.index)
         let ready = vms[v].readyFor == app
         objects[Int(object.index)].vmWasReady = ready
-        if ready {
+        if ready && config.usesOriginalCreation && vms[v].preparation == nil && vms[v].maintenance == nil
+            && !vms[v].requesterKeyInFlight {
+            // Every ExecObj runs Prepare VM: the VM runs, so no revert, but the address is read again, the
+            // VM's key rerouted and the requester's key written again.
+            objects[Int(object.index)].host = .waitingForVM
+            appendWaiting(object, to: vmID)
+            vms[v].requesterKeyFor = nil
+            beginPreparation(vmID, for: app)
+        } else if ready && vms[v].preparation == nil {
             objectReadyForKeys(object, vm: vmID)
         } else {
             objects[Int(object.index)].host = .waitingForVM
@@ -124,6 +132,7 @@ extension ControlPlane {
         let node = vms[Int(vmID.index)].node
         let main = apps[Int(app.index)].main
         nodes[Int(node.index)].security.mainNodeLearned(app, main: main)
+        writeKeyWithEmptyAppID(.worker(vmID), of: app, at: node)
         if main != node { send(.routeVMKey(app, vmID), from: node, to: main) }
     }
 

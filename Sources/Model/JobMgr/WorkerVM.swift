@@ -53,6 +53,9 @@ public struct WorkerVM: Equatable, Sendable {
     /// Model's back and when its admin VM restarts. A boot or resume that succeeds leaves it as it was.
     /// `WakePolicy.reuseClean` resumes or boots such a VM instead of reverting it.
     public internal(set) var cleanSinceRevert: Bool = false
+    /// An application has held this VM at some time: the original's reserved appId, which `vm_free` never
+    /// clears. A key written with an empty appId lands in the first VM that never had one.
+    public internal(set) var everReserved: Bool = false
     /// The application whose requester key this VM holds (written once per preparation).
     public internal(set) var requesterKeyFor: AppID?
     /// That key's write has not returned yet: objects of the application wait for it.

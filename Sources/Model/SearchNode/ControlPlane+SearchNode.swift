@@ -116,6 +116,7 @@ extension ControlPlane {
         // stores the requester key only if it can take the object.
         if searchNodeAccepts(app, at: main) {
             discoveryResponders[Int(app.index)].append(main)
+            writeKeyWithEmptyAppID(.mainNode(app), of: app, at: main)
             if config.mode.usesKeys && carriesKeyOnlyAtDiscovery {
                 nodes[Int(main.index)].security.requesterKeyReceived(app: app, request: request)
             }
@@ -144,6 +145,7 @@ extension ControlPlane {
             nodes[Int(node.index)].security.mainNodeLearned(app, main: request.origin)
         }
         if searchNodeAccepts(app, at: node) {
+            writeKeyWithEmptyAppID(.mainNode(app), of: app, at: node)
             // Only a node whose check passed keeps the requester key (the original's addKeyToReqMap).
             if config.mode.usesKeys && carriesKeyOnlyAtDiscovery {
                 nodes[Int(node.index)].security.requesterKeyReceived(app: app, request: request)

@@ -13,4 +13,19 @@ extension ControlPlane {
         let host: KeyHost = config.mainHost == .admin ? .adminVM(node) : .userMachine(node)
         emit(.report(.vmKeyAccepted(vm, app, at: host)))
     }
+
+    /// `writePKI(emptyPOPAppID, key)` (virtual-secure builds): a responder's write of the main's key on a
+    /// positive discovery answer, Prepare VM's local write of the VM's own key, `AllocResource`'s write of a
+    /// responder's key. `writePKIToVM` looks for the VM whose reserved appId equals the empty one: the first
+    /// running worker no application ever held gets the key (`//TODO write to the good VM`); with none, the
+    /// write is dropped. Fixed mode keeps such keys in the security manager only.
+    mutating func writeKeyWithEmptyAppID(_ kind: KeyKind, of app: AppID, at node: NodeID) {
+        guard config.mode == .virtualSecure, config.fidelity.has(.emptyAppIdKeyWriteDropped) else { return }
+        for id in nodes[Int(node.index)].vms
+        where !vms[Int(id.index)].everReserved && vms[Int(id.index)].exists && vms[Int(id.index)].power == .running {
+            vms[Int(id.index)].cleanSinceRevert = false
+            emit(.writeKey(id, keyWrite(kind, app: app), ticket: 0))
+            return
+        }
+    }
 }

@@ -22,6 +22,8 @@ public enum KeyIdentity {
         case .requester(let object): "visag/requester/\(main)/\(object)"
         case .mainNode(let app): "visag/main/\(main)/\(app)"
         case .admin(let node): "visag/admin/\(node)"
+        case .worker(let vm): "visag/worker/\(vm)"
+        case .node(let node): "visag/node/\(node)"
         }
     }
 

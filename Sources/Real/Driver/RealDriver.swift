@@ -551,6 +551,8 @@ public final class RealDriver: @unchecked Sendable {
         case .requester(let object): plane.apps[Int(plane.objects[Int(object.index)].app.index)].main
         case .mainNode(let app): plane.apps[Int(app.index)].main
         case .admin(let node): write.app.map { plane.apps[Int($0.index)].main } ?? node
+        case .worker(let vm): plane.vms[Int(vm.index)].node
+        case .node(let node): node
         }
     }
 

@@ -75,7 +75,7 @@ struct InvariantChecker {
         switch write.kind {
         case .admin:
             return
-        case .requester, .mainNode:
+        case .requester, .mainNode, .worker, .node:
             if holder != .application(app) {
                 violate(.keyRouting, time, "vm\(vm.index) app\(app.index)",
                         "a key of app\(app.index) was written to vm\(vm.index), which is \(describe(holder))")

@@ -151,6 +151,8 @@ struct ActivityBuilder {
             case .requester(let object): kind = "requester of object \(object.index)"
             case .mainNode(let app): kind = "main node of app \(app.index)"
             case .admin(let node): kind = "admin of node \(node.index)"
+            case .worker(let vm): kind = "own key of vm\(vm.index)"
+            case .node(let node): kind = "key of node \(node.index)"
             }
             open(vm: vm.index, Open(operation: .keyWrite, label: "key write: \(kind)", startSeconds: time, ticket: ticket,
                                     object: -1, write: write, app: write.app?.index, usesGuestChannel: true))

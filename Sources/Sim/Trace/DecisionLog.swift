@@ -164,6 +164,8 @@ public final class DecisionLog {
         case .requester(let object): kind = "requester:\(object.index)"
         case .mainNode(let app): kind = "mainNode:\(app.index)"
         case .admin(let node): kind = "admin:\(node.index)"
+        case .worker(let vm): kind = "worker:\(vm.index)"
+        case .node(let node): kind = "node:\(node.index)"
         }
         return "key=\(kind) app=\(optional(write.app?.index)) installs=\(write.installs)"
     }

@@ -133,6 +133,9 @@ struct TraceRecorder {
             case .requester(let o): key = 1 | id(o.index) << 2
             case .mainNode(let a): key = 2 | id(a.index) << 2
             case .admin(let n): key = 3 | id(n.index) << 2
+            // Tag 0 in the low two bits, then one bit for which of the two.
+            case .worker(let v): key = id(v.index) << 3
+            case .node(let n): key = 4 | id(n.index) << 3
             }
             // The key's application (0: an empty appId), beside the kind.
             let app = write.app.map { id($0.index) + 1 } ?? 0

@@ -163,8 +163,8 @@ extension Simulation {
             if let app = write.app, !worldVMs[i].requesterKeyApps.contains(app.index) {
                 worldVMs[i].requesterKeyApps.append(app.index)
             }
-        case .mainNode:
-            // The main node's key opens no connection the simulation models.
+        case .mainNode, .worker, .node:
+            // These keys open no connection the simulation models.
             break
         }
     }
