@@ -103,6 +103,16 @@ final class RaceScenarioTests: XCTestCase {
         try assertRace("clone-host-keys.yaml", breaks: .hostKeys, fix: ["fidelity=fixed"])
     }
 
+    func testAnEmptyAddressReadForEverHangsItsApplication() throws {
+        try assertRace("address-poll.yaml", breaks: .liveness, fix: ["fidelity=fixed"])
+        let fixed = try check("address-poll.yaml", ["fidelity=fixed"], seeds: 1...1)
+        XCTAssertEqual(fixed.failingSeeds, [])
+    }
+
+    func testKeysWrittenWithAnEmptyAppIdLandInAFreeWorker() throws {
+        try assertRace("empty-appid-keys.yaml", breaks: .keyRouting, fix: ["fidelity=fixed"])
+    }
+
     func testUnusedReservationsAreNeverReleased() throws {
         try assertRace("reservation-expiry.yaml", breaks: .noLeaks, fix: ["fidelity=fixed"])
     }
