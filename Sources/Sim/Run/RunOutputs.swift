@@ -80,7 +80,7 @@ public struct RunTables: Sendable {
         self.nodes = nodes
     }
 
-    init(_ simulation: Simulation) {
+    public init(_ simulation: Simulation) {
         self.init(plane: simulation.plane, applicationTimes: simulation.applicationTimes,
                   vms: simulation.worldVMs.map {
                       VM(power: $0.power, runningSeconds: $0.runningSeconds, reservedSeconds: $0.reservedSeconds)
