@@ -61,6 +61,9 @@ final class QEMUGuestTests: XCTestCase {
         XCTAssertEqual(result.outcome, .completed, context)
         XCTAssertEqual(result.metrics.applicationsCompleted, 2, "\(result.metrics.failureReasons)\n\(context)")
         XCTAssertTrue(logs.all.isEmpty, context)
+        // The simulator's checker, on what the guest showed: every invariant held.
+        XCTAssertEqual(result.metrics.violationCounts, [:], result.metrics.violations.map(\.description).joined())
+        XCTAssertEqual(result.metrics.digest.count, 64)
 
         // Model's preparation reached the guest: address, VM key, keys written behind the restrictions.
         let operations = channel.timings.map(\.operation)
@@ -88,6 +91,20 @@ final class QEMUGuestTests: XCTestCase {
         let firstKey = try XCTUnwrap(channel.writtenKeys.first { $0.key.write.app == AppID(0) }?.key)
         let refused = try channel.run("object 99 0.1", on: guest, identity: firstKey.privateKeyPath)
         XCTAssertEqual(refused.status, GuestSSH.connectionFailureStatus, "a recycled worker refuses the old key")
+
+        // A key write answers with what the guest's authorized_keys holds, read back from the guest: a line removed
+        // behind the channel's back is not reported, the new one is.
+        let first = KeyWrite(kind: .mainNode(AppID(7)), app: AppID(7))
+        let second = KeyWrite(kind: .mainNode(AppID(8)), app: AppID(8))
+        XCTAssertEqual(try channel.writeKey(GuestKeyWrite(write: first, publicKey: KeyIdentity.publicKey(for: first, mainNode: NodeID(0))), to: guest),
+                       [first])
+        let truncated = try channel.run("head -n 1 \(QEMUGuestChannel.authorizedKeysPath) > /tmp/k && "
+                                        + "cat /tmp/k > \(QEMUGuestChannel.authorizedKeysPath)",
+                                        on: guest, identity: host.image.adminKeyPath)
+        XCTAssertTrue(truncated.succeeded, truncated.stderrTail)
+        XCTAssertEqual(try channel.writeKey(GuestKeyWrite(write: second, publicKey: KeyIdentity.publicKey(for: second, mainNode: NodeID(0))), to: guest),
+                       [second], "the guest no longer holds app7's key")
+        XCTAssertEqual(try channel.authorizedKeys(on: guest).count, 2)
 
         let cycles = try revertToReady(domain, guest: guest, channel: channel,
                                        count: Int(ProcessInfo.processInfo.environment[Self.revertsVariable] ?? "") ?? 3)

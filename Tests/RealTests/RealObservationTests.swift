@@ -76,6 +76,7 @@ final class RealObservationTests: LibvirtTestCase {
 
         XCTAssertEqual(result.outcome, .completed, logs.all.joined(separator: "\n"))
         XCTAssertGreaterThanOrEqual(result.metrics.violationCounts[.isolation] ?? 0, 1)
+        XCTAssertEqual(result.metrics.misdirectedLaunches, 2, "both objects")
         let violation = try XCTUnwrap(result.metrics.violations.first { $0.invariant == .isolation })
         XCTAssertTrue(violation.detail.contains("(launched at a stale address meant for vm"), violation.detail)
         XCTAssertTrue(violation.description.contains("\n  last events:\n    t="), violation.description)

@@ -152,7 +152,7 @@ public final class RealDriver: @unchecked Sendable {
         while outcome == nil {
             let othersMayPost = pendingCalls > 0 || runner.activeObjects > 0
             guard loop.nextBatch(into: &batch, othersMayPost: othersMayPost) else {
-                outcome = .failed(stallDescription())
+                outcome = stalled()
                 break
             }
             for (position, item) in batch.enumerated() {
@@ -345,13 +345,14 @@ public final class RealDriver: @unchecked Sendable {
         return true
     }
 
-    static let stalledPrefix = "stalled: "
-
-    private func stallDescription() -> String {
+    /// The run can make no progress: a failure, and a liveness violation as in the simulator.
+    private func stalled() -> RealRunResult.Outcome {
         let unfinished = metrics.metrics.applicationsSubmitted - metrics.finishedApplications
         let busy = plane.vms.filter { $0.maintenance != nil || $0.preparation != nil }.count
-        return Self.stalledPrefix + "nothing left to wait for, with \(unfinished) application(s) unfinished and \(busy) VM(s) "
+        let detail = "stalled: nothing left to wait for, with \(unfinished) application(s) unfinished and \(busy) VM(s) "
             + "mid-operation in Model"
+        observation.stalled(at: modelNow, detail: detail)
+        return .failed(detail)
     }
 
     // MARK: Workload
@@ -406,7 +407,11 @@ public final class RealDriver: @unchecked Sendable {
             objectStopped(object)
             if let vm { inventory.objectLaunched(on: vm, app: app) }
             liveObjects[object] = vm
-            if let vm { observation.launching(object, app: app, in: vm, answering: worker(answeringAt: address)) }
+            if let vm {
+                let answering = worker(answeringAt: address)
+                if answering != vm { metrics.misdirectedLaunch() }
+                observation.launching(object, app: app, in: vm, answering: answering)
+            }
             let launch = ObjectLaunch(object: object, app: app, node: node, vm: vm, address: address,
                                       guest: vm.flatMap(inventory.guest(of:)),
                                       computeModelSeconds: objectSeconds[Int(object.index)])
@@ -741,7 +746,7 @@ public final class RealDriver: @unchecked Sendable {
                 wakeUpScheduled = true
             }
             guard loop.nextBatch(into: &batch, othersMayPost: pendingCalls > 0) else {
-                return (.failed(stallDescription()), [])
+                return (stalled(), [])
             }
             for (position, input) in batch.enumerated() {
                 switch input {
@@ -835,8 +840,9 @@ public final class RealDriver: @unchecked Sendable {
             liveObjects[object] = vm
             if let vm {
                 // The in-process guests' addresses are the simulator's DHCP pools' here: its holder answers.
-                observation.launching(object, app: app, in: vm,
-                                      answering: address.flatMap { lockstep.schedule.holder(of: $0, inAreaOf: vm) })
+                let answering = address.flatMap { lockstep.schedule.holder(of: $0, inAreaOf: vm) }
+                if answering != vm { metrics.misdirectedLaunch() }
+                observation.launching(object, app: app, in: vm, answering: answering)
             }
             lockstep.engine.schedule(.model(.objectLaunched(object, succeeded: true)), afterSeconds: latency)
             lockstep.engine.schedule(.model(.objectFinished(object, succeeded: true)),
@@ -939,9 +945,6 @@ public final class RealDriver: @unchecked Sendable {
         }
         var runMetrics = metrics.metrics
         if let decisions { runMetrics.decisionDigest = decisions.digestHex() }
-        if case .failed(let reason) = outcome, reason.hasPrefix(Self.stalledPrefix) {
-            observation.stalled(at: endModelSeconds, detail: reason)
-        }
         let stopModelSeconds = outcome == .limitReached
             ? min(endModelSeconds, options.untilModelSeconds ?? scenario.durationSeconds ?? endModelSeconds)
             : endModelSeconds

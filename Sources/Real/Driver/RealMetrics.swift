@@ -46,6 +46,9 @@ struct RealMetrics {
 
     mutating func keyWriteIssued() { metrics.keyWrites += 1 }
 
+    /// A launch at an address another worker (or none) answers at, as the simulator counts them.
+    mutating func misdirectedLaunch() { metrics.misdirectedLaunches += 1 }
+
     /// A running worker stopped without the run asking (counted like the simulator's VM crashes).
     mutating func vmCrashed() { metrics.vmCrashes += 1 }
 
