@@ -92,24 +92,25 @@ final class QEMUGuestTests: XCTestCase {
         let refused = try channel.run("object 99 0.1", on: guest, identity: firstKey.privateKeyPath)
         XCTAssertEqual(refused.status, GuestSSH.connectionFailureStatus, "a recycled worker refuses the old key")
 
-        // A key write answers with what the guest's authorized_keys holds, read back from the guest: a line removed
-        // behind the channel's back is not reported, the new one is.
-        let first = KeyWrite(kind: .mainNode(AppID(7)), app: AppID(7))
-        let second = KeyWrite(kind: .mainNode(AppID(8)), app: AppID(8))
-        XCTAssertEqual(try channel.writeKey(GuestKeyWrite(write: first, publicKey: KeyIdentity.publicKey(for: first, mainNode: NodeID(0))), to: guest),
-                       [first])
-        let truncated = try channel.run("head -n 1 \(QEMUGuestChannel.authorizedKeysPath) > /tmp/k && "
-                                        + "cat /tmp/k > \(QEMUGuestChannel.authorizedKeysPath)",
-                                        on: guest, identity: host.image.adminKeyPath)
-        XCTAssertTrue(truncated.succeeded, truncated.stderrTail)
-        XCTAssertEqual(try channel.writeKey(GuestKeyWrite(write: second, publicKey: KeyIdentity.publicKey(for: second, mainNode: NodeID(0))), to: guest),
-                       [second], "the guest no longer holds app7's key")
-        XCTAssertEqual(try channel.authorizedKeys(on: guest).count, 2)
-
         let cycles = try revertToReady(domain, guest: guest, channel: channel,
                                        count: Int(ProcessInfo.processInfo.environment[Self.revertsVariable] ?? "") ?? 3)
         PhaseReport(bootSeconds: bootSeconds, result: result, channel: channel, objects: objects,
                     timeScale: Self.timeScale, cycles: cycles).print()
+
+        // A key write answers with what the guest's authorized_keys holds, read back from the guest: a line removed
+        // behind the channel's back is not reported, the new one is.
+        func key(_ write: KeyWrite) -> GuestKeyWrite {
+            GuestKeyWrite(write: write, publicKey: KeyIdentity.publicKey(for: write, mainNode: NodeID(0)))
+        }
+        let first = KeyWrite(kind: .mainNode(AppID(7)), app: AppID(7))
+        let second = KeyWrite(kind: .mainNode(AppID(8)), app: AppID(8))
+        XCTAssertEqual(try channel.writeKey(key(first), to: guest), [first])
+        let truncated = try channel.run("head -n 1 \(QEMUGuestChannel.authorizedKeysPath) > /tmp/k && "
+                                        + "cat /tmp/k > \(QEMUGuestChannel.authorizedKeysPath)",
+                                        on: guest, identity: host.image.adminKeyPath)
+        XCTAssertTrue(truncated.succeeded, truncated.stderrTail)
+        XCTAssertEqual(try channel.writeKey(key(second), to: guest), [second], "the guest no longer holds app7's key")
+        XCTAssertEqual(try channel.authorizedKeys(on: guest).count, 2)
     }
 
     /// Reverts to `popc_clean` and waits for the guest's SSH, `count` times: (revert, revert to ready) seconds.
