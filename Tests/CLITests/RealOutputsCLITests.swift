@@ -4,14 +4,18 @@ import XCTest
 /// `visag run --backend real` writes the simulator's files (`--out`, `--trace`, `--perfetto`, `--json`) and prints
 /// the invariant checker's verdict on what it observed.
 extension CLITests {
+    /// Model's start and reservation timeouts an hour (1.8 s of wall time at these scales), so that a loaded
+    /// machine cannot fail an object for want of a timely guest call.
+    static let patientTimers = ["--set", "jobMgr.execTimeout=1h", "--set", "jobMgr.reservationTimeout=1h"]
+
     func testARealRunWritesTheSimulatorsOutputs() throws {
         let folder = try temporaryDirectory()
         let out = folder.appendingPathComponent("out").path
         let trace = folder.appendingPathComponent("trace.jsonl").path
         let perfetto = folder.appendingPathComponent("perfetto.json").path
-        let r = try visag(["run", "Scenarios/policies/key-routing.yaml", "--backend", "real", "--time-scale", "0.0002",
-                           "--set", "workload.applications=12", "--out", out, "--trace", trace, "--perfetto", perfetto,
-                           "--json"])
+        let r = try visag(["run", "Scenarios/policies/key-routing.yaml", "--backend", "real", "--time-scale", "0.0005",
+                           "--set", "workload.applications=12"] + Self.patientTimers
+                          + ["--out", out, "--trace", trace, "--perfetto", perfetto, "--json"])
         XCTAssertEqual(r.status, 0, r.stderr)
 
         let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
@@ -42,8 +46,8 @@ extension CLITests {
     }
 
     func testARealRunsSummarySaysWhatTheCheckerFound() throws {
-        let r = try visag(["run", "Scenarios/policies/key-routing.yaml", "--backend", "real", "--time-scale", "0.0002",
-                           "--set", "workload.applications=6"])
+        let r = try visag(["run", "Scenarios/policies/key-routing.yaml", "--backend", "real", "--time-scale", "0.0005",
+                           "--set", "workload.applications=6"] + Self.patientTimers)
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("invariants                 all held"), r.stdout)
         XCTAssertFalse(r.stdout.contains("not checked"), r.stdout)
