@@ -54,3 +54,24 @@ extension CLITests {
         XCTAssertFalse(r.stdout.contains("digest                     -\n"), r.stdout)
     }
 }
+
+extension CLITests {
+    /// A Model defect the simulator's checker finds (`startupCloneIgnoresMaxVM`: a start-up clone over `maxVMs`)
+    /// is found on the real backend too, and reported the same way.
+    func testARealRunReportsAViolationAsTheSimulatorDoes() throws {
+        let arguments = ["run", "Scenarios/races/startup-clone.yaml", "--set", "workload.applications=4"]
+        let sim = try visag(arguments)
+        let real = try visag(arguments + ["--backend", "real", "--time-scale", "0.0005"] + Self.patientTimers)
+        XCTAssertEqual(sim.status, 0, sim.stderr)
+        XCTAssertEqual(real.status, 0, real.stderr)
+        // Which node's clone answers first (and so takes vm5) is the wall clock's on the real backend.
+        for run in [sim, real] {
+            XCTAssertTrue(run.stdout.contains("invariants                 maxVMs 2 violations"), run.stdout)
+            XCTAssertTrue(run.stdout.contains("first violations           maxVMs at t="), run.stdout)
+            for node in 0...1 {
+                XCTAssertNotNil(run.stdout.range(of: "\\[node\(node) vm(5|9)\\]: node\(node) has 5 workers with vm(5|9), over "
+                                                 + "its maxVMs of 4", options: .regularExpression), run.stdout)
+            }
+        }
+    }
+}
