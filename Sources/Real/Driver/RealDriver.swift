@@ -954,9 +954,7 @@ public final class RealDriver: @unchecked Sendable {
             outcome: outcome, metrics: runMetrics, uri: connection.uri, timeScale: options.timeScale,
             workers: reports, hypervisorCalls: inventory.calls, keyWrites: keyWrites,
             powerObservations: powerObservations, domainsCreated: created,
-            domainsRemoved: removed)
-        result.applications = plane.apps
-        result.tables = observation.tables(plane, metrics: metrics)
+            domainsRemoved: removed, applications: plane.apps, tables: observation.tables(plane, metrics: metrics))
         result.lockstep = lockstep != nil
         return result
     }

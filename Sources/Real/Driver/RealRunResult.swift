@@ -81,8 +81,8 @@ public struct RealRunResult: Sendable {
     /// Lockstep: model time was the simulator's drawn schedule, not the wall clock.
     public var lockstep = false
     /// Model's applications at the end (for `--perfetto`'s replay) and `--out`'s tables.
-    public var applications: [Application] = []
-    public var tables: RunTables?
+    public var applications: [Application]
+    public var tables: RunTables
 
     /// Lines to print after the summary table: what is wall time, what the hypervisor did.
     public func notes() -> [String] {

@@ -119,8 +119,7 @@ struct RealRun {
     static func commit(_ files: RunOutputFiles, _ result: RealRunResult, scenario: Scenario) throws {
         try files.commit(scenario: scenario, applications: result.applications,
                          endSeconds: result.metrics.simulatedSeconds,
-                         tables: { result.tables ?? RunTables(plane: ControlPlane(config: scenario.grid),
-                                                               applicationTimes: [], vms: []) },
+                         tables: { result.tables },
                          summary: RunSummary(scenario: scenario, metrics: result.metrics))
     }
 
