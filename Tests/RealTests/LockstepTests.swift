@@ -5,7 +5,7 @@ import XCTest
 @testable import Real
 
 /// Same latencies, same decisions: a scenario run by the simulator and by the real driver in lockstep on libvirt's
-/// test driver writes the same decision log, byte for byte.
+/// test driver writes the same decision log, byte for byte, and records the same trace (equal digests).
 final class LockstepTests: LibvirtTestCase {
     /// Wall seconds per model second: each scenario below lasts about 4,000 model seconds (2 s of wall time).
     static let lockstepScale = 0.0005
@@ -81,6 +81,9 @@ final class LockstepTests: LibvirtTestCase {
         XCTAssertEqual(simLines.count, realLines.count, file: file, line: line)
         XCTAssertGreaterThan(simLines.count, 50, file: file, line: line)
         XCTAssertEqual(simMetrics.decisionDigest, result.metrics.decisionDigest, file: file, line: line)
+        // The same trace too: every event Model got, at the same model time, recorded by the same recorder.
+        XCTAssertEqual(simMetrics.digest, result.metrics.digest, "trace digest", file: file, line: line)
+        XCTAssertEqual(result.metrics.violationCounts, simMetrics.violationCounts, file: file, line: line)
         XCTAssertEqual(result.metrics.applicationsCompleted, simMetrics.applicationsCompleted, file: file, line: line)
         XCTAssertEqual(result.metrics.applicationsSubmitted, simMetrics.applicationsSubmitted, file: file, line: line)
         return simLines

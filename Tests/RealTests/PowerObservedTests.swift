@@ -33,7 +33,8 @@ final class PowerObservedTests: LibvirtTestCase {
         let options = RealRunOptions(timeScale: Self.timeScale, shutdownWaitWallSeconds: 0.2, log: logs.log,
                                      lifecycleSettleWallSeconds: Self.settleWallSeconds)
         // No connection given: the driver opens its own to test:///default.
-        let driver = try RealDriver(scenario: scenario, options: options, runner: runner)
+        let trace = RealObservationTests.Lines()
+        let driver = try RealDriver(scenario: scenario, options: options, runner: runner, traceSink: trace)
         let running = DispatchSemaphore(value: 0)
         let reports = Locked<[Report]>([])
         driver.onReport = { report in
@@ -78,6 +79,14 @@ final class PowerObservedTests: LibvirtTestCase {
         XCTAssertEqual(worker.objectsRunning, 0)
         XCTAssertEqual(worker.finalState, .running)
         XCTAssertEqual(result.domainsRemoved, [Self.worker])
+
+        // The trace has the lifecycle event as Model got it, after both objects' failures; the checker, fed the
+        // same, found nothing wrong: the objects stopped where they ran and the worker was reverted before reuse.
+        let off = "\"event\":\"vmPowerObserved\",\"a\":0,\"b\":0"
+        let power = try XCTUnwrap(trace.lines.firstIndex { $0.contains(off) }, "\(trace.lines)")
+        let failedObjects = trace.lines[..<power].filter { $0.contains("\"event\":\"objectFinished\"") && $0.contains("\"b\":0") }
+        XCTAssertEqual(failedObjects.count, 2, "\(trace.lines)")
+        XCTAssertEqual(result.metrics.violationCounts, [:], result.metrics.violations.map(\.description).joined())
     }
 
     func testTheDriversOwnOperationsAreNotPassedOn() {

@@ -61,6 +61,9 @@ final class QEMUGuestTests: XCTestCase {
         XCTAssertEqual(result.outcome, .completed, context)
         XCTAssertEqual(result.metrics.applicationsCompleted, 2, "\(result.metrics.failureReasons)\n\(context)")
         XCTAssertTrue(logs.all.isEmpty, context)
+        // The simulator's checker, on what the guest showed: every invariant held.
+        XCTAssertEqual(result.metrics.violationCounts, [:], result.metrics.violations.map(\.description).joined())
+        XCTAssertEqual(result.metrics.digest.count, 64)
 
         // Model's preparation reached the guest: address, VM key, keys written behind the restrictions.
         let operations = channel.timings.map(\.operation)
@@ -93,6 +96,21 @@ final class QEMUGuestTests: XCTestCase {
                                        count: Int(ProcessInfo.processInfo.environment[Self.revertsVariable] ?? "") ?? 3)
         PhaseReport(bootSeconds: bootSeconds, result: result, channel: channel, objects: objects,
                     timeScale: Self.timeScale, cycles: cycles).print()
+
+        // A key write answers with what the guest's authorized_keys holds, read back from the guest: a line removed
+        // behind the channel's back is not reported, the new one is.
+        func key(_ write: KeyWrite) -> GuestKeyWrite {
+            GuestKeyWrite(write: write, publicKey: KeyIdentity.publicKey(for: write, mainNode: NodeID(0)))
+        }
+        let first = KeyWrite(kind: .mainNode(AppID(7)), app: AppID(7))
+        let second = KeyWrite(kind: .mainNode(AppID(8)), app: AppID(8))
+        XCTAssertEqual(try channel.writeKey(key(first), to: guest), [first])
+        let truncated = try channel.run("head -n 1 \(QEMUGuestChannel.authorizedKeysPath) > /tmp/k && "
+                                        + "cat /tmp/k > \(QEMUGuestChannel.authorizedKeysPath)",
+                                        on: guest, identity: host.image.adminKeyPath)
+        XCTAssertTrue(truncated.succeeded, truncated.stderrTail)
+        XCTAssertEqual(try channel.writeKey(key(second), to: guest), [second], "the guest no longer holds app7's key")
+        XCTAssertEqual(try channel.authorizedKeys(on: guest).count, 2)
     }
 
     /// Reverts to `popc_clean` and waits for the guest's SSH, `count` times: (revert, revert to ready) seconds.

@@ -38,7 +38,8 @@ struct GuestCompletion: Sendable {
     enum Result: Sendable {
         case address(GuestAddress?)
         case vmKey(String)
-        case keyWritten(KeyWrite)
+        /// With what the guest's `authorized_keys` held afterwards, of the keys the run wrote there.
+        case keyWritten(KeyWrite, held: [KeyWrite])
     }
 
     let vm: VMID

@@ -81,8 +81,11 @@ public protocol GuestChannel: AnyObject, Sendable {
     func obtainAddress(of guest: GuestTarget, renewal: DHCPRenewal) throws -> GuestAddress?
     /// The VM's own public key (fetched once per VM by Model's design).
     func fetchVMKey(of guest: GuestTarget) throws -> String
-    /// Appends `key.authorizedKeysLine` to the guest's `authorized_keys`.
-    func writeKey(_ key: GuestKeyWrite, to guest: GuestTarget) throws
+    /// Appends `key.authorizedKeysLine` to the guest's `authorized_keys` and reads the file back: returns the
+    /// keys written since the guest's last revert (this one included) whose lines it holds now, which is what the
+    /// invariant checker takes the guest to hold.
+    @discardableResult
+    func writeKey(_ key: GuestKeyWrite, to guest: GuestTarget) throws -> [KeyWrite]
     /// Called after a hypervisor operation on `guest` succeeded, before any later call about it.
     func hypervisorDidReset(_ guest: GuestTarget, _ reset: GuestReset)
 }

@@ -33,6 +33,8 @@ public final class QEMUGuestChannel: GuestChannel, @unchecked Sendable {
         public let write: KeyWrite
         public let owner: String
         public let privateKeyPath: String
+        /// The line written to `authorized_keys`.
+        public let line: String
     }
 
     private struct GuestState {
@@ -106,9 +108,10 @@ public final class QEMUGuestChannel: GuestChannel, @unchecked Sendable {
         return "\(key) \(guest.domainName)"
     }
 
-    public func writeKey(_ key: GuestKeyWrite, to guest: GuestTarget) throws {
+    @discardableResult
+    public func writeKey(_ key: GuestKeyWrite, to guest: GuestTarget) throws -> [KeyWrite] {
         // Without a shell `>>` reaches `cat` as an argument: the call returns and nothing is appended.
-        guard key.write.installs else { return }
+        guard key.write.installs else { return heldKeys(on: guest).map(\.write) }
         let owner = KeyIdentity.owner(ofKeyLine: key.publicKey) ?? key.publicKey
         let real = try vault.key(for: owner)
         let comment = key.publicKey.split(separator: " ").dropFirst(2).first.map(String.init) ?? "visag"
@@ -117,12 +120,15 @@ public final class QEMUGuestChannel: GuestChannel, @unchecked Sendable {
         guard !line.contains("'"), !line.contains(where: \.isNewline) else {
             throw QEMUGuestError.command("guest \(guest): refusing to write a key line with a quote or newline")
         }
-        _ = try adminCommand("printf '%s\\n' '\(line)' >> \(Self.authorizedKeysPath)", on: guest,
-                             operation: "write a key")
-        let held = HeldKey(write: key.write, owner: owner, privateKeyPath: real.privateKeyPath)
-        state.withLock { state in
+        // Appended, then read back in the same session: what the guest holds is what the checker is told.
+        let file = try adminCommand("printf '%s\\n' '\(line)' >> \(Self.authorizedKeysPath) && cat \(Self.authorizedKeysPath)",
+                                    on: guest, operation: "write a key")
+        let lines = Set(file.split(whereSeparator: \.isNewline).map(String.init))
+        let held = HeldKey(write: key.write, owner: owner, privateKeyPath: real.privateKeyPath, line: line)
+        return state.withLock { state in
             state.guests[guest.vm, default: GuestState()].keys.append(held)
             state.written.append((guest, held))
+            return state.guests[guest.vm, default: GuestState()].keys.filter { lines.contains($0.line) }.map(\.write)
         }
     }
 

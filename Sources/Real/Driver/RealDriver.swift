@@ -65,13 +65,16 @@ public final class RealDriver: @unchecked Sendable {
     private var decisionModelSeconds = 0.0
     /// Lockstep mode's schedule and pending completions (nil: Model's clock is the wall clock).
     private var lockstep: Lockstep?
+    /// The simulator's trace (`--trace`, `--perfetto` and the digest) and invariant checker, fed with what libvirt,
+    /// the guests and the runner report (`RunObservation`).
+    private var observation: RunObservation
 
     /// `connection`: an open connection to use (and leave open); nil opens `options.uri` when the run starts and
     /// closes it at the end. `guestChannel` and `runner` default to the in-process ones; `keySource` to
     /// deterministic identities (`Ed25519KeySource` makes real keys).
     public init(scenario: Scenario, options: RealRunOptions = RealRunOptions(), connection: LibvirtConnection? = nil,
                 guestChannel: GuestChannel = SimulatedGuestChannel(), runner: ObjectRunner = TimerObjectRunner(),
-                keySource: KeySource = IdentityKeySource(), decisions: DecisionLog? = nil)
+                keySource: KeySource = IdentityKeySource(), decisions: DecisionLog? = nil, traceSink: TraceSink? = nil)
         throws(RealRunError)
     {
         if let problem = options.problem() { throw .badInput(problem) }
@@ -90,6 +93,7 @@ public final class RealDriver: @unchecked Sendable {
         lifecycle = LifecycleWatch(settleWallSeconds: options.lifecycleSettleWallSeconds)
         plane = ControlPlane(config: scenario.grid)
         workload = RealWorkload(scenario: scenario)
+        observation = RunObservation(scenario: scenario, initialVMs: plane.vms.count, traceSink: traceSink)
         started = loop.clock.now
         if options.lockstep {
             var problems = LockstepSchedule.problems(of: scenario)
@@ -148,7 +152,7 @@ public final class RealDriver: @unchecked Sendable {
         while outcome == nil {
             let othersMayPost = pendingCalls > 0 || runner.activeObjects > 0
             guard loop.nextBatch(into: &batch, othersMayPost: othersMayPost) else {
-                outcome = .failed(stallDescription())
+                outcome = stalled()
                 break
             }
             for (position, item) in batch.enumerated() {
@@ -196,7 +200,9 @@ public final class RealDriver: @unchecked Sendable {
             inventory.recordExtraRevert(domain, succeeded: error == nil, wallSeconds: wallSeconds, error: error)
         }
         for worker in inventory.workers {
-            if let state = try? worker.domain?.state(), state == .running {
+            let state = try? worker.domain?.state()
+            observation.power(of: worker.vm, is: state.map(PowerState.init(domainState:)) ?? .off)
+            if state == .running {
                 metrics.power(of: worker.vm, running: true, now: 0)
             }
         }
@@ -306,12 +312,19 @@ public final class RealDriver: @unchecked Sendable {
         return nil
     }
 
+    /// Every event reaches Model here, with the model time Model gets: the trace and the checker see the same.
+    /// The grid starts at model time 0, as in the simulator (and, like there, is not an event of the trace).
     private func handleModel(_ event: Event) {
         metrics.modelEventHandled()
-        let now = modelNow
+        var now = 0.0
+        if case .gridStarted = event {} else {
+            now = modelNow
+            observation.delivered(event, at: now, plane: plane)
+        }
         decisionModelSeconds = now
         plane.handle(event, now: now)
         performPendingActions()
+        observation.handled(event, at: now, plane: plane)
     }
 
     private func performPendingActions() {
@@ -332,11 +345,14 @@ public final class RealDriver: @unchecked Sendable {
         return true
     }
 
-    private func stallDescription() -> String {
+    /// The run can make no progress: a failure, and a liveness violation as in the simulator.
+    private func stalled() -> RealRunResult.Outcome {
         let unfinished = metrics.metrics.applicationsSubmitted - metrics.finishedApplications
         let busy = plane.vms.filter { $0.maintenance != nil || $0.preparation != nil }.count
-        return "stalled: nothing left to wait for, with \(unfinished) application(s) unfinished and \(busy) VM(s) "
+        let detail = "stalled: nothing left to wait for, with \(unfinished) application(s) unfinished and \(busy) VM(s) "
             + "mid-operation in Model"
+        observation.stalled(at: modelNow, detail: detail)
+        return .failed(detail)
     }
 
     // MARK: Workload
@@ -346,8 +362,10 @@ public final class RealDriver: @unchecked Sendable {
         let now = modelNow
         objectSeconds.append(contentsOf: arrival.objectSeconds)
         metrics.applicationSubmitted(objects: arrival.objectSeconds.count, now: now)
+        observation.arrived(index, at: now)
         decisionModelSeconds = now
-        let app = plane.submitApplication(main: arrival.main, objects: Int32(arrival.objectSeconds.count), now: now)
+        let app = plane.submitApplication(main: arrival.main, objects: Int32(arrival.objectSeconds.count),
+                                          requirements: scenario.objectRequirements, now: now)
         precondition(Int(app.index) == metrics.metrics.applicationsSubmitted - 1
                      && Int(plane.apps[Int(app.index)].firstObject.index) == objectSeconds.count - arrival.objectSeconds.count,
                      "application and object ids follow the workload")
@@ -368,6 +386,7 @@ public final class RealDriver: @unchecked Sendable {
         switch action {
         case .send(let message):
             metrics.sent(message, now: modelNow)
+            observation.sent(message, at: modelNow)
             loop.post(.model(.messageDelivered(message)))
         case .startTimer(let alarm, let afterSeconds):
             loop.schedule(.model(.timerFired(alarm)), afterWallSeconds: afterSeconds * options.timeScale)
@@ -388,6 +407,11 @@ public final class RealDriver: @unchecked Sendable {
             objectStopped(object)
             if let vm { inventory.objectLaunched(on: vm, app: app) }
             liveObjects[object] = vm
+            if let vm {
+                let answering = worker(answeringAt: address)
+                if answering != vm { metrics.misdirectedLaunch() }
+                observation.launching(object, app: app, in: vm, answering: answering)
+            }
             let launch = ObjectLaunch(object: object, app: app, node: node, vm: vm, address: address,
                                       guest: vm.flatMap(inventory.guest(of:)),
                                       computeModelSeconds: objectSeconds[Int(object.index)])
@@ -397,9 +421,12 @@ public final class RealDriver: @unchecked Sendable {
             objectStopped(object)
         case .defineVM(let vm, let node, let ordinal):
             inventory.define(vm, on: node, ordinal: ordinal)
+            observation.defined(vm, on: node, plane: plane, maxVMs: scenario.grid.nodes[Int(node.index)].maxVMs,
+                                 at: decisionModelSeconds)
         case .report(let report):
             if case .vmReserved(let vm, _) = report { inventory.touch(vm) }
             metrics.observe(report, now: modelNow) { plane.vms[Int($0.index)].holder }
+            observation.reported(report, at: modelNow, plane: plane, hostKey: inventory.hostKey(of:))
             onReport?(report)
         }
     }
@@ -477,6 +504,7 @@ public final class RealDriver: @unchecked Sendable {
                     metrics.preparationRevert(modelSeconds: modelSeconds(since: done.issued))
                 }
                 metrics.power(of: done.vm, running: true, now: now)
+                observation.reverted(done.vm)
             case .boot, .resume:
                 if let preparation = plane.vms[Int(done.vm.index)].preparation, preparation.step == .waking,
                    preparation.ticket == done.ticket {
@@ -486,6 +514,7 @@ public final class RealDriver: @unchecked Sendable {
             case .suspend, .shutdown, .clone:
                 metrics.power(of: done.vm, running: false, now: now)
             }
+            observation.power(of: done.vm, is: PowerState(after: done.operation))
         }
         handleModel(.hypervisorFinished(done.vm, done.operation, ticket: done.ticket, succeeded: succeeded))
     }
@@ -530,18 +559,19 @@ public final class RealDriver: @unchecked Sendable {
         } catch {
             // Fails the write the way a failed guest call does; Model decides what follows.
             pendingCalls += 1
+            observation.keyWriteIssued(vm, holder: plane.vms[Int(vm.index)].holder)
             loop.post(.guestDone(GuestCompletion(vm: vm, ticket: ticket, issued: loop.clock.now, result: nil,
                                                  operation: "write a key", error: "no key for \(vm): \(error)",
                                                  request: .writeKey(write), call: call)))
             return
         }
         let key = GuestKeyWrite(write: write, publicKey: publicKey)
+        observation.keyWriteIssued(vm, holder: plane.vms[Int(vm.index)].holder)
         keyWrites.append(RealRunResult.KeyWriteRecord(vm: vm, domain: inventory.name(of: vm), key: key,
                                                       holder: plane.vms[Int(vm.index)].holder))
         inventory.keyWritten(to: vm)
         startGuest(vm, ticket: ticket, operation: "write a key", request: .writeKey(write), lockstepCall: call) { channel, guest in
-            try channel.writeKey(key, to: guest)
-            return .keyWritten(write)
+            .keyWritten(write, held: try channel.writeKey(key, to: guest))
         }
     }
 
@@ -567,14 +597,18 @@ public final class RealDriver: @unchecked Sendable {
             handleModel(.addressObtained(done.vm, scheduledAddress ?? address?.modelAddress, ticket: done.ticket))
         case .vmKey(let key)?:
             inventory.vmKeyFetched(done.vm, key: key)
+            observation.hostKeyRead(of: done.vm, at: modelNow, plane: plane, hostKey: inventory.hostKey(of:))
             handleModel(.vmKeyFetched(done.vm, ticket: done.ticket))
-        case .keyWritten(let write)?:
+        case .keyWritten(let write, let held)?:
             metrics.keyWritten(modelSeconds: elapsedModelSeconds)
+            observation.keyWriteReturned(done.vm, write, guestHolds: held, at: modelNow)
             handleModel(.keyWritten(done.vm, write, ticket: done.ticket))
         case nil:
             switch done.request {
             case .fetchKey: handleModel(.vmKeyFetched(done.vm, ticket: done.ticket, succeeded: false))
-            case .writeKey(let write): handleModel(.keyWritten(done.vm, write, ticket: done.ticket, succeeded: false))
+            case .writeKey(let write):
+                observation.keyWriteReturned(done.vm, write, guestHolds: nil, at: modelNow)
+                handleModel(.keyWritten(done.vm, write, ticket: done.ticket, succeeded: false))
             case .other: handleModel(.addressObtained(done.vm, nil, ticket: done.ticket))
             }
         }
@@ -584,7 +618,11 @@ public final class RealDriver: @unchecked Sendable {
     private func observeRunnerEvent(_ event: Event) {
         switch event {
         case .objectLaunched(let object, let succeeded):
-            if !succeeded { objectStopped(object) }
+            if succeeded {
+                observation.started(object, at: modelNow, plane: plane)
+            } else {
+                objectStopped(object)
+            }
         case .objectFinished(let object, _):
             objectStopped(object)
         case .gridStarted, .applicationSubmitted, .messageDelivered, .hypervisorFinished, .addressObtained,
@@ -594,6 +632,7 @@ public final class RealDriver: @unchecked Sendable {
     }
 
     private func objectStopped(_ object: ObjectID) {
+        observation.stopped(object)
         guard let entry = liveObjects.removeValue(forKey: object) else { return }
         if let vm = entry { inventory.objectStopped(on: vm) }
     }
@@ -628,8 +667,16 @@ public final class RealDriver: @unchecked Sendable {
         powerObservations.append(RealRunResult.PowerObservation(
             vm: vm, domain: inventory.name(of: vm), power: power, previous: was, modelSeconds: modelNow,
             objectsKilled: dead.count))
+        observation.power(of: vm, is: power)
         metrics.power(of: vm, running: power == .running, now: modelNow)
         handleModel(.vmPowerObserved(vm, power))
+    }
+
+    /// The worker whose guest answers at `address`: each worker is reached at its loopback address (the in-process
+    /// guests' and the TCG guests' SSH forwards alike), whatever address its guest last reported.
+    private func worker(answeringAt address: Address?) -> VMID? {
+        guard let address else { return nil }
+        return inventory.workers.first { SimulatedGuestChannel.address(of: $0.guest)?.modelAddress == address }?.vm
     }
 
     // MARK: Lockstep
@@ -701,7 +748,7 @@ public final class RealDriver: @unchecked Sendable {
                 wakeUpScheduled = true
             }
             guard loop.nextBatch(into: &batch, othersMayPost: pendingCalls > 0) else {
-                return (.failed(stallDescription()), [])
+                return (stalled(), [])
             }
             for (position, input) in batch.enumerated() {
                 switch input {
@@ -739,8 +786,10 @@ public final class RealDriver: @unchecked Sendable {
         }
         objectSeconds.append(contentsOf: arrival.objectSeconds)
         metrics.applicationSubmitted(objects: arrival.objectSeconds.count, now: now)
+        observation.arrived(index, at: now)
         decisionModelSeconds = now
-        let app = plane.submitApplication(main: arrival.main, objects: Int32(arrival.objectSeconds.count), now: now)
+        let app = plane.submitApplication(main: arrival.main, objects: Int32(arrival.objectSeconds.count),
+                                          requirements: scenario.objectRequirements, now: now)
         precondition(Int(app.index) == metrics.metrics.applicationsSubmitted - 1, "application ids follow the workload")
         performPendingActions()
     }
@@ -755,6 +804,7 @@ public final class RealDriver: @unchecked Sendable {
         switch action {
         case .send(let message):
             metrics.sent(message, now: now)
+            observation.sent(message, at: now)
             lockstep.engine.schedule(.model(.messageDelivered(message)),
                                      afterSeconds: lockstep.schedule.messageDelay(message))
         case .startTimer(let alarm, let afterSeconds):
@@ -783,13 +833,19 @@ public final class RealDriver: @unchecked Sendable {
             let call = newCall(after: delay)
             startKeyWrite(vm, write, ticket: ticket, call: call)
             lockstep.engine.schedule(.guest(call: call, address: nil), afterSeconds: delay)
-        case .launchObject(let object, let app, let node, let vm, _):
+        case .launchObject(let object, let app, let node, let vm, let address):
             // The in-process runner's objects, timed as the simulator times them: started after the launch
             // latency, finished after their compute time.
             let latency = lockstep.schedule.launchDelay(node: node)
             objectStopped(object)
             if let vm { inventory.objectLaunched(on: vm, app: app) }
             liveObjects[object] = vm
+            if let vm {
+                // The in-process guests' addresses are the simulator's DHCP pools' here: its holder answers.
+                let answering = address.flatMap { lockstep.schedule.holder(of: $0, inAreaOf: vm) }
+                if answering != vm { metrics.misdirectedLaunch() }
+                observation.launching(object, app: app, in: vm, answering: answering)
+            }
             lockstep.engine.schedule(.model(.objectLaunched(object, succeeded: true)), afterSeconds: latency)
             lockstep.engine.schedule(.model(.objectFinished(object, succeeded: true)),
                                      afterSeconds: latency + objectSeconds[Int(object.index)])
@@ -891,11 +947,16 @@ public final class RealDriver: @unchecked Sendable {
         }
         var runMetrics = metrics.metrics
         if let decisions { runMetrics.decisionDigest = decisions.digestHex() }
+        let stopModelSeconds = outcome == .limitReached
+            ? min(endModelSeconds, options.untilModelSeconds ?? scenario.durationSeconds ?? endModelSeconds)
+            : endModelSeconds
+        observation.finish(plane, drained: outcome.isCompleted, endSeconds: endModelSeconds,
+                           stopSeconds: stopModelSeconds, metrics: &runMetrics)
         var result = RealRunResult(
             outcome: outcome, metrics: runMetrics, uri: connection.uri, timeScale: options.timeScale,
             workers: reports, hypervisorCalls: inventory.calls, keyWrites: keyWrites,
             powerObservations: powerObservations, domainsCreated: created,
-            domainsRemoved: removed)
+            domainsRemoved: removed, applications: plane.apps, tables: observation.tables(plane, metrics: metrics))
         result.lockstep = lockstep != nil
         return result
     }

@@ -12,6 +12,9 @@ struct RealMetrics {
     private var placed: [Bool] = []
     private var vmReservedSince: [Double] = []
     private var vmRunningSince: [Double] = []
+    /// Per VM, the running and reserved seconds so far (`--out`'s vms.csv).
+    private var vmRunning: [Double] = []
+    private var vmReserved: [Double] = []
     private(set) var finishedApplications = 0
 
     mutating func applicationSubmitted(objects: Int, now: Double) {
@@ -42,6 +45,9 @@ struct RealMetrics {
     }
 
     mutating func keyWriteIssued() { metrics.keyWrites += 1 }
+
+    /// A launch at an address another worker (or none) answers at, as the simulator counts them.
+    mutating func misdirectedLaunch() { metrics.misdirectedLaunches += 1 }
 
     /// A running worker stopped without the run asking (counted like the simulator's VM crashes).
     mutating func vmCrashed() { metrics.vmCrashes += 1 }
@@ -76,6 +82,7 @@ struct RealMetrics {
             grow(to: vm)
             if case .free = holder(vm), vmReservedSince[Int(vm.index)] >= 0 {
                 metrics.vmReservedSeconds += now - vmReservedSince[Int(vm.index)]
+                vmReserved[Int(vm.index)] += now - vmReservedSince[Int(vm.index)]
                 vmReservedSince[Int(vm.index)] = -1
             }
         case .cloneStarted, .cloneFinished, .keyDropped, .applicationQueued, .reservationExpired, .nodeLoad,
@@ -92,6 +99,7 @@ struct RealMetrics {
             vmRunningSince[Int(vm.index)] = now
         } else if !running, since >= 0 {
             metrics.vmRunningSeconds += now - since
+            vmRunning[Int(vm.index)] += now - since
             vmRunningSince[Int(vm.index)] = -1
         }
     }
@@ -101,19 +109,28 @@ struct RealMetrics {
         metrics.wallSeconds = wallSeconds
         metrics.ignoredEvents = plane.ignoredEvents
         metrics.vmCount = plane.vms.filter(\.exists).count
-        for since in vmRunningSince where since >= 0 { metrics.vmRunningSeconds += now - since }
+        for (i, since) in vmRunningSince.enumerated() where since >= 0 {
+            metrics.vmRunningSeconds += now - since
+            vmRunning[i] += now - since
+        }
         for (i, since) in vmReservedSince.enumerated() where since >= 0 {
-            if i < plane.vms.count, case .application = plane.vms[i].holder { metrics.vmReservedSeconds += now - since }
+            if i < plane.vms.count, case .application = plane.vms[i].holder {
+                metrics.vmReservedSeconds += now - since
+                vmReserved[i] += now - since
+            }
         }
         vmRunningSince = vmRunningSince.map { _ in -1 }
-        // Real has no trace: no digest.
-        metrics.digest = "-"
     }
+
+    func runningSeconds(of vm: Int) -> Double { vm < vmRunning.count ? vmRunning[vm] : 0 }
+    func reservedSeconds(of vm: Int) -> Double { vm < vmReserved.count ? vmReserved[vm] : 0 }
 
     private mutating func grow(to vm: VMID) {
         while vmReservedSince.count <= Int(vm.index) {
             vmReservedSince.append(-1)
             vmRunningSince.append(-1)
+            vmRunning.append(0)
+            vmReserved.append(0)
         }
     }
 }

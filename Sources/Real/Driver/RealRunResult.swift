@@ -80,6 +80,9 @@ public struct RealRunResult: Sendable {
     public var domainsRemoved: [String]
     /// Lockstep: model time was the simulator's drawn schedule, not the wall clock.
     public var lockstep = false
+    /// Model's applications at the end (for `--perfetto`'s replay) and `--out`'s tables.
+    public var applications: [Application]
+    public var tables: RunTables
 
     /// Lines to print after the summary table: what is wall time, what the hypervisor did.
     public func notes() -> [String] {
@@ -96,7 +99,7 @@ public struct RealRunResult: Sendable {
         lines.append("backend      real, \(uri), time scale \(timeScale) wall s per model s: \(outcomeText)")
         lines.append("time         every time above is model seconds ("
                      + (lockstep ? "lockstep: the simulator's drawn schedule" : "wall / time scale")
-                     + "), except `events … s wall`; no trace digest, invariants are not checked on this backend")
+                     + "), except `events … s wall`; the digest is the trace's, as Model received it")
         for operation in ["revert", "suspend", "shutdown", "boot", "resume", "clone"] {
             let matching = hypervisorCalls.filter { $0.operation == operation }
             guard !matching.isEmpty else { continue }

@@ -21,6 +21,9 @@ public final class SimulatedGuestChannel: GuestChannel, @unchecked Sendable {
     private struct GuestState {
         var authorizedKeys: [String] = []
         var snapshotKeys: [String] = []
+        /// What Model wrote behind the lines of `authorizedKeys` and `snapshotKeys`.
+        var held: [KeyWrite] = []
+        var snapshotHeld: [KeyWrite] = []
     }
 
     private struct State {
@@ -48,13 +51,16 @@ public final class SimulatedGuestChannel: GuestChannel, @unchecked Sendable {
         return KeyIdentity.vmKey(domainName: guest.domainName)
     }
 
-    public func writeKey(_ key: GuestKeyWrite, to guest: GuestTarget) throws {
+    @discardableResult
+    public func writeKey(_ key: GuestKeyWrite, to guest: GuestTarget) throws -> [KeyWrite] {
         state.withLock { state in
             // Without a shell `>>` reaches `cat` as an argument: the call returns and nothing is appended.
             if key.write.installs {
                 state.guests[guest.vm, default: GuestState()].authorizedKeys.append(key.authorizedKeysLine)
+                state.guests[guest.vm, default: GuestState()].held.append(key.write)
             }
             state.writes.append(KeyWriteEntry(guest: guest, key: key))
+            return state.guests[guest.vm]?.held ?? []
         }
     }
 
@@ -62,15 +68,19 @@ public final class SimulatedGuestChannel: GuestChannel, @unchecked Sendable {
         state.withLock { state in
             switch reset {
             case .reverted:
-                let clean = state.guests[guest.vm]?.snapshotKeys ?? []
-                state.guests[guest.vm, default: GuestState()].authorizedKeys = clean
+                var guestState = state.guests[guest.vm] ?? GuestState()
+                guestState.authorizedKeys = guestState.snapshotKeys
+                guestState.held = guestState.snapshotHeld
+                state.guests[guest.vm] = guestState
             case .suspended, .poweredOff, .booted, .resumed:
                 // Only a revert changes what the guest's disk holds.
                 break
             case .clonedFrom(let source):
                 // The clean snapshot of a clone is taken right after the copy: whatever the source's disk held.
                 let copied = state.guests[source.vm]?.authorizedKeys ?? []
-                state.guests[guest.vm] = GuestState(authorizedKeys: copied, snapshotKeys: copied)
+                let held = state.guests[source.vm]?.held ?? []
+                state.guests[guest.vm] = GuestState(authorizedKeys: copied, snapshotKeys: copied, held: held,
+                                                    snapshotHeld: held)
             }
         }
     }

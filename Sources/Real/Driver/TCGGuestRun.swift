@@ -20,6 +20,8 @@ public final class TCGGuestRun: @unchecked Sendable {
     public let bootTimeoutSeconds: Double
     /// Where the driver records Model's actions (`visag run --decisions`); set before `run()`.
     public var decisions: DecisionLog?
+    /// Where the driver records the trace (`--trace`, `--perfetto`); set before `run()`.
+    public var traceSink: TraceSink?
     private let control = Locked<(stopReason: String?, driver: RealDriver?)>((nil, nil))
     private var hasRun = false
 
@@ -105,7 +107,7 @@ public final class TCGGuestRun: @unchecked Sendable {
         do {
             driver = try RealDriver(scenario: scenario, options: options, connection: host.connection,
                                     guestChannel: channel, runner: SSHObjectRunner(channel: channel),
-                                    decisions: decisions)
+                                    decisions: decisions, traceSink: traceSink)
         } catch {
             throw .run(error)
         }

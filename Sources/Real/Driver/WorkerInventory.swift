@@ -136,6 +136,12 @@ struct WorkerInventory {
 
     mutating func vmKeyFetched(_ vm: VMID, key: String) { workers[Int(vm.index)].vmKey = key }
 
+    /// The worker's SSH host key as fetched from its guest, without the comment (nil: not fetched yet).
+    func hostKey(of vm: VMID) -> String? {
+        guard let key = worker(vm)?.vmKey else { return nil }
+        return key.split(separator: " ").prefix(2).joined(separator: " ")
+    }
+
     mutating func allObjectsStopped() {
         for i in workers.indices { workers[i].objectsRunning = 0 }
     }

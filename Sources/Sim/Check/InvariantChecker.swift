@@ -2,8 +2,9 @@ import Model
 
 /// Watches a run from the world's side and from Model's state, and records every violation
 /// of an `Invariant`. Cheap enough to run always: O(1) per event and action, plus a ring of
-/// recent events for the report.
-struct InvariantChecker {
+/// recent events for the report. The simulator and the real driver feed the same checker (`package`): each
+/// tells it what its world did, the simulated one's or the one libvirt and the guests report.
+package struct InvariantChecker {
     /// Per VM: what runs in its guest, whom it served last and whose keys it holds.
     private var guests: [GuestWatch] = []
     /// The last `recentCapacity` events, a ring filled from the start; `recentWritten` counts every
@@ -13,20 +14,20 @@ struct InvariantChecker {
     private static let recentCapacity = 256
     /// At most this many violations are kept per invariant (the count goes on).
     private let keptPerInvariant = 20
-    private(set) var violations: [InvariantViolation] = []
-    private(set) var counts: [Invariant: Int] = [:]
+    package private(set) var violations: [InvariantViolation] = []
+    package private(set) var counts: [Invariant: Int] = [:]
 
-    init() {
+    package init() {
         recent = Array(repeating: (0, .gridStarted), count: Self.recentCapacity)
     }
 
-    var violationCount: Int { counts.values.reduce(0, +) }
+    package var violationCount: Int { counts.values.reduce(0, +) }
 
-    mutating func vmDefined() {
+    package mutating func vmDefined() {
         guests.append(GuestWatch())
     }
 
-    mutating func record(time: Double, _ event: Event) {
+    package mutating func record(time: Double, _ event: Event) {
         recent[recentWritten & (Self.recentCapacity - 1)] = (time, event)
         recentWritten &+= 1
     }
@@ -35,13 +36,13 @@ struct InvariantChecker {
 
     /// Only a revert cleans a VM: a boot or resume leaves its guest as it was, so if Model ever woke a VM an
     /// application had used, the next application's objects would break `cleanState` (and its keys `keyRouting`).
-    mutating func reverted(_ vm: Int) {
+    package mutating func reverted(_ vm: Int) {
         guests[vm].revertedSinceLastApp = true
         if !guests[vm].keys.isEmpty { guests[vm].keys.removeAll(keepingCapacity: true) }
     }
 
     /// An object of `app` starts running in VM `ranIn` (which may differ from the VM Model meant).
-    mutating func objectStarted(_ object: ObjectID, app: AppID, intended: VMID, ranIn: Int, holder: VMHolder,
+    package mutating func objectStarted(_ object: ObjectID, app: AppID, intended: VMID, ranIn: Int, holder: VMHolder,
                                 time: Double) {
         let a = app.index
         let guest = guests[ranIn]
@@ -64,13 +65,13 @@ struct InvariantChecker {
         guests[ranIn].hostedCount += 1
     }
 
-    mutating func objectStopped(ranIn: Int) {
+    package mutating func objectStopped(ranIn: Int) {
         guests[ranIn].hostedCount -= 1
         precondition(guests[ranIn].hostedCount >= 0, "vm\(ranIn) hosts a negative number of objects")
         if guests[ranIn].hostedCount == 0 { guests[ranIn].hostedApp = -1 }
     }
 
-    mutating func keyWritten(_ vm: VMID, _ write: KeyWrite, holder: VMHolder, time: Double) {
+    package mutating func keyWritten(_ vm: VMID, _ write: KeyWrite, holder: VMHolder, time: Double) {
         guard let app = write.app else { return }
         switch write.kind {
         case .admin:
@@ -84,13 +85,13 @@ struct InvariantChecker {
         }
     }
 
-    mutating func brokerOvercounted(_ node: NodeID, time: Double) {
+    package mutating func brokerOvercounted(_ node: NodeID, time: Double) {
         violate(.accounting, time, "node\(node.index)",
                 "node\(node.index) gave the central broker back more jobs than the broker had placed there")
     }
 
     /// An admin VM accepts only the confidence link's keys (report §7).
-    mutating func keyAccepted(_ vm: VMID, app: AppID, at host: KeyHost, time: Double) {
+    package mutating func keyAccepted(_ vm: VMID, app: AppID, at host: KeyHost, time: Double) {
         guard case .adminVM(let node) = host else { return }
         violate(.keyRouting, time, "vm\(vm.index) app\(app.index) node\(node.index)",
                 "the admin VM of node\(node.index) accepted the key of vm\(vm.index) (app\(app.index)): an admin VM "
@@ -99,7 +100,7 @@ struct InvariantChecker {
 
     /// A worker returned to FREE. The world has already applied the operation that freed it (a
     /// recycle revert cleared the checker's keys, a failed one did not).
-    mutating func vmFreed(_ vm: VMID, running: Bool, time: Double) {
+    package mutating func vmFreed(_ vm: VMID, running: Bool, time: Double) {
         let keys = guests[Int(vm.index)].keys
         guard running, !keys.isEmpty else { return }
         violate(.freeWorkerKeys, time, "vm\(vm.index) " + keys.map { "app\($0)" }.joined(separator: " "),
@@ -109,7 +110,7 @@ struct InvariantChecker {
 
     /// A worker was defined on `node` (a clone requested): `existing` counts the node's workers
     /// defined so far that are not discarded, this one included.
-    mutating func workerDefined(_ vm: VMID, on node: NodeID, existing: Int32, maxVMs: Int32, time: Double) {
+    package mutating func workerDefined(_ vm: VMID, on node: NodeID, existing: Int32, maxVMs: Int32, time: Double) {
         guard existing > maxVMs else { return }
         violate(.maxVMs, time, "node\(node.index) vm\(vm.index)",
                 "node\(node.index) has \(existing) workers with vm\(vm.index), over its maxVMs of \(maxVMs)")
@@ -117,7 +118,7 @@ struct InvariantChecker {
 
     /// `vm`, now serving `app`, answers with the same SSH host key as `other`, serving `otherApp`:
     /// either can pass for the other (report: clones share their source's host keys).
-    mutating func hostKeyShared(_ vm: VMID, app: AppID, with other: VMID, app otherApp: AppID, time: Double) {
+    package mutating func hostKeyShared(_ vm: VMID, app: AppID, with other: VMID, app otherApp: AppID, time: Double) {
         violate(.hostKeys, time, "vm\(vm.index) vm\(other.index) app\(app.index) app\(otherApp.index)",
                 "vm\(vm.index) (app\(app.index)) and vm\(other.index) (app\(otherApp.index)) share one SSH host key")
     }
@@ -127,11 +128,11 @@ struct InvariantChecker {
     /// The resources the SearchNode's advertisement must match the JobMgr's on: those some object
     /// asks for, in the builds where they gate discovery (standard and secure; the virtual builds
     /// answer with `checkVM` alone, so what they advertise decides nothing).
-    var gatingResources = Resources.none
+    package var gatingResources = Resources.none
 
     /// A node's JobMgr jobs and capacity, its SearchNode's job count and advertised resources
     /// against the JobMgr's available ones, and its kept and counted free workers.
-    mutating func checkAccounting(node: NodeID, jobs: Int32, capacity: Int32, searchNodeJobs: Int32,
+    package mutating func checkAccounting(node: NodeID, jobs: Int32, capacity: Int32, searchNodeJobs: Int32,
                                   advertised: Resources, available: Resources,
                                   freeWorkers free: (kept: Int32, counted: Int32), time: Double) {
         if jobs < 0 || jobs > capacity {
@@ -171,7 +172,7 @@ struct InvariantChecker {
     /// and none of its objects runs (a running object's end is still to come); one waiting in
     /// the central broker's queue is not judged. A clone source or target with no clone in
     /// progress or waiting on its node leaks whenever the run ends.
-    mutating func checkEnd(_ plane: ControlPlane, time: Double, settledBy: Double, applications: [ApplicationTimes]) {
+    package mutating func checkEnd(_ plane: ControlPlane, time: Double, settledBy: Double, applications: [ApplicationTimes]) {
         let drained = settledBy == .infinity
         if !plane.holderTableMatchesWorkers() {
             violate(.accounting, time, "", "JobMgr's dense holder table disagrees with its workers' records")
@@ -224,7 +225,7 @@ struct InvariantChecker {
     }
 
     /// A run stopped because it made no progress (see `Simulation.maxEventsWithoutProgress`).
-    public mutating func runStalled(time: Double, detail: String) {
+    package mutating func runStalled(time: Double, detail: String) {
         violate(.liveness, time, "grid", detail)
     }
 

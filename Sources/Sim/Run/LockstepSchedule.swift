@@ -160,6 +160,11 @@ public struct LockstepSchedule {
         return (delay, address[i])
     }
 
+    /// The worker that holds `address` in `vm`'s area now: where a launch at it lands, as in the simulator.
+    public func holder(of address: Address, inAreaOf vm: VMID) -> VMID? {
+        dhcp[area[Int(vm.index)]].holder(of: address).map { VMID(Int($0)) }
+    }
+
     private mutating func renew(_ i: Int) {
         address[i] = dhcp[area[i]].lease(for: Int32(i), current: address[i])
     }

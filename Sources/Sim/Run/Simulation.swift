@@ -169,10 +169,8 @@ public struct Simulation {
     /// Counts the node's workers up to the one just defined (Model may have asked for more
     /// clones in the same step; each is judged when it is defined). Once per clone: not hot.
     mutating func checkWorkerLimit(_ node: NodeID, defined vm: VMID) {
-        var existing: Int32 = 0
-        for id in plane.workers(on: node) where id.index <= vm.index && plane.vms[Int(id.index)].exists { existing += 1 }
-        checker.workerDefined(vm, on: node, existing: existing, maxVMs: scenario.grid.nodes[Int(node.index)].maxVMs,
-                              time: engine.now)
+        checker.checkWorkerLimit(defined: vm, on: node, in: plane, maxVMs: scenario.grid.nodes[Int(node.index)].maxVMs,
+                                 time: engine.now)
     }
 
     /// A worker now serves `app`: no other live worker serving another application may answer
@@ -507,28 +505,10 @@ public struct Simulation {
         }
     }
 
-    /// The application an event concerns (itself or through one of its objects), for
-    /// `lastActivity`: one load and one store per event.
+    /// The application an event concerns, for `lastActivity`: one load and one store per event.
     @inline(__always)
     mutating func noteActivity(_ event: Event) {
-        let app: Int32
-        switch event {
-        case .messageDelivered(let message):
-            app = message.body.application
-        case .timerFired(let alarm):
-            switch alarm {
-            case .discoveryWait(let a, _), .errorPauseOver(let a), .roundTimeout(let a, _): app = a.index
-            case .reservationExpiry(let o, _), .execTimeout(let o, _): app = plane.objects[Int(o.index)].app.index
-            case .idleTimeout, .addressWaitOver, .recycleRetry: return
-            }
-        case .objectLaunched(let o, _), .objectFinished(let o, _):
-            app = plane.objects[Int(o.index)].app.index
-        case .applicationCrashed(let a), .applicationSubmitted(let a):
-            app = a.index
-        case .gridStarted, .hypervisorFinished, .addressObtained, .vmKeyFetched, .keyWritten, .vmPowerObserved,
-             .adminRestarted:
-            return
-        }
+        guard let app = ApplicationTimes.application(concernedBy: event, in: plane) else { return }
         if app >= 0 && Int(app) < applicationTimes.count { applicationTimes[Int(app)].lastActivity = engine.now }
     }
 
@@ -544,13 +524,9 @@ public struct Simulation {
                 metrics.vmReservedSeconds += engine.now - worldVMs[i].reservedSince
             }
         }
-        if engine.pending == 0 {
-            checker.checkEnd(plane, time: engine.now, settledBy: .infinity, applications: applicationTimes)
-        } else {
-            // Cut short: judge only what ended (or fell silent) `settleSeconds` before the stop.
-            checker.checkEnd(plane, time: stopSeconds, settledBy: stopSeconds - settleSeconds,
-                             applications: applicationTimes)
-        }
+        // Cut short: judge only what ended (or fell silent) `settleSeconds` before the stop.
+        checker.checkEnd(plane, drained: engine.pending == 0, endSeconds: engine.now, stopSeconds: stopSeconds,
+                         settleSeconds: settleSeconds, applications: applicationTimes)
         metrics.violations = checker.violations
         metrics.violationCounts = checker.counts
         metrics.digest = recorder.finish(metrics: metrics)
@@ -583,4 +559,9 @@ public struct ApplicationTimes: Sendable {
     public var lastActivity: Double
     var crashDecided = false
     var crashes = false
+
+    package init(submittedAt: Double, lastActivity: Double) {
+        self.submittedAt = submittedAt
+        self.lastActivity = lastActivity
+    }
 }

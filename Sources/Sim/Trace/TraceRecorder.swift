@@ -18,14 +18,15 @@ extension TraceSink {
 }
 
 /// The canonical trace: every event the engine delivers with every field (`Fields`). The digest is
-/// the SHA-256 of its binary encoding; `--trace` writes the same records as JSON Lines.
-struct TraceRecorder {
+/// the SHA-256 of its binary encoding; `--trace` writes the same records as JSON Lines. Both backends record
+/// through it.
+package struct TraceRecorder {
     private var digest = TraceDigest()
     private let sink: TraceSink?
 
-    init(sink: TraceSink?) { self.sink = sink }
+    package init(sink: TraceSink?) { self.sink = sink }
 
-    mutating func begin(scenario: Scenario) {
+    package mutating func begin(scenario: Scenario) {
         digest.update(scenario.seed)
         guard let sink, sink.wantsLines else { return }
         let fidelity = scenario.grid.fidelity.enabled.map { "\"\($0.rawValue)\"" }.joined(separator: ",")
@@ -36,7 +37,7 @@ struct TraceRecorder {
     }
 
     @inline(__always)
-    mutating func record(time: Double, _ event: Event) {
+    package mutating func record(time: Double, _ event: Event) {
         let fields = TraceRecorder.fields(of: event)
         digest.update(time.bitPattern, fields.kind, fields.a, fields.b)
         // The kind word says whether these follow, so the records stay unambiguous.
@@ -53,7 +54,7 @@ struct TraceRecorder {
         }
     }
 
-    mutating func recordArrival(time: Double, index: Int32) {
+    package mutating func recordArrival(time: Double, index: Int32) {
         digest.update(time)
         digest.update(UInt64(1000))
         digest.update(UInt64(index))
@@ -62,7 +63,7 @@ struct TraceRecorder {
         sink.recordedArrival(time: time, index: index)
     }
 
-    mutating func finish(metrics: Metrics) -> String {
+    package mutating func finish(metrics: Metrics) -> String {
         digest.update(UInt64(metrics.applicationsCompleted))
         digest.update(UInt64(metrics.applicationsFailed))
         return digest.finalize()

@@ -216,22 +216,7 @@ extension Simulation {
         checker.objectStopped(ranIn: Int(ranIn))
     }
 
-    /// The node whose job accounting an event may change: only Reserve, cancel, expiry and
-    /// ApplicationEnd add or remove jobs.
+    /// The node whose job accounting an event may change.
     @inline(__always)
-    func touchedNode(_ event: Event) -> NodeID? {
-        switch event {
-        case .messageDelivered(let message):
-            switch message.body {
-            case .reserve, .cancelObject, .applicationEnded: return message.to
-            default: return nil
-            }
-        case .timerFired(.reservationExpiry(let object, _)):
-            return plane.objects[Int(object.index)].hostNode
-        case .adminRestarted(let node):
-            return node
-        default:
-            return nil
-        }
-    }
+    func touchedNode(_ event: Event) -> NodeID? { InvariantChecker.accountingNode(touchedBy: event, in: plane) }
 }

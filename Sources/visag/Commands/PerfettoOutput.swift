@@ -1,4 +1,5 @@
 import Foundation
+import Model
 import Sim
 
 /// `visag run --perfetto FILE`: records the run's events, replays them into a Chrome/Perfetto
@@ -18,14 +19,15 @@ struct PerfettoOutput {
         return TraceFanOut([trace, recorder])
     }
 
-    func write(_ simulation: Simulation, endSeconds: Double) throws(OutputError) {
-        let activity = ActivityReplay.replay(recorder, scenario: simulation.scenario, applications: simulation.plane.apps,
+    /// `applications`: Model's at the end of the run, either backend's.
+    func write(scenario: Scenario, applications: [Application], endSeconds: Double) throws(OutputError) {
+        let activity = ActivityReplay.replay(recorder, scenario: scenario, applications: applications,
                                              endSeconds: endSeconds)
         if activity.truncated {
             FileHandle.standardError.write(Data(("visag: --perfetto: the trace stops at \(activity.endSeconds) s "
                 + "(\(recorder.maxEvents) events kept); use --until for a shorter run\n").utf8))
         }
-        file.write(PerfettoTrace.json(activity, scenario: simulation.scenario))
+        file.write(PerfettoTrace.json(activity, scenario: scenario))
         try file.commit()
     }
 

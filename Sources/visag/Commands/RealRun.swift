@@ -16,10 +16,21 @@ struct RealRun {
     let untilModelSeconds: Double?
     let json: Bool
     let guests: Guests
-    /// `--decisions`: where the decision log goes (the digest is printed either way).
-    let decisions: String?
     /// `--lockstep`: the simulator's latencies and schedule (`RealRunOptions.lockstep`).
     let lockstep: Bool
+    let outputs: Outputs
+
+    /// `--out`, `--trace`, `--perfetto` and `--decisions`: the simulator's files, from what the real run observed.
+    struct Outputs {
+        var out: String?
+        var trace: String?
+        var perfetto: String?
+        var decisions: String?
+
+        func open() throws -> RunOutputFiles {
+            try RunOutputFiles(out: out, trace: trace, perfetto: perfetto, decisions: decisions)
+        }
+    }
 
     /// Where the objects run (`--guests`).
     enum Guests: String, CaseIterable {
@@ -35,12 +46,6 @@ struct RealRun {
             }
             return guests
         }
-    }
-
-    /// Checks what the real backend cannot do before anything is touched.
-    static func rejectSimOnlyOptions(out: String?, trace: String?) throws {
-        if out != nil { throw CLIError.badInput("--out is not supported with --backend real (the summary is printed)") }
-        if trace != nil { throw CLIError.badInput("--trace is not supported with --backend real (a real run has no event trace)") }
     }
 
     /// `--uri` or `--hypervisor-config` (with a key file or passphrase), not both.
@@ -81,25 +86,20 @@ struct RealRun {
     func run() throws {
         if guests == .tcg {
             return try TCGRun(scenario: scenario, timeScale: try Self.parseTimeScale(timeScale, guests: .tcg),
-                              untilModelSeconds: untilModelSeconds, json: json, decisions: decisions).run()
+                              untilModelSeconds: untilModelSeconds, json: json, outputs: outputs).run()
         }
         let hypervisor = try hypervisor()
         var options = RealRunOptions(uri: hypervisor.uri, timeScale: try Self.parseTimeScale(timeScale),
                                      untilModelSeconds: untilModelSeconds, credentials: hypervisor.credentials)
         options.lockstep = lockstep
-        let decisionLog: DecisionLog?
-        do throws(OutputError) {
-            decisionLog = try decisions.map { path throws(OutputError) in try DecisionLog(path: path) }
-        } catch {
-            throw CLIError(error)
-        }
+        let files = try outputs.open()
         let driver: RealDriver
         do {
             // Real Ed25519 keys for every key Model routes (the in-process identities are for tests).
             driver = try RealDriver(scenario: scenario, options: options, keySource: Ed25519KeySource(),
-                                    decisions: decisionLog)
+                                    decisions: files.decisions, traceSink: files.sink)
         } catch {
-            decisionLog?.discard()
+            files.discard()
             throw Self.cliError(error)
         }
         let signals = SignalStop(stopping: driver)
@@ -108,15 +108,19 @@ struct RealRun {
         do {
             result = try driver.run()
         } catch {
-            decisionLog?.discard()
+            files.discard()
             throw Self.cliError(error)
         }
-        do throws(OutputError) {
-            try decisionLog?.commit()
-        } catch {
-            throw CLIError(error)
-        }
+        try Self.commit(files, result, scenario: scenario)
         try Self.report(result, scenario: scenario, json: json)
+    }
+
+    /// The run's files, whatever its outcome: what it observed until it ended.
+    static func commit(_ files: RunOutputFiles, _ result: RealRunResult, scenario: Scenario) throws {
+        try files.commit(scenario: scenario, applications: result.applications,
+                         endSeconds: result.metrics.simulatedSeconds,
+                         tables: { result.tables },
+                         summary: RunSummary(scenario: scenario, metrics: result.metrics))
     }
 
     /// Prints the summary (and, as a table, what only a real run knows); a run that did not complete ends the

@@ -60,8 +60,6 @@ struct RunCommand: ParsableCommand {
             if guests != nil { throw CLIError.badInput("--guests applies only to --backend real") }
             if lockstep { throw CLIError.badInput("--lockstep applies only to --backend real") }
         case .real:
-            try RealRun.rejectSimOnlyOptions(out: out, trace: trace)
-            if perfetto != nil { throw CLIError.badInput("--perfetto is not supported with --backend real") }
             _ = try RealRun.parseTimeScale(timeScale)
             try RealRun.checkHypervisorOptions(uri: uri, hypervisorConfig: hypervisorConfig, secret: secret)
             if try RealRun.Guests.parse(guests) == .tcg {
@@ -89,42 +87,18 @@ struct RunCommand: ParsableCommand {
         if backend == .real {
             return try RealRun(scenario: scenario, uri: uri, hypervisorConfig: hypervisorConfig, secret: secret,
                                timeScale: timeScale, untilModelSeconds: limit, json: json,
-                               guests: try RealRun.Guests.parse(guests), decisions: decisions,
-                               lockstep: lockstep).run()
+                               guests: try RealRun.Guests.parse(guests), lockstep: lockstep,
+                               outputs: RealRun.Outputs(out: out, trace: trace, perfetto: perfetto,
+                                                        decisions: decisions)).run()
         }
-        // Outputs are opened before the run, so a path that cannot be written fails at once (exit 1); a trace or
-        // Perfetto file inside the --out folder is written into its new folder (OutputFolder.place).
-        let folder: OutputFolder?
-        let perfettoOutput: PerfettoOutput?
-        var sink: JSONLinesFile? = nil
-        let decisionLog: DecisionLog?
-        do throws(OutputError) {
-            folder = try out.map { path throws(OutputError) in try OutputFolder(path: path, marker: RunOutputs.marker) }
-            if let trace { sink = try JSONLinesFile(path: folder?.place(trace) ?? trace) }
-            perfettoOutput = try perfetto.map { path throws(OutputError) in try PerfettoOutput(path: folder?.place(path) ?? path) }
-            decisionLog = try decisions.map { path throws(OutputError) in try DecisionLog(path: folder?.place(path) ?? path) }
-        } catch {
-            throw CLIError(error)
-        }
-        var simulation = Simulation(scenario: scenario, traceSink: perfettoOutput?.sink(with: sink) ?? sink)
-        simulation.decisions = decisionLog
+        // Outputs are opened before the run, so a path that cannot be written fails at once (exit 1).
+        let files = try RunOutputFiles(out: out, trace: trace, perfetto: perfetto, decisions: decisions)
+        var simulation = Simulation(scenario: scenario, traceSink: files.sink)
+        simulation.decisions = files.decisions
         let metrics = simulation.run(untilSeconds: limit)
         let summary = RunSummary(scenario: scenario, metrics: metrics)
-        do throws(OutputError) {
-            try sink?.close()
-            try decisionLog?.commit()
-            try perfettoOutput?.write(simulation, endSeconds: metrics.simulatedSeconds)
-            if let folder {
-                try RunOutputs.write(simulation, summary: summary, to: folder)
-                try folder.commit()
-            }
-        } catch {
-            sink?.discard()
-            decisionLog?.discard()
-            perfettoOutput?.discard()
-            folder?.discard()
-            throw CLIError.runFailed("\(error)")
-        }
+        try files.commit(scenario: scenario, applications: simulation.plane.apps, endSeconds: metrics.simulatedSeconds,
+                         tables: { RunTables(simulation) }, summary: summary)
         print(json ? summary.json() : summary.table())
         if let stalled = metrics.stalled {
             throw CLIError.runFailed("the run made no progress and was stopped at t=\(metrics.simulatedSeconds) s: \(stalled)")

@@ -18,8 +18,8 @@ struct TCGRun {
     let timeScale: Double
     let untilModelSeconds: Double?
     let json: Bool
-    /// `--decisions`: where the decision log goes.
-    var decisions: String?
+    /// `--out`, `--trace`, `--perfetto`, `--decisions`.
+    var outputs = RealRun.Outputs()
     var log: DriverLog = .standardError
 
     /// The guests run behind this machine's qemu:///system only.
@@ -59,20 +59,16 @@ struct TCGRun {
         let run = TCGGuestRun(scenario: scenario, plan: plan,
                               options: RealRunOptions(uri: TCGGuestHost.uri, timeScale: timeScale,
                                                       untilModelSeconds: untilModelSeconds, log: log))
-        let decisionLog: DecisionLog?
-        do throws(OutputError) {
-            decisionLog = try decisions.map { path throws(OutputError) in try DecisionLog(path: path) }
-        } catch {
-            throw CLIError(error)
-        }
-        run.decisions = decisionLog
+        let files = try outputs.open()
+        run.decisions = files.decisions
+        run.traceSink = files.sink
         let signals = SignalStop(log: log) { name in run.stop(reason: name) }
         defer { signals.cancel() }
         let result: RealRunResult
         do {
             result = try run.run(progress: log.line)
         } catch {
-            decisionLog?.discard()
+            files.discard()
             switch error {
             case .setUp(let message):
                 throw CLIError.runFailed("--guests tcg: \(message)")
@@ -83,11 +79,7 @@ struct TCGRun {
                 throw RealRun.cliError(error)
             }
         }
-        do throws(OutputError) {
-            try decisionLog?.commit()
-        } catch {
-            throw CLIError(error)
-        }
+        try RealRun.commit(files, result, scenario: scenario)
         try RealRun.report(result, scenario: scenario, json: json)
     }
 
