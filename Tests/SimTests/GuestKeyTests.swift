@@ -35,10 +35,12 @@ final class GuestKeyTests: XCTestCase {
             let broken = try run(["fidelity={base: fixed, guestKeyAppendWithoutShell: true}"], seed: seed)
             XCTAssertEqual(broken.keysDropped, broken.keyWrites, "seed \(seed): every write is lost")
             // The admin key is the clean snapshot's, so the objects start, but no requester key ever reaches a
-            // guest: every requester's tunnel is refused and nothing ever serves.
+            // guest: every requester's tunnel is refused, no object calls back, and the host's callback timeout
+            // (alloc_timeout) fails each of them.
             XCTAssertEqual(broken.applicationsCompleted, 0, "seed \(seed)")
             XCTAssertEqual(broken.applicationsFailed, 12, "seed \(seed)")
-            let refusedLaunches = broken.failureReasons["prepareFailed"] ?? 0
+            XCTAssertNil(broken.failureReasons["prepareFailed"], "seed \(seed)")
+            let refusedLaunches = broken.failureReasons["execTimeout"] ?? 0
             XCTAssertGreaterThan(refusedLaunches, 0, "seed \(seed)")
             XCTAssertEqual(refusedLaunches + (broken.failureReasons["noResources"] ?? 0), 12, "seed \(seed)")
             XCTAssertGreaterThanOrEqual(broken.connectionsRefused, refusedLaunches, "seed \(seed)")

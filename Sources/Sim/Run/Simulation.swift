@@ -413,8 +413,10 @@ public struct Simulation {
                 reached = false
             }
         }
-        engine.schedule(.model(.objectLaunched(object, succeeded: reached)), afterSeconds: latency)
+        // Exec forks `ssh` and returns at once (`VirtualJobMgr::Exec`): an object that cannot be reached never
+        // calls back, and only the host's callback timeout (`alloc_timeout`) ends the wait.
         guard reached else { return }
+        engine.schedule(.model(.objectLaunched(object, succeeded: true)), afterSeconds: latency)
         var crashes = false
         if scenario.faults.objectCrashProbability > 0 {
             crashes = faultStream.bernoulli(scenario.faults.objectCrashProbability)
