@@ -137,17 +137,17 @@ final class CLITests: XCTestCase {
     }
 
     func testCheckFindsTheDHCPRaceAndReplayGivesTheSameDigest() throws {
-        let check = try visag(["check", "Scenarios/races/dhcp-lease.yaml", "--seeds", "27..29", "--jobs", "2"])
+        let check = try visag(["check", "Scenarios/policies/dhcp-renewal.yaml", "--seeds", "4..6", "--jobs", "2"])
         XCTAssertEqual(check.status, 1, check.stderr)
         XCTAssertTrue(check.stdout.contains("isolation"), check.stdout)
-        let seedLine = try XCTUnwrap(check.stdout.split(separator: "\n").first { $0.hasPrefix("seed 27 (digest ") })
-        let digest = String(seedLine.dropFirst("seed 27 (digest ".count).prefix(64))
-        let replay = try visag(["replay", "Scenarios/races/dhcp-lease.yaml", "--seed", "27", "--around", "3000"])
+        let seedLine = try XCTUnwrap(check.stdout.split(separator: "\n").first { $0.hasPrefix("seed 4 (digest ") })
+        let digest = String(seedLine.dropFirst("seed 4 (digest ".count).prefix(64))
+        let replay = try visag(["replay", "Scenarios/policies/dhcp-renewal.yaml", "--seed", "4", "--around", "4000"])
         XCTAssertEqual(replay.status, 1, replay.stderr)  // the seed breaks isolation
         XCTAssertTrue(replay.stdout.contains("digest                     \(digest)"), replay.stdout)
         XCTAssertTrue(replay.stdout.contains("isolation violated at t="), replay.stdout)
-        XCTAssertTrue(replay.stdout.contains("events within 30.0 s of t=3000.0"), replay.stdout)
-        let fixed = try visag(["check", "Scenarios/races/dhcp-lease.yaml", "--seeds", "27..29",
+        XCTAssertTrue(replay.stdout.contains("events within 30.0 s of t=4000.0"), replay.stdout)
+        let fixed = try visag(["check", "Scenarios/policies/dhcp-renewal.yaml", "--seeds", "4..6",
                                "--set", "policies.dhcpRenewal=renew"])
         XCTAssertEqual(fixed.status, 0, fixed.stdout + fixed.stderr)
         XCTAssertTrue(fixed.stdout.contains("3 seeds, 0 failing"), fixed.stdout)

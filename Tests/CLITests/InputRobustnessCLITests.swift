@@ -51,10 +51,10 @@ final class InputRobustnessCLITests: XCTestCase {
     }
 
     func testReplayExitsOneOnlyWhenTheReplayedRunBreaksAnInvariant() throws {
-        let broken = try visag(["replay", "Scenarios/races/dhcp-lease.yaml", "--seed", "27"])
+        let broken = try visag(["replay", "Scenarios/policies/dhcp-renewal.yaml", "--seed", "4"])
         XCTAssertEqual(broken.status, 1, broken.stderr)
         XCTAssertTrue(broken.stdout.contains("isolation violated at t="), broken.stdout)
-        let fixed = try visag(["replay", "Scenarios/races/dhcp-lease.yaml", "--seed", "27",
+        let fixed = try visag(["replay", "Scenarios/policies/dhcp-renewal.yaml", "--seed", "4",
                                "--set", "policies.dhcpRenewal=renew"])
         XCTAssertEqual(fixed.status, 0, fixed.stdout + fixed.stderr)
         XCTAssertFalse(fixed.stdout.contains("violated"), fixed.stdout)
