@@ -134,10 +134,10 @@ struct CalibrateCommand: ParsableCommand {
 
     /// One row per operation: n, the measured median and p95, the fit and its KS D.
     static func table(_ calibration: Calibration) -> String {
-        var lines = ["operation              n   measured p50 s   measured p95 s   fit median s   fit sigma   KS D"]
+        var lines = ["operation                  n   measured p50 s   measured p95 s   fit median s   fit sigma   KS D"]
         for entry in calibration.entries {
             let summary = Summary(entry.samples)
-            lines.append(entry.field.path.padding(toLength: 20, withPad: " ", startingAt: 0)
+            lines.append(entry.field.path.padding(toLength: 24, withPad: " ", startingAt: 0)
                          + String(format: " %4d   %14.6g   %14.6g   %12.6g   %9.4f   %.4f", entry.fit.count, summary.p50, summary.p95, entry.fit.median, entry.fit.sigma,
                                 entry.fit.ksStatistic))
         }
