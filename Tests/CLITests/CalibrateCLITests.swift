@@ -80,7 +80,7 @@ extension CLITests {
             // predicted, measured and their ratio: three numbers.
             XCTAssertEqual(line.map { $0.dropFirst(row.count).split(separator: " ").count }, 3, "\(row): \(line ?? "")")
         }
-        XCTAssertTrue(r.stdout.contains("applications completed    16            16"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("applications completed      16            16"), r.stdout)
     }
 
     func testValidateRefusesBadInput() throws {

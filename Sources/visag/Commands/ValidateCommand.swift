@@ -128,6 +128,9 @@ struct ValidateCommand: ParsableCommand {
         var preparation: [Double] = []
         var creation: [Double] = []
         var queueWait: [Double] = []
+        var revert: [Double] = []
+        var address: [Double] = []
+        var keyWrite: [Double] = []
         var responseSum = 0.0
         var completed = 0
         var failed = 0
@@ -137,6 +140,9 @@ struct ValidateCommand: ParsableCommand {
             preparation += preparations
             creation += metrics.creationLatencyReady + metrics.creationLatencyPrepared
             queueWait += metrics.queueWait
+            revert += metrics.prepareRevert
+            address += metrics.prepareAddress
+            keyWrite += metrics.prepareKeyWrite
             responseSum += metrics.responseSum
             completed += metrics.applicationsCompleted
             failed += metrics.applicationsFailed
@@ -228,22 +234,25 @@ struct ValidateCommand: ParsableCommand {
             ("object creation p50 (s)", p(predicted.creation, \.p50), p(measured.creation, \.p50)),
             ("object creation mean (s)", mean(predicted.creation), mean(measured.creation)),
             ("queue wait mean (s)", mean(predicted.queueWait), mean(measured.queueWait)),
+            ("prepare: revert mean (s)", mean(predicted.revert), mean(measured.revert)),
+            ("prepare: address mean (s)", mean(predicted.address), mean(measured.address)),
+            ("prepare: key write mean (s)", mean(predicted.keyWrite), mean(measured.keyWrite)),
             ("response time mean (s)", response(predicted), response(measured)),
         ]
         func number(_ value: Double?) -> String { value.map { String(format: "%.6g", $0) } ?? "-" }
         func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
-        var lines = [pad("", 26) + pad("predicted", 14) + pad("measured", 14) + "ratio"]
+        var lines = [pad("", 28) + pad("predicted", 14) + pad("measured", 14) + "ratio"]
         for (name, predictedValue, measuredValue) in rows {
             var ratio = "-"
             if let predictedValue, let measuredValue, measuredValue > 0 {
                 ratio = String(format: "%.3f", predictedValue / measuredValue)
             }
-            lines.append(pad(name, 26) + pad(number(predictedValue), 14) + pad(number(measuredValue), 14) + ratio)
+            lines.append(pad(name, 28) + pad(number(predictedValue), 14) + pad(number(measuredValue), 14) + ratio)
         }
-        lines.append(pad("VM preparations", 26) + pad("\(predicted.preparation.count)", 14)
+        lines.append(pad("VM preparations", 28) + pad("\(predicted.preparation.count)", 14)
                      + "\(measured.preparation.count)")
-        lines.append(pad("applications completed", 26) + pad("\(predicted.completed)", 14) + "\(measured.completed)")
-        lines.append(pad("applications failed", 26) + pad("\(predicted.failed)", 14) + "\(measured.failed)")
+        lines.append(pad("applications completed", 28) + pad("\(predicted.completed)", 14) + "\(measured.completed)")
+        lines.append(pad("applications failed", 28) + pad("\(predicted.failed)", 14) + "\(measured.failed)")
         return lines.joined(separator: "\n")
     }
 }
