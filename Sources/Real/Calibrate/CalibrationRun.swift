@@ -23,6 +23,10 @@ public struct CalibrationRun {
     public var fields: Set<Calibration.Field>
     public var domainName = WorkerNaming.domainName(node: NodeID(0), ordinal: 1)
     public var shutdownWaitWallSeconds = RealRunOptions().shutdownWaitWallSeconds
+    /// TCG guests booted (`node<i>_worker1`); the cycles are shared out among them in turn, so each operation is
+    /// measured with as many guests running beside it as a scenario with that many workers has (an idle guest
+    /// under TCG still takes CPU time from the others).
+    public var tcgWorkers = 1
     public var log: DriverLog = .standardError
 
     public init(uri: String, credentials: HypervisorCredentials? = nil, guests: Guests, cycles: Int,
@@ -101,23 +105,41 @@ public struct CalibrationRun {
             throw CalibrationError("--guests tcg: \(error)")
         }
         defer { host.tearDown(log: log) }
-        let guest = GuestTarget(vm: VMID(0), node: NodeID(0), ordinal: 1,
-                                domainName: WorkerNaming.domainName(node: NodeID(0), ordinal: 1))
+        let guests = (0..<max(1, tcgWorkers)).map { index in
+            GuestTarget(vm: VMID(index), node: NodeID(index), ordinal: 1,
+                        domainName: WorkerNaming.domainName(node: NodeID(index), ordinal: 1))
+        }
         do {
-            guard let address = QEMUGuestChannel.forwardAddress(of: guest) else {
-                throw CalibrationError("\(guest.domainName) has no loopback address")
+            let addresses = try guests.map { guest throws(CalibrationError) -> GuestAddress in
+                guard let address = QEMUGuestChannel.forwardAddress(of: guest) else {
+                    throw CalibrationError("\(guest.domainName) has no loopback address")
+                }
+                return address
             }
-            let channel = try QEMUGuestChannel(image: host.image, hostPort: try LoopbackPort.free(on: [address]))
-            let domain = try host.makeWorker(guest, channel: channel, memoryMiB: TCGWorkerPlan.memoryPerGuestMiB,
-                                             bootTimeoutSeconds: TCGGuestRun.defaultBootTimeoutSeconds)
-            progress("\(guest.domainName) booted and snapshotted as \(WorkerNaming.cleanSnapshot)")
-            let calibrator = Calibrator(connection: host.connection, domain: domain, guest: guest, channel: channel,
-                                        runner: SSHObjectRunner(channel: channel), fields: fields)
-            calibrator.shutdownWaitWallSeconds = shutdownWaitWallSeconds
-            calibrator.waitUntilAnswering = { guest in
-                try channel.waitUntilReady(guest, timeoutSeconds: TCGGuestRun.defaultBootTimeoutSeconds)
+            let channel = try QEMUGuestChannel(image: host.image, hostPort: try LoopbackPort.free(on: addresses))
+            var domains: [LibvirtDomain] = []
+            for guest in guests {
+                domains.append(try host.makeWorker(guest, channel: channel, memoryMiB: TCGWorkerPlan.memoryPerGuestMiB,
+                                                   bootTimeoutSeconds: TCGGuestRun.defaultBootTimeoutSeconds))
+                progress("\(guest.domainName) booted and snapshotted as \(WorkerNaming.cleanSnapshot)")
             }
-            return try calibrator.run(cycles: cycles, progress: progress)
+            let runner = SSHObjectRunner(channel: channel)
+            var samples: [Calibration.Field: [Double]] = [:]
+            for (index, guest) in guests.enumerated() {
+                // Cycles shared out: the first guests take one more when they do not divide evenly.
+                let share = cycles / guests.count + (index < cycles % guests.count ? 1 : 0)
+                guard share > 0 else { continue }
+                let calibrator = Calibrator(connection: host.connection, domain: domains[index], guest: guest,
+                                            channel: channel, runner: runner, fields: fields)
+                calibrator.shutdownWaitWallSeconds = shutdownWaitWallSeconds
+                calibrator.waitUntilAnswering = { guest in
+                    try channel.waitUntilReady(guest, timeoutSeconds: TCGGuestRun.defaultBootTimeoutSeconds)
+                }
+                for (field, values) in try calibrator.run(cycles: share, progress: { progress("\(guest.domainName): \($0)") }) {
+                    samples[field, default: []] += values
+                }
+            }
+            return samples
         } catch let error as CalibrationError {
             throw error
         } catch {

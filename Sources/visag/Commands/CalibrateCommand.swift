@@ -34,6 +34,8 @@ struct CalibrateCommand: ParsableCommand {
     var domain: String?
     @Option(name: .customLong("shutdown-wait"), help: "Seconds a graceful shutdown may take before the domain is powered off (default 30, as in runs).")
     var shutdownWait: Double?
+    @Option(help: "--guests tcg: guests to boot (1...8, default 1); the cycles are shared out among them, so each operation is measured beside as many running guests as a scenario with that many workers has.")
+    var workers: Int?
     @Option(help: "Where to write the fitted blocks (YAML).")
     var out: String
 
@@ -57,9 +59,13 @@ struct CalibrateCommand: ParsableCommand {
         if guests == .tcg {
             try TCGRun.checkOptions(uri: uri, hypervisorConfig: hypervisorConfig)
             if domain != nil { throw CLIError.badInput("--domain applies only to --guests simulated") }
+            if let workers, !(1...8).contains(workers) {
+                throw CLIError.badInput("--workers: expected 1...8, found \(workers)")
+            }
             try TCGRun.checkMachine()
             settings = HypervisorSettings(uri: TCGGuestHost.uri)
         } else {
+            if workers != nil { throw CLIError.badInput("--workers applies only to --guests tcg") }
             try RealRun.checkHypervisorOptions(uri: uri, hypervisorConfig: hypervisorConfig, secret: secret)
             settings = try Self.hypervisorSettings(uri: uri, hypervisorConfig: hypervisorConfig, secret: secret)
         }
@@ -74,6 +80,7 @@ struct CalibrateCommand: ParsableCommand {
                                  fields: fields)
         if let domain { run.domainName = domain }
         if let shutdownWait { run.shutdownWaitWallSeconds = shutdownWait }
+        if let workers { run.tcgWorkers = workers }
         let log = DriverLog.standardError
         let samples: [Calibration.Field: [Double]]
         do {
@@ -93,7 +100,8 @@ struct CalibrateCommand: ParsableCommand {
         print(Self.table(calibration))
         let left = Calibration.Field.allCases.filter { !fields.contains($0) }
         let header = [
-            "Measured by visag calibrate on \(settings.uri), \(guests.rawValue) guests, \(cycles) cycle(s).",
+            "Measured by visag calibrate on \(settings.uri), \(guests.rawValue) guests"
+                + (guests == .tcg ? " (\(run.tcgWorkers) running)" : "") + ", \(cycles) cycle(s).",
             "Each operation: a log-normal fitted by maximum likelihood (sigma divides by n); KS D beside it.",
         ] + (left.isEmpty ? [] : ["Not measured (the including scenario's values stay): "
                                   + left.map(\.path).joined(separator: ", ") + "."])
