@@ -12,8 +12,9 @@ SEEDS=${SEEDS:-1..3}
 swift build -c release >/dev/null
 visag=.build/release/visag
 mkdir -p bench/out
-# The scenario suspends, shuts down and boots nothing: measure what its preparations use.
-"$visag" calibrate --guests tcg --cycles "$CYCLES" \
+# The scenario suspends, shuts down and boots nothing: measure what its preparations use, with its two
+# workers' guests running.
+"$visag" calibrate --guests tcg --workers 2 --cycles "$CYCLES" \
     --only revert,addressRead,keyFetch,keyWrite,launch --out bench/out/tcg-calibration.yaml
 "$visag" validate Scenarios/guests/tcg-validate.yaml --guests tcg \
     --calibration bench/out/tcg-calibration.yaml --seeds "$SEEDS" | tee bench/out/sim-vs-real.txt

@@ -49,6 +49,8 @@ extension CLITests {
             (["--guests", "kvm"], "expected simulated or tcg"),
             (["--guests", "tcg", "--uri", "test:///default"], "not test:///default"),
             (["--shutdown-wait=-1"], "--shutdown-wait: expected seconds >= 0"),
+            (["--workers", "2"], "--workers applies only to --guests tcg"),
+            (["--guests", "tcg", "--workers", "9"], "--workers: expected 1...8"),
         ] {
             let r = try visag(["calibrate", "--out", out] + arguments)
             XCTAssertEqual(r.status, 2, "\(arguments): \(r.stderr)")
