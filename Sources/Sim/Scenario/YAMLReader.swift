@@ -53,6 +53,8 @@ public struct YAMLDocument: Sendable {
         guard case .mapping = tree.content else {
             throw top.error("expected a mapping at the top level, found \(top.found(strict: false))")
         }
+        var includes = IncludeBudget()
+        tree = try resolveIncludes(tree, file: file, chain: [canonicalPath(file)], budget: &includes)
         for override in overrides {
             try applyOverride(override, to: &tree)
         }
@@ -88,18 +90,25 @@ public struct YAMLValue: Sendable {
     fileprivate init(tree: Tree, path: String, file: String) {
         self.tree = tree
         self.path = path
-        self.file = file
+        // A value read from an included file names that file, and so do the values inside it.
+        if case let .included(includedFile, _, _) = tree.origin {
+            self.file = includedFile
+        } else {
+            self.file = file
+        }
     }
 
     /// 1-based line of the value, or nil when it came from a `--set` override.
     public var line: Int? {
         if case let .file(line, _) = tree.origin, line > 0 { return line }
+        if case let .included(_, line, _) = tree.origin, line > 0 { return line }
         return nil
     }
 
     /// 1-based column of the value, or nil when it came from a `--set` override.
     public var column: Int? {
         if case let .file(line, column) = tree.origin, line > 0 { return column }
+        if case let .included(_, line, column) = tree.origin, line > 0 { return column }
         return nil
     }
 
@@ -332,6 +341,8 @@ public struct YAMLMapping: Sendable {
 fileprivate enum Origin: Sendable, Equatable {
     /// A position in the document's file (1-based; line 0 when Yams gave no mark).
     case file(line: Int, column: Int)
+    /// A position in a file the document includes (`include:`), which errors name instead of the document.
+    case included(file: String, line: Int, column: Int)
     /// A `--set` override; the payload is the override as written (`path=value`).
     case override(String)
 }
@@ -395,9 +406,149 @@ fileprivate func makeError(origin: Origin, file: String, path: String, message: 
         return line > 0
             ? ScenarioError(file: file, line: line, column: column, path: path, message: message)
             : ScenarioError(file: file, path: path, message: message)
+    case let .included(includedFile, line, column):
+        return line > 0
+            ? ScenarioError(file: includedFile, line: line, column: column, path: path, message: message)
+            : ScenarioError(file: includedFile, path: path, message: message)
     case let .override(text):
         return ScenarioError(file: "--set", path: path, message: message + " (from --set \(text))")
     }
+}
+
+// MARK: - Includes
+
+/// How many files one document may pull in, and how deep (a file including a file ...).
+public enum YAMLIncludeLimits {
+    public static let maxDepth = 8
+    public static let maxFiles = 32
+}
+
+fileprivate struct IncludeBudget {
+    var files = 0
+}
+
+fileprivate func canonicalPath(_ path: String) -> String {
+    URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+}
+
+/// `include: FILE` or `include: [FILE, ...]` at the top of `tree` (read from `file`): each file, relative to
+/// `file`'s folder, is read (with its own includes) and merged in order, and `tree`'s own keys go on top. Merging
+/// is by section: a top-level key set in both is replaced by the later one, except that two mappings are merged
+/// field by field, each field taken whole from the later file (`hypervisor.revert` in the including file replaces
+/// the included `hypervisor.revert`, and keeps the included `hypervisor.boot`). `chain` holds the canonical paths
+/// of the files being read, outermost first, to refuse a cycle.
+fileprivate func resolveIncludes(_ tree: Tree, file: String, chain: [String], budget: inout IncludeBudget) throws -> Tree {
+    guard case let .mapping(entries) = tree.content,
+          let position = entries.firstIndex(where: { $0.key == "include" }) else { return tree }
+    let entry = entries[position]
+    var own = entries
+    own.remove(at: position)
+    let directive = YAMLValue(tree: entry.value, path: "include", file: file)
+    let names: [YAMLValue] = directive.isSequence ? try directive.sequence() : [directive]
+    if names.isEmpty || directive.isNull {
+        throw directive.error("expected a file name or a list of file names to include, found \(directive.found(strict: false))")
+    }
+    var merged: Tree?
+    for name in names {
+        let text = try name.string()
+        if text.isEmpty { throw name.error("expected a file name to include, found an empty string") }
+        let directory = (file as NSString).deletingLastPathComponent
+        let path = text.hasPrefix("/") || directory.isEmpty ? text : (directory as NSString).appendingPathComponent(text)
+        let canonical = canonicalPath(path)
+        if let start = chain.firstIndex(of: canonical) {
+            let cycle = (chain[start...] + [canonical]).map { ($0 as NSString).lastPathComponent }
+            throw name.error("include cycle: " + cycle.joined(separator: " -> "))
+        }
+        if chain.count > YAMLIncludeLimits.maxDepth {
+            throw name.error("includes nest more than \(YAMLIncludeLimits.maxDepth) files deep")
+        }
+        budget.files += 1
+        if budget.files > YAMLIncludeLimits.maxFiles {
+            throw name.error("more than \(YAMLIncludeLimits.maxFiles) included files in all")
+        }
+        let included: Tree
+        do {
+            included = try readIncluded(path: path, chain: chain + [canonical], budget: &budget)
+        } catch let error as ScenarioError {
+            // Said from the including side too when the file itself could not be read.
+            if error.file == path && error.line == nil && error.path.isEmpty {
+                throw name.error("cannot include \(quoted(text)): \(error.message)")
+            }
+            throw error
+        }
+        merged = merged.map { mergeSections(base: $0, over: included) } ?? included
+    }
+    let ownTree = Tree(content: .mapping(own), origin: tree.origin)
+    return merged.map { mergeSections(base: $0, over: ownTree) } ?? ownTree
+}
+
+/// The file at `path` as a tree whose positions name it, with its own includes merged in.
+fileprivate func readIncluded(path: String, chain: [String], budget: inout IncludeBudget) throws -> Tree {
+    let body = try readText(path: path)
+    guard let parsed = try parseTree(text: body, file: path, override: nil) else {
+        throw ScenarioError(file: path, message: "the included file is empty; expected a mapping at the top level")
+    }
+    let top = YAMLValue(tree: parsed, path: "", file: path)
+    guard case .mapping = parsed.content else {
+        throw top.error("expected a mapping at the top level of an included file, found \(top.found(strict: false))")
+    }
+    return try resolveIncludes(relocated(parsed, to: path), file: path, chain: chain, budget: &budget)
+}
+
+extension YAMLDocument {
+    /// This document with the file at `path` merged over it section by section, as an include whose keys win over
+    /// the document's own (`visag validate --calibration FILE`). Errors in that file name it.
+    public func overlaid(withFile path: String) throws -> YAMLDocument {
+        var budget = IncludeBudget()
+        let over = try readIncluded(path: path, chain: [canonicalPath(file), canonicalPath(path)], budget: &budget)
+        return YAMLDocument(file: file, root: YAMLValue(tree: mergeSections(base: root.tree, over: over), path: "",
+                                                         file: file))
+    }
+}
+
+/// Every position in `tree` as a position in the included file `file` (positions already in a deeper file stay).
+fileprivate func relocated(_ tree: Tree, to file: String) -> Tree {
+    func origin(_ origin: Origin) -> Origin {
+        if case let .file(line, column) = origin { return .included(file: file, line: line, column: column) }
+        return origin
+    }
+    let content: Content
+    switch tree.content {
+    case .scalar:
+        content = tree.content
+    case let .sequence(items):
+        content = .sequence(items.map { relocated($0, to: file) })
+    case let .mapping(entries):
+        content = .mapping(entries.map { Entry(key: $0.key, keyOrigin: origin($0.keyOrigin), value: relocated($0.value, to: file)) })
+    }
+    return Tree(content: content, origin: origin(tree.origin))
+}
+
+/// `base` with `over`'s sections on top (see `resolveIncludes`).
+fileprivate func mergeSections(base: Tree, over: Tree) -> Tree {
+    guard case var .mapping(result) = base.content, case let .mapping(top) = over.content else { return over }
+    for entry in top {
+        guard let index = result.firstIndex(where: { $0.key == entry.key }) else {
+            result.append(entry)
+            continue
+        }
+        if case let .mapping(fields) = result[index].value.content, case let .mapping(newer) = entry.value.content {
+            var combined = fields
+            for field in newer {
+                if let at = combined.firstIndex(where: { $0.key == field.key }) {
+                    combined[at] = field
+                } else {
+                    combined.append(field)
+                }
+            }
+            // The section's own position is the later file's, so fields without a position of their own name it.
+            result[index] = Entry(key: entry.key, keyOrigin: entry.keyOrigin,
+                                  value: Tree(content: .mapping(combined), origin: entry.value.origin))
+        } else {
+            result[index] = entry
+        }
+    }
+    return Tree(content: .mapping(result), origin: over.origin)
 }
 
 // MARK: - Reading files

@@ -17,6 +17,9 @@ public final class DecisionLog {
     private var finalHex: String?
     /// Lines recorded so far.
     public private(set) var count = 0
+    /// Also sees every action recorded, with its model time (`visag validate` measures VM preparations this way,
+    /// from the same actions on both backends).
+    public var observer: ((Action, Double) -> Void)?
 
     /// `file`: where the lines go (through the one output writer); nil keeps only the digest.
     public init(file: OutputFile? = nil) {
@@ -31,6 +34,7 @@ public final class DecisionLog {
     /// Records one action Model emitted while handling an event at `modelSeconds`.
     public func record(_ action: Action, modelSeconds: Double) {
         precondition(finalHex == nil, "DecisionLog.record after digest()")
+        observer?(action, modelSeconds)
         var line = DecisionLog.line(action, modelSeconds: modelSeconds)
         line.append("\n")
         digest.update(line)

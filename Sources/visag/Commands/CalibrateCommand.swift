@@ -1,0 +1,154 @@
+import ArgumentParser
+import Foundation
+import Real
+import Sim
+
+/// `visag calibrate`: times each operation Model asks of a hypervisor and a guest on the real backend, fits a
+/// log-normal to each (maximum likelihood, GSL) and writes them as a scenario's `hypervisor:` and `dhcp:` blocks,
+/// for a scenario to `include:`.
+struct CalibrateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "calibrate",
+        abstract: "Measures the hypervisor and guest operations on libvirt and writes fitted latencies as scenario blocks.",
+        discussion: ExitStatus.after("""
+            Each cycle reverts the worker, reads its address (and, when measured, renews it), fetches its key, \
+            writes a key, launches an object, suspends and resumes it, shuts it down and boots it, and clones it. \
+            Each operation gets a log-normal fitted by maximum likelihood (mu = mean of ln x, sigma = standard \
+            deviation of ln x dividing by n), printed with n and the Kolmogorov-Smirnov statistic D. The file \
+            holds hypervisor: and dhcp: blocks; a scenario reads it with include: FILE.yaml.
+            """))
+
+    @Option(help: "The libvirt URI (default test:///default; qemu:///system with --guests tcg).")
+    var uri: String?
+    @Option(name: .customLong("hypervisor-config"),
+            help: "An encrypted file (visag config encrypt) with the URI and any username and password.")
+    var hypervisorConfig: String?
+    @OptionGroup var secret: ConfigSecretOptions
+    @Option(help: "simulated (in-process guests, the default) or tcg (a real guest under QEMU/TCG on this machine; needs root).")
+    var guests: String?
+    @Option(help: "Cycles to measure (1...10000, default 10); each operation gets one sample a cycle (a revert one per address read measured).")
+    var cycles: Int = 10
+    @Option(help: "Only these operations, comma-separated (default: all; clone is not measured with --guests tcg): \(Calibration.Field.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var only: String?
+    @Option(help: "The worker domain to measure on (default node0_worker1; made and removed on the test driver if missing).")
+    var domain: String?
+    @Option(name: .customLong("shutdown-wait"), help: "Seconds a graceful shutdown may take before the domain is powered off (default 30, as in runs).")
+    var shutdownWait: Double?
+    @Option(help: "--guests tcg: guests to boot (1...8, default 1); the cycles are shared out among them, so each operation is measured beside as many running guests as a scenario with that many workers has.")
+    var workers: Int?
+    @Option(help: "Where to write the fitted blocks (YAML).")
+    var out: String
+
+    func run() throws {
+        guard (1...10_000).contains(cycles) else {
+            throw CLIError.badInput("--cycles: expected 1...10000, found \(cycles)")
+        }
+        if out.isEmpty { throw CLIError(OutputError.emptyPath) }
+        let guests: CalibrationRun.Guests
+        switch try RealRun.Guests.parse(self.guests) {
+        case .simulated: guests = .simulated
+        case .tcg: guests = .tcg
+        }
+        var fields = Set(Calibration.Field.allCases)
+        if guests == .tcg { fields.subtract(CalibrationRun.unmeasuredOnTCG) }
+        if let only { fields = try Self.parseFields(only) }
+        if let shutdownWait, !shutdownWait.isFinite || shutdownWait < 0 {
+            throw CLIError.badInput("--shutdown-wait: expected seconds >= 0, found \(shutdownWait)")
+        }
+        let settings: HypervisorSettings
+        if guests == .tcg {
+            try TCGRun.checkOptions(uri: uri, hypervisorConfig: hypervisorConfig)
+            if domain != nil { throw CLIError.badInput("--domain applies only to --guests simulated") }
+            if let workers, !(1...8).contains(workers) {
+                throw CLIError.badInput("--workers: expected 1...8, found \(workers)")
+            }
+            try TCGRun.checkMachine()
+            settings = HypervisorSettings(uri: TCGGuestHost.uri)
+        } else {
+            if workers != nil { throw CLIError.badInput("--workers applies only to --guests tcg") }
+            try RealRun.checkHypervisorOptions(uri: uri, hypervisorConfig: hypervisorConfig, secret: secret)
+            settings = try Self.hypervisorSettings(uri: uri, hypervisorConfig: hypervisorConfig, secret: secret)
+        }
+        // Opened before measuring, so a path that cannot be written fails at once.
+        let file: OutputFile
+        do throws(OutputError) {
+            file = try OutputFile(path: out, options: OutputFile.Options(createFolders: true))
+        } catch {
+            throw CLIError(error)
+        }
+        var run = CalibrationRun(uri: settings.uri, credentials: settings.credentials, guests: guests, cycles: cycles,
+                                 fields: fields)
+        if let domain { run.domainName = domain }
+        if let shutdownWait { run.shutdownWaitWallSeconds = shutdownWait }
+        if let workers { run.tcgWorkers = workers }
+        let log = DriverLog.standardError
+        let samples: [Calibration.Field: [Double]]
+        do {
+            samples = try run.run(progress: log.line)
+        } catch {
+            file.discard()
+            throw CLIError.runFailed("calibrate: \(error)")
+        }
+        var calibration = Calibration()
+        for field in Calibration.Field.allCases {
+            guard let values = samples[field] else { continue }
+            if calibration.add(field, samples: values) == nil {
+                file.discard()
+                throw CLIError.runFailed("calibrate: \(field.path): \(values.count) sample(s) cannot be fitted (at least 2, each > 0)")
+            }
+        }
+        print(Self.table(calibration))
+        let left = Calibration.Field.allCases.filter { !fields.contains($0) }
+        let header = [
+            "Measured by visag calibrate on \(settings.uri), \(guests.rawValue) guests"
+                + (guests == .tcg ? " (\(run.tcgWorkers) running)" : "") + ", \(cycles) cycle(s).",
+            "Each operation: a log-normal fitted by maximum likelihood (sigma divides by n); KS D beside it.",
+        ] + (left.isEmpty ? [] : ["Not measured (the including scenario's values stay): "
+                                  + left.map(\.path).joined(separator: ", ") + "."])
+        file.write(calibration.yaml(header: header))
+        do throws(OutputError) {
+            try file.commit()
+        } catch {
+            throw CLIError(error)
+        }
+    }
+
+    /// The URI and credentials: from the encrypted file if one is given, else `--uri` or the default (as `run`).
+    static func hypervisorSettings(uri: String?, hypervisorConfig: String?,
+                                   secret: ConfigSecretOptions) throws -> HypervisorSettings {
+        guard let hypervisorConfig else { return HypervisorSettings(uri: uri ?? RealRunOptions.defaultURI) }
+        let key = try secret.load()
+        do throws(ConfigCryptoError) {
+            return try HypervisorSettings.load(path: hypervisorConfig, with: key)
+        } catch {
+            throw ConfigCommand.cliError(error)
+        }
+    }
+
+    static func parseFields(_ text: String) throws -> Set<Calibration.Field> {
+        var fields = Set<Calibration.Field>()
+        for name in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let trimmed = name.trimmingCharacters(in: .whitespaces)
+            guard let field = Calibration.Field(rawValue: trimmed) else {
+                let names = Calibration.Field.allCases.map(\.rawValue)
+                var message = "--only: unknown operation \"\(trimmed)\"; expected some of: " + names.joined(separator: ", ")
+                if let near = suggestion(for: trimmed, among: names) { message += " (did you mean \"\(near)\"?)" }
+                throw CLIError.badInput(message)
+            }
+            fields.insert(field)
+        }
+        return fields
+    }
+
+    /// One row per operation: n, the measured median and p95, the fit and its KS D.
+    static func table(_ calibration: Calibration) -> String {
+        var lines = ["operation                  n   measured p50 s   measured p95 s   fit median s   fit sigma   KS D"]
+        for entry in calibration.entries {
+            let summary = Summary(entry.samples)
+            lines.append(entry.field.path.padding(toLength: 24, withPad: " ", startingAt: 0)
+                         + String(format: " %4d   %14.6g   %14.6g   %12.6g   %9.4f   %.4f", entry.fit.count, summary.p50, summary.p95, entry.fit.median, entry.fit.sigma,
+                                entry.fit.ksStatistic))
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,258 @@
+import ArgumentParser
+import Foundation
+import Model
+import Real
+import Sim
+
+/// `visag validate`: runs a scenario on the real backend and predicts it with the simulator, seed by seed, and
+/// prints predicted against measured. VM preparations are read from Model's actions on both sides by one rule
+/// (`PreparationTimes`); the rest are the summary's metrics, in model seconds.
+struct ValidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Runs a scenario on libvirt and in the simulator and prints predicted against measured.",
+        discussion: ExitStatus.after("""
+            With --calibration FILE (from visag calibrate) the simulator's hypervisor and guest latencies are the \
+            file's, measured in wall seconds and converted to model seconds at the run's time scale; without it the \
+            scenario's own (an included calibration matches at --time-scale 1 only). Ratio: predicted / measured. \
+            A real run that does not complete fails the command (exit 1).
+            """))
+
+    @Argument(help: "Scenario file (YAML).")
+    var scenario: String
+    @Option(help: "Seeds to run, A..B or one seed (default: the scenario's).")
+    var seeds: String?
+    @Option(help: "Calibration file (visag calibrate --out) whose hypervisor: and dhcp: blocks the prediction uses.")
+    var calibration: String?
+    @Option(name: .customLong("set"), help: "Override a scenario field: path=value (repeatable; applies to both sides).")
+    var overrides: [String] = []
+    @Option(help: "The libvirt URI (default test:///default; qemu:///system with --guests tcg).")
+    var uri: String?
+    @Option(name: .customLong("hypervisor-config"),
+            help: "An encrypted file (visag config encrypt) with the URI and any username and password.")
+    var hypervisorConfig: String?
+    @OptionGroup var secret: ConfigSecretOptions
+    @Option(help: "simulated (in-process guests, the default) or tcg (real guests under QEMU/TCG on this machine; needs root).")
+    var guests: String?
+    @Option(name: .customLong("time-scale"),
+            help: "Wall seconds per model second on the real side (default 0.001; 1 with --guests tcg).")
+    var timeScale: String?
+
+    func run() throws {
+        let guests = try RealRun.Guests.parse(self.guests)
+        let scale = try RealRun.parseTimeScale(timeScale, guests: guests)
+        let settings: HypervisorSettings
+        if guests == .tcg {
+            try TCGRun.checkOptions(uri: uri, hypervisorConfig: hypervisorConfig)
+            settings = HypervisorSettings(uri: TCGGuestHost.uri)
+        } else {
+            try RealRun.checkHypervisorOptions(uri: uri, hypervisorConfig: hypervisorConfig, secret: secret)
+            settings = try CalibrateCommand.hypervisorSettings(uri: uri, hypervisorConfig: hypervisorConfig, secret: secret)
+        }
+        let (measuredScenario, predictedScenario) = try scenarios(timeScale: scale)
+        let seedList = try Self.parseSeeds(seeds, default: measuredScenario.seed)
+        if guests == .tcg {
+            do {
+                _ = try TCGWorkerPlan(scenario: measuredScenario, availableMemoryMiB: HostMemory.availableMiB())
+            } catch {
+                throw CLIError.badInput("--guests tcg: \(error)")
+            }
+            try TCGRun.checkMachine()
+        }
+        var measured = Side()
+        var predicted = Side()
+        let log = DriverLog.standardError
+        for seed in seedList {
+            var real = measuredScenario
+            real.seed = seed
+            log.line("seed \(seed): real run on \(settings.uri) (\(guests.rawValue) guests, time scale \(scale))")
+            measured.add(try runReal(real, settings: settings, guests: guests, timeScale: scale, log: log))
+            var sim = predictedScenario
+            sim.seed = seed
+            predicted.add(Self.simulate(sim))
+        }
+        let source = calibration.map { "the calibration \($0)" } ?? "the scenario's own hypervisor timings"
+        print("validate \(measuredScenario.name): \(seedList.count) seed(s) \(seedList.first!)..\(seedList.last!), "
+              + "real on \(settings.uri) (\(guests.rawValue) guests, time scale \(scale)); predicted by the simulator "
+              + "from \(source); model seconds")
+        print(Self.table(predicted: predicted, measured: measured))
+    }
+
+    /// The scenario as the real side runs it, and as the simulator predicts it (the calibration over it, its
+    /// latencies divided by the time scale).
+    private func scenarios(timeScale: Double) throws -> (Scenario, Scenario) {
+        do {
+            let base = try YAMLDocument.load(path: scenario)
+            let memory = MemoryEstimate.availableBytes()
+            let measured = try ScenarioLoader.load(document: try base.applying(overrides: overrides), path: scenario,
+                                                   memoryLimitBytes: memory)
+            guard let calibration else { return (measured, measured) }
+            let overlaid = try base.overlaid(withFile: calibration).applying(overrides: overrides)
+            var predicted = try ScenarioLoader.load(document: overlaid, path: scenario, memoryLimitBytes: memory)
+            // The file's latencies are wall seconds; the real side's model seconds are wall seconds / time scale.
+            for field in try Self.calibratedFields(calibration) {
+                field.set(field.distribution(in: predicted).scaled(by: 1 / timeScale), in: &predicted)
+            }
+            return (measured, predicted)
+        } catch let error as ScenarioError {
+            throw CLIError.badInput(error.description)
+        }
+    }
+
+    /// The fields a calibration file sets.
+    static func calibratedFields(_ path: String) throws -> [Calibration.Field] {
+        let root = try YAMLDocument.load(path: path).root.mappingWithAnyKeys()
+        var fields: [Calibration.Field] = []
+        for section in ["hypervisor", "dhcp"] {
+            guard let block = root.optional(section) else { continue }
+            let keys = try block.mappingWithAnyKeys().keys
+            fields += Calibration.Field.allCases.filter { $0.section == section && keys.contains($0.rawValue) }
+        }
+        return fields
+    }
+
+    static func parseSeeds(_ text: String?, default seed: UInt64) throws -> [UInt64] {
+        guard let text else { return [seed] }
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        let bad = CLIError.badInput("--seeds: expected A..B (A <= B, at most 1000 seeds) or one seed, found \"\(text)\"")
+        if parts.count == 1, let one = UInt64(text) { return [one] }
+        guard parts.count == 3, parts[1].isEmpty, let low = UInt64(parts[0]), let high = UInt64(parts[2]), low <= high,
+              high - low < 1000 else { throw bad }
+        return Array(low...high)
+    }
+
+    // MARK: The two sides
+
+    /// What one side gave, pooled over the seeds.
+    struct Side {
+        var preparation: [Double] = []
+        var creation: [Double] = []
+        var queueWait: [Double] = []
+        var revert: [Double] = []
+        var address: [Double] = []
+        var keyWrite: [Double] = []
+        var responseSum = 0.0
+        var completed = 0
+        var failed = 0
+
+        mutating func add(_ run: (Metrics, [Double])) {
+            let (metrics, preparations) = run
+            preparation += preparations
+            creation += metrics.creationLatencyReady + metrics.creationLatencyPrepared
+            queueWait += metrics.queueWait
+            revert += metrics.prepareRevert
+            address += metrics.prepareAddress
+            keyWrite += metrics.prepareKeyWrite
+            responseSum += metrics.responseSum
+            completed += metrics.applicationsCompleted
+            failed += metrics.applicationsFailed
+        }
+    }
+
+    /// Collects VM preparations from a run's actions.
+    final class PreparationRecorder {
+        var times = PreparationTimes()
+        func log() -> DecisionLog {
+            let log = DecisionLog()
+            log.observer = { [self] action, modelSeconds in times.observe(action, modelSeconds: modelSeconds) }
+            return log
+        }
+    }
+
+    static func simulate(_ scenario: Scenario) -> (Metrics, [Double]) {
+        let recorder = PreparationRecorder()
+        var simulation = Simulation(scenario: scenario)
+        simulation.decisions = recorder.log()
+        let metrics = simulation.run()
+        return (metrics, recorder.times.seconds)
+    }
+
+    private func runReal(_ scenario: Scenario, settings: HypervisorSettings, guests: RealRun.Guests,
+                         timeScale: Double, log: DriverLog) throws -> (Metrics, [Double]) {
+        let recorder = PreparationRecorder()
+        let result: RealRunResult
+        switch guests {
+        case .simulated:
+            var options = RealRunOptions(uri: settings.uri, timeScale: timeScale, credentials: settings.credentials)
+            options.log = log
+            let driver: RealDriver
+            do {
+                driver = try RealDriver(scenario: scenario, options: options, keySource: Ed25519KeySource(),
+                                        decisions: recorder.log())
+            } catch {
+                throw RealRun.cliError(error)
+            }
+            let signals = SignalStop(stopping: driver)
+            defer { signals.cancel() }
+            do { result = try driver.run() } catch { throw RealRun.cliError(error) }
+        case .tcg:
+            let plan: TCGWorkerPlan
+            do {
+                plan = try TCGWorkerPlan(scenario: scenario, availableMemoryMiB: HostMemory.availableMiB())
+            } catch {
+                throw CLIError.badInput("--guests tcg: \(error)")
+            }
+            let run = TCGGuestRun(scenario: scenario, plan: plan,
+                                  options: RealRunOptions(uri: TCGGuestHost.uri, timeScale: timeScale, log: log))
+            run.decisions = recorder.log()
+            let signals = SignalStop(log: log) { name in run.stop(reason: name) }
+            defer { signals.cancel() }
+            do {
+                result = try run.run(progress: log.line)
+            } catch {
+                switch error {
+                case .setUp(let message): throw CLIError.runFailed("--guests tcg: \(message)")
+                case .stopped(let reason): throw ExitCode(SignalStop.exitStatus(forSignalNamed: reason))
+                case .run(let error): throw RealRun.cliError(error)
+                }
+            }
+        }
+        switch result.outcome {
+        case .completed:
+            return (result.metrics, recorder.times.seconds)
+        case .stopped(let reason):
+            throw ExitCode(SignalStop.exitStatus(forSignalNamed: reason))
+        case .limitReached:
+            throw CLIError.runFailed("validate: the real run of seed \(scenario.seed) reached its stop time before "
+                                     + "every application finished; validate compares complete runs")
+        case .failed(let reason), .refused(let reason):
+            throw CLIError.runFailed("validate: the real run of seed \(scenario.seed) failed: \(reason)")
+        }
+    }
+
+    // MARK: The table
+
+    static func table(predicted: Side, measured: Side) -> String {
+        func p(_ values: [Double], _ q: KeyPath<Summary, Double>) -> Double? {
+            values.isEmpty ? nil : Summary(values)[keyPath: q]
+        }
+        func mean(_ values: [Double]) -> Double? { values.isEmpty ? nil : Summary(values).mean }
+        func response(_ side: Side) -> Double? { side.completed == 0 ? nil : side.responseSum / Double(side.completed) }
+        let rows: [(String, Double?, Double?)] = [
+            ("VM preparation p50 (s)", p(predicted.preparation, \.p50), p(measured.preparation, \.p50)),
+            ("VM preparation p95 (s)", p(predicted.preparation, \.p95), p(measured.preparation, \.p95)),
+            ("object creation p50 (s)", p(predicted.creation, \.p50), p(measured.creation, \.p50)),
+            ("object creation mean (s)", mean(predicted.creation), mean(measured.creation)),
+            ("queue wait mean (s)", mean(predicted.queueWait), mean(measured.queueWait)),
+            ("prepare: revert mean (s)", mean(predicted.revert), mean(measured.revert)),
+            ("prepare: address mean (s)", mean(predicted.address), mean(measured.address)),
+            ("prepare: key write mean (s)", mean(predicted.keyWrite), mean(measured.keyWrite)),
+            ("response time mean (s)", response(predicted), response(measured)),
+        ]
+        func number(_ value: Double?) -> String { value.map { String(format: "%.6g", $0) } ?? "-" }
+        func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
+        var lines = [pad("", 28) + pad("predicted", 14) + pad("measured", 14) + "ratio"]
+        for (name, predictedValue, measuredValue) in rows {
+            var ratio = "-"
+            if let predictedValue, let measuredValue, measuredValue > 0 {
+                ratio = String(format: "%.3f", predictedValue / measuredValue)
+            }
+            lines.append(pad(name, 28) + pad(number(predictedValue), 14) + pad(number(measuredValue), 14) + ratio)
+        }
+        lines.append(pad("VM preparations", 28) + pad("\(predicted.preparation.count)", 14)
+                     + "\(measured.preparation.count)")
+        lines.append(pad("applications completed", 28) + pad("\(predicted.completed)", 14) + "\(measured.completed)")
+        lines.append(pad("applications failed", 28) + pad("\(predicted.failed)", 14) + "\(measured.failed)")
+        return lines.joined(separator: "\n")
+    }
+}
