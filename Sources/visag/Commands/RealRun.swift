@@ -20,6 +20,8 @@ struct RealRun {
     let decisions: String?
     /// `--lockstep`: the simulator's latencies and schedule (`RealRunOptions.lockstep`).
     let lockstep: Bool
+    /// The block `--json` prints with the summary.
+    var provenance: Provenance? = nil
 
     /// Where the objects run (`--guests`).
     enum Guests: String, CaseIterable {
@@ -81,7 +83,8 @@ struct RealRun {
     func run() throws {
         if guests == .tcg {
             return try TCGRun(scenario: scenario, timeScale: try Self.parseTimeScale(timeScale, guests: .tcg),
-                              untilModelSeconds: untilModelSeconds, json: json, decisions: decisions).run()
+                              untilModelSeconds: untilModelSeconds, json: json, decisions: decisions,
+                              provenance: provenance).run()
         }
         let hypervisor = try hypervisor()
         var options = RealRunOptions(uri: hypervisor.uri, timeScale: try Self.parseTimeScale(timeScale),
@@ -116,13 +119,14 @@ struct RealRun {
         } catch {
             throw CLIError(error)
         }
-        try Self.report(result, scenario: scenario, json: json)
+        try Self.report(result, scenario: scenario, json: json, provenance: provenance)
     }
 
     /// Prints the summary (and, as a table, what only a real run knows); a run that did not complete ends the
     /// process with its status.
-    static func report(_ result: RealRunResult, scenario: Scenario, json: Bool) throws {
-        let summary = RunSummary(scenario: scenario, metrics: result.metrics)
+    static func report(_ result: RealRunResult, scenario: Scenario, json: Bool, provenance: Provenance? = nil) throws {
+        var summary = RunSummary(scenario: scenario, metrics: result.metrics)
+        summary.provenance = provenance
         if json {
             print(summary.json())
         } else {

@@ -71,6 +71,7 @@ struct RunCommand: ParsableCommand {
         }
         var scenario = try loadScenario(self.scenario, overrides: overrides, memoryLimitBytes: try memory.limitBytes())
         if let seed { scenario.seed = seed }
+        let provenance = try CommandProvenance.make(scenario: self.scenario, overrides: overrides, seed: scenario.seed)
         var limit: Double? = nil
         if let until {
             do {
@@ -90,7 +91,7 @@ struct RunCommand: ParsableCommand {
             return try RealRun(scenario: scenario, uri: uri, hypervisorConfig: hypervisorConfig, secret: secret,
                                timeScale: timeScale, untilModelSeconds: limit, json: json,
                                guests: try RealRun.Guests.parse(guests), decisions: decisions,
-                               lockstep: lockstep).run()
+                               lockstep: lockstep, provenance: provenance).run()
         }
         // Outputs are opened before the run, so a path that cannot be written fails at once (exit 1); a trace or
         // Perfetto file inside the --out folder is written into its new folder (OutputFolder.place).
@@ -109,7 +110,8 @@ struct RunCommand: ParsableCommand {
         var simulation = Simulation(scenario: scenario, traceSink: perfettoOutput?.sink(with: sink) ?? sink)
         simulation.decisions = decisionLog
         let metrics = simulation.run(untilSeconds: limit)
-        let summary = RunSummary(scenario: scenario, metrics: metrics)
+        var summary = RunSummary(scenario: scenario, metrics: metrics)
+        summary.provenance = provenance
         do throws(OutputError) {
             try sink?.close()
             try decisionLog?.commit()

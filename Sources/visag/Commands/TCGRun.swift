@@ -21,6 +21,8 @@ struct TCGRun {
     /// `--decisions`: where the decision log goes.
     var decisions: String?
     var log: DriverLog = .standardError
+    /// The block `--json` prints with the summary.
+    var provenance: Provenance? = nil
 
     /// The guests run behind this machine's qemu:///system only.
     static func checkOptions(uri: String?, hypervisorConfig: String?) throws {
@@ -88,7 +90,7 @@ struct TCGRun {
         } catch {
             throw CLIError(error)
         }
-        try RealRun.report(result, scenario: scenario, json: json)
+        try RealRun.report(result, scenario: scenario, json: json, provenance: provenance)
     }
 
     /// One line when Model's shortest timer is, in wall time, about as long as what a guest takes.
