@@ -44,14 +44,17 @@ final class MatrixStatisticsTests: XCTestCase {
     }
 
     func testWarningsForFewRunsLargeSpreadAndOutliers() {
-        XCTAssertEqual(SpreadWarning.warnings(for: SampleStatistics([1.0, 1.01, 0.99])), [])
+        XCTAssertEqual(SpreadWarning.warnings(for: SampleStatistics([1.0, 1.01, 0.99, 1.0, 1.0])), [])
         XCTAssertEqual(SpreadWarning.warnings(for: SampleStatistics([1.0])).map(\.code), ["few-runs"])
-        XCTAssertEqual(SpreadWarning.warnings(for: SampleStatistics([1.0, 1.01])).map(\.code), ["few-runs"])
-        // Mean 1.25, σ 0.5 (40 %); the slowest run is twice the median.
-        let disturbed = SpreadWarning.warnings(for: SampleStatistics([1, 1, 1, 2]))
-        XCTAssertEqual(disturbed, [.largeSpread(relative: 0.4), .outlier(maximumOverMedian: 2)])
-        XCTAssertTrue(disturbed[0].text.contains("40 %"))
+        XCTAssertEqual(SpreadWarning.warnings(for: SampleStatistics([1.0, 1.01, 0.99, 1.0])).map(\.code), ["few-runs"])
+        // Mean 1.2, σ √0.2 ≈ 0.447 (37.3 %); the slowest run is twice the median.
+        let disturbed = SpreadWarning.warnings(for: SampleStatistics([1, 1, 1, 1, 2]))
+        XCTAssertEqual(disturbed.map(\.code), ["large-spread", "outlier"])
+        XCTAssertEqual(disturbed[1], .outlier(maximumOverMedian: 2))
+        guard case .largeSpread(let relative) = disturbed[0] else { return XCTFail("\(disturbed)") }
+        XCTAssertEqual(relative, 0.2.squareRoot() / 1.2, accuracy: 1e-12)
+        XCTAssertTrue(disturbed[0].text.contains("σ is 37.3 % of the mean"), disturbed[0].text)
         // Spread without a single outlier: 0.8 … 1.2, σ ≈ 16 %.
-        XCTAssertEqual(SpreadWarning.warnings(for: SampleStatistics([0.8, 1.0, 1.2])).map(\.code), ["large-spread"])
+        XCTAssertEqual(SpreadWarning.warnings(for: SampleStatistics([0.8, 0.9, 1.0, 1.1, 1.2])).map(\.code), ["large-spread"])
     }
 }

@@ -26,7 +26,7 @@ struct MatrixBenchCommand: ParsableCommand {
     @Option(help: "libvirt URI the virtual modes prepare worker VMs through (on another URI the workers node<i>_worker1 must exist).")
     var uri: String = "test:///default"
     @Option(name: .customLong("repeat"), help: "Timed multiplications per cell (mean ± σ, min … max and the median are reported).")
-    var repeatCount: Int = 3
+    var repeatCount: Int = 5
     @Option(help: "Untimed multiplications per cell before the timed ones (0...100).")
     var warmup: Int = 1
     @Option(help: "Folder for matrix.csv, matrix.json and matrix.svg (created; an earlier benchmark's folder is replaced as a whole).")

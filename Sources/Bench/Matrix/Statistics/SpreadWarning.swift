@@ -7,8 +7,9 @@ public enum SpreadWarning: Sendable, Equatable {
     /// The slowest run is more than `outlierFactor` times the median: one run was disturbed.
     case outlier(maximumOverMedian: Double)
 
-    /// Below this many runs the sample standard deviation is itself uncertain by about 50 % or more.
-    public static let minimumRuns = 3
+    /// Below this many runs the sample standard deviation is itself uncertain by more than a third
+    /// (its relative standard error is about 1/√(2(n − 1)): 50 % at 3 runs, 35 % at 5).
+    public static let minimumRuns = 5
     public static let largeSpread = 0.10
     public static let outlierFactor = 1.5
 
@@ -38,7 +39,7 @@ public enum SpreadWarning: Sendable, Equatable {
         case .fewRuns(let count):
             "only \(count) timed run\(count == 1 ? "" : "s") (fewer than \(Self.minimumRuns)): σ is not to be trusted; raise --repeat"
         case .largeSpread(let relative):
-            "σ is \(Int((relative * 100).rounded())) % of the mean (over \(Int(Self.largeSpread * 100)) %): a busy or drifting machine; rerun when quiet or raise --repeat"
+            "σ is \(String(format: "%.1f", relative * 100)) % of the mean (over \(Int(Self.largeSpread * 100)) %): a busy or drifting machine; rerun when quiet or raise --repeat"
         case .outlier(let factor):
             "the slowest run took \(String(format: "%.1f", factor))× the median: a run was disturbed"
         }
