@@ -1,33 +1,67 @@
 import Foundation
 import PackagePlugin
 
-/// Writes `GitRevision.swift` (the commit the sources were built from) before every build, so that
-/// `visag --version` and every output's provenance name it. A prebuild command, because only it runs
-/// on every build: a build command runs only when its declared inputs change, and `.git` has no
-/// single file that changes with every commit or edit.
+/// Writes `GitRevision.swift` (the commit the sources were built from), so that `visag --version`
+/// and every output's provenance name it.
+///
+/// A build command whose inputs are what a commit, a checkout or an edit changes: git's HEAD, index
+/// and branch ref, and every source file of the package. (A prebuild command would be simpler, but
+/// SwiftPM runs it only when it plans the build again, so a commit that adds no file left the
+/// revision stale.) The command costs a `git rev-parse` and a `git diff --quiet`, and rewrites the
+/// file only when its text changes, so an unchanged revision rebuilds nothing.
 ///
 /// No network: it asks the local `git`. Without `.git` (a source archive) or without `git`, the
-/// revision is "unknown". The file is rewritten only when its text changes, so an unchanged
-/// revision rebuilds nothing.
+/// revision is "unknown".
 @main
 struct GitRevision: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
-        let outputFolder = context.pluginWorkDirectoryURL.appending(path: "generated")
+        let package = context.package.directoryURL
+        let output = context.pluginWorkDirectoryURL.appending(path: "GitRevision.swift")
+        var inputs = Self.gitFiles(package: package)
+        inputs.append(package.appending(path: "Package.swift"))
+        for case let module as SourceModuleTarget in context.package.targets {
+            inputs += module.sourceFiles.map(\.url)
+        }
         return [
-            .prebuildCommand(
-                displayName: "Reading the git revision of \(context.package.directoryURL.path)",
+            .buildCommand(
+                displayName: "Reading the git revision of \(package.path)",
                 executable: URL(fileURLWithPath: "/bin/sh"),
-                arguments: ["-c", Self.script, "git-revision", context.package.directoryURL.path, outputFolder.path],
-                outputFilesDirectory: outputFolder),
+                arguments: ["-c", Self.script, "git-revision", package.path, output.path],
+                inputFiles: inputs,
+                outputFiles: [output]),
         ]
     }
 
-    /// $1: the package folder; $2: the output folder. `safe.directory` lets root (CI) read a clone
+    /// HEAD, the index, the branch's ref and packed-refs, where they exist. `.git` may be a folder or, in
+    /// a worktree, a file naming the worktree's git folder, whose `commondir` holds the refs.
+    static func gitFiles(package: URL) -> [URL] {
+        let fileManager = FileManager.default
+        var gitFolder = package.appending(path: ".git")
+        var isFolder: ObjCBool = false
+        guard fileManager.fileExists(atPath: gitFolder.path, isDirectory: &isFolder) else { return [] }
+        if !isFolder.boolValue {
+            guard let text = try? String(contentsOf: gitFolder, encoding: .utf8), text.hasPrefix("gitdir:") else { return [] }
+            let path = text.dropFirst("gitdir:".count).trimmingCharacters(in: .whitespacesAndNewlines)
+            gitFolder = path.hasPrefix("/") ? URL(fileURLWithPath: path) : package.appending(path: path)
+        }
+        var commonFolder = gitFolder
+        if let common = try? String(contentsOf: gitFolder.appending(path: "commondir"), encoding: .utf8) {
+            let path = common.trimmingCharacters(in: .whitespacesAndNewlines)
+            commonFolder = path.hasPrefix("/") ? URL(fileURLWithPath: path) : gitFolder.appending(path: path)
+        }
+        var files = [gitFolder.appending(path: "HEAD"), gitFolder.appending(path: "index"), commonFolder.appending(path: "packed-refs")]
+        if let head = try? String(contentsOf: gitFolder.appending(path: "HEAD"), encoding: .utf8), head.hasPrefix("ref:") {
+            files.append(commonFolder.appending(path: head.dropFirst("ref:".count).trimmingCharacters(in: .whitespacesAndNewlines)))
+        }
+        return files.filter { fileManager.fileExists(atPath: $0.path) }
+    }
+
+    /// $1: the package folder; $2: the file to write. `safe.directory` lets root (CI) read a clone
     /// another user owns; "-dirty" marks a tree with uncommitted changes to tracked files.
     static let script = #"""
         set -u
         package="$1"; out="$2"
-        mkdir -p "$out"
+        mkdir -p "$(dirname "$out")"
         revision=unknown
         if command -v git >/dev/null 2>&1 && [ -e "$package/.git" ]; then
             if head=$(git -c safe.directory='*' -C "$package" rev-parse --verify HEAD 2>/dev/null); then
@@ -37,11 +71,11 @@ struct GitRevision: BuildToolPlugin {
                 fi
             fi
         fi
-        text="// Generated by the GitRevision plugin before each build.
+        text="// Generated by the GitRevision plugin.
         let gitRevision = \"$revision\"
         "
-        if [ ! -f "$out/GitRevision.swift" ] || [ "$(cat "$out/GitRevision.swift"; echo x)" != "$(printf '%s' "$text"; echo x)" ]; then
-            printf '%s' "$text" > "$out/GitRevision.swift.tmp" && mv "$out/GitRevision.swift.tmp" "$out/GitRevision.swift"
+        if [ ! -f "$out" ] || [ "$(cat "$out"; echo x)" != "$(printf '%s' "$text"; echo x)" ]; then
+            printf '%s' "$text" > "$out.tmp" && mv "$out.tmp" "$out"
         fi
         """#
 }
