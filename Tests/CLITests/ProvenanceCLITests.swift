@@ -85,4 +85,34 @@ final class ProvenanceCLITests: XCTestCase {
         XCTAssertEqual(result.status, 2)
         XCTAssertTrue(result.stderr.contains("--warmup must be between 0 and 100, found 101"), result.stderr)
     }
+
+    /// The three exports of a tiny grid, each readable and each naming what made it; an export that cannot be
+    /// written is found before any benchmarking.
+    func testBenchMatrixExportsCarryTheStatisticsAndProvenance() throws {
+        let folder = try temporaryDirectory()
+        let tiny = ["bench", "matrix", "--sizes", "16", "--workers", "1", "--modes", "standard,secure", "--repeat", "3"]
+        let exports = ["--export-json", folder + "/m.json", "--export-csv", folder + "/sub/m.csv", "--export-markdown", folder + "/m.md"]
+        let result = try VisagCLI.run(tiny + exports)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let json = try object(try String(contentsOfFile: folder + "/m.json", encoding: .utf8))
+        let provenance = try XCTUnwrap(json["provenance"] as? [String: Any])
+        XCTAssertEqual(Array((provenance["command"] as? [String] ?? []).dropFirst()), tiny + exports)
+        XCTAssertNotNil((provenance["machine"] as? [String: Any])?["cpu"] as? String)
+        let cells = try XCTUnwrap(json["cells"] as? [[String: Any]])
+        XCTAssertEqual(cells.map { $0["runs"] as? Int }, [3, 3])
+        XCTAssertNotNil(cells[1]["overhead_vs_standard"] as? Double)
+        let csv = try String(contentsOfFile: folder + "/sub/m.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(csv.count, 3)
+        XCTAssertTrue(csv[0].hasPrefix("mode,size,workers,mean_s,sd_s,min_s,max_s,runs,"))
+        let markdown = try String(contentsOfFile: folder + "/m.md", encoding: .utf8)
+        XCTAssertTrue(markdown.contains("| `secure` | 16 | 1 |"), markdown)
+        XCTAssertTrue(markdown.contains("- command: `"), markdown)
+        XCTAssertTrue(result.stdout.contains("mean ± σ ms"), result.stdout)
+
+        let refused = try VisagCLI.run(tiny + ["--export-json", folder])
+        XCTAssertEqual(refused.status, 1, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("is a directory"), refused.stderr)
+        XCTAssertEqual(try VisagCLI.run(tiny + ["--export-csv", ""]).status, 2)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder).sorted(), ["m.json", "m.md", "sub"])
+    }
 }

@@ -29,7 +29,7 @@ struct MatrixBenchCommand: ParsableCommand {
     var repeatCount: Int = 5
     @Option(help: "Untimed multiplications per cell before the timed ones (0...100).")
     var warmup: Int = 1
-    @Option(help: "Folder for matrix.csv, matrix.json and matrix.svg (created; an earlier benchmark's folder is replaced as a whole).")
+    @Option(help: "Folder for matrix.csv, matrix.json, matrix.md and matrix.svg (created; an earlier benchmark's folder is replaced as a whole).")
     var out: String?
     @Flag(help: "Print one JSON object instead of the table.")
     var json = false
@@ -53,7 +53,10 @@ struct MatrixBenchCommand: ParsableCommand {
             // Found out now rather than after a minute of benchmarking; a folder that cannot be written exits 1.
             do { try MatrixOutputs.check(out) } catch let error as MatrixBenchError { throw CLIError.runFailed(error.description) }
         }
-        // Export files are opened now, so a path that cannot be written costs no benchmark.
+        // Flags are checked first so that a typo never costs a re-execution.
+        let kernelNote = KernelSelection.reexecIfNeeded()
+        // Export files are opened now (after any re-execution, which would leave their temporary files behind),
+        // so a path that cannot be written costs no benchmark.
         var exports: [MatrixOutputs.Export] = []
         do {
             for (format, path) in [(MatrixOutputs.Export.Format.json, exportJSON), (.csv, exportCSV), (.markdown, exportMarkdown)] {
@@ -66,8 +69,6 @@ struct MatrixBenchCommand: ParsableCommand {
             case .failed(let message): throw CLIError.runFailed(message)
             }
         }
-        // Flags are checked first so that a typo never costs a re-execution.
-        let kernelNote = KernelSelection.reexecIfNeeded()
         CleanupRegistry.shared.installSignalHandlers()
         let interactive = isatty(2) == 1 && !json
         let result: MatrixBenchmarkResult
