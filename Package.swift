@@ -67,10 +67,13 @@ let package = Package(
             path: "Sources/Real",
             swiftSettings: crossModule
         ),
+        // The version and the git revision the build came from (`visag --version`, every output's provenance).
+        .plugin(name: "GitRevision", capability: .buildTool(), path: "Plugins/GitRevision"),
+        .target(name: "BuildInfo", path: "Sources/BuildInfo", plugins: ["GitRevision"]),
         .executableTarget(
             name: "visag",
             dependencies: [
-                "Model", "Sim", "Bench", "Real",
+                "Model", "Sim", "Bench", "Real", "BuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

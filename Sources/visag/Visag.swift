@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuildInfo
 import Foundation
 import Sim
 
@@ -8,6 +9,7 @@ struct Visag: ParsableCommand {
         commandName: "visag",
         abstract: "A testbed for virtual-secure grids (POP-C++ Virtual-Secure, ViSaG).",
         discussion: ExitStatus.discussion,
+        version: BuildInfo.versionLine,
         subcommands: [RunCommand.self, CheckCommand.self, ReplayCommand.self, ShrinkCommand.self, SweepCommand.self, MergeCommand.self, ReportCommand.self, BenchCommand.self, ConfigCommand.self, CalibrateCommand.self, ValidateCommand.self])
 
     /// Exit codes: 0 success, 1 the run failed, 2 bad input (flags, files, scenarios).

@@ -1,5 +1,6 @@
 @testable import Bench
 import Foundation
+import Sim
 import XCTest
 
 final class MatrixBenchmarkTests: XCTestCase {
@@ -40,6 +41,16 @@ final class MatrixBenchmarkTests: XCTestCase {
             .checkMemory(availableBytes: 24 * 1_073_741_824))
     }
 
+    func testWarmupIsCountedAndBounded() throws {
+        XCTAssertEqual(try MatrixBenchmarkOptions.parse(sizes: nil, workers: nil, modes: nil, repeats: 3).warmupRuns, 1)
+        XCTAssertEqual(try MatrixBenchmarkOptions.parse(sizes: nil, workers: nil, modes: nil, repeats: 3, warmupRuns: 0).warmupRuns, 0)
+        for bad in [-1, 101] {
+            XCTAssertThrowsError(try MatrixBenchmarkOptions.parse(sizes: nil, workers: nil, modes: nil, repeats: 3, warmupRuns: bad)) { error in
+                XCTAssertEqual(error as? MatrixBenchError, .badInput("--warmup must be between 0 and 100, found \(bad)"))
+            }
+        }
+    }
+
     func testLowerBoundAndPaperFigures() {
         let bound = LowerBound(size: 1000, workers: 4, computeGFLOPS: 100, channelBytesPerSecond: 8e9)
         XCTAssertEqual(bound.computeSeconds, 0.02, accuracy: 1e-12)       // 2e9 flops at 100 GFLOP/s
@@ -58,7 +69,9 @@ final class MatrixBenchmarkTests: XCTestCase {
     func testASmallGridRunsAndWritesItsFiles() throws {
         let launcher = try MatrixTestSupport.launcher()
         var options = try MatrixBenchmarkOptions.parse(sizes: "48,64", workers: "1,2", modes: "standard,secure", repeats: 2)
-        options.warmUp = false
+        options.warmupRuns = 0
+        options.provenance = Provenance(version: "9.9.9", revision: "0123456789abcdef0123456789abcdef01234567",
+                                        command: ["visag", "bench", "matrix", "--sizes", "48,64"], date: "2026-01-02T03:04:05Z")
         let result = try MatrixBenchmark.run(options, launcher: launcher, kernelNote: "test")
         XCTAssertEqual(result.cells.count, 8)
         XCTAssertTrue(result.blas.isOpenBLAS)
@@ -70,6 +83,15 @@ final class MatrixBenchmarkTests: XCTestCase {
             XCTAssertEqual(cell.vmPrepareSeconds, 0)
             XCTAssertNil(cell.paperSeconds)
             XCTAssertNotNil(cell.speedup)
+            XCTAssertEqual(cell.statistics, SampleStatistics(cell.samplesSeconds))
+            XCTAssertEqual(cell.warmupRuns, 0)
+            // Secure cells carry their overhead over the standard cell of the same n and w.
+            if cell.mode == .secure {
+                let standard = try XCTUnwrap(result.cells.first { $0.mode == .standard && $0.size == cell.size && $0.workers == cell.workers })
+                XCTAssertEqual(cell.overhead, OverheadRatio(cell.statistics, over: standard.statistics))
+            } else {
+                XCTAssertNil(cell.overhead)
+            }
             XCTAssertLessThanOrEqual(cell.maxAbsError, 1e-9 * Double(cell.size))
         }
         XCTAssertTrue(CleanupRegistry.shared.liveProcessIDs.isEmpty)
@@ -81,14 +103,37 @@ final class MatrixBenchmarkTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory).sorted(), MatrixOutputs.fileNames)
         let csv = try String(contentsOfFile: directory + "/matrix.csv", encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(csv.count, 9)
-        XCTAssertTrue(csv[0].hasPrefix("mode,size,workers,median_s,lower_bound_s"))
+        XCTAssertTrue(csv[0].hasPrefix("mode,size,workers,mean_s,sd_s,min_s,max_s,runs,warmup_runs,median_s,overhead_vs_standard,overhead_sd,"))
+        XCTAssertTrue(csv[0].hasSuffix(",visag_version,git_revision,date,cpu,cores,blas,blas_library,kernel,command"))
+        // Every row ends with the provenance (the command has a comma, so it is quoted).
+        XCTAssertTrue(csv[1].hasSuffix(#","visag bench matrix --sizes 48,64""#), String(csv[1]))
+        XCTAssertTrue(csv[1].contains(",9.9.9,0123456789abcdef0123456789abcdef01234567,2026-01-02T03:04:05Z,"))
+        let markdown = try String(contentsOfFile: directory + "/matrix.md", encoding: .utf8)
+        XCTAssertTrue(markdown.hasPrefix("| mode | n | w | mean ± σ [ms] | min … max [ms] | runs | × standard |"))
+        XCTAssertTrue(markdown.contains("- visag 9.9.9 (git `0123456789abcdef0123456789abcdef01234567`), 2026-01-02T03:04:05Z"))
+        XCTAssertTrue(markdown.contains("- CPU: \(Provenance.Machine.cpuModel()), \(result.cores) cores"))
         XCTAssertTrue(try String(contentsOfFile: directory + "/matrix.svg", encoding: .utf8).contains("<svg"))
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/matrix.json"))) as? [String: Any])
         XCTAssertNotNil(json["dgemm_gflops"] as? Double)
         let cells = try XCTUnwrap(json["cells"] as? [[String: Any]])
-        for key in ["size", "workers", "mode", "median_s", "lower_bound_s", "gflops", "setup_s", "vm_prepare_s", "transfer_s", "compute_s"] {
+        for key in ["size", "workers", "mode", "mean_s", "sd_s", "min_s", "max_s", "runs", "warmup_runs", "median_s", "warnings",
+                    "lower_bound_s", "gflops", "setup_s", "vm_prepare_s", "transfer_s", "compute_s"] {
             XCTAssertNotNil(cells[0][key], key)
         }
+        let secure = try XCTUnwrap(cells.first { $0["mode"] as? String == "secure" })
+        XCTAssertNotNil(secure["overhead_vs_standard"] as? Double)
+        XCTAssertNotNil(secure["overhead_sd"] as? Double)
+        XCTAssertEqual(json["warmup_runs"] as? Int, 0)
+        XCTAssertEqual(json["repeats"] as? Int, 2)
+        let provenance = try XCTUnwrap(json["provenance"] as? [String: Any])
+        XCTAssertEqual(provenance["version"] as? String, "9.9.9")
+        XCTAssertEqual(provenance["command"] as? [String], ["visag", "bench", "matrix", "--sizes", "48,64"])
+        let machine = try XCTUnwrap(provenance["machine"] as? [String: Any])
+        XCTAssertEqual(machine["cores"] as? Int, result.cores)
+        XCTAssertEqual(machine["cpu"] as? String, Provenance.Machine.cpuModel())
+        XCTAssertEqual(machine["library"] as? String, result.blas.cblasDgemmPath)
+        XCTAssertEqual(machine["kernel"] as? String, result.workerKernels.joined(separator: ","))
+        XCTAssertTrue((machine["blas"] as? String ?? "").hasPrefix("OpenBLAS"))
         XCTAssertTrue(MatrixReport.text(result).contains("within 1.5× of their bound"))
         // Written again, the folder is replaced whole: a file that is not this run's is gone.
         try "stale".write(toFile: directory + "/stale.txt", atomically: false, encoding: .utf8)
@@ -101,7 +146,7 @@ final class MatrixBenchmarkTests: XCTestCase {
     func testVirtualModesReportTheirVMPreparation() throws {
         let launcher = try MatrixTestSupport.launcher()
         var options = try MatrixBenchmarkOptions.parse(sizes: "600", workers: "1,2", modes: "virtual,virtual-secure", repeats: 1)
-        options.warmUp = false
+        options.warmupRuns = 0
         let result = try MatrixBenchmark.run(options, launcher: launcher, kernelNote: "test")
         XCTAssertEqual(result.cells.count, 4)
         XCTAssertEqual(result.preparations.map(\.workers), [1, 2, 1, 2])

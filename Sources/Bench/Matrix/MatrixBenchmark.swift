@@ -1,4 +1,5 @@
 import Foundation
+import Sim
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -61,8 +62,9 @@ public enum MatrixBenchmark {
                     let cell = try measureCell(size: n, workers: workers, mode: mode, input: inputs[n]!, group: group,
                                                options: options, singleCoreGFLOPS: rates[n]!, cores: cores)
                     cells.append(cell)
-                    progress(String(format: "%@ n=%d w=%d: median %.2f ms, bound %.2f ms (%.2f×)", mode.rawValue, n, workers,
-                                    cell.medianSeconds * 1e3, cell.lowerBoundSeconds * 1e3, cell.boundRatio))
+                    progress(String(format: "%@ n=%d w=%d: %@ ms (%d runs), bound %.2f ms (median %.2f×)", mode.rawValue, n, workers,
+                                    MatrixReport.meanAndDeviation(cell.statistics, scale: 1e3), cell.statistics.count,
+                                    cell.lowerBoundSeconds * 1e3, cell.boundRatio))
                 }
                 if let vms = group.vms, let recycle = try group.end() {
                     let preparation = MatrixVMPreparation(vms: vms, mode: mode, recycle: recycle)
@@ -75,13 +77,22 @@ public enum MatrixBenchmark {
         for index in cells.indices {
             let cell = cells[index]
             if let base = cells.first(where: { $0.mode == cell.mode && $0.size == cell.size && $0.workers == 1 }) {
-                cells[index].speedup = base.medianSeconds / cell.medianSeconds
+                cells[index].speedup = base.meanSeconds / cell.meanSeconds
+            }
+            if cell.mode != .standard,
+               let standard = cells.first(where: { $0.mode == .standard && $0.size == cell.size && $0.workers == cell.workers }) {
+                cells[index].overhead = OverheadRatio(cell.statistics, over: standard.statistics)
             }
         }
+        var provenance = options.provenance
+        provenance?.machine = Provenance.Machine(
+            cpu: Provenance.Machine.cpuModel(), cores: cores, blas: blas.config, library: blas.cblasDgemmPath,
+            kernel: workerKernels.isEmpty ? blas.coreName : workerKernels.sorted().joined(separator: ","))
         return MatrixBenchmarkResult(
             blas: blas, kernelNote: kernelNote, workerKernels: workerKernels.sorted(), dgemmGFLOPS: rates, cores: cores,
             sshdStartSeconds: ssh?.startSeconds, cells: cells, preparations: preparations, uri: options.uri,
-            wallSeconds: MonotonicClock.nowSeconds() - wallStart, notes: options.notes)
+            wallSeconds: MonotonicClock.nowSeconds() - wallStart, notes: options.notes, warmupRuns: options.warmupRuns,
+            repeats: options.repeats, provenance: provenance)
     }
 
     /// Single-thread dgemm GFLOP/s per size, measured by one worker process.
@@ -124,7 +135,7 @@ public enum MatrixBenchmark {
                        computeGFLOPS: try ComputeCalibration.measure(computing, size: n, singleCoreGFLOPS: singleCoreGFLOPS),
                        channelBytesPerSecond: try channels.measure())
         }
-        if options.warmUp && n <= MatrixBenchmarkOptions.warmUpLimit {
+        for _ in 0..<options.warmupRuns {
             _ = try bound()
             _ = try once()
         }
@@ -133,20 +144,20 @@ public enum MatrixBenchmark {
             let bound = try bound()
             samples.append((try once(), bound))
         }
-        let median = Self.median(samples.map(\.timing.totalSeconds))
+        let statistics = SampleStatistics(samples.map(\.timing.totalSeconds))
+        let median = statistics.median
         let boundMedian = Self.median(samples.map(\.bound.seconds))
         let representative = samples.min { abs($0.timing.totalSeconds - median) < abs($1.timing.totalSeconds - median) }!.timing
         let typicalBound = samples.min { abs($0.bound.seconds - boundMedian) < abs($1.bound.seconds - boundMedian) }!.bound
         return MatrixCell(
-            size: n, workers: workers, mode: mode, samplesSeconds: samples.map(\.timing.totalSeconds), medianSeconds: median,
-            lowerBoundSeconds: boundMedian, lowerBoundComputeSeconds: typicalBound.computeSeconds,
+            size: n, workers: workers, mode: mode, samplesSeconds: samples.map(\.timing.totalSeconds), statistics: statistics,
+            warmupRuns: options.warmupRuns, lowerBoundSeconds: boundMedian, lowerBoundComputeSeconds: typicalBound.computeSeconds,
             lowerBoundTransferSeconds: typicalBound.transferSeconds, computeGFLOPS: typicalBound.computeGFLOPS,
             channelBytesPerSecond: typicalBound.channelBytesPerSecond,
-            gflops: DgemmRate.flops(rows: n, inner: n, columns: n) / median / 1e9,
             setupSeconds: group.setupSeconds, vmPrepareSeconds: group.vms?.prepareSeconds ?? 0,
             transferSeconds: representative.transferSeconds, computeSeconds: representative.computeSeconds,
             paperSeconds: mode.paperRow.flatMap { PaperFigures.seconds(row: $0, size: n, workers: workers) },
-            speedup: nil, maxAbsError: worstError)
+            speedup: nil, overhead: nil, maxAbsError: worstError)
     }
 
     static func median(_ values: [Double]) -> Double {

@@ -1,5 +1,6 @@
 import Foundation
 import Real
+import Sim
 
 /// What `visag bench matrix` runs, validated before anything starts.
 public struct MatrixBenchmarkOptions: Sendable {
@@ -11,6 +12,7 @@ public struct MatrixBenchmarkOptions: Sendable {
     public static let sizeRange = 1...20_000
     public static let workerRange = 1...64
     public static let repeatRange = 1...1000
+    public static let warmupRange = 0...100
 
     public var sizes: [Int]
     public var workers: [Int]
@@ -18,10 +20,11 @@ public struct MatrixBenchmarkOptions: Sendable {
     public var repeats: Int
     /// The libvirt connection the virtual modes prepare their worker VMs through.
     public var uri = RealRunOptions.defaultURI
-    /// One untimed multiplication per cell before the timed ones (first-touch page faults, TCP
-    /// window growth), for sizes up to `warmUpLimit`.
-    public var warmUp = true
-    public static let warmUpLimit = 2000
+    /// Untimed multiplications per cell before the timed ones (first-touch page faults, TCP window
+    /// growth), each after its own bound measurement as a timed one is (`--warmup`).
+    public var warmupRuns = 1
+    /// The build, command line and date the outputs record; the benchmark adds this machine.
+    public var provenance: Provenance?
     /// Remarks to print (e.g. a default mode left out).
     public var notes: [String] = []
 
@@ -33,7 +36,7 @@ public struct MatrixBenchmarkOptions: Sendable {
     }
 
     /// Parses the CLI's comma-separated lists. nil means the default.
-    public static func parse(sizes: String?, workers: String?, modes: String?, repeats: Int,
+    public static func parse(sizes: String?, workers: String?, modes: String?, repeats: Int, warmupRuns: Int = 1,
                              uri: String = RealRunOptions.defaultURI) throws -> MatrixBenchmarkOptions {
         guard !uri.isEmpty else { throw MatrixBenchError.badInput("--uri must not be empty (e.g. --uri test:///default)") }
         let sizeList = try sizes.map { try parseList("--sizes", $0, range: sizeRange, example: "600,900,1200") } ?? defaultSizes
@@ -41,9 +44,13 @@ public struct MatrixBenchmarkOptions: Sendable {
         guard repeatRange.contains(repeats) else {
             throw MatrixBenchError.badInput("--repeat must be between \(repeatRange.lowerBound) and \(repeatRange.upperBound), found \(repeats)")
         }
+        guard warmupRange.contains(warmupRuns) else {
+            throw MatrixBenchError.badInput("--warmup must be between \(warmupRange.lowerBound) and \(warmupRange.upperBound), found \(warmupRuns)")
+        }
         let modeList = try modes.map { try parseModes($0) } ?? defaultModes
         var options = MatrixBenchmarkOptions(sizes: sizeList, workers: workerList, modes: modeList, repeats: repeats)
         options.uri = uri
+        options.warmupRuns = warmupRuns
         try options.checkMemory(availableBytes: availableMemoryBytes())
         return options
     }

@@ -1,3 +1,5 @@
+import Sim
+
 /// One cell of the grid: a matrix size, a worker count and a mode.
 public struct MatrixCell: Sendable {
     public let size: Int
@@ -5,7 +7,10 @@ public struct MatrixCell: Sendable {
     public let mode: MatrixMode
     /// Every timed multiplication, in order.
     public let samplesSeconds: [Double]
-    public let medianSeconds: Double
+    /// Their mean ± σ, min … max and median.
+    public let statistics: SampleStatistics
+    /// Untimed multiplications before them (`--warmup`).
+    public let warmupRuns: Int
     public let lowerBoundSeconds: Double
     public let lowerBoundComputeSeconds: Double
     public let lowerBoundTransferSeconds: Double
@@ -13,8 +18,8 @@ public struct MatrixCell: Sendable {
     public let computeGFLOPS: Double
     /// The aggregate echo rate of the cell's channels that the bound's transfer term uses.
     public let channelBytesPerSecond: Double
-    /// 2n³ / median.
-    public let gflops: Double
+    /// 2n³ / mean.
+    public var gflops: Double { DgemmRate.flops(rows: size, inner: size, columns: size) / statistics.mean / 1e9 }
     /// Starting the group's workers and opening their channels (once per worker count; the
     /// group serves every size).
     public let setupSeconds: Double
@@ -28,14 +33,22 @@ public struct MatrixCell: Sendable {
     public let computeSeconds: Double
     /// The report's 2011 time for this cell, where it has one.
     public let paperSeconds: Double?
-    /// Median with 1 worker (same mode and size) / this median; nil without a 1-worker cell.
+    /// Mean with 1 worker (same mode and size) / this mean; nil without a 1-worker cell.
     public var speedup: Double?
+    /// This cell's mean over the standard mode's (same size and workers), ± σ; nil for the standard
+    /// mode itself and without a standard cell.
+    public var overhead: OverheadRatio?
     /// Largest |C − reference| over every multiplication of the cell.
     public let maxAbsError: Double
 
+    public var meanSeconds: Double { statistics.mean }
+    public var medianSeconds: Double { statistics.median }
+    /// Median / the bound's median: a disturbed run moves neither.
     public var boundRatio: Double { medianSeconds / lowerBoundSeconds }
-    /// How many times faster than 2011.
-    public var paperRatio: Double? { paperSeconds.map { $0 / medianSeconds } }
+    /// How many times faster than 2011 (its time / today's mean).
+    public var paperRatio: Double? { paperSeconds.map { $0 / meanSeconds } }
+    /// Reasons not to trust the spread of this cell's runs.
+    public var warnings: [SpreadWarning] { SpreadWarning.warnings(for: statistics) }
 }
 
 /// Everything one run measured.
@@ -57,6 +70,11 @@ public struct MatrixBenchmarkResult: Sendable {
     public let uri: String
     public let wallSeconds: Double
     public let notes: [String]
+    /// Untimed and timed multiplications per cell.
+    public let warmupRuns: Int
+    public let repeats: Int
+    /// What made the result: the build, the command line, the date and this machine.
+    public let provenance: Provenance?
 
     /// The headline rate: single thread, largest size.
     public var headlineGFLOPS: Double { dgemmGFLOPS[dgemmGFLOPS.keys.max() ?? 0] ?? 0 }

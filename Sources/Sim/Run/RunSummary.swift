@@ -80,6 +80,9 @@ public struct RunSummary: Codable, Sendable {
     public var invariantViolations: [String: Int]
     /// The first violations, in the order they happened (at most 5).
     public var firstViolations: [String]
+    /// What made this run (build, command line, resolved scenario, seed); set by the command, absent in a
+    /// sweep's run records. Beside the results: never in a digest or a compared CSV.
+    public var provenance: Provenance?
 
     public init(scenario: Scenario, metrics m: Metrics) {
         self.scenario = scenario.name

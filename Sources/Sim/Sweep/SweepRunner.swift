@@ -9,10 +9,13 @@ public enum SweepRunner {
         /// Run only the runs whose position modulo `count` is `index` (a job array's slice).
         public var shard: (index: Int, count: Int)
         public var resume: Bool
-        public init(jobs: Int, shard: (index: Int, count: Int) = (0, 1), resume: Bool = false) {
+        /// Written into a new folder's `sweep.json` (a resumed or merged folder keeps the one that started it).
+        public var provenance: Provenance?
+        public init(jobs: Int, shard: (index: Int, count: Int) = (0, 1), resume: Bool = false, provenance: Provenance? = nil) {
             self.jobs = jobs
             self.shard = shard
             self.resume = resume
+            self.provenance = provenance
         }
     }
 
@@ -59,7 +62,9 @@ public enum SweepRunner {
     public static func run(_ sweep: SweepFile, into directory: String, options: Options,
                            progress: @escaping @Sendable (_ done: Int, _ total: Int, _ failed: Int) -> Void) throws -> Outcome {
         let runsDirectory = (directory as NSString).appendingPathComponent("runs")
-        try prepare(directory: directory, runsDirectory: runsDirectory, manifest: Manifest(sweep), resume: options.resume)
+        var manifest = Manifest(sweep)
+        manifest.provenance = options.provenance
+        try prepare(directory: directory, runsDirectory: runsDirectory, manifest: manifest, resume: options.resume)
         let owned = runs(of: sweep, shard: options.shard)
         let pending = owned.filter { !FileManager.default.fileExists(atPath: recordPath(runsDirectory, $0.0.index, $0.1)) }
         let state = State()
@@ -112,6 +117,13 @@ public enum SweepRunner {
         var axisOrder: [String]
         var seeds: [UInt64]
         var cells: [Int]
+        /// What started the sweep. Not part of its identity: a resume or a shard from another command line,
+        /// build or day is the same sweep.
+        var provenance: Provenance?
+
+        static func == (lhs: Manifest, rhs: Manifest) -> Bool {
+            (lhs.base, lhs.set, lhs.axes, lhs.axisOrder, lhs.seeds, lhs.cells) == (rhs.base, rhs.set, rhs.axes, rhs.axisOrder, rhs.seeds, rhs.cells)
+        }
 
         init(_ sweep: SweepFile) {
             base = (sweep.basePath as NSString).lastPathComponent

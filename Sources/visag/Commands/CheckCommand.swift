@@ -34,6 +34,8 @@ struct CheckCommand: ParsableCommand {
     @Option(name: .customLong("set"), help: "Override a scenario field: path=value (repeatable).")
     var overrides: [String] = []
     @OptionGroup var memory: MemoryLimitOptions
+    @Flag(help: "Print the report as one JSON object, with the provenance block (build, command, resolved scenario, seeds).")
+    var json = false
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be >= 1, found \(jobs)") }
@@ -43,13 +45,20 @@ struct CheckCommand: ParsableCommand {
         let total = Int(seeds.range.upperBound - seeds.range.lowerBound) + 1
         let loaded = try loadScenario(scenario, overrides: overrides,
                                       memoryLimitBytes: try memory.limitBytes(concurrentRuns: min(jobs, total)))
+        let provenance = try CommandProvenance.make(scenario: scenario, overrides: overrides, seeds: seeds.range)
         let progress = ProgressLine(total: total)
         let report = SeedCheck.run(loaded, seeds: seeds.range, jobs: jobs) { done, failing in
             progress.update(done: done, failing: failing)
         }
         progress.finish()
-        print(report.table())
         let failing = report.results.filter { $0.firstViolation != nil }
+        if json {
+            print(report.json(provenance: provenance))
+            if !failing.isEmpty { throw ExitCode(1) }
+            return
+        }
+        print(provenance.line)
+        print(report.table())
         for result in failing.prefix(3) {
             print("\nseed \(result.seed) (digest \(result.digest)):\n\(result.firstViolation!)")
             print("reproduce with: visag replay \(scenario) --seed \(result.seed)"

@@ -25,26 +25,50 @@ struct MatrixBenchCommand: ParsableCommand {
     var modes: String?
     @Option(help: "libvirt URI the virtual modes prepare worker VMs through (on another URI the workers node<i>_worker1 must exist).")
     var uri: String = "test:///default"
-    @Option(name: .customLong("repeat"), help: "Timed multiplications per cell (the median is reported).")
-    var repeatCount: Int = 3
-    @Option(help: "Folder for matrix.csv, matrix.json and matrix.svg (created; an earlier benchmark's folder is replaced as a whole).")
+    @Option(name: .customLong("repeat"), help: "Timed multiplications per cell (mean ± σ, min … max and the median are reported).")
+    var repeatCount: Int = 5
+    @Option(help: "Untimed multiplications per cell before the timed ones (0...100).")
+    var warmup: Int = 1
+    @Option(help: "Folder for matrix.csv, matrix.json, matrix.md and matrix.svg (created; an earlier benchmark's folder is replaced as a whole).")
     var out: String?
     @Flag(help: "Print one JSON object instead of the table.")
     var json = false
+    @Option(name: .customLong("export-json"), help: "Also write the JSON object to this file.")
+    var exportJSON: String?
+    @Option(name: .customLong("export-csv"), help: "Also write one CSV row per cell (with the provenance columns) to this file.")
+    var exportCSV: String?
+    @Option(name: .customLong("export-markdown"), help: "Also write the statistics table, warnings and provenance as Markdown to this file.")
+    var exportMarkdown: String?
 
     func run() throws {
-        let options: MatrixBenchmarkOptions
+        var options: MatrixBenchmarkOptions
         do {
-            options = try MatrixBenchmarkOptions.parse(sizes: sizes, workers: workers, modes: modes, repeats: repeatCount, uri: uri)
+            options = try MatrixBenchmarkOptions.parse(sizes: sizes, workers: workers, modes: modes, repeats: repeatCount,
+                                                       warmupRuns: warmup, uri: uri)
         } catch let error as MatrixBenchError {
             throw CLIError.badInput(error.description)
         }
+        options.provenance = try CommandProvenance.make()
         if let out {
             // Found out now rather than after a minute of benchmarking; a folder that cannot be written exits 1.
             do { try MatrixOutputs.check(out) } catch let error as MatrixBenchError { throw CLIError.runFailed(error.description) }
         }
         // Flags are checked first so that a typo never costs a re-execution.
         let kernelNote = KernelSelection.reexecIfNeeded()
+        // Export files are opened now (after any re-execution, which would leave their temporary files behind),
+        // so a path that cannot be written costs no benchmark.
+        var exports: [MatrixOutputs.Export] = []
+        do {
+            for (format, path) in [(MatrixOutputs.Export.Format.json, exportJSON), (.csv, exportCSV), (.markdown, exportMarkdown)] {
+                if let path { exports.append(try MatrixOutputs.Export(format, path: path)) }
+            }
+        } catch let error as MatrixBenchError {
+            exports.forEach { $0.discard() }
+            switch error {
+            case .badInput(let message): throw CLIError.badInput(message)
+            case .failed(let message): throw CLIError.runFailed(message)
+            }
+        }
         CleanupRegistry.shared.installSignalHandlers()
         let interactive = isatty(2) == 1 && !json
         let result: MatrixBenchmarkResult
@@ -53,7 +77,9 @@ struct MatrixBenchCommand: ParsableCommand {
                 if interactive { FileHandle.standardError.write(Data((line + "\n").utf8)) }
             }
             if let out { try MatrixOutputs.write(result, to: out) }
+            for export in exports { try export.write(result) }
         } catch let error as MatrixBenchError {
+            exports.forEach { $0.discard() }
             CleanupRegistry.shared.cleanUpAfterFailure()
             switch error {
             case .badInput(let message): throw CLIError.badInput(message)

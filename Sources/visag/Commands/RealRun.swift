@@ -31,6 +31,8 @@ struct RealRun {
             try RunOutputFiles(out: out, trace: trace, perfetto: perfetto, decisions: decisions)
         }
     }
+    /// The block `--json` prints with the summary.
+    var provenance: Provenance? = nil
 
     /// Where the objects run (`--guests`).
     enum Guests: String, CaseIterable {
@@ -86,7 +88,8 @@ struct RealRun {
     func run() throws {
         if guests == .tcg {
             return try TCGRun(scenario: scenario, timeScale: try Self.parseTimeScale(timeScale, guests: .tcg),
-                              untilModelSeconds: untilModelSeconds, json: json, outputs: outputs).run()
+                              untilModelSeconds: untilModelSeconds, json: json, outputs: outputs,
+                              provenance: provenance).run()
         }
         let hypervisor = try hypervisor()
         var options = RealRunOptions(uri: hypervisor.uri, timeScale: try Self.parseTimeScale(timeScale),
@@ -111,22 +114,25 @@ struct RealRun {
             files.discard()
             throw Self.cliError(error)
         }
-        try Self.commit(files, result, scenario: scenario)
-        try Self.report(result, scenario: scenario, json: json)
+        try Self.commit(files, result, scenario: scenario, provenance: provenance)
+        try Self.report(result, scenario: scenario, json: json, provenance: provenance)
     }
 
     /// The run's files, whatever its outcome: what it observed until it ended.
-    static func commit(_ files: RunOutputFiles, _ result: RealRunResult, scenario: Scenario) throws {
+    static func commit(_ files: RunOutputFiles, _ result: RealRunResult, scenario: Scenario,
+                       provenance: Provenance? = nil) throws {
+        var summary = RunSummary(scenario: scenario, metrics: result.metrics)
+        summary.provenance = provenance
         try files.commit(scenario: scenario, applications: result.applications,
                          endSeconds: result.metrics.simulatedSeconds,
-                         tables: { result.tables },
-                         summary: RunSummary(scenario: scenario, metrics: result.metrics))
+                         tables: { result.tables }, summary: summary)
     }
 
     /// Prints the summary (and, as a table, what only a real run knows); a run that did not complete ends the
     /// process with its status.
-    static func report(_ result: RealRunResult, scenario: Scenario, json: Bool) throws {
-        let summary = RunSummary(scenario: scenario, metrics: result.metrics)
+    static func report(_ result: RealRunResult, scenario: Scenario, json: Bool, provenance: Provenance? = nil) throws {
+        var summary = RunSummary(scenario: scenario, metrics: result.metrics)
+        summary.provenance = provenance
         if json {
             print(summary.json())
         } else {

@@ -69,6 +69,7 @@ struct RunCommand: ParsableCommand {
         }
         var scenario = try loadScenario(self.scenario, overrides: overrides, memoryLimitBytes: try memory.limitBytes())
         if let seed { scenario.seed = seed }
+        let provenance = try CommandProvenance.make(scenario: self.scenario, overrides: overrides, seed: scenario.seed)
         var limit: Double? = nil
         if let until {
             do {
@@ -89,14 +90,16 @@ struct RunCommand: ParsableCommand {
                                timeScale: timeScale, untilModelSeconds: limit, json: json,
                                guests: try RealRun.Guests.parse(guests), lockstep: lockstep,
                                outputs: RealRun.Outputs(out: out, trace: trace, perfetto: perfetto,
-                                                        decisions: decisions)).run()
+                                                        decisions: decisions),
+                               provenance: provenance).run()
         }
         // Outputs are opened before the run, so a path that cannot be written fails at once (exit 1).
         let files = try RunOutputFiles(out: out, trace: trace, perfetto: perfetto, decisions: decisions)
         var simulation = Simulation(scenario: scenario, traceSink: files.sink)
         simulation.decisions = files.decisions
         let metrics = simulation.run(untilSeconds: limit)
-        let summary = RunSummary(scenario: scenario, metrics: metrics)
+        var summary = RunSummary(scenario: scenario, metrics: metrics)
+        summary.provenance = provenance
         try files.commit(scenario: scenario, applications: simulation.plane.apps, endSeconds: metrics.simulatedSeconds,
                          tables: { RunTables(simulation) }, summary: summary)
         print(json ? summary.json() : summary.table())

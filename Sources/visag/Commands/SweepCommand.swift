@@ -44,6 +44,7 @@ struct SweepCommand: ParsableCommand {
         } catch let error as ScenarioError {
             throw CLIError.badInput(error.description)
         }
+        let provenance = try CommandProvenance.make(scenario: file.basePath, overrides: file.baseOverrides, seeds: file.seeds)
         let slice = shard.map { ($0.index, $0.count) } ?? (0, 1)
         let choice = try timeline.applied(to: file.timeline)
         let timelineRun: (SweepFile.Cell, UInt64)
@@ -58,7 +59,8 @@ struct SweepCommand: ParsableCommand {
         let bar = SweepProgress()
         let outcome: SweepRunner.Outcome
         do {
-            outcome = try SweepRunner.run(file, into: out, options: .init(jobs: jobs, shard: slice, resume: resume)) {
+            outcome = try SweepRunner.run(file, into: out, options: .init(jobs: jobs, shard: slice, resume: resume,
+                                                                              provenance: provenance)) {
                 done, total, failed in bar.update(done: done, total: total, failed: failed)
             }
         } catch let failure as SweepRunner.Failure {

@@ -21,6 +21,8 @@ struct TCGRun {
     /// `--out`, `--trace`, `--perfetto`, `--decisions`.
     var outputs = RealRun.Outputs()
     var log: DriverLog = .standardError
+    /// The block `--json` prints with the summary.
+    var provenance: Provenance? = nil
 
     /// The guests run behind this machine's qemu:///system only.
     static func checkOptions(uri: String?, hypervisorConfig: String?) throws {
@@ -79,8 +81,8 @@ struct TCGRun {
                 throw RealRun.cliError(error)
             }
         }
-        try RealRun.commit(files, result, scenario: scenario)
-        try RealRun.report(result, scenario: scenario, json: json)
+        try RealRun.commit(files, result, scenario: scenario, provenance: provenance)
+        try RealRun.report(result, scenario: scenario, json: json, provenance: provenance)
     }
 
     /// One line when Model's shortest timer is, in wall time, about as long as what a guest takes.

@@ -10,7 +10,7 @@ enum MatrixPlot {
 
     static let panelWidth = 270.0
     static let panelHeight = 260.0
-    static let margin = (left: 52.0, right: 14.0, top: 84.0, bottom: 46.0)
+    static let margin = (left: 52.0, right: 14.0, top: 84.0, bottom: 64.0)
 
     static func svg(_ result: MatrixBenchmarkResult) -> String {
         let sizes = Array(Set(result.cells.map(\.size))).sorted()
@@ -24,6 +24,10 @@ enum MatrixPlot {
         body.append(text(x: 12, y: 20, String(format: "visag bench matrix: %@, kernel %@, dgemm %.1f GFLOP/s (1 thread)",
                                                  result.blas.isOpenBLAS ? "OpenBLAS" : "BLAS", result.workerKernels.joined(separator: ","),
                                                  result.headlineGFLOPS), size: 14, weight: "bold"))
+        if let provenance = result.provenance {
+            let machine = provenance.machine.map { ", \($0.cpu), \($0.cores) cores" } ?? ""
+            body.append(text(x: 12, y: height - 8, "visag \(provenance.version) (git \(provenance.revision)), \(provenance.date)\(machine)", size: 10))
+        }
         var legendX = 12.0
         for mode in modes {
             body.append(line(legendX, 40, legendX + 18, 40, color: colors[mode]!, dashed: false))

@@ -5,6 +5,10 @@ public enum MatrixReport {
     public static func text(_ result: MatrixBenchmarkResult) -> String {
         var lines: [String] = []
         lines.append("visag bench matrix: C = A × B, A in row blocks over w worker processes, B sent to each; loopback only")
+        if let provenance = result.provenance {
+            lines.append("made by   \(provenance.line)")
+            if let machine = provenance.machine { lines.append("machine   \(machine.cpu), \(machine.cores) cores") }
+        }
         lines.append("BLAS      \(result.blas.summary)")
         let kernels = result.workerKernels.joined(separator: ", ")
         lines.append("kernel    \(kernels.isEmpty ? result.blas.coreName : kernels) (\(result.kernelNote))")
@@ -30,11 +34,16 @@ public enum MatrixReport {
         lines.append("          first product, as the report's times exclude them); neither is in the bound.")
         lines.append("2011      the report's times (three ESXi hosts): its standard and virtual-secure rows (it has no secure or")
         lines.append("          virtual row); × 2011 = 2011 time / today's; † 9 workers (table says 10: 3 hosts × 3 objects)")
+        lines.append("runs      per cell: \(result.warmupRuns) untimed warm-up run\(result.warmupRuns == 1 ? "" : "s"), then \(result.repeats) timed; "
+                     + "mean ± σ (sample standard deviation), min … max")
+        lines.append("overhead  × standard = this mode's mean / the standard mode's mean at the same n and w, ± σ propagated from")
+        lines.append("          both cells' σ/mean (independent runs, as hyperfine): σ_r = r·√((σa/μa)² + (σb/μb)²)")
         lines.append(contentsOf: preparationLines(result))
         for note in result.notes { lines.append("note      \(note)") }
         lines.append("")
         lines.append(table(result.cells))
         lines.append("")
+        lines.append(contentsOf: warningLines(result.cells))
         let standardAndSecure = result.cells.filter { $0.mode != .virtual && $0.mode != .virtualSecure }
         let within = standardAndSecure.filter { $0.boundRatio <= 1.5 }.count
         let worstCell = standardAndSecure.max { $0.boundRatio < $1.boundRatio }
@@ -70,14 +79,35 @@ public enum MatrixReport {
         return lines
     }
 
+    /// "12.61 ± 0.32" (times `scale`), or the mean alone when σ is undefined (one run).
+    public static func meanAndDeviation(_ statistics: SampleStatistics, scale: Double) -> String {
+        String(format: "%.2f", statistics.mean * scale) + (statistics.standardDeviation.map { String(format: " ± %.2f", $0 * scale) } ?? "")
+    }
+
+    static func minimumToMaximum(_ statistics: SampleStatistics, scale: Double) -> String {
+        String(format: "%.2f … %.2f", statistics.minimum * scale, statistics.maximum * scale)
+    }
+
+    /// One line per cell whose runs should not be trusted as they are, and why.
+    static func warningLines(_ cells: [MatrixCell]) -> [String] {
+        var lines: [String] = []
+        for cell in cells {
+            for warning in cell.warnings {
+                lines.append("warning   \(cell.mode.rawValue) n=\(cell.size) w=\(cell.workers): \(warning.text)")
+            }
+        }
+        return lines
+    }
+
     static func table(_ cells: [MatrixCell]) -> String {
-        let header = ["mode", "n", "w", "median ms", "bound ms", "×bound", "bound GF/s", "GB/s", "speedup", "GFLOP/s",
-                      "setup ms", "VM prep ms", "transfer ms", "compute ms", "2011 s", "×2011"]
+        let header = ["mode", "n", "w", "mean ± σ ms", "min … max ms", "runs", "× standard", "bound ms", "×bound", "bound GF/s", "GB/s",
+                      "speedup", "GFLOP/s", "setup ms", "VM prep ms", "transfer ms", "compute ms", "2011 s", "×2011"]
         var rows: [[String]] = []
         for cell in cells {
             rows.append([
                 cell.mode.rawValue, String(cell.size), String(cell.workers),
-                String(format: "%.2f", cell.medianSeconds * 1e3), String(format: "%.2f", cell.lowerBoundSeconds * 1e3),
+                meanAndDeviation(cell.statistics, scale: 1e3), minimumToMaximum(cell.statistics, scale: 1e3),
+                String(cell.statistics.count), cell.overhead?.text ?? "-", String(format: "%.2f", cell.lowerBoundSeconds * 1e3),
                 String(format: "%.2f", cell.boundRatio), String(format: "%.1f", cell.computeGFLOPS),
                 String(format: "%.2f", cell.channelBytesPerSecond / 1e9), cell.speedup.map { String(format: "%.2f", $0) } ?? "-",
                 String(format: "%.1f", cell.gflops), String(format: "%.1f", cell.setupSeconds * 1e3),
@@ -89,6 +119,7 @@ public enum MatrixReport {
         }
         var widths = header.map(\.count)
         for row in rows { for (index, field) in row.enumerated() { widths[index] = max(widths[index], field.count) } }
+        // Characters, not bytes or UTF-16 units: "±" and "…" are one column each.
         func format(_ fields: [String]) -> String {
             fields.enumerated().map { index, field in
                 let pad = String(repeating: " ", count: widths[index] - field.count)
