@@ -22,7 +22,7 @@ extension CLITests {
         XCTAssertTrue(text.contains("# n=4 KS D="), text)
 
         // A scenario includes it and runs with those latencies.
-        let scenario = try write("include: cal/test.yaml\nworkload: {applications: 3, objects: 1}\n",
+        let scenario = try write("include: cal/test.yaml\nplatform: {initialWorkers: 3}\nworkload: {applications: 3, objects: 1}\n",
                                  named: "with-cal.yaml", in: directory)
         let run = try visag(["run", scenario])
         XCTAssertEqual(run.status, 0, run.stderr)
