@@ -115,16 +115,16 @@ struct SweepCommand: ParsableCommand {
 
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be >= 1, found \(jobs)") }
-        if !slurm {
-            let slurmOnly = [("--array", array != nil), ("--partition", partition != nil), ("--time", time != nil),
-                             ("--sbatch-arg", !sbatchArg.isEmpty)]
-            if let (name, _) = slurmOnly.first(where: \.1) { throw ValidationError("\(name) applies only with --slurm") }
-        } else if shard != nil {
-            throw ValidationError("--slurm splits the sweep into --array shards itself: leave out --shard")
-        }
     }
 
     func run() throws {
+        if !slurm {
+            let slurmOnly = [("--array", array != nil), ("--partition", partition != nil), ("--time", time != nil),
+                             ("--sbatch-arg", !sbatchArg.isEmpty)]
+            if let (name, _) = slurmOnly.first(where: \.1) { throw CLIError.badInput("\(name) applies only with --slurm") }
+        } else if shard != nil {
+            throw CLIError.badInput("--slurm splits the sweep into --array shards itself: leave out --shard")
+        }
         if slurm {
             try submitToSlurm()
             return
@@ -185,7 +185,6 @@ struct SweepCommand: ParsableCommand {
         } catch let error as ScenarioError {
             throw CLIError.badInput(error.description)
         }
-        FileHandle.standardError.write(Data("\(file.cells.count) cells × \(file.seedCount) seeds = \(file.runCount) runs\n".utf8))
         try submission.submit(file)
     }
 }

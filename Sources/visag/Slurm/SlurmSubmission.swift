@@ -193,7 +193,8 @@ struct SlurmSubmission {
         if let arrayJob {
             let list = ArrayIndexes.text(shards)
             print("submitted array job \(arrayJob) (\(shards.count) task\(shards.count == 1 ? "" : "s"): shard"
-                  + (shards.count == 1 ? " " : "s ") + "\(list) of \(record.shardCount), \(cpusPerTaskText)) "
+                  + (shards.count == 1 ? " " : "s ") + "\(list) of \(record.shardCount) over \(record.runs) runs, "
+                  + "\(cpusPerTaskText)) "
                   + "and merge job \(mergeJob) (runs once every task succeeded)")
             print("watch: squeue -j \(arrayJob),\(mergeJob)    or: \(visag) sweep status \(folder.root)")
         } else {
