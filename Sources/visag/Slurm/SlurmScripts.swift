@@ -42,7 +42,7 @@ struct SlurmScripts {
         shards=\(shardCount)
         shard=$SLURM_ARRAY_TASK_ID
         state=$dir/slurm/tasks/$shard
-        echo "== job ${SLURM_ARRAY_JOB_ID}_$shard on $(uname -n) at $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+        echo "== job ${SLURM_ARRAY_JOB_ID}_$shard on $(uname -n) at $(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)"
         echo "running $SLURM_ARRAY_JOB_ID" > "$state"
         # scancel, the time limit and a node shutting down send SIGTERM: say so before going.
         trap 'echo "signal $SLURM_ARRAY_JOB_ID" > "$state"; exit 143' TERM
@@ -50,6 +50,7 @@ struct SlurmScripts {
             --jobs "${SLURM_CPUS_PER_TASK:-\(cpusPerTask)}" &
         wait $!
         status=$?
+        echo "== ended with exit status $status at $(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)"
         echo "exit $status $SLURM_ARRAY_JOB_ID" > "$state"
         exit $status
 
