@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sweeps on Slurm, measured on a one-host cluster (scripts/slurm/cluster.sh; as root, with Slurm and
-# munge installed by scripts/install-test-deps.sh). The same study is submitted with `--slurm --array 1`
-# and with `--array 2` (one core per task; this machine has 2), alternately REPEAT times (default 2).
+# munge installed by scripts/install-test-deps.sh). The same sweep (bench/slurm-sweep.yaml by default)
+# is submitted with `--slurm --array 1` and with `--array 2` (one core per task; this machine has 2),
+# alternately REPEAT times (default 3).
 # For each submission it prints:
 #   wall_s      from sbatch to the end of the merge job, as a user waits;
 #   tasks_s     the array tasks' own span, first task start to last task end (from their logs);
@@ -10,11 +11,11 @@
 #   the sweep, the report, the timeline's rerun);
 # then, from the fastest of each, the 2-task over the 1-task time (target <= 0.55), the per-run time,
 # and whether results.csv and summary.csv equal those of a local `sweep --jobs 2`.
-# SWEEP=Scenarios/studies/recycle.yaml bash bench/slurm-sweep.sh for another study.
+# SWEEP=Scenarios/studies/discovery-hops.yaml bash bench/slurm-sweep.sh for another sweep.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SWEEP=${SWEEP:-Scenarios/studies/discovery-hops.yaml}
-REPEAT=${REPEAT:-2}
+SWEEP=${SWEEP:-bench/slurm-sweep.yaml}
+REPEAT=${REPEAT:-3}
 swift build -c release --product visag >/dev/null
 visag=$PWD/.build/release/visag
 work=$(mktemp -d /tmp/visag-slurm-bench-XXXXXX)
