@@ -214,9 +214,9 @@ struct SlurmSubmission {
         let id = result.stdout.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
         guard result.status == 0, !id.isEmpty, id.allSatisfy(Self.isDigit) else {
             let message = "sbatch \(arguments.last ?? "") failed: " + (result.stderrLine.isEmpty ? "exit \(result.status)" : result.stderrLine)
-            // sbatch refuses what it was asked (a partition, an account, a time): bad input; an unreachable
-            // controller is not.
-            throw result.stderr.contains("Unable to contact") ? CLIError.runFailed(message) : CLIError.badInput(message)
+            // sbatch refusing what it was asked ("Invalid partition name specified", "Invalid account …",
+            // "Requested time limit is invalid") is bad input; no configuration or no controller is not.
+            throw result.stderr.lowercased().contains("invalid") ? CLIError.badInput(message) : CLIError.runFailed(message)
         }
         return id
     }
