@@ -72,6 +72,7 @@ start() {
 
     local node cpus memory_mib port
     node=$(uname -n)
+    node=${node%%.*}  # slurmctld compares it with its short host name
     cpus=$(nproc)
     memory_mib=$(awk '/MemTotal/ {print int($2 / 1024 * 0.9)}' /proc/meminfo)
     port=$(free_port)
