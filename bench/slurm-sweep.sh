@@ -63,7 +63,8 @@ submit() {
     printf '%s' "$task_lines" >&2
 }
 
-echo "sweep: $SWEEP"
+# Other work on the machine takes cores from the tasks: the load average says how much.
+echo "sweep: $SWEEP; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 best1="" best2="" bestTasks1="" bestTasks2=""
 for r in $(seq 1 "$REPEAT"); do
     for tasks in 1 2; do
@@ -85,6 +86,7 @@ awk -v w1="$best1" -v w2="$best2" -v t1="$bestTasks1" -v t2="$bestTasks2" -v n="
     printf "2 tasks / 1 task: %.2f end to end, %.2f for the tasks alone (target <= 0.55)\n", w2 / w1, t2 / t1
     printf "per run: %.3f s on one core; scheduler overhead per submission: %.2f s\n", t1 / n, w1 - t1 }'
 
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 t0=$(now)
 "$visag" merge "$work/slurm2/shards/0" "$work/slurm2/shards/1" --out "$work/merged" >/dev/null
 echo "merge of $runs runs alone: $(seconds "$t0" "$(now)") s"
