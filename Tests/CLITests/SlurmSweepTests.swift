@@ -133,6 +133,10 @@ final class SlurmSweepTests: XCTestCase {
         let deadline = Date().addingTimeInterval(60)
         while records(out, shard: 1) == 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
         XCTAssertGreaterThan(records(out, shard: 1), 0, "shard 1 wrote no run within 60 s")
+        // While it runs, resuming is refused (it would run the shard twice).
+        let early = try cluster.visag(["sweep", sweep.path, "--out", out.path, "--slurm", "--resume"])
+        XCTAssertEqual(early.status, 2, early.stdout)
+        XCTAssertTrue(early.stderr.contains("still queued or running (job \(array))"), early.stderr)
         try cluster.client("scancel", ["\(array)_1"])
         XCTAssertEqual(try cluster.waitForEnd(of: "\(array)_1"), "CANCELLED")
         XCTAssertEqual(try cluster.waitForEnd(of: "\(array)_0"), "COMPLETED")

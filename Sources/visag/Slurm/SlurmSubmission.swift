@@ -125,8 +125,9 @@ struct SlurmSubmission {
         let status = try SlurmSweepStatus.read(folder)
         if !status.active.isEmpty {
             let jobs = Set(status.active.compactMap { record.latest(for: $0)?.arrayJob }).sorted().joined(separator: " ")
-            throw CLIError.badInput("shards " + status.active.map(String.init).joined(separator: ", ")
-                                    + " are still queued or running (job \(jobs)): wait for them to end, or "
+            let shards = status.active.count == 1 ? "shard \(status.active[0]) is"
+                : "shards " + status.active.map(String.init).joined(separator: ", ") + " are"
+            throw CLIError.badInput("\(shards) still queued or running (job \(jobs)): wait for them to end, or "
                                     + "`scancel \(jobs)`, then resume")
         }
         if case .active(let state) = status.merge {

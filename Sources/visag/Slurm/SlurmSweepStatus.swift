@@ -203,8 +203,9 @@ struct SlurmSweepStatus {
                 lines.append("resubmit the unfinished shards (\(list)) and a new merge job with:")
                 lines.append("  " + resubmitCommand)
             } else {
-                lines.append("shards \(active.map(String.init).joined(separator: ", ")) are still queued or running; "
-                             + "once they end, resubmit what is unfinished with:")
+                lines.append((active.count == 1 ? "shard \(active[0]) is" : "shards "
+                              + active.map(String.init).joined(separator: ", ") + " are")
+                             + " still queued or running; once they end, resubmit what is unfinished with:")
                 lines.append("  " + resubmitCommand)
             }
         } else if mergedRuns != record.runs, !isMergeActive {
