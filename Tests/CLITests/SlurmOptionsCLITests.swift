@@ -52,6 +52,8 @@ extension CLITests {
         assertRefused(try sweep(["--slurm", "--array", "2"], out: dir.appendingPathComponent("a b").path),
                       saying: "cannot hold a path with \" \"")
         assertRefused(try sweep(["--slurm", "--resume"]), saying: "holds no sweep submitted to Slurm")
+        assertRefused(try sweep(["--slurm", "--array", "2", "--timeline-cell", "9"]), saying: "timeline")
+        assertRefused(try sweep(["--slurm", "--resume", "--timeline-vms", "3"]), saying: "edit it to change --timeline-vms")
         XCTAssertFalse(FileManager.default.fileExists(atPath: calls.path), "sbatch was called")
         assertRefused(try visag(["sweep", "status", out]), saying: "holds no sweep submitted to Slurm")
     }
@@ -62,7 +64,8 @@ extension CLITests {
         let out = dir.appendingPathComponent("out").path
         let r = try VisagCLI.run(["sweep", Self.smallStudy, "--out", out, "--slurm", "--array", "3", "--jobs", "2",
                                   "--partition", "short", "--time", "1-00:30", "--sbatch-arg=--account=grid",
-                                  "--sbatch-arg", "--qos=low"], environment: ["PATH": path])
+                                  "--sbatch-arg", "--qos=low", "--timeline-cell", "2", "--max-memory", "4G"],
+                                 environment: ["PATH": path])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.hasPrefix("submitted array job 100 (3 tasks: shards 0-2 of 3 over 40 runs, 2 cores each) and merge job 101"),
                       r.stdout)
@@ -72,7 +75,8 @@ extension CLITests {
         let array = try String(contentsOfFile: out + "/slurm/array.sbatch", encoding: .utf8)
         for line in ["#SBATCH --array=0-2", "#SBATCH --cpus-per-task=2", "#SBATCH --partition=short",
                      "#SBATCH --time=1-00:30", "#SBATCH --account=grid", "#SBATCH --qos=low",
-                     "#SBATCH --output=\(out)/slurm/logs/shard-%a.out", "shards=3"] {
+                     "#SBATCH --output=\(out)/slurm/logs/shard-%a.out", "shards=3",
+                     #"    --jobs "${SLURM_CPUS_PER_TASK:-2}" --timeline-cell 2 --max-memory 4G &"#] {
             XCTAssertTrue(array.contains(line + "\n"), "no \(line) in:\n\(array)")
         }
         let merge = try String(contentsOfFile: out + "/slurm/merge.sbatch", encoding: .utf8)

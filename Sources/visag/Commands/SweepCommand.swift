@@ -176,14 +176,32 @@ struct SweepCommand: ParsableCommand {
     /// Validates the whole sweep here, before anything is queued, then submits it (see `SlurmSubmission`).
     private func submitToSlurm() throws {
         let cpusPerTask = jobs ?? 1
+        // The tasks get the timeline and memory flags given here; each checks memory on its own node, so without
+        // --max-memory this host's free memory (a login node's) does not judge the sweep.
+        var taskArguments: [String] = []
+        for (flag, value) in [("--timeline-cell", timeline.cell.map(String.init)), ("--timeline-seed", timeline.seed.map(String.init)),
+                              ("--timeline-vms", timeline.vms.map(String.init)), ("--timeline-window", timeline.window),
+                              ("--max-memory", memory.maxMemory)] {
+            if let value { taskArguments += [flag, value] }
+        }
         let submission = SlurmSubmission(sweepPath: sweep, out: out, shardCount: array, cpusPerTask: cpusPerTask,
-                                         partition: partition, time: time, sbatchArgs: sbatchArg, resume: resume)
+                                         partition: partition, time: time, sbatchArgs: sbatchArg,
+                                         taskArguments: taskArguments, resume: resume)
         try submission.validate()
+        if resume && !taskArguments.isEmpty {
+            throw CLIError.badInput("--resume submits DIR/slurm/array.sbatch as it is: edit it to change "
+                                    + taskArguments.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
+                                        .joined(separator: ", "))
+        }
         let file: SweepFile
         do {
-            file = try SweepFile.load(path: sweep, memoryLimitBytes: try memory.limitBytes(concurrentRuns: cpusPerTask))
+            file = try SweepFile.load(path: sweep, memoryLimitBytes: memory.maxMemory == nil ? nil
+                                          : try memory.limitBytes(concurrentRuns: cpusPerTask))
         } catch let error as ScenarioError {
             throw CLIError.badInput(error.description)
+        }
+        do { _ = try TimelineRun.resolve(try timeline.applied(to: file.timeline), in: file) } catch let failure as TimelineRun.Failure {
+            throw CLIError.badInput(failure.description)
         }
         try submission.submit(file)
     }

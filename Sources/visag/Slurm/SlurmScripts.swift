@@ -14,6 +14,8 @@ struct SlurmScripts {
     var time: String?
     /// More `#SBATCH` options (`--sbatch-arg`), in both scripts.
     var extra: [String]
+    /// More `visag sweep` options for every task.
+    var taskArguments: [String] = []
 
     /// Options both jobs get.
     private var common: [String] {
@@ -47,7 +49,7 @@ struct SlurmScripts {
         # scancel, the time limit and a node shutting down send SIGTERM: say so before going.
         trap 'echo "signal $SLURM_ARRAY_JOB_ID" > "$state"; exit 143' TERM
         "$visag" sweep "$sweep" --shard "$shard/$shards" --out "$dir/shards/$shard" --resume \\
-            --jobs "${SLURM_CPUS_PER_TASK:-\(cpusPerTask)}" &
+            --jobs "${SLURM_CPUS_PER_TASK:-\(cpusPerTask)}"\(taskArguments.map { " " + SlurmSweepStatus.shellWord($0) }.joined()) &
         wait $!
         status=$?
         echo "== ended with exit status $status at $(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)"

@@ -16,6 +16,8 @@ struct SlurmSubmission {
     var partition: String?
     var time: String?
     var sbatchArgs: [String]
+    /// More `visag sweep` options for every task (the timeline's, `--max-memory`).
+    var taskArguments: [String]
     var resume: Bool
 
     /// Options visag sets in the scripts itself; `--sbatch-arg` may not set them again.
@@ -92,7 +94,8 @@ struct SlurmSubmission {
         }
         try prepare(folder)
         let scripts = SlurmScripts(visag: Self.executablePath, sweep: sweepFile, folder: folder, shardCount: shardCount,
-                                   cpusPerTask: cpusPerTask, partition: partition, time: time, extra: sbatchArgs)
+                                   cpusPerTask: cpusPerTask, partition: partition, time: time, extra: sbatchArgs,
+                                   taskArguments: taskArguments)
         do {
             try OutputFile.write(scripts.array, to: folder.arrayScript)
             try OutputFile.write(scripts.merge, to: folder.mergeScript)
