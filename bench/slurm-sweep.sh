@@ -9,7 +9,7 @@
 #   overhead_s  wall_s - tasks_s: Slurm starting the tasks, the afterok dependency and the merge job;
 #   per task, its runs' time (the sweep runner's own clock) and its start-up (loading and checking
 #   the sweep, the report, the timeline's rerun);
-# then, from the fastest of each, the 2-task over the 1-task time (target <= 0.55), the per-run time,
+# then the 2-task over the 1-task time (target <= 0.55) per pair and from the fastest of each, the per-run time,
 # and whether results.csv and summary.csv equal those of a local `sweep --jobs 2`.
 # SWEEP=Scenarios/studies/discovery-hops.yaml bash bench/slurm-sweep.sh for another sweep.
 set -euo pipefail
@@ -71,6 +71,10 @@ for r in $(seq 1 "$REPEAT"); do
         rm -rf "$work/slurm$tasks"
         read -r wall span < <(submit "$tasks" "$work/slurm$tasks")
         echo "run=$r array_tasks=$tasks wall_s=$wall tasks_s=$span overhead_s=$(awk -v a="$wall" -v b="$span" 'BEGIN{printf "%.2f", a - b}')"
+        # The pair run back to back meets the most similar load.
+        if [ "$tasks" = 1 ]; then pairWall=$wall; else
+            echo "run=$r 2 tasks / 1 task: $(awk -v a="$wall" -v b="$pairWall" 'BEGIN{printf "%.2f", a / b}')"
+        fi
         if [ "$tasks" = 1 ]; then
             best1=$(awk -v a="$wall" -v b="$best1" 'BEGIN{print (b == "" || a < b) ? a : b}')
             bestTasks1=$(awk -v a="$span" -v b="$bestTasks1" 'BEGIN{print (b == "" || a < b) ? a : b}')
