@@ -59,7 +59,8 @@ start() {
     done
     [ ! -e "$state/slurm.conf" ] || die "$state already holds a cluster: stop it first"
     mkdir -p "$state"/{munge,ctld,spool,log}
-    chmod 0700 "$state" "$state/munge"
+    # The key stays 0600; the socket's folder must be searchable by every client.
+    chmod 0755 "$state" "$state/munge"
 
     # munge: its own key (0600, owned by the daemon's user) and socket, never /run/munge's.
     mungekey --create --keyfile="$state/munge/munge.key" --bits=1024 >/dev/null
@@ -100,6 +101,7 @@ JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/none
 MpiDefault=none
+MailProg=/bin/true
 SwitchType=switch/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
