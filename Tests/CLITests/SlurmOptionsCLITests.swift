@@ -81,10 +81,16 @@ extension CLITests {
         }
         let merge = try String(contentsOfFile: out + "/slurm/merge.sbatch", encoding: .utf8)
         XCTAssertTrue(merge.contains("#SBATCH --account=grid\n") && !merge.contains("--array"), merge)
+        XCTAssertTrue(merge.contains(#""$visag" sweep status "$dir" --check"#), merge)
+        // Nothing has run (the stand-in sbatch ran nothing): the merge script's check fails.
+        let check = try VisagCLI.run(["sweep", "status", out, "--check"],
+                                     environment: ["PATH": dir.appendingPathComponent("bin").path])
+        XCTAssertEqual(check.status, 1, check.stdout)
+        XCTAssertTrue(check.stderr.contains("shards 0, 1, 2 have not written all their runs"), check.stderr)
         // Both scripts are valid bash.
         for script in ["array", "merge"] {
-            let check = try VisagCLI.run(["-n", "\(out)/slurm/\(script).sbatch"], launcher: URL(fileURLWithPath: "/bin/bash"))
-            XCTAssertEqual(check.status, 0, check.stderr)
+            let syntax = try VisagCLI.run(["-n", "\(out)/slurm/\(script).sbatch"], launcher: URL(fileURLWithPath: "/bin/bash"))
+            XCTAssertEqual(syntax.status, 0, syntax.stderr)
         }
         let record = try String(contentsOfFile: out + "/slurm/submission.json", encoding: .utf8)
         XCTAssertTrue(record.contains("\"arrayJob\" : \"100\"") && record.contains("\"mergeJob\" : \"101\""), record)

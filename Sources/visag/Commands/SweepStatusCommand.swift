@@ -11,9 +11,15 @@ struct SweepStatusCommand: ParsableCommand {
 
     @Argument(help: "The sweep's output folder (the --out given with --slurm).")
     var folder: String
+    @Flag(help: "Exit 1 unless every shard has written all its runs (the merge script checks this first).")
+    var check = false
 
     func run() throws {
         let status = try SlurmSweepStatus.read(SlurmSweepFolder(root: SlurmSubmission.absolute(folder)))
         print(status.report)
+        if check && !status.unfinished.isEmpty {
+            throw CLIError.runFailed("shards " + status.unfinished.map(String.init).joined(separator: ", ")
+                                     + " have not written all their runs: nothing merged")
+        }
     }
 }

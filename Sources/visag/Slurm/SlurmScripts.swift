@@ -71,6 +71,8 @@ struct SlurmScripts {
         shards=\(shardCount)
         folders=()
         for ((i = 0; i < shards; i++)); do folders+=("$dir/shards/$i"); done
+        # Submitted by hand before every shard is done, it merges nothing rather than part of the runs.
+        "$visag" sweep status "$dir" --check
         exec "$visag" merge "${folders[@]}" --out "$dir"
 
         """
