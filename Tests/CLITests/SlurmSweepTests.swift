@@ -129,14 +129,15 @@ final class SlurmSweepTests: XCTestCase {
         let out = dir.appendingPathComponent("on-slurm")
         let (array, merge) = try jobIDs(try cluster.visag(["sweep", sweep.path, "--out", out.path, "--slurm", "--array", "2"]))
 
-        // Cancel shard 1 once it has written its first run.
-        let deadline = Date().addingTimeInterval(60)
-        while records(out, shard: 1) == 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        XCTAssertGreaterThan(records(out, shard: 1), 0, "shard 1 wrote no run within 60 s")
-        // While it runs, resuming is refused (it would run the shard twice).
+        // While the tasks are queued or running, resuming is refused (it would run shards twice).
         let early = try cluster.visag(["sweep", sweep.path, "--out", out.path, "--slurm", "--resume"])
         XCTAssertEqual(early.status, 2, early.stdout)
         XCTAssertTrue(early.stderr.contains("still queued or running (job \(array))"), early.stderr)
+
+        // Cancel shard 1 once it has written its first run.
+        let deadline = Date().addingTimeInterval(60)
+        while records(out, shard: 1) == 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        XCTAssertGreaterThan(records(out, shard: 1), 0, "shard 1 wrote no run within 60 s")
         try cluster.client("scancel", ["\(array)_1"])
         XCTAssertEqual(try cluster.waitForEnd(of: "\(array)_1"), "CANCELLED")
         XCTAssertEqual(try cluster.waitForEnd(of: "\(array)_0"), "COMPLETED")
