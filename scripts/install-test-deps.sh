@@ -3,8 +3,10 @@
 # - chromium: ReportBrowserTests opens report.html headless (about 120 MB to download);
 # - QEMU and libvirtd for qemu:///system, tini to reap QEMU's children, and what the tiny guest
 #   is built from (busybox-static, dropbear-bin; scripts/tcg-guest/build-guest.sh fetches the
-#   kernel with apt-get download) for QEMUGuestTests. About 60 packages in all.
+#   kernel with apt-get download) for QEMUGuestTests. About 60 packages in all;
+# - Slurm (slurmctld, slurmd, slurm-client) and munge: SlurmSweepTests and bench/slurm-sweep.sh run a
+#   one-host cluster (scripts/slurm/cluster.sh). 8 packages more, 3.5 MB.
 set -euo pipefail
 cd "$(dirname "$0")"
 bash apt-install-missing.sh chromium qemu-system-x86 qemu-utils libvirt-daemon libvirt-daemon-driver-qemu \
-    libvirt-clients tini busybox-static dropbear-bin
+    libvirt-clients tini busybox-static dropbear-bin slurmctld slurmd slurm-client munge

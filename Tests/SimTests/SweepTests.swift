@@ -57,6 +57,37 @@ final class SweepTests: XCTestCase {
         }
     }
 
+    /// A shard checks only the cells it runs: one bad cell fails the shards that would run it, and no other.
+    func testAShardValidatesOnlyTheCellsItRuns() throws {
+        // Cells revert, hibernate (bad), shutdown × seeds 1..2: runs 0-1, 2-3, 4-5 by cell.
+        let path = try sweepFile("axes:\n  policies.recycle: [revert, hibernate, shutdown]\nseeds: 1..2\n")
+        XCTAssertThrowsError(try SweepFile.load(path: path)) { XCTAssertTrue("\($0)".contains("hibernate")) }
+        // Shard 0 of 3 runs runs 0 and 3, one of the bad cell's; of 6 shards, 2 and 3 run the bad cell's runs.
+        XCTAssertThrowsError(try SweepFile.load(path: path, shard: (0, 3)))
+        for index in [0, 1, 4, 5] {
+            let sweep = try SweepFile.load(path: path, shard: (index, 6))
+            XCTAssertEqual(sweep.cells.count, 3, "every cell is still expanded")
+            XCTAssertEqual(sweep.runCount, 6)
+        }
+        for index in [2, 3] {
+            XCTAssertThrowsError(try SweepFile.load(path: path, shard: (index, 6))) {
+                XCTAssertTrue("\($0)".contains("cell policies.recycle=hibernate"), "\($0)")
+            }
+        }
+        // Checked against the runs each shard is dealt, over shapes where cells straddle shards.
+        for seedCount in 1...4 {
+            for count in 1...7 {
+                for index in 0..<count {
+                    for cell in 0..<6 {
+                        let dealt = (0..<seedCount).contains { (cell * seedCount + $0) % count == index }
+                        XCTAssertEqual(SweepFile.hasRun(cellPosition: cell, seedCount: seedCount, shard: (index, count)),
+                                       dealt, "cell \(cell), \(seedCount) seeds, shard \(index)/\(count)")
+                    }
+                }
+            }
+        }
+    }
+
     func testResultsDoNotDependOnWorkersOrShardsAndResumeRedoesNothing() throws {
         let sweep = try SweepFile.load(path: try sweepFile("""
         axes:

@@ -48,7 +48,10 @@ public struct SweepFile: Sendable {
     public static let maxRuns = 10_000_000
 
     /// `memoryLimitBytes`: refuse a sweep one of whose cells is estimated to need more (see `MemoryEstimate`).
-    public static func load(path: String, memoryLimitBytes: Int? = nil) throws -> SweepFile {
+    /// `shard`: validate only the cells with a run in that shard (every cell is still expanded), so each task of
+    /// a job array checks what it runs, and one bad cell fails only the tasks that would run it.
+    public static func load(path: String, memoryLimitBytes: Int? = nil,
+                            shard: (index: Int, count: Int) = (0, 1)) throws -> SweepFile {
         let document = try YAMLDocument.load(path: path)
         let root = try document.mapping(allowedKeys: ["base", "set", "axes", "seeds", "exclude", "description", "timeline"])
         let baseValue = try root.required("base")
@@ -99,7 +102,7 @@ public struct SweepFile: Sendable {
             }
             excluded.append(match)
         }
-        // Validate the base and every cell now, so a bad value stops the sweep before it runs. The base file is read
+        // Validate the base and every cell (of the shard) now, so a bad value stops the sweep before it runs. The base file is read
         // and parsed once; each cell's values are applied to that document.
         let baseDocument: YAMLDocument
         let traces = ScenarioLoader.TraceCache()
@@ -122,13 +125,15 @@ public struct SweepFile: Sendable {
             if !isExcluded {
                 let cellOverrides = zip(axes, values).map { "\($0.path)=\($1)" }
                 let overrides = baseOverrides + cellOverrides
-                do {
-                    _ = try ScenarioLoader.load(document: try baseDocument.applying(overrides: cellOverrides),
-                                                path: basePath, memoryLimitBytes: memoryLimitBytes, traces: traces)
-                } catch let error as ScenarioError {
-                    throw ScenarioError(file: path, line: axesMapping.value.line, column: axesMapping.value.column,
-                                        path: "axes", message: "cell " + zip(axes, values).map { "\($0.path)=\($1)" }
-                                            .joined(separator: " ") + " is not a valid scenario: \(error.description)")
+                if hasRun(cellPosition: cells.count, seedCount: seedCount, shard: shard) {
+                    do {
+                        _ = try ScenarioLoader.load(document: try baseDocument.applying(overrides: cellOverrides),
+                                                    path: basePath, memoryLimitBytes: memoryLimitBytes, traces: traces)
+                    } catch let error as ScenarioError {
+                        throw ScenarioError(file: path, line: axesMapping.value.line, column: axesMapping.value.column,
+                                            path: "axes", message: "cell " + zip(axes, values).map { "\($0.path)=\($1)" }
+                                                .joined(separator: " ") + " is not a valid scenario: \(error.description)")
+                    }
                 }
                 cells.append(Cell(index: position, values: values, overrides: overrides))
             }
@@ -153,6 +158,13 @@ public struct SweepFile: Sendable {
                                 message: failure.description)
         }
         return sweep
+    }
+
+    /// Whether one of the runs of the cell at `cellPosition` (runs `cellPosition × seedCount + j`, j < seedCount)
+    /// falls to `shard` (runs are dealt out by position modulo the shard count, as `SweepRunner.runs` does).
+    static func hasRun(cellPosition: Int, seedCount: Int, shard: (index: Int, count: Int)) -> Bool {
+        let first = (cellPosition * seedCount) % shard.count
+        return (shard.index - first + shard.count) % shard.count < seedCount
     }
 
     static func parseSeeds(_ value: YAMLValue?) throws -> ClosedRange<UInt64> {
