@@ -18,7 +18,10 @@ public enum Defect: String, CaseIterable, Sendable {
     /// the virtual builds `checkResource` is `checkVM` alone, so there the switch changes what is
     /// advertised and no discovery decision.
     case removeJobOverwrites
-    /// A key write whose appId is empty is silently dropped.
+    /// A key written with an empty appId (`writePKI(emptyPOPAppID, …)`: the discovery answer's main key, Prepare
+    /// VM's own-key write, `AllocResource`'s responder key) goes to the first running worker no application ever
+    /// held, or nowhere when every worker has been held; a VM key reaching a main that no longer knows its
+    /// application is dropped silently.
     case emptyAppIdKeyWriteDropped
     /// The guest-side append of a key runs without a shell, so the redirect never happens: the write returns
     /// success, the guest does not hold the key, and the connection that needs it is refused. Not part of
@@ -26,9 +29,10 @@ public enum Defect: String, CaseIterable, Sendable {
     /// runner, which on Linux guests runs programs through a shell (docs/FIDELITY.md), so on the original's
     /// ESX hosts the append worked. The switch models a guest runner that executes the program directly.
     case guestKeyAppendWithoutShell
-    /// Taking the requester key from the (appId, reqId) map races its insertion.
+    /// The requester key is kept from the discovery request (only where `checkVM` passed) and erased at its take
+    /// (`addKeyToReqMap`, `getKeyFromReqMap`), instead of travelling with the Reserve.
     case requesterKeyTakeRaces
-    /// Getting a VM's address polls without a cap.
+    /// An empty address is read again without a cap.
     case addressPollUncapped
     /// A clone keeps its source's SSH host keys (the disk copy carries them); nothing
     /// regenerates them, so two workers answer with one host identity. Simulator only.
