@@ -113,6 +113,28 @@ final class RaceScenarioTests: XCTestCase {
         try assertRace("empty-appid-keys.yaml", breaks: .keyRouting, fix: ["fidelity=fixed"])
     }
 
+    /// The unlocked (appId, reqId) map: a discovery's insert that meets a take on the same node is lost, and the
+    /// object whose Prepare VM needs that key fails (`missingRequesterKey`); fixed mode loses none.
+    func testARequesterKeyInsertedDuringATakeIsLost() throws {
+        let path = Self.races.appendingPathComponent("requester-key-map.yaml").path
+        for seed: UInt64 in 1...3 {
+            var racing = try ScenarioLoader.load(path: path)
+            racing.seed = seed
+            var simulation = Simulation(scenario: racing)
+            let lost = simulation.run()
+            XCTAssertGreaterThan(lost.failureReasons["missingRequesterKey"] ?? 0, 0, "seed \(seed)")
+            var fixed = try ScenarioLoader.load(path: path, overrides: ["fidelity=fixed"])
+            fixed.seed = seed
+            var fixedSimulation = Simulation(scenario: fixed)
+            XCTAssertNil(fixedSimulation.run().failureReasons["missingRequesterKey"], "seed \(seed)")
+            // With the take's real window (microseconds) the race does not show here.
+            var narrow = try ScenarioLoader.load(path: path, overrides: ["jobMgr.requesterKeyMapRace=0.000001"])
+            narrow.seed = seed
+            var narrowSimulation = Simulation(scenario: narrow)
+            XCTAssertNil(narrowSimulation.run().failureReasons["missingRequesterKey"], "seed \(seed)")
+        }
+    }
+
     func testUnusedReservationsAreNeverReleased() throws {
         try assertRace("reservation-expiry.yaml", breaks: .noLeaks, fix: ["fidelity=fixed"])
     }

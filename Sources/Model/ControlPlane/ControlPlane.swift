@@ -38,6 +38,8 @@ public struct ControlPlane {
     var outbox: ActionBatch
     /// Events that arrived for a state where they mean nothing (stale tickets, late answers).
     public internal(set) var ignoredEvents: Int = 0
+    /// The time the current event arrived with (Model keeps no clock of its own).
+    var eventSeconds: Double = 0
 
     public init(config: GridConfig) {
         precondition(config.problem() == nil, "invalid GridConfig: \(config.problem()!)")
@@ -70,6 +72,7 @@ public struct ControlPlane {
     /// for `requirements` (its object description's power, memory and bandwidth).
     public mutating func submitApplication(main: NodeID, objects count: Int32, requirements: Resources = .none,
                                            now: Double) -> AppID {
+        eventSeconds = now
         precondition(count >= 1 && Int(main.index) < nodes.count, "bad application: \(count) objects on \(main)")
         let app = AppID(apps.count)
         if !requirements.isNone || !requirementsOf.isEmpty {
@@ -101,6 +104,7 @@ public struct ControlPlane {
     }
 
     public mutating func handle(_ event: Event, now: Double) {
+        eventSeconds = now
         switch event {
         case .gridStarted:
             gridStarted()

@@ -57,6 +57,9 @@ public struct GridConfig: Equatable, Sendable {
     public var errorPauseSeconds: Double
     /// Allocate + exec rounds before an application fails (original 3: `CreateObject`'s `retry`).
     public var creationRounds: Int32
+    /// How long a take holds the security manager's unlocked (appId, reqId) map (`requesterKeyTakeRaces`):
+    /// the iteration of a small map, microseconds.
+    public var requesterKeyMapRaceSeconds: Double = 0.000_001
     /// How the initiator creates objects; see `usesOriginalCreation`.
     public var creation: CreationFlow = .perObject
     /// How long a prepare may wait for an address before it fails (fixed mode; faithful polls forever).

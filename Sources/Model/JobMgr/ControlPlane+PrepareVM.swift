@@ -256,7 +256,7 @@ extension ControlPlane {
             appendWaiting(object, to: vmID)
             return
         }
-        guard nodes[Int(node.index)].security.takeRequesterKey(app: record.app, request: record.request) else {
+        guard nodes[Int(node.index)].security.takeRequesterKey(app: record.app, request: record.request, at: eventSeconds) else {
             return execFailed(object, on: node, reason: .missingRequesterKey)
         }
         objects[Int(object.index)].host = .writingKey

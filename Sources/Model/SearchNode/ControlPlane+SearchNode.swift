@@ -107,6 +107,17 @@ extension ControlPlane {
 
     // MARK: Discovery
 
+    /// `addKeyToReqMap` (a `seq` method) while a `getKeyFromReqMap` (`conc`) may be iterating and erasing the
+    /// same unlocked map: with `requesterKeyTakeRaces` an insert within `requesterKeyMapRaceSeconds` of the
+    /// node's last take is lost, and the Prepare VM that later needs the key finds none.
+    mutating func storeRequesterKeyAtDiscovery(_ app: AppID, _ request: RequestID, at node: NodeID) {
+        if config.fidelity.has(.requesterKeyTakeRaces),
+           eventSeconds - nodes[Int(node.index)].security.lastTakeSeconds < config.requesterKeyMapRaceSeconds {
+            return
+        }
+        nodes[Int(node.index)].security.requesterKeyReceived(app: app, request: request)
+    }
+
     mutating func startDiscovery(_ app: AppID, round: Int32, policy: DiscoveryPolicy) {
         let main = apps[Int(app.index)].main
         let request = nodes[Int(main.index)].nextRequestID(origin: main)
@@ -118,7 +129,7 @@ extension ControlPlane {
             discoveryResponders[Int(app.index)].append(main)
             writeKeyWithEmptyAppID(.mainNode(app), of: app, at: main)
             if config.mode.usesKeys && carriesKeyOnlyAtDiscovery {
-                nodes[Int(main.index)].security.requesterKeyReceived(app: app, request: request)
+                storeRequesterKeyAtDiscovery(app, request, at: main)
             }
         }
         if policy.maxHops > 0 {
@@ -148,7 +159,7 @@ extension ControlPlane {
             writeKeyWithEmptyAppID(.mainNode(app), of: app, at: node)
             // Only a node whose check passed keeps the requester key (the original's addKeyToReqMap).
             if config.mode.usesKeys && carriesKeyOnlyAtDiscovery {
-                nodes[Int(node.index)].security.requesterKeyReceived(app: app, request: request)
+                storeRequesterKeyAtDiscovery(app, request, at: node)
             }
             if let (next, back) = wayBacks.last(of: wayBack) {
                 send(.discoveryReply(request, app, responder: node, wayBack: back), from: node, to: next)

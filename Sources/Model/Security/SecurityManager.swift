@@ -11,6 +11,8 @@ struct SecurityManager: Equatable {
     var requesterKeys: Set<RequesterKey> {
         Set(requesterKeysByApp.flatMap { app, requests in requests.map { RequesterKey(app: app, request: $0) } })
     }
+    /// When the last requester key was taken here (`getKeyFromReqMap`, a `conc` method of the 2012 manager).
+    private(set) var lastTakeSeconds = -Double.infinity
     /// VM keys rerouted here because this node runs the application's main.
     private(set) var routedVMKeys: Int = 0
 
@@ -29,7 +31,8 @@ struct SecurityManager: Equatable {
     }
 
     /// Takes the requester key for (app, request): true if there was one; it is gone afterwards.
-    mutating func takeRequesterKey(app: AppID, request: RequestID) -> Bool {
+    mutating func takeRequesterKey(app: AppID, request: RequestID, at seconds: Double) -> Bool {
+        lastTakeSeconds = seconds
         guard let index = requesterKeysByApp[app]?.firstIndex(of: request) else { return false }
         requesterKeysByApp[app]!.remove(at: index)
         if requesterKeysByApp[app]!.isEmpty { requesterKeysByApp[app] = nil }

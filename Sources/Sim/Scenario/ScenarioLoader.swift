@@ -294,7 +294,7 @@ public enum ScenarioLoader {
 
     static func decodeJobMgr(_ value: YAMLValue?, into grid: inout GridConfig) throws {
         let keys = ["reservationTimeout", "execTimeout", "execTimeoutScope", "roundTimeout", "errorPause", "creationRounds",
-                    "creation", "addressWaitCap", "recycleRetry"]
+                    "creation", "addressWaitCap", "recycleRetry", "requesterKeyMapRace"]
         guard let m = try mapping(value, keys) else { return }
         if let v = m.optional("reservationTimeout") { grid.reservationTimeoutSeconds = try optionalSeconds(v) }
         if let v = m.optional("execTimeout") { grid.execTimeoutSeconds = try optionalSeconds(v) }
@@ -309,6 +309,7 @@ public enum ScenarioLoader {
                               + "policies.placement discovery; the central broker places whole rounds (creation: rounds)")
             }
         }
+        if let v = m.optional("requesterKeyMapRace") { grid.requesterKeyMapRaceSeconds = try v.seconds(in: 0...3600) }
         if let v = m.optional("addressWaitCap") { grid.addressWaitCapSeconds = try v.seconds(in: 0.000001...1e9) }
         if let v = m.optional("recycleRetry") {
             grid.recycleRetrySeconds = v.isNull || (try? v.string()) == "never" ? nil : try v.seconds(in: 0.001...1e9)
