@@ -1,0 +1,119 @@
+import Foundation
+import Model
+import Sim
+import XCTest
+@testable import Real
+
+/// The real backend on ESX: libvirt's esx:// driver, with the credentials the CLI takes from `--hypervisor-config`,
+/// against a standalone ESX host served by govmomi's vSphere API simulator (`ESXSimulatorHost`) with the worker VM
+/// made beforehand, as on the original's ESXi. The simulator has no guests, so the guest side is the in-process
+/// `SimulatedGuestChannel`. Each test runs one application whose worker goes idle between the start-up revert and
+/// the application (`wake: reuseClean`), and checks on the ESX side, through the host's own log of SOAP calls and
+/// by reading the VM back through libvirt, that Model's revert and power operations were carried out. Skips
+/// without the packages, unless `VISAG_REQUIRE_ESX=1` (CI). About 10 s each.
+final class ESXSimulatorTests: XCTestCase {
+    static let worker = "node0_worker1"
+    static let timeScale = 0.01
+    /// What changes a VM's power or contents, as the host names it.
+    static let powerMethods: Set<String> = [
+        "RevertToSnapshot_Task", "SuspendVM_Task", "PowerOnVM_Task", "PowerOffVM_Task", "ShutdownGuest",
+    ]
+
+    var host: ESXSimulatorHost?
+
+    override func setUpWithError() throws {
+        try ESXSimulatorHost.checkPrerequisites()
+        host = try ESXSimulatorHost(workers: [Self.worker])
+    }
+
+    override func tearDown() {
+        host?.stop()
+        host = nil
+    }
+
+    /// One node, one worker idle 60 s after its start-up revert; one application of one 30 s object at 600 s.
+    func scenario(idleAction: RecycleAction) throws -> Scenario {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(uniqueName("visag-esx-trace"))
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let trace = directory.appendingPathComponent("jobs.csv").path
+        try "id,arrival_s,compute_s\n0,600,30\n".write(toFile: trace, atomically: true, encoding: .utf8)
+        return try ScenarioLoader.parse(text: """
+            name: esx-wake
+            seed: 1
+            mode: virtual-secure
+            fidelity: fixed
+            platform: {nodes: 1, maxVMs: 1, initialWorkers: 1, topology: none}
+            policies: {placement: discovery, recycle: revert, cloneAheadThreshold: 0, idleTimeout: 60s,
+                       idleAction: \(idleAction.rawValue), wake: reuseClean}
+            jobMgr: {execTimeout: 1h, reservationTimeout: 1h}
+            workload: {kind: trace, file: \(trace), mainNode: 0}
+            """, file: "esx-wake.yaml")
+    }
+
+    func run(idleAction: RecycleAction) throws -> (RealRunResult, SimulatedGuestChannel, ESXSimulatorHost, String) {
+        let host = try XCTUnwrap(host)
+        let logs = LogLines()
+        let guest = SimulatedGuestChannel()
+        let options = RealRunOptions(
+            uri: host.uri, timeScale: Self.timeScale, shutdownWaitWallSeconds: 5, log: logs.log,
+            credentials: HypervisorCredentials(username: ESXSimulatorHost.username, password: host.password))
+        let result = try RealDriver(scenario: try scenario(idleAction: idleAction), options: options,
+                                    guestChannel: guest).run()
+        let context = "log: \(logs.all)\ncalls: \(result.hypervisorCalls.map { "\($0.operation) \($0.origin) \($0.error ?? "")" })"
+            + "\nhost: \(host.calls().filter { Self.powerMethods.contains($0.method) })"
+        return (result, guest, host, context)
+    }
+
+    /// What libvirt reads back from the host after the run.
+    func readBack(_ host: ESXSimulatorHost) throws -> (DomainState, [String]) {
+        let connection = try LibvirtConnection(uri: host.uri, username: ESXSimulatorHost.username,
+                                               password: host.password)
+        defer { connection.close() }
+        let domain = try connection.lookupDomain(name: Self.worker)
+        return (try domain.state(), try domain.snapshotNames())
+    }
+
+    func checkCommon(_ result: RealRunResult, _ guest: SimulatedGuestChannel, context: String) throws {
+        XCTAssertEqual(result.outcome, .completed, context)
+        XCTAssertEqual(result.metrics.applicationsCompleted, 1, context)
+        XCTAssertEqual(result.metrics.prepareRevert.count, 0, "the clean idle worker was woken, not reverted")
+        XCTAssertEqual(guest.addressReads, 1, "Model read the worker's address once, for the application")
+        XCTAssertEqual(result.metrics.prepareAddress.count, 1, context)
+        XCTAssertTrue(result.hypervisorCalls.allSatisfy { $0.succeeded && $0.domain == Self.worker }, context)
+        let worker = try XCTUnwrap(result.workers.first)
+        XCTAssertEqual(worker.modelRevertCalls, 2, context)
+        XCTAssertTrue(worker.clean && worker.free, context)
+        XCTAssertEqual(worker.finalState, .running, context)
+        XCTAssertEqual(worker.snapshots, [WorkerNaming.cleanSnapshot])
+    }
+
+    /// Start-up revert, idle suspend, the application's resume, the recycle's revert: on the host, the snapshot's
+    /// revert, SuspendVM and PowerOnVM, in Model's order.
+    func testSuspendAndResumeReachTheESXHost() throws {
+        let (result, guest, host, context) = try run(idleAction: .suspend)
+        try checkCommon(result, guest, context: context)
+        XCTAssertEqual(result.hypervisorCalls.filter { $0.origin == .model }.map(\.operation),
+                       ["revert", "suspend", "resume", "revert"], context)
+        XCTAssertEqual(result.metrics.prepareResume.count, 1, context)
+        XCTAssertEqual(host.methods(on: Self.worker).filter(Self.powerMethods.contains),
+                       ["RevertToSnapshot_Task", "SuspendVM_Task", "PowerOnVM_Task", "RevertToSnapshot_Task"], context)
+        let (state, snapshots) = try readBack(host)
+        XCTAssertEqual(state, .running)
+        XCTAssertEqual(snapshots, [WorkerNaming.cleanSnapshot])
+    }
+
+    /// Start-up revert, idle shutdown, the application's boot, the recycle's revert: on the host, the snapshot's
+    /// revert, the guest's shutdown and PowerOnVM.
+    func testShutdownAndBootReachTheESXHost() throws {
+        let (result, guest, host, context) = try run(idleAction: .shutdown)
+        try checkCommon(result, guest, context: context)
+        XCTAssertEqual(result.hypervisorCalls.filter { $0.origin == .model }.map(\.operation),
+                       ["revert", "shutdown", "boot", "revert"], context)
+        XCTAssertEqual(result.metrics.prepareBoot.count, 1, context)
+        XCTAssertEqual(host.methods(on: Self.worker).filter(Self.powerMethods.contains),
+                       ["RevertToSnapshot_Task", "ShutdownGuest", "PowerOnVM_Task", "RevertToSnapshot_Task"], context)
+        let (state, _) = try readBack(host)
+        XCTAssertEqual(state, .running)
+    }
+}
