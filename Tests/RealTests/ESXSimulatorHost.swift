@@ -41,7 +41,7 @@ final class ESXSimulatorHost {
         let message = "ESX simulator test needs: " + missing.map { "\($0.0) (\($0.1))" }.joined(separator: ", ")
             + " (bash scripts/install-test-deps.sh installs them)"
         if ProcessInfo.processInfo.environment[requireVariable] == "1" {
-            XCTFail(message + "; \(requireVariable)=1, so this fails instead of skipping")
+            throw ESXHostError(message + "; \(requireVariable)=1, so this fails instead of skipping")
         }
         throw XCTSkip(message)
     }

@@ -7,10 +7,10 @@ here="$(cd "$(dirname "$0")" && pwd)"
 cache="${CACHE_DIR:-/var/cache/visag-esx-sim}"
 mkdir -p "$cache" 2>/dev/null && [ -w "$cache" ] || { cache="${HOME:-/tmp}/.cache/visag-esx-sim"; mkdir -p "$cache"; }
 govmomi=$(dpkg-query -W -f='${Version}' golang-github-vmware-govmomi-dev 2>/dev/null || echo unknown)
-key=$( (sha256sum "$here/main.go"; echo "$govmomi"; go version) | sha256sum | cut -c1-16)
+key=$( (sha256sum < "$here/main.go"; echo "$govmomi"; go version) | sha256sum | cut -c1-16)
 binary="$cache/esx-sim-$key"
 if [ ! -x "$binary" ]; then
-    GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS= GOPROXY=off GOCACHE="$cache/go-build" \
+    CGO_ENABLED=0 GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS= GOPROXY=off GOCACHE="$cache/go-build" \
         go build -o "$binary.tmp" "$here/main.go"
     mv "$binary.tmp" "$binary"
 fi
