@@ -10,7 +10,8 @@ import XCTest
 /// `SimulatedGuestChannel`. Each test runs one application whose worker goes idle between the start-up revert and
 /// the application (`wake: reuseClean`), and checks on the ESX side, through the host's own log of SOAP calls and
 /// by reading the VM back through libvirt, that Model's revert and power operations were carried out. Skips
-/// without the packages, unless `VISAG_REQUIRE_ESX=1` (CI). About 10 s each.
+/// without the packages, unless `VISAG_REQUIRE_ESX=1` (CI). About 10 s each; the last test runs the CLI as a user
+/// does, with an encrypted hypervisor configuration.
 final class ESXSimulatorTests: XCTestCase {
     static let worker = "node0_worker1"
     static let timeScale = 0.01
@@ -115,5 +116,41 @@ final class ESXSimulatorTests: XCTestCase {
                        ["RevertToSnapshot_Task", "ShutdownGuest", "PowerOnVM_Task", "RevertToSnapshot_Task"], context)
         let (state, _) = try readBack(host)
         XCTAssertEqual(state, .running)
+    }
+
+    /// `visag run --backend real --hypervisor-config` on the host: `esx-small.yaml` cut to one node and one
+    /// application; the reverts the run counts are the ones the host was asked for.
+    func testTheCLIRunsAScenarioOnTheESXHost() throws {
+        let host = try XCTUnwrap(host)
+        let root = ESXSimulatorHost.repository
+        let binary = Bundle.main.bundleURL.appendingPathComponent("visag").path
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(uniqueName("visag-esx-cli"))
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let key = folder.appendingPathComponent("esx.key").path
+        let plain = folder.appendingPathComponent("esx.conf").path
+        let encrypted = folder.appendingPathComponent("esx.conf.enc").path
+        try "uri: \(host.uri)\nusername: \(ESXSimulatorHost.username)\npassword: \(host.password)\n"
+            .write(toFile: plain, atomically: true, encoding: .utf8)
+        for arguments in [["config", "keygen", "--out", key],
+                          ["config", "encrypt", plain, "--key-file", key, "--out", encrypted]] {
+            let made = try HostCommand.run(binary, arguments, timeoutSeconds: 30)
+            XCTAssertTrue(made.succeeded, made.stderr)
+        }
+        let run = try HostCommand.run(binary, [
+            "run", root.appendingPathComponent("Scenarios/guests/esx-small.yaml").path, "--backend", "real",
+            "--hypervisor-config", encrypted, "--key-file", key, "--time-scale", "0.005",
+            "--set", "platform.nodes=1", "--set", "workload.applications=1",
+        ], timeoutSeconds: 60)
+        let context = "stdout:\n\(run.stdout)\nstderr:\n\(run.stderr)\nhost: \(host.methods(on: Self.worker))"
+        XCTAssertTrue(run.succeeded, context)
+        XCTAssertTrue(run.stdout.contains("applications               1 submitted, 1 completed, 0 failed"), context)
+        XCTAssertTrue(run.stdout.contains("invariants                 all held"), context)
+        let uriShown = host.uri.replacingOccurrences(of: "\(ESXSimulatorHost.username)@", with: "")
+        XCTAssertTrue(run.stdout.contains("backend      real, \(uriShown), time scale 0.005"), context)
+        XCTAssertTrue(run.stderr.contains("no lifecycle events from"), context)
+        let reverts = host.methods(on: Self.worker).filter { $0 == "RevertToSnapshot_Task" }.count
+        XCTAssertGreaterThanOrEqual(reverts, 2, "the start-up revert and the recycle's: \(context)")
+        XCTAssertTrue(run.stdout.contains("reverts      node0_worker1 \(reverts)\n"), context)
     }
 }
