@@ -9,7 +9,6 @@ import XCTest
 final class ESXSimulatorHost {
     static let requireVariable = "VISAG_REQUIRE_ESX"
     static let username = "root"
-    static let packages = ["golang-go", "golang-github-vmware-govmomi-dev", "python3"]
     static let requiredPaths = [
         ("/usr/bin/go", "golang-go"),
         ("/usr/share/gocode/src/github.com/vmware/govmomi/simulator/model.go", "golang-github-vmware-govmomi-dev"),
@@ -47,7 +46,8 @@ final class ESXSimulatorHost {
     }
 
     init(workers: [String]) throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("visag-esx-\(getpid())-\(UUID())")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("visag-esx-\(getpid())-\(UUID())")
+        self.directory = directory
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let callLog = directory.appendingPathComponent("calls.log")
         let password = "visag-\(getpid())"
@@ -58,15 +58,17 @@ final class ESXSimulatorHost {
                                        stdoutPath: directory.appendingPathComponent("build.out").path,
                                        stderrPath: directory.appendingPathComponent("build.err").path)
         guard build.wait() == 0 else {
-            throw ESXHostError("building esx-sim failed: " + Self.read(directory.appendingPathComponent("build.err")))
+            let message = "building esx-sim failed: " + Self.read(directory.appendingPathComponent("build.err"))
+            try? FileManager.default.removeItem(at: directory)
+            throw ESXHostError(message)
         }
-        let binary = Self.read(directory.appendingPathComponent("build.out")).trimmingCharacters(in: .whitespacesAndNewlines)
+        let binary = Self.read(directory.appendingPathComponent("build.out"))
+            .trimmingCharacters(in: .whitespacesAndNewlines)
 
         let simulatorOut = directory.appendingPathComponent("simulator.out")
         let simulatorErr = directory.appendingPathComponent("simulator.err")
         let simulator = try SpawnedProcess([binary, "-user", Self.username, "-password", password] + workers,
                                        stdoutPath: simulatorOut.path, stderrPath: simulatorErr.path)
-        let directory = directory
         var proxyProcess: SpawnedProcess?
         do {
             let lines = try Self.waitForReady(simulatorOut, errors: simulatorErr, process: simulator, what: "esx-sim")

@@ -61,7 +61,8 @@ final class ESXSimulatorTests: XCTestCase {
             credentials: HypervisorCredentials(username: ESXSimulatorHost.username, password: host.password))
         let result = try RealDriver(scenario: try scenario(idleAction: idleAction), options: options,
                                     guestChannel: guest).run()
-        let context = "log: \(logs.all)\ncalls: \(result.hypervisorCalls.map { "\($0.operation) \($0.origin) \($0.error ?? "")" })"
+        let calls = result.hypervisorCalls.map { "\($0.operation) \($0.origin) \($0.error ?? "")" }
+        let context = "log: \(logs.all)\ncalls: \(calls)"
             + "\nhost: \(host.calls().filter { Self.powerMethods.contains($0.method) })"
         return (result, guest, host, context)
     }
