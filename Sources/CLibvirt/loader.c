@@ -58,6 +58,9 @@
               (virDomainPtr domain, const char *name, unsigned int flags), (domain, name, flags))                   \
     RETURNING(int, virDomainListAllSnapshots, (virDomainPtr domain, virDomainSnapshotPtr **snaps, unsigned int flags), \
               (domain, snaps, flags))                                                                               \
+    RETURNING(int, virDomainSnapshotNum, (virDomainPtr domain, unsigned int flags), (domain, flags))                 \
+    RETURNING(int, virDomainSnapshotListNames, (virDomainPtr domain, char **names, int nameslen, unsigned int flags), \
+              (domain, names, nameslen, flags))                                                                     \
     RETURNING(const char *, virDomainSnapshotGetName, (virDomainSnapshotPtr snapshot), (snapshot))                  \
     RETURNING(int, virDomainRevertToSnapshot, (virDomainSnapshotPtr snapshot, unsigned int flags),                  \
               (snapshot, flags))                                                                                    \

@@ -155,20 +155,38 @@ public final class LibvirtDomain: @unchecked Sendable {
         }
     }
 
-    /// Snapshot names, sorted.
+    /// Snapshot names, sorted. Drivers without `virDomainListAllSnapshots` (esx://) are asked the older way.
     public func snapshotNames() throws -> [String] {
-        try call("list snapshots") { domain -> [String]? in
-            var snapshots: UnsafeMutablePointer<OpaquePointer?>?
-            let count = virDomainListAllSnapshots(domain, &snapshots, 0)
-            if count < 0 { return nil }
-            defer { free(snapshots) }
-            var names: [String] = []
-            for index in 0..<Int(count) {
-                guard let snapshot = snapshots?[index] else { continue }
-                if let name = virDomainSnapshotGetName(snapshot) { names.append(String(cString: name)) }
-                virDomainSnapshotFree(snapshot)
+        do {
+            return try call("list snapshots") { domain -> [String]? in
+                var snapshots: UnsafeMutablePointer<OpaquePointer?>?
+                let count = virDomainListAllSnapshots(domain, &snapshots, 0)
+                if count < 0 { return nil }
+                defer { free(snapshots) }
+                var names: [String] = []
+                for index in 0..<Int(count) {
+                    guard let snapshot = snapshots?[index] else { continue }
+                    if let name = virDomainSnapshotGetName(snapshot) { names.append(String(cString: name)) }
+                    virDomainSnapshotFree(snapshot)
+                }
+                return names.sorted()
             }
-            return names.sorted()
+        } catch let error as LibvirtError where error.isUnsupported {
+            return try listedSnapshotNames()
+        }
+    }
+
+    /// `virDomainSnapshotNum` and `virDomainSnapshotListNames`; a snapshot taken between the two calls is missed.
+    private func listedSnapshotNames() throws -> [String] {
+        try call("list snapshot names") { domain -> [String]? in
+            let count = virDomainSnapshotNum(domain, 0)
+            if count < 0 { return nil }
+            if count == 0 { return [] }
+            var buffer = [UnsafeMutablePointer<CChar>?](repeating: nil, count: Int(count))
+            let listed = virDomainSnapshotListNames(domain, &buffer, count, 0)
+            if listed < 0 { return nil }
+            defer { for name in buffer { free(name) } }
+            return buffer.prefix(Int(listed)).compactMap { $0.map { String(cString: $0) } }.sorted()
         }
     }
 

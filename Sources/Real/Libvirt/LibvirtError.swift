@@ -33,6 +33,9 @@ public struct LibvirtError: Error, CustomStringConvertible, Sendable {
 
     /// Domain, snapshot, pool or volume not found: the answer a lookup loop ("find worker 1, 2, … until a lookup
     /// fails") stops on, as opposed to a real failure.
+    /// The connection's driver does not implement the call (e.g. esx:// and `virDomainListAllSnapshots`).
+    public var isUnsupported: Bool { code == Int32(VIR_ERR_NO_SUPPORT.rawValue) }
+
     public var isNotFound: Bool {
         [VIR_ERR_NO_DOMAIN, VIR_ERR_NO_DOMAIN_SNAPSHOT, VIR_ERR_NO_STORAGE_POOL, VIR_ERR_NO_STORAGE_VOL]
             .contains { Int32($0.rawValue) == code }
