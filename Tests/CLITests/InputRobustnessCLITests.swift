@@ -53,7 +53,7 @@ final class InputRobustnessCLITests: XCTestCase {
     func testReplayExitsOneOnlyWhenTheReplayedRunBreaksAnInvariant() throws {
         let broken = try visag(["replay", "Scenarios/races/dhcp-lease.yaml", "--seed", "27"])
         XCTAssertEqual(broken.status, 1, broken.stderr)
-        XCTAssertTrue(broken.stdout.contains("isolation violated at t="), broken.stdout)
+        XCTAssertTrue(broken.stdout.contains("isolation violated at 50m 04.521s [vm4 app55 vm5 obj55]"), broken.stdout)
         let fixed = try visag(["replay", "Scenarios/races/dhcp-lease.yaml", "--seed", "27",
                                "--set", "policies.dhcpRenewal=renew"])
         XCTAssertEqual(fixed.status, 0, fixed.stdout + fixed.stderr)

@@ -133,7 +133,7 @@ public struct RunSummary: Codable, Sendable {
         decisionDigest = m.decisionDigest
         invariantViolations = Dictionary(uniqueKeysWithValues: m.violationCounts.map { ($0.key.rawValue, $0.value) })
         firstViolations = m.violations.sorted { $0.timeSeconds < $1.timeSeconds }.prefix(5)
-            .map { "\($0.invariant.rawValue) at t=\($0.timeSeconds) s [\($0.entities)]: \($0.detail)" }
+            .map { "\($0.invariant.rawValue) at \(EventText.time($0.timeSeconds)) [\($0.entities)]: \($0.detail)" }
     }
 
     /// One JSON object, keys sorted, so equal runs print equal bytes (wall time aside).

@@ -128,14 +128,19 @@ extension Simulation {
         let i = Int(index)
         guard worldVMs[i].powerGeneration == generation, worldVMs[i].power != .running,
               let address = worldVMs[i].leasedAddress else { return }
-        dhcp[Int(worldVMs[i].area)].expire(address, heldBy: index)
+        dhcp[Int(worldVMs[i].area)].expire(address, heldBy: index, atSeconds: engine.now)
         worldVMs[i].leasedAddress = nil
+        checker.worldChanged(.leaseExpired(VMID(i), address), at: engine.now)
     }
 
     mutating func guestRenewed(vm index: Int32, generation: UInt32) {
         let i = Int(index)
         guard worldVMs[i].powerGeneration == generation, worldVMs[i].power == .running else { return }
-        let address = dhcp[Int(worldVMs[i].area)].lease(for: index, current: worldVMs[i].leasedAddress)
+        let address = dhcp[Int(worldVMs[i].area)].lease(for: index, current: worldVMs[i].leasedAddress,
+                                                        atSeconds: engine.now)
+        if let address, address != worldVMs[i].leasedAddress {
+            checker.worldChanged(.leaseGranted(VMID(i), address), at: engine.now)
+        }
         worldVMs[i].leasedAddress = address
         worldVMs[i].guestAddress = address
     }
@@ -196,7 +201,9 @@ extension Simulation {
     }
 
     private mutating func renewLease(_ i: Int, area: Int) {
-        let address = dhcp[area].lease(for: Int32(i), current: worldVMs[i].leasedAddress ?? worldVMs[i].guestAddress)
+        let current = worldVMs[i].leasedAddress ?? worldVMs[i].guestAddress
+        let address = dhcp[area].lease(for: Int32(i), current: current, atSeconds: engine.now)
+        if let address, address != current { checker.worldChanged(.leaseGranted(VMID(i), address), at: engine.now) }
         worldVMs[i].leasedAddress = address
         worldVMs[i].guestAddress = address
     }
