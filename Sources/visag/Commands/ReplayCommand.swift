@@ -6,12 +6,14 @@ struct ReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
         abstract: "Reruns one seed with full tracing and prints its violations (exit 1 if any; same digest as check).",
-        discussion: ExitStatus.discussion)
+        discussion: ExitStatus.after("""
+            Example: visag replay Scenarios/races/dhcp-lease.yaml --seed 27 --around 3000
+            """))
 
     @Argument(help: "Scenario file (YAML).")
     var scenario: String
-    @Option(help: "The seed to replay.")
-    var seed: UInt64
+    @Option(help: "The seed to replay (default: the seed the scenario file records, as `shrink` writes it).")
+    var seed: UInt64?
     @Option(help: "Write the full event trace here as JSON Lines.")
     var trace: String?
     @Option(help: "Print the events within --window seconds of this time.")
@@ -28,7 +30,7 @@ struct ReplayCommand: ParsableCommand {
 
     func run() throws {
         var loaded = try loadScenario(scenario, overrides: overrides)
-        loaded.seed = seed
+        if let seed { loaded.seed = seed }
         var file: JSONLinesFile? = nil
         if let trace {
             do { file = try JSONLinesFile(path: trace) } catch { throw CLIError.runFailed("\(error)") }
