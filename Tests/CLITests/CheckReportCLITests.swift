@@ -1,0 +1,120 @@
+import Foundation
+import Sim
+import XCTest
+
+/// `visag check` as CI and a tester use it: shrink by default, the replay command that runs as printed,
+/// remembered failing seeds, a failure limit, JSON and JUnit reports.
+final class CheckReportCLITests: XCTestCase {
+    static let race = "Scenarios/races/dhcp-lease.yaml"
+
+    var cache = ""
+
+    override func setUpWithError() throws {
+        cache = FileManager.default.temporaryDirectory.appendingPathComponent("visag-check-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
+        let folder = cache
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: folder) }
+    }
+
+    func visag(_ arguments: [String]) throws -> VisagCLI.Result {
+        try VisagCLI.run(arguments, environment: ["VISAG_CACHE_DIR": cache])
+    }
+
+    /// The words after `visag` in a printed command (`visag …` or `swift run visag …`); none needs quoting here.
+    func arguments(of command: String) throws -> [String] {
+        let words = command.split(separator: " ").map(String.init)
+        let at = try XCTUnwrap(words.firstIndex(of: "visag"), command)
+        return Array(words[(at + 1)...])
+    }
+
+    func testCheckShrinksTheFirstFailureAndItsReplayCommandFailsAsPrinted() throws {
+        let junit = cache + "/check.xml"
+        let check = try visag(["check", Self.race, "--seeds", "26..28", "--jobs", "2", "--json", "--junit", junit])
+        XCTAssertEqual(check.status, 1, check.stderr)
+        XCTAssertEqual(check.stderr, "", "no progress off a terminal unless --progress")
+        let report = try JSONDecoder().decode(CheckReport.self, from: Data(check.stdout.utf8))
+        XCTAssertEqual(report.seeds.checked, [26, 27, 28])
+        XCTAssertEqual(report.seeds.failing, [27])
+        XCTAssertFalse(report.stoppedEarly)
+        let failure = try XCTUnwrap(report.failures.first)
+        XCTAssertEqual(failure.time, "50m 04.521s")
+        XCTAssertTrue(failure.replay.hasSuffix("visag replay \(Self.race) --seed 27"), failure.replay)
+        let shrunk = try XCTUnwrap(report.shrunk)
+        XCTAssertEqual(shrunk.fromSeed, 27)
+        XCTAssertEqual(shrunk.invariant, "isolation")
+        XCTAssertEqual(shrunk.overrides.last, "seed=\(shrunk.seed)")
+        XCTAssertEqual(Set(shrunk.overrides.map { $0.prefix { $0 != "=" } }).count, shrunk.overrides.count,
+                       "one value per key: \(shrunk.overrides)")
+        // Both printed commands run as printed and fail the same way.
+        let replay = try visag(try arguments(of: failure.replay))
+        XCTAssertEqual(replay.status, 1, replay.stderr)
+        XCTAssertTrue(replay.stdout.contains(failure.digest), replay.stdout)
+        let small = try visag(try arguments(of: shrunk.replay))
+        XCTAssertEqual(small.status, 1, small.stdout + small.stderr)
+        XCTAssertTrue(small.stdout.contains("isolation violated at "), small.stdout)
+        let xml = try String(contentsOfFile: junit, encoding: .utf8)
+        XCTAssertEqual(xml.components(separatedBy: "<testcase ").count - 1, 3)
+        XCTAssertTrue(xml.contains("<failure type=\"isolation\""), xml)
+        XCTAssertTrue(xml.contains("name=\"seed 26\"/>"), xml)
+    }
+
+    func testTheTextReportNamesTheCauseAndTheShrunkScenario() throws {
+        let check = try visag(["check", Self.race, "--seeds", "27", "--progress"])
+        XCTAssertEqual(check.status, 1, check.stderr)
+        XCTAssertTrue(check.stdout.contains("that address was leased to vm4 at 49m 54.120s after vm5's lease expired "
+            + "at 45m 26.664s"), check.stdout)
+        XCTAssertTrue(check.stdout.contains("lease of 10.1.0.6 held by vm5 expired"), check.stdout)
+        XCTAssertTrue(check.stdout.contains("reproduce with: "), check.stdout)
+        XCTAssertTrue(check.stdout.contains("shrunk seed 27 in "), check.stdout)
+        XCTAssertTrue(check.stdout.contains("replay the shrunk scenario with: "), check.stdout)
+        XCTAssertTrue(check.stderr.contains("1/1 seeds, 1 failing"), check.stderr)
+        XCTAssertTrue(check.stderr.contains("shrinking seed 27 (isolation)"), check.stderr)
+        let plain = try visag(["check", Self.race, "--seeds", "27", "--no-shrink"])
+        XCTAssertFalse(plain.stdout.contains("shrunk"), plain.stdout)
+    }
+
+    func testLastFailedRunsRememberedSeedsFirstAndMaxFailuresStops() throws {
+        let missing = try visag(["check", Self.race, "--last-failed"])
+        XCTAssertEqual(missing.status, 2, missing.stdout)
+        XCTAssertTrue(missing.stderr.contains("no failing seeds are recorded"), missing.stderr)
+        XCTAssertEqual(try visag(["check", Self.race, "--seeds", "26..28", "--no-shrink"]).status, 1)
+        let first = try visag(["check", Self.race, "--seeds", "20..30", "--last-failed", "--max-failures", "1",
+                               "--jobs", "1", "--no-shrink", "--json"])
+        XCTAssertEqual(first.status, 1, first.stderr)
+        let report = try JSONDecoder().decode(CheckReport.self, from: Data(first.stdout.utf8))
+        XCTAssertEqual(report.seeds.checked, [27], "the remembered seed ran first and the limit stopped the rest")
+        XCTAssertTrue(report.stoppedEarly)
+        let alone = try visag(["check", Self.race, "--last-failed", "--no-shrink", "--json"])
+        XCTAssertEqual(try JSONDecoder().decode(CheckReport.self, from: Data(alone.stdout.utf8)).seeds.checked, [27])
+        // A seed that passes now is forgotten.
+        XCTAssertEqual(try visag(["check", Self.race, "--seeds", "27", "--set", "policies.dhcpRenewal=renew"]).status, 0)
+        let fixed = try visag(["check", Self.race, "--seeds", "27", "--set", "policies.dhcpRenewal=renew",
+                               "--last-failed"])
+        XCTAssertEqual(fixed.status, 0, fixed.stderr)
+        XCTAssertEqual(try visag(["check", Self.race, "--last-failed", "--max-failures", "0"]).status, 2)
+    }
+
+    func testSeedListsAndTheirErrors() throws {
+        let list = try visag(["check", "Scenarios/quickstart.yaml", "--seeds", "3,1..2,3", "--json", "--jobs", "1"])
+        XCTAssertNotEqual(list.status, 2, list.stderr)
+        XCTAssertEqual(try JSONDecoder().decode(CheckReport.self, from: Data(list.stdout.utf8)).seeds.checked, [3, 1, 2])
+        for bad in ["1,,2", "1,", ",", "2..1,4"] {
+            XCTAssertEqual(try visag(["check", "Scenarios/quickstart.yaml", "--seeds", bad]).status, 2, bad)
+        }
+    }
+
+    /// A shrunk file records its seed: `replay FILE` needs no --seed, and `shrink` says why the seed changed.
+    func testReplayUsesTheSeedTheShrunkFileRecords() throws {
+        let out = cache + "/small.yaml"
+        let shrink = try visag(["shrink", Self.race, "--seed", "27", "--out", out])
+        XCTAssertEqual(shrink.status, 0, shrink.stderr)
+        XCTAssertTrue(shrink.stdout.contains("replay with: "), shrink.stdout)
+        if !shrink.stdout.contains("fails with seed 27 ") {
+            XCTAssertTrue(shrink.stdout.contains("the seed changed from 27 to "), shrink.stdout)
+            XCTAssertTrue(shrink.stdout.contains("no longer breaks isolation"), shrink.stdout)
+        }
+        let replay = try visag(["replay", out])
+        XCTAssertEqual(replay.status, 1, replay.stdout + replay.stderr)
+        XCTAssertTrue(replay.stdout.contains("isolation violated at "), replay.stdout)
+    }
+}
