@@ -232,7 +232,9 @@ package struct InvariantChecker {
                 }
             case .waitingForVM, .writingKey, .launching:
                 if judged(object.app) {
-                    violate(.liveness, time, "obj\(i) app\(object.app.index)", "obj\(i) is still \(object.host)")
+                    // The VM it waits on is named too, so its address troubles are among the last events.
+                    let vm = object.vm.map { " \($0)" } ?? ""
+                    violate(.liveness, time, "obj\(i) app\(object.app.index)" + vm, "obj\(i) is still \(object.host)")
                 }
             case .none, .running, .finished, .released:
                 break

@@ -8,10 +8,14 @@ package enum WorldChange: Sendable {
     case leaseGranted(VMID, Address)
     case messageLost(Message)
     case messageDuplicated(Message)
+    /// The VM's DHCP request went unanswered: its area's server is in an outage.
+    case dhcpDown(VMID, area: Int)
+    /// A running worker died (an injected fault).
+    case vmCrashed(VMID)
 
     var entities: [EventEntity] {
         switch self {
-        case .leaseExpired(let vm, _), .leaseGranted(let vm, _):
+        case .leaseExpired(let vm, _), .leaseGranted(let vm, _), .dhcpDown(let vm, _), .vmCrashed(let vm):
             return [EventEntity(kind: .vm, id: vm.index)]
         case .messageLost(let m), .messageDuplicated(let m):
             return EventEntity.of(.messageDelivered(m))
@@ -24,6 +28,8 @@ package enum WorldChange: Sendable {
         case .leaseGranted(let vm, let address): "\(address) leased to \(vm)"
         case .messageLost(let m): "\(m.from) → \(m.to)  LOST " + EventText.describe(m.body)
         case .messageDuplicated(let m): "\(m.from) → \(m.to)  DUPLICATED " + EventText.describe(m.body)
+        case .dhcpDown(let vm, let area): "\(vm) asked for an address: area \(area)'s DHCP server is down (outage)"
+        case .vmCrashed(let vm): "\(vm) crashed (injected fault)"
         }
     }
 }

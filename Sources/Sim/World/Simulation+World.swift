@@ -150,6 +150,7 @@ extension Simulation {
         let i = Int(index)
         guard worldVMs[i].powerGeneration == generation, worldVMs[i].power == .running else { return }
         metrics.vmCrashes += 1
+        checker.worldChanged(.vmCrashed(VMID(i)), at: engine.now)
         for o in objectTimes.indices where objectTimes[o].runningIn == index {
             objectStopped(ObjectID(o))
             engine.schedule(.model(.objectFinished(ObjectID(o), succeeded: false)), afterSeconds: 0)
@@ -182,18 +183,27 @@ extension Simulation {
         case .none:
             delay = guestOperation(vm, scenario.hypervisor.addressRead)
             // A guest without an address asks the area's DHCP server, which answers nothing while it is down.
-            if worldVMs[i].guestAddress == nil,
-               !FaultSettings.any(scenario.faults.dhcpOutages, cover: area, at: engine.now) {
-                renewLease(i, area: area)
+            if worldVMs[i].guestAddress == nil {
+                if !FaultSettings.any(scenario.faults.dhcpOutages, cover: area, at: engine.now) {
+                    renewLease(i, area: area)
+                } else {
+                    checker.worldChanged(.dhcpDown(vm, area: area), at: engine.now)
+                }
             }
         case .renew:
             delay = scenario.dhcp.renew.draw(from: dhcpStreams[area])
             // A server that is down answers nothing: the guest keeps waiting.
-            if FaultSettings.any(scenario.faults.dhcpOutages, cover: area, at: engine.now) { return }
+            if FaultSettings.any(scenario.faults.dhcpOutages, cover: area, at: engine.now) {
+                checker.worldChanged(.dhcpDown(vm, area: area), at: engine.now)
+                return
+            }
             renewLease(i, area: area)
         case .reversePing:
             delay = scenario.dhcp.reversePing.draw(from: dhcpStreams[area])
-            if FaultSettings.any(scenario.faults.dhcpOutages, cover: area, at: engine.now) { return }
+            if FaultSettings.any(scenario.faults.dhcpOutages, cover: area, at: engine.now) {
+                checker.worldChanged(.dhcpDown(vm, area: area), at: engine.now)
+                return
+            }
             renewLease(i, area: area)
         }
         engine.schedule(.model(.addressObtained(vm, worldVMs[i].guestAddress, ticket: ticket)), afterSeconds: delay)
