@@ -34,8 +34,8 @@ extension CLITests {
         XCTAssertEqual(try String(contentsOfFile: out + "/nodes.csv", encoding: .utf8).split(separator: "\n").count, 1 + 6)
 
         let lines = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n")
-        XCTAssertTrue(lines.first?.hasPrefix("{\"scenario\":\"key-routing\",\"seed\":13,") == true)
-        XCTAssertEqual(lines.filter { $0.contains("\"event\":\"arrival\"") }.count, 12)
+        XCTAssertTrue(lines.first?.contains("\"scenario\":\"key-routing\",\"schema\":\"visag-trace\",\"seed\":13,") == true)
+        XCTAssertEqual(lines.filter { $0.contains("\"kind\":\"arrival\"") }.count, 12)
         for line in lines { XCTAssertNoThrow(try JSONSerialization.jsonObject(with: Data(line.utf8)), String(line)) }
 
         let chrome = try XCTUnwrap(JSONSerialization.jsonObject(

@@ -29,11 +29,11 @@ final class RealObservationTests: LibvirtTestCase {
         XCTAssertTrue(result.metrics.digest.allSatisfy(\.isHexDigit))
 
         // The header, one line per arrival, and one per event Model handled (the grid's start is no event).
-        XCTAssertTrue(lines.lines.first?.hasPrefix("{\"scenario\":\"real-small\",\"seed\":5,") == true)
-        let arrivals = lines.lines.filter { $0.contains("\"event\":\"arrival\"") }
+        XCTAssertTrue(lines.lines.first?.contains("\"scenario\":\"real-small\",\"schema\":\"visag-trace\",\"seed\":5,") == true)
+        let arrivals = lines.lines.filter { $0.contains("\"kind\":\"arrival\"") }
         XCTAssertEqual(arrivals.count, 4)
         XCTAssertEqual(UInt64(lines.lines.count - 1 - arrivals.count) + 1, result.metrics.events)
-        XCTAssertTrue(lines.lines.contains { $0.contains("\"event\":\"keyWritten\"") })
+        XCTAssertTrue(lines.lines.contains { $0.contains("\"kind\":\"keyWritten\"") })
         XCTAssertEqual(activity.eventCount, lines.lines.count - 1)
 
         // The Perfetto replay rebuilds the run from it: every object ran, on a worker's track.

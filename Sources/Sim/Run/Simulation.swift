@@ -291,14 +291,14 @@ public struct Simulation {
             if let drop = scenario.faults.messageDrop, drop.applies(to: message.body, at: engine.now),
                faultStream.bernoulli(drop.probability) {
                 metrics.messagesDropped += 1
-                checker.worldChanged(.messageLost(message), at: engine.now)
+                worldChanged(.messageLost(message))
                 return
             }
             deliver(message)
             if let duplicate = scenario.faults.messageDuplicate, duplicate.applies(to: message.body, at: engine.now),
                faultStream.bernoulli(duplicate.probability) {
                 metrics.messagesDuplicated += 1
-                checker.worldChanged(.messageDuplicated(message), at: engine.now)
+                worldChanged(.messageDuplicated(message))
                 deliver(message)
             }
         case .startTimer(let timer, let seconds):

@@ -119,6 +119,13 @@ extension Simulation {
         return false
     }
 
+    /// The world changed in a way no Model event says: the checker keeps it for its reports, the trace file
+    /// gets a line of its own (the digest never sees it).
+    mutating func worldChanged(_ change: WorldChange) {
+        checker.worldChanged(change, at: engine.now)
+        recorder.recordWorld(time: engine.now, change)
+    }
+
     mutating func scheduleLeaseExpiry(_ index: Int32) {
         guard let lease = scenario.dhcp.leaseSeconds, worldVMs[Int(index)].leasedAddress != nil else { return }
         engine.schedule(.leaseExpired(vm: index, generation: worldVMs[Int(index)].powerGeneration), afterSeconds: lease)
@@ -130,7 +137,7 @@ extension Simulation {
               let address = worldVMs[i].leasedAddress else { return }
         dhcp[Int(worldVMs[i].area)].expire(address, heldBy: index, atSeconds: engine.now)
         worldVMs[i].leasedAddress = nil
-        checker.worldChanged(.leaseExpired(VMID(i), address), at: engine.now)
+        worldChanged(.leaseExpired(VMID(i), address))
     }
 
     mutating func guestRenewed(vm index: Int32, generation: UInt32) {
@@ -139,7 +146,7 @@ extension Simulation {
         let address = dhcp[Int(worldVMs[i].area)].lease(for: index, current: worldVMs[i].leasedAddress,
                                                         atSeconds: engine.now)
         if let address, address != worldVMs[i].leasedAddress {
-            checker.worldChanged(.leaseGranted(VMID(i), address), at: engine.now)
+            worldChanged(.leaseGranted(VMID(i), address))
         }
         worldVMs[i].leasedAddress = address
         worldVMs[i].guestAddress = address
@@ -150,7 +157,7 @@ extension Simulation {
         let i = Int(index)
         guard worldVMs[i].powerGeneration == generation, worldVMs[i].power == .running else { return }
         metrics.vmCrashes += 1
-        checker.worldChanged(.vmCrashed(VMID(i)), at: engine.now)
+        worldChanged(.vmCrashed(VMID(i)))
         for o in objectTimes.indices where objectTimes[o].runningIn == index {
             objectStopped(ObjectID(o))
             engine.schedule(.model(.objectFinished(ObjectID(o), succeeded: false)), afterSeconds: 0)
@@ -187,21 +194,21 @@ extension Simulation {
                 if !FaultSettings.any(scenario.faults.dhcpOutages, cover: area, at: engine.now) {
                     renewLease(i, area: area)
                 } else {
-                    checker.worldChanged(.dhcpDown(vm, area: area), at: engine.now)
+                    worldChanged(.dhcpDown(vm, area: area))
                 }
             }
         case .renew:
             delay = scenario.dhcp.renew.draw(from: dhcpStreams[area])
             // A server that is down answers nothing: the guest keeps waiting.
             if FaultSettings.any(scenario.faults.dhcpOutages, cover: area, at: engine.now) {
-                checker.worldChanged(.dhcpDown(vm, area: area), at: engine.now)
+                worldChanged(.dhcpDown(vm, area: area))
                 return
             }
             renewLease(i, area: area)
         case .reversePing:
             delay = scenario.dhcp.reversePing.draw(from: dhcpStreams[area])
             if FaultSettings.any(scenario.faults.dhcpOutages, cover: area, at: engine.now) {
-                checker.worldChanged(.dhcpDown(vm, area: area), at: engine.now)
+                worldChanged(.dhcpDown(vm, area: area))
                 return
             }
             renewLease(i, area: area)
@@ -213,7 +220,7 @@ extension Simulation {
     private mutating func renewLease(_ i: Int, area: Int) {
         let current = worldVMs[i].leasedAddress ?? worldVMs[i].guestAddress
         let address = dhcp[area].lease(for: Int32(i), current: current, atSeconds: engine.now)
-        if let address, address != current { checker.worldChanged(.leaseGranted(VMID(i), address), at: engine.now) }
+        if let address, address != current { worldChanged(.leaseGranted(VMID(i), address)) }
         worldVMs[i].leasedAddress = address
         worldVMs[i].guestAddress = address
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Model
 import Sim
 
 struct ReplayCommand: ParsableCommand {
@@ -57,7 +58,7 @@ struct ReplayCommand: ParsableCommand {
     }
 }
 
-/// Keeps the trace lines whose time is within a window (and forwards every line).
+/// Keeps the events whose time is within a window, in words (and forwards every trace line).
 final class AroundWindow: TraceSink {
     let center: Double
     let halfWidth: Double
@@ -72,11 +73,25 @@ final class AroundWindow: TraceSink {
         self.forward = forward
     }
 
-    func write(line: String) {
-        forward?.write(line: line)
-        guard line.hasPrefix("{\"t\":"), let comma = line.firstIndex(of: ","),
-              let time = Double(line[line.index(line.startIndex, offsetBy: 5)..<comma]),
-              abs(time - center) <= halfWidth else { return }
-        if lines.count < maxLines { lines.append(line) } else { dropped += 1 }
+    var wantsLines: Bool { forward?.wantsLines ?? false }
+
+    func write(line: String) { forward?.write(line: line) }
+
+    func recorded(time: Double, event: Event) {
+        forward?.recorded(time: time, event: event)
+        keep(time) { EventText.line(time: time, event) }
+    }
+
+    func recordedArrival(time: Double, index: Int32) {
+        forward?.recordedArrival(time: time, index: index)
+        keep(time) {
+            let stamp = EventText.time(time)
+            return String(repeating: " ", count: max(0, 13 - stamp.count)) + stamp + "  app\(index) arrives"
+        }
+    }
+
+    private func keep(_ time: Double, _ text: () -> String) {
+        guard abs(time - center) <= halfWidth else { return }
+        if lines.count < maxLines { lines.append(text()) } else { dropped += 1 }
     }
 }
