@@ -103,6 +103,21 @@ final class CheckReportCLITests: XCTestCase {
         }
     }
 
+    /// `--around` takes a time as the report prints it, or a duration; `--window` a duration.
+    func testReplayAroundTakesPrintedTimesAndDurations() throws {
+        let pasted = try visag(["replay", Self.race, "--seed", "27", "--around", "50m 04.521s", "--window", "1s"])
+        XCTAssertEqual(pasted.status, 1, pasted.stderr)
+        XCTAssertTrue(pasted.stdout.contains("events within 1.000s of 50m 04.521s:"), pasted.stdout)
+        XCTAssertTrue(pasted.stdout.contains("  50m 04.721s  obj55 launched"), pasted.stdout)
+        let duration = try visag(["replay", Self.race, "--seed", "27", "--around", "50m", "--window", "0.5m"])
+        XCTAssertTrue(duration.stdout.contains("events within 30.000s of 50m 00.000s:"), duration.stdout)
+        for bad in [["--around", "4s 2m"], ["--around", "-5"], ["--window", "never"], ["--around", "soon"]] {
+            let r = try visag(["replay", Self.race, "--seed", "27"] + bad)
+            XCTAssertEqual(r.status, 2, "\(bad): \(r.stdout)")
+            XCTAssertTrue(r.stderr.contains(bad[0]), r.stderr)
+        }
+    }
+
     /// A shrunk file records its seed: `replay FILE` needs no --seed, and `shrink` says why the seed changed.
     func testReplayUsesTheSeedTheShrunkFileRecords() throws {
         let out = cache + "/small.yaml"

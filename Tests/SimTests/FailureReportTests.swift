@@ -15,6 +15,14 @@ final class FailureReportTests: XCTestCase {
         XCTAssertEqual(EventText.time(.infinity), "never")
     }
 
+    func testPrintedTimesReadBack() {
+        for seconds in [0, 4.521, 3004.521, 7384.5] {
+            XCTAssertEqual(EventText.seconds(from: EventText.time(seconds))!, seconds, accuracy: 1e-9)
+        }
+        XCTAssertEqual(EventText.seconds(from: "26m"), 1560)
+        for bad in ["", "4s 2m", "1m 1m", "12", "x", "-3s", "5d"] { XCTAssertNil(EventText.seconds(from: bad), bad) }
+    }
+
     func testEventsReadAsWordsWithNamesAndDottedQuads() {
         let reserve = Event.messageDelivered(Message(from: NodeID(1), to: NodeID(0), body:
             .reserve(AppID(13), ObjectID(13), RequestID(origin: NodeID(1), counter: 19), round: 1,

@@ -27,6 +27,31 @@ public enum EventText {
         return negative ? "-" + text : text
     }
 
+    /// A time as `time(_:)` prints it (`50m 04.521s`, `2h 03m 04.500s`), so one can be pasted back into a flag;
+    /// nil for anything else.
+    public static func seconds(from text: String) -> Double? {
+        let parts = text.split(separator: " ")
+        guard !parts.isEmpty else { return nil }
+        var total = 0.0
+        var lastUnit = Double.infinity
+        for part in parts {
+            guard let unitCharacter = part.last, let number = Double(part.dropLast()), number >= 0, number.isFinite
+            else { return nil }
+            let unit: Double
+            switch unitCharacter {
+            case "h": unit = 3600
+            case "m": unit = 60
+            case "s": unit = 1
+            default: return nil
+            }
+            // Largest unit first, each once: `4s 2m` is a typo, not 124 s.
+            guard unit < lastUnit else { return nil }
+            lastUnit = unit
+            total += number * unit
+        }
+        return total
+    }
+
     /// One line: the time, then the event.
     public static func line(time seconds: Double, _ event: Event) -> String {
         time(seconds).leftPadded(13) + "  " + describe(event)

@@ -17,26 +17,38 @@ struct ReplayCommand: ParsableCommand {
     var seed: UInt64?
     @Option(help: "Write the full event trace here as JSON Lines.")
     var trace: String?
-    @Option(help: "Print the events within --window seconds of this time.")
-    var around: Double?
-    @Option(help: "Half-width of the --around window, in seconds.")
-    var window: Double = 30
+    @Option(help: "Print the events within --window of this time: seconds, a duration (26m) or a time as reports print it (\"50m 04.521s\").")
+    var around: String?
+    @Option(help: "Half-width of the --around window: seconds or a duration (default 30).")
+    var window: String = "30"
     @Option(name: .customLong("set"), help: "Override a scenario field: path=value (repeatable).")
     var overrides: [String] = []
 
-    func validate() throws {
-        if let around, !(around.isFinite && around >= 0) { throw ValidationError("--around must be a time >= 0") }
-        guard window.isFinite && window >= 0 else { throw ValidationError("--window must be >= 0") }
+    /// Seconds from `text`: what a scenario accepts (`90`, `26m`, `1.5h`) or what a report prints (`50m 04.521s`).
+    static func time(_ text: String, flag: String) throws -> Double {
+        if let seconds = EventText.seconds(from: text) { return seconds }
+        let parsed: Double?
+        do {
+            parsed = try ScenarioLoader.commandLineDuration(text, flag: flag)
+        } catch let error as ScenarioError {
+            throw CLIError.badInput("\(flag): expected seconds or a duration like 26m, found \"\(text)\" (\(error.message))")
+        }
+        guard let seconds = parsed, seconds.isFinite, seconds >= 0 else {
+            throw CLIError.badInput("\(flag): expected a finite time >= 0, found \"\(text)\"")
+        }
+        return seconds
     }
 
     func run() throws {
+        let center = try around.map { try Self.time($0, flag: "--around") }
+        let halfWidth = try Self.time(window, flag: "--window")
         var loaded = try loadScenario(scenario, overrides: overrides)
         if let seed { loaded.seed = seed }
         var file: JSONLinesFile? = nil
         if let trace {
             do { file = try JSONLinesFile(path: trace) } catch { throw CLIError.runFailed("\(error)") }
         }
-        let window = around.map { AroundWindow(center: $0, halfWidth: self.window, forward: file) }
+        let window = center.map { AroundWindow(center: $0, halfWidth: halfWidth, forward: file) }
         let sink: TraceSink? = window ?? file
         var simulation = Simulation(scenario: loaded, traceSink: sink)
         let metrics = simulation.run()
@@ -49,7 +61,7 @@ struct ReplayCommand: ParsableCommand {
             print("\n\(violation)")
         }
         if let window {
-            print("\nevents within \(self.window) s of t=\(around!):")
+            print("\nevents within \(EventText.time(halfWidth)) of \(EventText.time(window.center)):")
             for line in window.lines { print(line) }
             if window.dropped > 0 { print("(\(window.dropped) more not shown)") }
         }
