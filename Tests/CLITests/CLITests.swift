@@ -120,7 +120,7 @@ final class CLITests: XCTestCase {
 
     func testVMPoolBenchPrintsTheReferenceLine() throws {
         let trace = Self.packageRoot.appendingPathComponent("Tests/SimTests/Fixtures/jobs_2k.csv").path
-        let r = try visag(["bench", "vm-pool", "--trace", trace, "--hosts", "20"])
+        let r = try visag(["bench", "vm-pool", "--jobs-file", trace, "--hosts", "20"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let lines = r.stdout.split(separator: "\n")
         XCTAssertEqual(String(lines[0]),
@@ -131,9 +131,11 @@ final class CLITests: XCTestCase {
     func testMalformedTraceIsExitTwoWithLine() throws {
         let dir = try temporaryDirectory()
         let path = try write("id,arrival_s,compute_s\n0,1.0,5\n1,abc,5\n", named: "t.csv", in: dir)
-        let r = try visag(["bench", "vm-pool", "--trace", path])
+        let r = try visag(["bench", "vm-pool", "--jobs-file", path])
         XCTAssertEqual(r.status, 2)
         XCTAssertTrue(r.stderr.contains("t.csv:3"), r.stderr)
+        // `--trace` names an output everywhere; the jobs to run are `--jobs-file`.
+        XCTAssertEqual(try visag(["bench", "vm-pool", "--trace", path]).status, 2)
     }
 
     func testCheckFindsTheDHCPRaceAndReplayGivesTheSameDigest() throws {

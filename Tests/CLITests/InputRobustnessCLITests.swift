@@ -24,7 +24,7 @@ final class InputRobustnessCLITests: XCTestCase {
         ["sweep", "Scenarios/studies/recycle.yaml", "--out", "/nonexistent/sweep", "--shard", "3/2"],
         ["merge", "/nonexistent", "--out", "/nonexistent/merged"],
         ["report", "/nonexistent", "--timeline-vms", "0"],
-        ["bench", "vm-pool", "--trace", "Tests/SimTests/Fixtures/jobs_2k.csv", "--hosts", "0"],
+        ["bench", "vm-pool", "--jobs-file", "Tests/SimTests/Fixtures/jobs_2k.csv", "--hosts", "0"],
         ["bench", "matrix", "--sizes", "0"],
         ["config", "encrypt", quickstart, "--out", "/nonexistent/e", "--key-file", "k", "--passphrase-env", "P"],
         ["config", "decrypt", quickstart, "--key-file", "k", "--passphrase-env", "P"],
@@ -138,13 +138,13 @@ final class InputRobustnessCLITests: XCTestCase {
                                        ("--slots", "100000", "--slots must be between 1 and 10000 (as platform.maxVMs)"),
                                        ("--prep", "1e300", "--prep must be a number of seconds from 0 to 1e9"),
                                        ("--prep", "nan", "--prep must be a number of seconds from 0 to 1e9")] {
-            let r = try visag(["bench", "vm-pool", "--trace", trace, flag, value])
+            let r = try visag(["bench", "vm-pool", "--jobs-file", trace, flag, value])
             XCTAssertEqual(r.status, 2, "\(flag) \(value)")
             XCTAssertTrue(r.stderr.contains(message), r.stderr)
         }
         let clock = ContinuousClock()
         let started = clock.now
-        let huge = try visag(["bench", "vm-pool", "--trace", trace, "--hosts", "1000000", "--slots", "10000"])
+        let huge = try visag(["bench", "vm-pool", "--jobs-file", trace, "--hosts", "1000000", "--slots", "10000"])
         XCTAssertEqual(huge.status, 2)
         XCTAssertTrue(huge.stderr.contains("10000000000 worker VMs"), huge.stderr)
         XCTAssertLessThan(started.duration(to: clock.now), .seconds(10))
