@@ -63,18 +63,14 @@ public enum SweepReport {
 
     static func table(_ data: SweepReportData) -> String {
         let columns = tableMetrics(data)
-        var best: [Int: Double] = [:]
+        var best: [Int: Int] = [:]
         for metric in columns {
-            let means = data.cells.map { $0.statistics[metric].mean }.filter(\.isFinite)
-            switch data.metrics[metric].better {
-            case .lower: best[metric] = means.min()
-            case .higher: best[metric] = means.max()
-            case .neither: break
-            }
+            best[metric] = bestCell(data, metric: metric)
         }
         var out = "<section><h2>Policy comparison</h2><p class=\"note\">Mean ± half-width of the 95 % confidence interval "
-            + "over the seeds of each cell; the best mean of each column is highlighted (lowest, or highest for completions "
-            + "and utilisation). Every metric is in <code>summary.csv</code>.</p><div class=\"scroll\"><table><thead><tr><th>cell</th>"
+            + "over the seeds of each cell; a column's best mean (lowest, or highest for completions and utilisation) is "
+            + "highlighted only when its interval overlaps no other cell's. A cell with no sample of a metric shows – "
+            + "and is left out of its means. Every metric is in <code>summary.csv</code>.</p><div class=\"scroll\"><table><thead><tr><th>cell</th>"
         for axis in data.axes { out += "<th>\(HTMLText.escape(shortName(axis.path)))</th>" }
         out += "<th>n</th>"
         for metric in columns {
@@ -88,12 +84,34 @@ public enum SweepReport {
             out += "<td class=\"num\">\(cell.n)</td>"
             for metric in columns {
                 let s = cell.statistics[metric]
-                let isBest = best[metric].map { s.mean.isFinite && abs(s.mean - $0) <= 1e-9 * max(1, abs($0)) } ?? false
+                let isBest = best[metric] == cell.index
                 out += "<td class=\"num\(isBest ? " best" : "")\">\(HTMLText.meanWithInterval(s.mean, s.halfWidth))</td>"
             }
             out += "</tr>"
         }
         return out + "</tbody></table></div></section>\n"
+    }
+
+    /// The cell whose mean is best and whose 95 % interval lies wholly on the better side of every other cell's;
+    /// nil when the intervals overlap (no cell is distinguishably best) or the metric has no better direction.
+    static func bestCell(_ data: SweepReportData, metric: Int) -> Int? {
+        let sign: Double
+        switch data.metrics[metric].better {
+        case .lower: sign = 1
+        case .higher: sign = -1
+        case .neither: return nil
+        }
+        let cells = data.cells.filter { $0.statistics[metric].mean.isFinite }
+        guard cells.count > 1, let top = cells.min(by: { sign * $0.statistics[metric].mean < sign * $1.statistics[metric].mean })
+        else { return nil }
+        func width(_ s: SweepResults.Statistics) -> Double { s.halfWidth.isFinite ? s.halfWidth : 0 }
+        let t = top.statistics[metric]
+        for cell in cells where cell.index != top.index {
+            let s = cell.statistics[metric]
+            // Lower is better: the best's upper end must stay below the other's lower end (mirrored for higher).
+            if sign * t.mean + width(t) >= sign * s.mean - width(s) { return nil }
+        }
+        return top.index
     }
 
     static func charts(_ data: SweepReportData) -> String {
@@ -157,8 +175,9 @@ public enum SweepReport {
             let points = data.cells.compactMap { cell -> SVGLineChart.Point? in
                 var rest = cell.values
                 let value = rest.remove(at: axis)
-                guard rest == key, let position = values.firstIndex(of: value) else { return nil }
                 let s = cell.statistics[metric]
+                // A cell with no sample of the metric has no point (never a point at 0).
+                guard rest == key, let position = values.firstIndex(of: value), s.mean.isFinite else { return nil }
                 return .init(x: numeric ? numbers[position] : Double(position), mean: s.mean, halfWidth: s.halfWidth, n: s.n)
             }
             return .init(label: seriesLabel(data, axis: axis, key: key), points: points)

@@ -1,0 +1,57 @@
+import Foundation
+import XCTest
+@testable import Sim
+
+/// A metric a run did not measure is missing, never 0: empty in the CSV files, out of means and intervals;
+/// "best" is claimed only where the intervals say so.
+final class SweepMissingValuesTests: XCTestCase {
+    func testStatisticsSkipMissingRunsAndCountOnlyThoseMeasured() {
+        let s = SweepResults.Statistics([2, .nan, 4])
+        XCTAssertEqual(s.n, 2)
+        XCTAssertEqual(s.mean, 3)
+        let none = SweepResults.Statistics([.nan, .nan])
+        XCTAssertEqual(none.n, 0)
+        XCTAssertTrue(none.mean.isNaN)
+        XCTAssertEqual(SweepResults.format(none.mean), "", "an empty CSV field, not 0")
+    }
+
+    func testARunWithoutBootsHasNoBootTime() throws {
+        let metric = try XCTUnwrap(SweepResults.metrics.first { $0.name == "prepare_boot_mean_s" })
+        let response = try XCTUnwrap(SweepResults.metrics.first { $0.name == "mean_response_s" })
+        var scenario = try ScenarioLoader.load(path: InvariantTests.scenarios.appendingPathComponent("quickstart.yaml").path)
+        scenario.seed = 1
+        var simulation = Simulation(scenario: scenario)
+        let summary = RunSummary(scenario: scenario, metrics: simulation.run())
+        XCTAssertEqual(summary.prepareBootSeconds.count, 0, "quickstart reverts, it never boots")
+        XCTAssertTrue(metric.value(summary).isNaN)
+        XCTAssertGreaterThan(summary.applicationsCompleted, 0)
+        XCTAssertEqual(response.value(summary), summary.meanResponseSeconds)
+    }
+
+    func data(_ cells: [(mean: Double, halfWidth: Double)], better: MetricInfo.Better) -> SweepReportData {
+        SweepReportData(
+            scenario: "s", base: "s.yaml", set: [], axes: [SweepFile.Axis(path: "policies.recycle", values: ["a", "b", "c"])],
+            seeds: 1...5, metrics: [MetricInfo(name: "m", label: "m", unit: "s", better: better)],
+            cells: cells.enumerated().map { i, c in
+                var s = SweepResults.Statistics([1])
+                (s.n, s.mean, s.halfWidth) = (5, c.mean, c.halfWidth)
+                return SweepReportData.Cell(index: i, values: [["a", "b", "c"][i]], n: 5, statistics: [s])
+            },
+            runs: 15, runsWithViolations: 0, missingRuns: 0)
+    }
+
+    func testBestOnlyWhereIntervalsDoNotOverlap() {
+        XCTAssertEqual(SweepReport.bestCell(data([(10, 1), (20, 1), (30, 1)], better: .lower), metric: 0), 0)
+        XCTAssertNil(SweepReport.bestCell(data([(10, 6), (20, 5), (30, 1)], better: .lower), metric: 0), "overlap")
+        XCTAssertEqual(SweepReport.bestCell(data([(10, 1), (20, 1), (30, 1)], better: .higher), metric: 0), 2)
+        XCTAssertNil(SweepReport.bestCell(data([(10, 1), (20, 1)], better: .neither), metric: 0))
+        // A cell with no sample is neither best nor in the way.
+        XCTAssertEqual(SweepReport.bestCell(data([(.nan, .nan), (20, 1), (30, 1)], better: .lower), metric: 0), 1)
+    }
+
+    func testAChartHasNoPointForACellWithoutSamples() {
+        let chart = SweepReport.chart(data([(.nan, .nan), (20, 1), (30, 1)], better: .lower), metric: 0, axis: 0,
+                                      series: [[]])
+        XCTAssertEqual(chart.series[0].points.map(\.x), [1, 2])
+    }
+}
