@@ -26,6 +26,16 @@ final class SweepMissingValuesTests: XCTestCase {
         XCTAssertTrue(metric.value(summary).isNaN)
         XCTAssertGreaterThan(summary.applicationsCompleted, 0)
         XCTAssertEqual(response.value(summary), summary.meanResponseSeconds)
+        // In summary.json and `run --json` it is null, and reads back.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let json = String(decoding: try encoder.encode(summary), as: UTF8.self)
+        XCTAssertTrue(json.contains("\"prepareBootSeconds\":{\"count\":0,\"max\":null,\"mean\":null,\"p50\":null,"
+            + "\"p95\":null,\"p99\":null}"), json)
+        XCTAssertFalse(json.contains("\"prepareRevertSeconds\":{\"count\":0"), "reverts were measured")
+        let back = try JSONDecoder().decode(RunSummary.self, from: Data(json.utf8))
+        XCTAssertEqual(back.prepareBootSeconds.count, 0)
+        XCTAssertEqual(back.prepareRevertSeconds.mean, summary.prepareRevertSeconds.mean)
     }
 
     func data(_ cells: [(mean: Double, halfWidth: Double)], better: MetricInfo.Better) -> SweepReportData {
