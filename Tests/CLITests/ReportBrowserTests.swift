@@ -52,6 +52,11 @@ final class ReportBrowserTests: XCTestCase {
         XCTAssertFalse(addresses.contains("http://") || addresses.contains("https://") || addresses.contains("src="),
                        "the report must not reference the network")
         XCTAssertTrue(html.contains("Cell 1 (recycle = revert, dhcpRenewal = renew), seed 2"))
+        // Both axes are policies: their points are grouped, never joined, and no metric's axis goes below 0.
+        XCTAssertTrue(html.contains("class=\"ytick\""))
+        XCTAssertFalse(html.contains("<polyline"), "a categorical axis drawn as a joined line")
+        let ticks = html.components(separatedBy: "class=\"ytick\">").dropFirst().map { $0.prefix { $0 != "<" } }
+        XCTAssertFalse(ticks.contains { $0.hasPrefix("-") || $0.hasPrefix("−") }, "a negative axis: \(ticks)")
 
         let screenshot = dir.appendingPathComponent("report.png")
         let chromium = try HeadlessChromium(executable: executable)

@@ -64,4 +64,31 @@ final class SweepMissingValuesTests: XCTestCase {
                                       series: [[]])
         XCTAssertEqual(chart.series[0].points.map(\.x), [1, 2])
     }
+
+    func yTicks(_ svg: String) -> [String] {
+        svg.components(separatedBy: "class=\"ytick\">").dropFirst().map { String($0.prefix { $0 != "<" }) }
+    }
+
+    func testCategoricalAxesAreNotJoinedAndNonNegativeIntervalsStayAboveZero() {
+        // A wide interval around a small mean would reach below 0.
+        let points = [SVGLineChart.Point(x: 0, mean: 1, halfWidth: 5, n: 3), SVGLineChart.Point(x: 1, mean: 2, halfWidth: 1, n: 3)]
+        let twins = [SVGLineChart.Series(label: "a", points: points), SVGLineChart.Series(label: "b", points: points)]
+        let categorical = SVGLineChart(title: "t", yLabel: "s", xLabel: "policy", categories: ["x", "y"], series: twins).svg()
+        XCTAssertFalse(categorical.contains("<polyline"), "categories are not joined")
+        XCTAssertFalse(yTicks(categorical).contains { $0.hasPrefix("-") || $0.hasPrefix("−") }, "\(yTicks(categorical))")
+        XCTAssertEqual(yTicks(categorical).first, "0")
+        // Identical series stay visible: their markers are drawn at different x.
+        let circles = categorical.components(separatedBy: "<circle cx=\"").dropFirst().map { $0.prefix { $0 != "\"" } }
+        let squares = categorical.components(separatedBy: "<rect x=\"").dropFirst().map { $0.prefix { $0 != "\"" } }
+        XCTAssertEqual(circles.count, 2)
+        XCTAssertNotEqual(circles.first, squares.dropFirst().first, "the twin series sit side by side")
+        let numeric = SVGLineChart(title: "t", yLabel: "s", xLabel: "nodes", categories: nil, series: twins).svg()
+        XCTAssertTrue(numeric.contains("<polyline"), "a numeric axis keeps its lines")
+        XCTAssertFalse(numeric.contains("y axis from"))
+        // Data far from 0: the axis starts above 0 and says so.
+        let far = [SVGLineChart.Point(x: 0, mean: 100, halfWidth: 1, n: 3), SVGLineChart.Point(x: 1, mean: 110, halfWidth: 1, n: 3)]
+        let zoomed = SVGLineChart(title: "t", yLabel: "s", xLabel: "nodes", categories: nil,
+                                  series: [SVGLineChart.Series(label: "", points: far)]).svg()
+        XCTAssertTrue(zoomed.contains("y axis from "), zoomed)
+    }
 }

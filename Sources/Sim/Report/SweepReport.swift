@@ -118,7 +118,9 @@ public enum SweepReport {
         let plotted = data.metrics.indices.filter { data.varies($0) }
         let constant = data.metrics.indices.filter { !data.varies($0) }
         var out = "<section><h2>Metrics against each axis</h2><p class=\"note\">Points are means over seeds; bars are 95 % "
-            + "confidence intervals (Student's t, n − 1 degrees of freedom). Each line holds the other axes fixed.</p>"
+            + "confidence intervals (Student's t, n − 1 degrees of freedom), cut at 0 since no metric can be negative. "
+            + "Each line holds the other axes fixed; the values of a categorical axis (a policy) are grouped points, "
+            + "never joined. A chart whose y axis does not start at 0 says so.</p>"
         for (a, axis) in data.axes.enumerated() {
             let series = seriesKeys(data, axis: a)
             out += "<h3>Against <code>\(HTMLText.escape(axis.path))</code></h3>"
