@@ -135,6 +135,35 @@ struct SVGLineChart {
         return out + "</svg>"
     }
 
+    /// The chart as a file of its own: the report's styles inside it, so it renders the same anywhere.
+    func standaloneSVG() -> String {
+        let page = svg()
+        guard let close = page.firstIndex(of: ">") else { return page }
+        let head = page[...close]
+        return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + head + "<style>" + ReportStyle.css + "</style>"
+            + page[page.index(after: close)...] + "\n"
+    }
+
+    /// The numbers behind the chart: one row per point, the interval as computed and as drawn.
+    func csv() -> String {
+        var out = "series,\(SweepResults.csvField(xLabel)),n,mean,ci95_low,ci95_high,ci95_low_drawn\n"
+        for s in series {
+            for p in s.points.sorted(by: { $0.x < $1.x }) {
+                let x: String
+                if let categories, let i = Int(exactly: p.x), categories.indices.contains(i) {
+                    x = categories[i]
+                } else {
+                    x = SweepResults.format(p.x)
+                }
+                let h = p.halfWidth.isFinite ? p.halfWidth : 0
+                let row = [s.label, x, "\(p.n)", SweepResults.format(p.mean), SweepResults.format(p.mean - h),
+                           SweepResults.format(p.mean + h), SweepResults.format(lowEnd(p))]
+                out += row.map(SweepResults.csvField).joined(separator: ",") + "\n"
+            }
+        }
+        return out
+    }
+
     /// The interval's lower end as drawn: cut at 0 for a quantity that cannot be negative.
     func lowEnd(_ p: Point) -> Double {
         let end = p.mean - (p.halfWidth.isFinite ? p.halfWidth : 0)

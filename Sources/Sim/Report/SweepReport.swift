@@ -16,6 +16,31 @@ public enum SweepReport {
         let timeline = try TimelineRun.read(from: directory)
         try OutputFile.write(html(data, timeline: timeline),
                                        to: (directory as NSString).appendingPathComponent(fileName))
+        for figure in figures(data) {
+            let base = (directory as NSString).appendingPathComponent("figures/" + figure.name)
+            let options = OutputFile.Options(createFolders: true)
+            try OutputFile.write(figure.chart.standaloneSVG(), to: base + ".svg", options: options)
+            try OutputFile.write(figure.chart.csv(), to: base + ".csv", options: options)
+        }
+    }
+
+    /// Every chart of the report, each named `<metric>-vs-<axis>` for its own SVG and CSV file.
+    static func figures(_ data: SweepReportData) -> [(name: String, chart: SVGLineChart)] {
+        let plotted = data.metrics.indices.filter { data.varies($0) }
+        var result: [(String, SVGLineChart)] = []
+        for (a, axis) in data.axes.enumerated() {
+            let series = Array(seriesKeys(data, axis: a).prefix(maxSeries))
+            for metric in plotted {
+                result.append((figureName(data, metric: metric, axis: axis),
+                               chart(data, metric: metric, axis: a, series: series)))
+            }
+        }
+        return result
+    }
+
+    static func figureName(_ data: SweepReportData, metric: Int, axis: SweepFile.Axis) -> String {
+        let safe = axis.path.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "_" ? $0 : "_" }
+        return data.metrics[metric].name + "-vs-" + String(safe)
     }
 
     static func html(_ data: SweepReportData, timeline: VMTimeline?) -> String {
@@ -139,7 +164,10 @@ public enum SweepReport {
             }
             out += "<div class=\"charts\">"
             for metric in plotted {
-                out += "<figure>" + chart(data, metric: metric, axis: a, series: Array(series.prefix(maxSeries))).svg() + "</figure>"
+                let name = HTMLText.escape(figureName(data, metric: metric, axis: axis))
+                out += "<figure>" + chart(data, metric: metric, axis: a, series: Array(series.prefix(maxSeries))).svg()
+                    + "<figcaption><a href=\"figures/\(name).svg\">SVG</a> · <a href=\"figures/\(name).csv\">CSV</a>"
+                    + "</figcaption></figure>"
             }
             out += "</div>"
         }
