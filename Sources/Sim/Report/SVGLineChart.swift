@@ -136,12 +136,28 @@ struct SVGLineChart {
     }
 
     /// The chart as a file of its own: the report's styles inside it, so it renders the same anywhere.
+    /// Below the plot, a legend row per series (the report's page has one legend for all its charts).
     func standaloneSVG() -> String {
-        let page = svg()
+        var page = svg()
+        let rows = series.count > 1 ? series.count : 0
+        let height = Int(Self.height) + 16 * rows
+        if rows > 0 {
+            page = page.replacingOccurrences(of: "viewBox=\"0 0 \(Int(Self.width)) \(Int(Self.height))\"",
+                                             with: "viewBox=\"0 0 \(Int(Self.width)) \(height)\"")
+                .replacingOccurrences(of: "height=\"\(Int(Self.height))\" role=", with: "height=\"\(height)\" role=")
+            var legend = ""
+            for (k, s) in series.enumerated() {
+                let y = Self.height + 16 * Double(k) + 4
+                let colour = Self.colours[k % Self.colours.count]
+                legend += Self.marker(k, x: Self.margin.left, y: y, colour: colour)
+                    + "<text x=\"\(HTMLText.coordinate(Self.margin.left + 10))\" y=\"\(HTMLText.coordinate(y + 4))\" "
+                    + "class=\"legendtext\">\(HTMLText.escape(s.label))</text>"
+            }
+            page = String(page.dropLast("</svg>".count)) + legend + "</svg>"
+        }
         guard let close = page.firstIndex(of: ">") else { return page }
-        let head = page[...close]
-        return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + head + "<style>" + ReportStyle.css + "</style>"
-            + page[page.index(after: close)...] + "\n"
+        return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + page[...close] + "<style>" + ReportStyle.css
+            + "svg .legendtext{font-size:10px}</style>" + page[page.index(after: close)...] + "\n"
     }
 
     /// The numbers behind the chart: one row per point, the interval as computed and as drawn.
