@@ -63,6 +63,7 @@ final class SweepMissingValuesTests: XCTestCase {
         let chart = SweepReport.chart(data([(.nan, .nan), (20, 1), (30, 1)], better: .lower), metric: 0, axis: 0,
                                       series: [[]])
         XCTAssertEqual(chart.series[0].points.map(\.x), [1, 2])
+        XCTAssertEqual(chart.yLabel, "time (s)", "the y axis names the quantity and its unit")
     }
 
     func yTicks(_ svg: String) -> [String] {

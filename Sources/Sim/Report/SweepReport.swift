@@ -213,8 +213,19 @@ public enum SweepReport {
             return .init(label: seriesLabel(data, axis: axis, key: key), points: points)
         }
         let info = data.metrics[metric]
-        return SVGLineChart(title: info.label, yLabel: info.unit, xLabel: data.axes[axis].path,
+        return SVGLineChart(title: info.label, yLabel: yLabel(info), xLabel: data.axes[axis].path,
                             categories: numeric ? nil : values, series: series)
+    }
+
+    /// The y axis names the quantity and its unit: `time (s)`, `VM time (VM·h)`; units that name their quantity
+    /// (`applications`, `per application`) stand alone.
+    static func yLabel(_ info: MetricInfo) -> String {
+        switch info.unit {
+        case "s": "time (s)"
+        case "VM·h": "VM time (VM·h)"
+        case "": info.label
+        default: info.unit
+        }
     }
 
     static func timelineSection(_ timeline: VMTimeline?, data: SweepReportData) -> String {
