@@ -183,6 +183,18 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(badRun.status, 2)
         XCTAssertTrue(badRun.stderr.contains("bad.yaml"), badRun.stderr)
         XCTAssertEqual(try visag(["sweep", sweep, "--out", out + "3", "--shard", "2/2"]).status, 2)
+        // `--set` applies to every cell, after the file's `set:`; the folder records it, so a resume with another
+        // value is refused; a bad value is named.
+        let set = try visag(["sweep", sweep, "--out", out + "4", "--set", "workload.applications=3"])
+        XCTAssertEqual(set.status, 0, set.stderr)
+        let manifest = try String(contentsOfFile: out + "4/sweep.json", encoding: .utf8)
+        XCTAssertTrue(manifest.contains("workload.applications=3"), manifest)
+        let summary = try String(contentsOfFile: out + "4/results.csv", encoding: .utf8)
+        XCTAssertNotEqual(summary, results)
+        XCTAssertEqual(try visag(["sweep", sweep, "--out", out + "4", "--resume", "--set", "workload.applications=4"]).status, 2)
+        let badSet = try visag(["sweep", sweep, "--out", out + "5", "--set", "workload.applications=x"])
+        XCTAssertEqual(badSet.status, 2)
+        XCTAssertTrue(badSet.stderr.contains("workload.applications"), badSet.stderr)
     }
 
     func testRealBackendRunsOnTheTestDriverAndSimRejectsAURI() throws {

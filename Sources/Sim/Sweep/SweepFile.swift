@@ -48,14 +48,15 @@ public struct SweepFile: Sendable {
     public static let maxRuns = 10_000_000
 
     /// `memoryLimitBytes`: refuse a sweep one of whose cells is estimated to need more (see `MemoryEstimate`).
-    public static func load(path: String, memoryLimitBytes: Int? = nil) throws -> SweepFile {
+    /// `overrides` (`sweep --set`) follow the file's `set:` list, for every cell.
+    public static func load(path: String, memoryLimitBytes: Int? = nil, overrides: [String] = []) throws -> SweepFile {
         let document = try YAMLDocument.load(path: path)
         let root = try document.mapping(allowedKeys: ["base", "set", "axes", "seeds", "exclude", "description", "timeline"])
         let baseValue = try root.required("base")
         let base = try baseValue.string()
         let directory = (path as NSString).deletingLastPathComponent
         let basePath = base.hasPrefix("/") ? base : (directory as NSString).appendingPathComponent(base)
-        let baseOverrides = try root.optional("set")?.sequence().map { try $0.string() } ?? []
+        let baseOverrides = (try root.optional("set")?.sequence().map { try $0.string() } ?? []) + overrides
         let axesMapping = try root.required("axes").mappingWithAnyKeys()
         var axes: [Axis] = []
         for (key, value) in axesMapping.items {

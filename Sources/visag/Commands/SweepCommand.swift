@@ -28,6 +28,8 @@ struct SweepCommand: ParsableCommand {
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Run only shard i of n (i/n, from 0): a deterministic slice for a job array.")
     var shard: Shard?
+    @Option(name: .customLong("set"), help: "Override a scenario field in every cell: path=value (repeatable; after the file's set:).")
+    var overrides: [String] = []
     @Flag(help: "Finish a sweep that was stopped: runs already written are not redone.")
     var resume = false
     @OptionGroup var timeline: TimelineOptions
@@ -40,7 +42,8 @@ struct SweepCommand: ParsableCommand {
     func run() throws {
         let file: SweepFile
         do {
-            file = try SweepFile.load(path: sweep, memoryLimitBytes: try memory.limitBytes(concurrentRuns: jobs))
+            file = try SweepFile.load(path: sweep, memoryLimitBytes: try memory.limitBytes(concurrentRuns: jobs),
+                                      overrides: overrides)
         } catch let error as ScenarioError {
             throw CLIError.badInput(error.description)
         }
