@@ -52,6 +52,8 @@ final class ReportBrowserTests: XCTestCase {
         XCTAssertFalse(addresses.contains("http://") || addresses.contains("https://") || addresses.contains("src="),
                        "the report must not reference the network")
         XCTAssertTrue(html.contains("Cell 1 (recycle = revert, dhcpRenewal = renew), seed 2"))
+        XCTAssertTrue(html.contains("<h2>Glossary of metrics</h2>"))
+        XCTAssertTrue(html.contains("<code>queue_wait_mean_s</code>"))
         // Both axes are policies: their points are grouped, never joined, and no metric's axis goes below 0.
         XCTAssertTrue(html.contains("class=\"ytick\""))
         XCTAssertFalse(html.contains("<polyline"), "a categorical axis drawn as a joined line")

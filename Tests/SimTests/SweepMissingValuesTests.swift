@@ -66,6 +66,17 @@ final class SweepMissingValuesTests: XCTestCase {
         XCTAssertEqual(chart.yLabel, "time (s)", "the y axis names the quantity and its unit")
     }
 
+    /// The report's glossary covers every metric the CSV files hold, each with a unit and a meaning.
+    func testEveryMetricHasAUnitAndAMeaning() {
+        for metric in SweepResults.metrics {
+            let info = MetricInfo.of(metric.name)
+            XCTAssertFalse(info.unit.isEmpty, metric.name)
+            XCTAssertFalse(info.meaning.isEmpty, metric.name)
+        }
+        let html = SweepReport.glossary(data([(1, 0)], better: .lower))
+        XCTAssertTrue(html.contains("<td><code>m</code></td><td>s</td>"), html)
+    }
+
     func yTicks(_ svg: String) -> [String] {
         svg.components(separatedBy: "class=\"ytick\">").dropFirst().map { String($0.prefix { $0 != "<" }) }
     }

@@ -57,6 +57,7 @@ public enum SweepReport {
         page += table(data)
         page += charts(data)
         page += timelineSection(timeline, data: data)
+        page += glossary(data)
         page += methods(data)
         return page + "</body></html>\n"
     }
@@ -254,6 +255,20 @@ public enum SweepReport {
                 + SVGTimeline(timeline: timeline, fromSeconds: 0, toSeconds: detail).svg() + "</figure>"
         }
         return out + "</section>\n"
+    }
+
+    /// Every metric with its name in the CSV files, its unit and what it measures.
+    static func glossary(_ data: SweepReportData) -> String {
+        var out = "<section><h2>Glossary of metrics</h2><p class=\"note\">Per run; a cell's value is the mean over "
+            + "its seeds of the runs that measured it. Names are the columns of results.csv and summary.csv.</p>"
+            + "<div class=\"scroll\"><table><thead><tr><th>metric</th><th>name</th><th>unit</th><th>meaning</th>"
+            + "<th>better</th></tr></thead><tbody>"
+        for info in data.metrics {
+            let better = switch info.better { case .lower: "lower"; case .higher: "higher"; case .neither: "–" }
+            out += "<tr><td>\(HTMLText.escape(info.label))</td><td><code>\(HTMLText.escape(info.name))</code></td>"
+                + "<td>\(HTMLText.escape(info.unit))</td><td>\(HTMLText.escape(info.meaning))</td><td>\(better)</td></tr>"
+        }
+        return out + "</tbody></table></div></section>\n"
     }
 
     static func methods(_ data: SweepReportData) -> String {
