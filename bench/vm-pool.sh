@@ -25,7 +25,7 @@ agree=yes
 for round in $(seq "$RUNS"); do
     simpy_out=$(python3 "$VMPOOL_DIR/simpy_bench.py" "$trace" 1000 "$SLOTS" 35)
     start=$(date +%s.%N)
-    visag_out=$(/usr/bin/time -f "peak_rss_kb=%M" .build/release/visag bench vm-pool --trace "$trace" --hosts 1000 --slots "$SLOTS" --prep 35 2>bench/out/time.txt)
+    visag_out=$(/usr/bin/time -f "peak_rss_kb=%M" .build/release/visag bench vm-pool --jobs-file "$trace" --hosts 1000 --slots "$SLOTS" --prep 35 2>bench/out/time.txt)
     end=$(date +%s.%N)
     simpy_answer=$(echo "$simpy_out" | head -1 | sed 's/^simpy [^:]*: //')
     visag_answer=$(echo "$visag_out" | head -1)

@@ -120,7 +120,7 @@ final class CLITests: XCTestCase {
 
     func testVMPoolBenchPrintsTheReferenceLine() throws {
         let trace = Self.packageRoot.appendingPathComponent("Tests/SimTests/Fixtures/jobs_2k.csv").path
-        let r = try visag(["bench", "vm-pool", "--trace", trace, "--hosts", "20"])
+        let r = try visag(["bench", "vm-pool", "--jobs-file", trace, "--hosts", "20"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let lines = r.stdout.split(separator: "\n")
         XCTAssertEqual(String(lines[0]),
@@ -131,9 +131,11 @@ final class CLITests: XCTestCase {
     func testMalformedTraceIsExitTwoWithLine() throws {
         let dir = try temporaryDirectory()
         let path = try write("id,arrival_s,compute_s\n0,1.0,5\n1,abc,5\n", named: "t.csv", in: dir)
-        let r = try visag(["bench", "vm-pool", "--trace", path])
+        let r = try visag(["bench", "vm-pool", "--jobs-file", path])
         XCTAssertEqual(r.status, 2)
         XCTAssertTrue(r.stderr.contains("t.csv:3"), r.stderr)
+        // `--trace` names an output everywhere; the jobs to run are `--jobs-file`.
+        XCTAssertEqual(try visag(["bench", "vm-pool", "--trace", path]).status, 2)
     }
 
     func testCheckFindsTheDHCPRaceAndReplayGivesTheSameDigest() throws {
@@ -145,8 +147,8 @@ final class CLITests: XCTestCase {
         let replay = try visag(["replay", "Scenarios/policies/dhcp-renewal.yaml", "--seed", "4", "--around", "4000"])
         XCTAssertEqual(replay.status, 1, replay.stderr)  // the seed breaks isolation
         XCTAssertTrue(replay.stdout.contains("digest                     \(digest)"), replay.stdout)
-        XCTAssertTrue(replay.stdout.contains("isolation violated at t="), replay.stdout)
-        XCTAssertTrue(replay.stdout.contains("events within 30.0 s of t=4000.0"), replay.stdout)
+        XCTAssertTrue(replay.stdout.contains("isolation violated at 1h 16m 59.238s [vm8 app55 vm11 obj110]: obj110 of app55 runs in vm8, which is reserved for app53: launched at 10.1.0.12 for vm11"), replay.stdout)
+        XCTAssertTrue(replay.stdout.contains("events within 30.000s of 1h 06m 40.000s:"), replay.stdout)
         let fixed = try visag(["check", "Scenarios/policies/dhcp-renewal.yaml", "--seeds", "4..6",
                                "--set", "policies.dhcpRenewal=renew"])
         XCTAssertEqual(fixed.status, 0, fixed.stdout + fixed.stderr)
@@ -181,6 +183,18 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(badRun.status, 2)
         XCTAssertTrue(badRun.stderr.contains("bad.yaml"), badRun.stderr)
         XCTAssertEqual(try visag(["sweep", sweep, "--out", out + "3", "--shard", "2/2"]).status, 2)
+        // `--set` applies to every cell, after the file's `set:`; the folder records it, so a resume with another
+        // value is refused; a bad value is named.
+        let set = try visag(["sweep", sweep, "--out", out + "4", "--set", "workload.applications=3"])
+        XCTAssertEqual(set.status, 0, set.stderr)
+        let manifest = try String(contentsOfFile: out + "4/sweep.json", encoding: .utf8)
+        XCTAssertTrue(manifest.contains("workload.applications=3"), manifest)
+        let summary = try String(contentsOfFile: out + "4/results.csv", encoding: .utf8)
+        XCTAssertNotEqual(summary, results)
+        XCTAssertEqual(try visag(["sweep", sweep, "--out", out + "4", "--resume", "--set", "workload.applications=4"]).status, 2)
+        let badSet = try visag(["sweep", sweep, "--out", out + "5", "--set", "workload.applications=x"])
+        XCTAssertEqual(badSet.status, 2)
+        XCTAssertTrue(badSet.stderr.contains("workload.applications"), badSet.stderr)
     }
 
     func testRealBackendRunsOnTheTestDriverAndSimRejectsAURI() throws {

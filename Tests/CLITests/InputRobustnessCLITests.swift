@@ -24,7 +24,7 @@ final class InputRobustnessCLITests: XCTestCase {
         ["sweep", "Scenarios/studies/recycle.yaml", "--out", "/nonexistent/sweep", "--shard", "3/2"],
         ["merge", "/nonexistent", "--out", "/nonexistent/merged"],
         ["report", "/nonexistent", "--timeline-vms", "0"],
-        ["bench", "vm-pool", "--trace", "Tests/SimTests/Fixtures/jobs_2k.csv", "--hosts", "0"],
+        ["bench", "vm-pool", "--jobs-file", "Tests/SimTests/Fixtures/jobs_2k.csv", "--hosts", "0"],
         ["bench", "matrix", "--sizes", "0"],
         ["config", "encrypt", quickstart, "--out", "/nonexistent/e", "--key-file", "k", "--passphrase-env", "P"],
         ["config", "decrypt", quickstart, "--key-file", "k", "--passphrase-env", "P"],
@@ -53,7 +53,7 @@ final class InputRobustnessCLITests: XCTestCase {
     func testReplayExitsOneOnlyWhenTheReplayedRunBreaksAnInvariant() throws {
         let broken = try visag(["replay", "Scenarios/policies/dhcp-renewal.yaml", "--seed", "4"])
         XCTAssertEqual(broken.status, 1, broken.stderr)
-        XCTAssertTrue(broken.stdout.contains("isolation violated at t="), broken.stdout)
+        XCTAssertTrue(broken.stdout.contains("isolation violated at 1h 16m 59.238s [vm8 app55 vm11 obj110]: obj110 of app55 runs in vm8, which is reserved for app53: launched at 10.1.0.12 for vm11"), broken.stdout)
         let fixed = try visag(["replay", "Scenarios/policies/dhcp-renewal.yaml", "--seed", "4",
                                "--set", "policies.dhcpRenewal=renew"])
         XCTAssertEqual(fixed.status, 0, fixed.stdout + fixed.stderr)
@@ -138,13 +138,13 @@ final class InputRobustnessCLITests: XCTestCase {
                                        ("--slots", "100000", "--slots must be between 1 and 10000 (as platform.maxVMs)"),
                                        ("--prep", "1e300", "--prep must be a number of seconds from 0 to 1e9"),
                                        ("--prep", "nan", "--prep must be a number of seconds from 0 to 1e9")] {
-            let r = try visag(["bench", "vm-pool", "--trace", trace, flag, value])
+            let r = try visag(["bench", "vm-pool", "--jobs-file", trace, flag, value])
             XCTAssertEqual(r.status, 2, "\(flag) \(value)")
             XCTAssertTrue(r.stderr.contains(message), r.stderr)
         }
         let clock = ContinuousClock()
         let started = clock.now
-        let huge = try visag(["bench", "vm-pool", "--trace", trace, "--hosts", "1000000", "--slots", "10000"])
+        let huge = try visag(["bench", "vm-pool", "--jobs-file", trace, "--hosts", "1000000", "--slots", "10000"])
         XCTAssertEqual(huge.status, 2)
         XCTAssertTrue(huge.stderr.contains("10000000000 worker VMs"), huge.stderr)
         XCTAssertLessThan(started.duration(to: clock.now), .seconds(10))

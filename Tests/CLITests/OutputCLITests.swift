@@ -56,7 +56,8 @@ final class OutputCLITests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         let lines = r.stdout.split(separator: "\n")
         XCTAssertGreaterThan(lines.count, 100)
-        XCTAssertTrue(lines[1].hasPrefix("{\"t\":"), "the trace's first event: \(lines[1])")
+        XCTAssertTrue(lines[0].contains("\"schema\":\"visag-trace\""), "the trace's header: \(lines[0])")
+        XCTAssertTrue(lines[1].hasPrefix("{\"") && lines[1].contains("\"t\":"), "the trace's first event: \(lines[1])")
         let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(lines.last!.utf8)) as? [String: Any])
         XCTAssertEqual(summary["scenario"] as? String, "quickstart")
     }

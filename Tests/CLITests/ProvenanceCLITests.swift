@@ -60,7 +60,7 @@ final class ProvenanceCLITests: XCTestCase {
         let check = try VisagCLI.run(["check", "Scenarios/quickstart.yaml", "--seeds", "1..2", "--set", "workload.applications=2", "--json"])
         XCTAssertTrue(check.status == 0 || check.status == 1, check.stderr)
         let report = try object(check.stdout)
-        XCTAssertEqual(report["seedCount"] as? Int, 2)
+        XCTAssertEqual((report["seeds"] as? [String: Any])?["requested"] as? Int, 2)
         let provenance = try XCTUnwrap(report["provenance"] as? [String: Any])
         XCTAssertEqual(provenance["seeds"] as? [Int], [1, 2])
         XCTAssertEqual((provenance["scenario"] as? [String: Any])?["set"] as? [String], ["workload.applications=2"])

@@ -52,6 +52,13 @@ final class ReportBrowserTests: XCTestCase {
         XCTAssertFalse(addresses.contains("http://") || addresses.contains("https://") || addresses.contains("src="),
                        "the report must not reference the network")
         XCTAssertTrue(html.contains("Cell 1 (recycle = revert, dhcpRenewal = renew), seed 2"))
+        XCTAssertTrue(html.contains("<h2>Glossary of metrics</h2>"))
+        XCTAssertTrue(html.contains("<code>queue_wait_mean_s</code>"))
+        // Both axes are policies: their points are grouped, never joined, and no metric's axis goes below 0.
+        XCTAssertTrue(html.contains("class=\"ytick\""))
+        XCTAssertFalse(html.contains("<polyline"), "a categorical axis drawn as a joined line")
+        let ticks = html.components(separatedBy: "class=\"ytick\">").dropFirst().map { $0.prefix { $0 != "<" } }
+        XCTAssertFalse(ticks.contains { $0.hasPrefix("-") || $0.hasPrefix("−") }, "a negative axis: \(ticks)")
 
         let screenshot = dir.appendingPathComponent("report.png")
         let chromium = try HeadlessChromium(executable: executable)
@@ -60,6 +67,22 @@ final class ReportBrowserTests: XCTestCase {
         let png = try Data(contentsOf: screenshot)
         XCTAssertEqual(Array(png.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], "not a PNG")
         XCTAssertGreaterThan(png.count, 50_000, "the screenshot is nearly empty")
+        // Each chart is a file of its own (SVG with its styles inside, and its numbers as CSV) that renders alone.
+        let figures = out.appendingPathComponent("figures")
+        let names = try FileManager.default.contentsOfDirectory(atPath: figures.path).sorted()
+        let svgs = names.filter { $0.hasSuffix(".svg") }
+        XCTAssertFalse(svgs.isEmpty)
+        XCTAssertEqual(Set(svgs.map { $0.dropLast(4) }), Set(names.filter { $0.hasSuffix(".csv") }.map { $0.dropLast(4) }))
+        XCTAssertEqual(svgs.count, html.components(separatedBy: "<figcaption>").count - 1)
+        let figure = try XCTUnwrap(svgs.first { $0.hasPrefix("vm_hours-vs-policies.recycle") } ?? svgs.first)
+        let svg = try String(contentsOf: figures.appendingPathComponent(figure), encoding: .utf8)
+        XCTAssertTrue(svg.hasPrefix("<?xml") && svg.contains("<style>") && svg.hasSuffix("</svg>\n"), String(svg.prefix(300)))
+        let csv = try String(contentsOf: figures.appendingPathComponent(String(figure.dropLast(4)) + ".csv"), encoding: .utf8)
+        XCTAssertTrue(csv.hasPrefix("series,policies.recycle,n,mean,ci95_low,ci95_high,ci95_low_drawn\n")
+            || csv.hasPrefix("series,policies.dhcpRenewal,n,mean,ci95_low,ci95_high,ci95_low_drawn\n"), csv)
+        let alone = try HeadlessChromium(executable: executable).problems(loading: figures.appendingPathComponent(figure),
+                                          screenshot: dir.appendingPathComponent("figure.png"))
+        XCTAssertEqual(alone, [], "\(figure) in Chromium:\n" + alone.joined(separator: "\n"))
         if let keep = ProcessInfo.processInfo.environment["VISAG_REPORT_SCREENSHOT"] {
             try? FileManager.default.removeItem(atPath: keep)
             try FileManager.default.copyItem(at: screenshot, to: URL(fileURLWithPath: keep))

@@ -82,9 +82,9 @@ final class PowerObservedTests: LibvirtTestCase {
 
         // The trace has the lifecycle event as Model got it, after both objects' failures; the checker, fed the
         // same, found nothing wrong: the objects stopped where they ran and the worker was reverted before reuse.
-        let off = "\"event\":\"vmPowerObserved\",\"a\":0,\"b\":0"
-        let power = try XCTUnwrap(trace.lines.firstIndex { $0.contains(off) }, "\(trace.lines)")
-        let failedObjects = trace.lines[..<power].filter { $0.contains("\"event\":\"objectFinished\"") && $0.contains("\"b\":0") }
+        let off = "\"kind\":\"vmPowerObserved\",\"power\":\"off\""
+        let power = try XCTUnwrap(trace.lines.firstIndex { $0.contains(off) && $0.hasSuffix("\"vm\":0}") }, "\(trace.lines)")
+        let failedObjects = trace.lines[..<power].filter { $0.contains("\"kind\":\"objectFinished\"") && $0.contains("\"ok\":false") }
         XCTAssertEqual(failedObjects.count, 2, "\(trace.lines)")
         XCTAssertEqual(result.metrics.violationCounts, [:], result.metrics.violations.map(\.description).joined())
     }

@@ -42,8 +42,8 @@ final class TCGGuestsRunTests: XCTestCase {
         let vms = try String(contentsOfFile: out + "/vms.csv", encoding: .utf8)
         XCTAssertTrue(vms.hasPrefix("vm,node,ordinal,holder,power,running_s,reserved_s\n0,0,1,free,running,"), vms)
         let lines = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n")
-        XCTAssertTrue(lines.contains { $0.contains("\"event\":\"keyWritten\"") }, "\(lines.prefix(5))")
-        XCTAssertTrue(lines.contains { $0.contains("\"event\":\"objectFinished\"") })
+        XCTAssertTrue(lines.contains { $0.contains("\"kind\":\"keyWritten\"") }, "\(lines.prefix(5))")
+        XCTAssertTrue(lines.contains { $0.contains("\"kind\":\"objectFinished\"") })
         let chrome = try String(contentsOfFile: perfetto, encoding: .utf8)
         XCTAssertTrue(chrome.contains("\"cat\":\"object\""), String(chrome.prefix(500)))
     }

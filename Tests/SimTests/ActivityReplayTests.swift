@@ -49,7 +49,7 @@ final class ActivityReplayTests: XCTestCase {
             XCTAssertLessThanOrEqual(slice.startSeconds, slice.endSeconds, slice.label)
             XCTAssertNotNil(slice.vm, "virtual-secure objects run in worker VMs: \(slice.label)")
         }
-        XCTAssertEqual(activity.instants.filter { $0.label.hasSuffix("objects)") }.count, metrics.applicationsSubmitted)
+        XCTAssertEqual(activity.instants.filter { $0.label == "app arrives" }.count, metrics.applicationsSubmitted)
         for vm in activity.vms where !vm.spans.isEmpty {
             for (a, b) in zip(vm.spans, vm.spans.dropFirst()) {
                 XCTAssertEqual(a.toSeconds, b.fromSeconds, "vm \(vm.id): spans must tile time")
@@ -74,6 +74,15 @@ final class ActivityReplayTests: XCTestCase {
                                   runEndSeconds: metrics.simulatedSeconds, maxVMs: 2)
         XCTAssertEqual(timeline.rows.count, 2)
         XCTAssertEqual(timeline.vmCount, activity.vms.count)
+    }
+
+    /// Two objects running at once never share a lane, even when one's run lies inside the other's.
+    func testExclusiveIntervalsNeverNest() {
+        let intervals: [(start: Int64, end: Int64)] = [(0, 100), (10, 20), (15, 18), (30, 40)]
+        let lanes = SliceLanes.assign(intervals, exclusive: [true, true, false, true])
+        XCTAssertNotEqual(lanes[0], lanes[1])
+        XCTAssertNotEqual(lanes[0], lanes[3])
+        XCTAssertEqual(SliceLanes.assign(intervals), [0, 0, 0, 0], "without the flag they nest")
     }
 
     func testLanesAreWellNested() {
@@ -122,6 +131,26 @@ enum PerfettoTraceCheck {
         let categories = Set(slices.compactMap { $0["cat"] as? String })
         for needed in ["revert", "address", "key write", "object", "launch"] {
             try check(categories.contains(needed), "no \(needed) slice (have \(categories.sorted()))")
+        }
+        // Ids are arguments, never in a slice's name, so every object slice is named "object" and they group.
+        for slice in slices {
+            let name = try XCTUnwrap(slice["name"] as? String)
+            try check(!name.contains { $0.isNumber }, "an id in the slice name \"\(name)\"")
+            if slice["cat"] as? String == "object" {
+                try check((slice["args"] as? [String: Any])?["object"] is Int, "an object slice without its id: \(slice)")
+            }
+        }
+        // Objects that run at once in one VM or node are on tracks of their own: none overlaps another on its track.
+        var objectsByTrack: [String: [(Double, Double)]] = [:]
+        for slice in slices where slice["cat"] as? String == "object" {
+            let ts = try XCTUnwrap(slice["ts"] as? Double), dur = try XCTUnwrap(slice["dur"] as? Double)
+            objectsByTrack["\(slice["pid"]!)/\(slice["tid"]!)", default: []].append((ts, ts + dur))
+        }
+        for (track, runs) in objectsByTrack {
+            let sorted = runs.sorted { $0.0 < $1.0 }
+            for (a, b) in zip(sorted, sorted.dropFirst()) {
+                try check(b.0 >= a.1, "track \(track): object slices overlap at \(b.0)")
+            }
         }
         let instants = events.filter { $0["ph"] as? String == "i" }.compactMap { $0["name"] as? String }
         try check(instants.filter { $0.contains("arrives") }.count == applications, "arrival instants")

@@ -30,6 +30,9 @@ final class FaultTests: XCTestCase {
         XCTAssertTrue(capped.violationCounts.isEmpty, capped.violations.first?.description ?? "")
         let uncapped = try run(outage, ["fidelity={base: fixed, addressPollUncapped: true}", "jobMgr.execTimeout=never"])
         XCTAssertNotNil(uncapped.violationCounts[.liveness], "an object waits forever for its address")
+        // The cause is among the last events: the VM's DHCP requests went unanswered during the outage.
+        let hung = try XCTUnwrap(uncapped.violations.first { $0.invariant == .liveness && $0.entities.contains("vm") })
+        XCTAssertTrue(hung.recentEvents.contains { $0.contains("DHCP server is down (outage)") }, "\(hung)")
         let none = try run("{}", ["fidelity=fixed"])
         XCTAssertNil(none.failureReasons["addressUnavailable"])
     }

@@ -19,7 +19,7 @@ final class InvariantTests: XCTestCase {
         let stale = try run("policies/dhcp-renewal.yaml")
         XCTAssertGreaterThan(stale.violationCounts[.isolation] ?? 0, 0)
         let first = try XCTUnwrap(stale.violations.first { $0.invariant == .isolation })
-        XCTAssertTrue(first.detail.contains("stale address") || first.detail.contains("already hosts"), first.detail)
+        XCTAssertTrue(first.detail.contains("that address was leased to") || first.detail.contains("already hosts"), first.detail)
         XCTAssertFalse(first.recentEvents.isEmpty)
         for renewal in ["renew", "reverse-ping"] {
             let renewed = try run("policies/dhcp-renewal.yaml", ["policies.dhcpRenewal=\(renewal)"])

@@ -116,13 +116,16 @@ final class ProvenanceTests: XCTestCase {
     func testCheckReportJSONHasTheFiguresAndTheBlock() throws {
         let scenario = try ScenarioLoader.load(path: Self.quickstart, overrides: ["workload.applications=3"])
         let report = SeedCheck.run(scenario, seeds: 1...3, jobs: 2)
-        var block = provenance()
-        block.seeds = [1, 3]
-        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(report.json(provenance: block).utf8)) as? [String: Any])
-        XCTAssertEqual(object["seedCount"] as? Int, 3)
-        XCTAssertEqual(object["failingSeeds"] as? [Int], report.failingSeeds.map { Int($0) })
+        var check = CheckReport(scenario: Self.quickstart, overrides: ["workload.applications=3"], requested: 3,
+                                report: report, shrunk: nil, replay: { "visag replay --seed \($0)" })
+        check.provenance = provenance().with(seeds: [1, 2, 3])
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(check.json().utf8)) as? [String: Any])
+        let seeds = try XCTUnwrap(object["seeds"] as? [String: Any])
+        XCTAssertEqual(seeds["requested"] as? Int, 3)
+        XCTAssertEqual(seeds["failing"] as? [Int], report.failingSeeds.map { Int($0) })
         XCTAssertEqual((object["invariants"] as? [[String: Any]])?.count, Invariant.allCases.count)
         XCTAssertEqual((object["failures"] as? [[String: Any]])?.count, report.failingSeeds.count)
         XCTAssertEqual((object["provenance"] as? [String: Any])?["seeds"] as? [Int], [1, 3])
+        XCTAssertEqual(provenance().with(seeds: [2, 5, 9]).seeds, [2, 5, 9])
     }
 }

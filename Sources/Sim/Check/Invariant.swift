@@ -41,7 +41,7 @@ public struct InvariantViolation: Sendable, Codable, CustomStringConvertible {
     public var recentEvents: [String]
 
     public var description: String {
-        var text = "\(invariant.rawValue) violated at t=\(timeSeconds) s [\(entities)]: \(detail)"
+        var text = "\(invariant.rawValue) violated at \(EventText.time(timeSeconds)) [\(entities)]: \(detail)"
         if !recentEvents.isEmpty {
             text += "\n  last events:\n" + recentEvents.map { "    \($0)" }.joined(separator: "\n")
         }

@@ -12,6 +12,13 @@ package struct InvariantChecker {
     private var recent: [(time: Double, event: Event)]
     private var recentWritten = 0
     private static let recentCapacity = 256
+    /// The world's last changes (leases, lost and duplicated messages), a ring like `recent`.
+    private var worldRecent: [(time: Double, change: WorldChange)] = []
+    private var worldWritten = 0
+    private static let worldCapacity = 64
+    /// Lines shown per violation: Model's events, and the world's changes beside them.
+    private static let shownEvents = 16
+    private static let shownWorldChanges = 6
     /// At most this many violations are kept per invariant (the count goes on).
     private let keptPerInvariant = 20
     package private(set) var violations: [InvariantViolation] = []
@@ -32,6 +39,16 @@ package struct InvariantChecker {
         recentWritten &+= 1
     }
 
+    /// The world changed in a way no Model event says (a race's usual cause).
+    package mutating func worldChanged(_ change: WorldChange, at time: Double) {
+        if worldRecent.count < Self.worldCapacity {
+            worldRecent.append((time, change))
+        } else {
+            worldRecent[worldWritten & (Self.worldCapacity - 1)] = (time, change)
+        }
+        worldWritten &+= 1
+    }
+
     // MARK: World observations
 
     /// Only a revert cleans a VM: a boot or resume leaves its guest as it was, so if Model ever woke a VM an
@@ -43,7 +60,7 @@ package struct InvariantChecker {
 
     /// An object of `app` starts running in VM `ranIn` (which may differ from the VM Model meant).
     package mutating func objectStarted(_ object: ObjectID, app: AppID, intended: VMID, ranIn: Int, holder: VMHolder,
-                                time: Double) {
+                                time: Double, stale: StaleLaunch? = nil) {
         let a = app.index
         let guest = guests[ranIn]
         if guest.hostedCount > 0 && guest.hostedApp != a {
@@ -51,8 +68,11 @@ package struct InvariantChecker {
                     "\(object) of app\(a) runs in vm\(ranIn), which already hosts objects of app\(guest.hostedApp)")
         }
         if holder != .application(app) {
-            let how = ranIn == Int(intended.index) ? "" : " (launched at a stale address meant for \(intended))"
-            violate(.isolation, time, "vm\(ranIn) app\(a)",
+            let how = ranIn == Int(intended.index) ? ""
+                : stale?.explanation(intended: intended, ranIn: ranIn)
+                    ?? " (launched at a stale address meant for \(intended))"
+            let also = ranIn == Int(intended.index) ? "" : " \(intended) \(object)"
+            violate(.isolation, time, "vm\(ranIn) app\(a)" + also,
                     "\(object) of app\(a) runs in vm\(ranIn), which is \(describe(holder))\(how)")
         }
         if guest.lastApp != a && guest.lastApp >= 0 && !guest.revertedSinceLastApp {
@@ -212,14 +232,16 @@ package struct InvariantChecker {
                 }
             case .waitingForVM, .writingKey, .launching:
                 if judged(object.app) {
-                    violate(.liveness, time, "obj\(i) app\(object.app.index)", "obj\(i) is still \(object.host)")
+                    // The VM it waits on is named too, so its address troubles are among the last events.
+                    let vm = object.vm.map { " \($0)" } ?? ""
+                    violate(.liveness, time, "obj\(i) app\(object.app.index)" + vm, "obj\(i) is still \(object.host)")
                 }
             case .none, .running, .finished, .released:
                 break
             }
         }
         for (i, app) in plane.apps.enumerated() where !app.isFinished && judged(AppID(i)) {
-            let silent = drained ? "" : " and nothing happened to it since t=\(applications[i].lastActivity) s"
+            let silent = drained ? "" : " and nothing happened to it since \(EventText.time(applications[i].lastActivity))"
             violate(.liveness, time, "app\(i)", "app\(i) never completed nor failed (it is \(app.state))\(silent)")
         }
     }
@@ -238,8 +260,9 @@ package struct InvariantChecker {
                                              detail: detail, recentEvents: recentEvents(mentioning: entities)))
     }
 
-    /// The last events (at most 12) that mention one of `entities` ("vm3 app7 node1 obj2"),
-    /// newest last. Matching is structural, so only the lines kept are formatted.
+    /// The last events (at most `shownEvents`) that mention one of `entities` ("vm3 app7 node1 obj2"), the world's
+    /// changes to them (leases, lost messages) among them, newest last. Matching is structural, so only the lines
+    /// kept are formatted.
     private func recentEvents(mentioning entities: String) -> [String] {
         var wanted: [EventEntity] = []
         for name in entities.split(separator: " ") {
@@ -247,16 +270,32 @@ package struct InvariantChecker {
                 if let id = Int32(name.dropFirst(kind.rawValue.count)) { wanted.append(EventEntity(kind: kind, id: id)) }
             }
         }
-        var picked: [(time: Double, event: Event)] = []
+        // A node touches nearly every message: name nodes only when nothing finer was named.
+        if wanted.contains(where: { $0.kind != .node }) { wanted.removeAll { $0.kind == .node } }
+        var picked: [(time: Double, order: Int, line: String)] = []
         let n = min(recentWritten, Self.recentCapacity)
         var k = 0
-        while k < n && picked.count < 12 {
+        var found = 0
+        while k < n && found < Self.shownEvents {
             // Newest first: the slot before the next one, walking back.
             let entry = recent[(recentWritten - 1 - k) & (Self.recentCapacity - 1)]
-            if EventEntity.of(entry.event).contains(where: wanted.contains) { picked.append(entry) }
+            if EventEntity.of(entry.event).contains(where: wanted.contains) {
+                picked.append((entry.time, 2 * k + 1, EventText.line(time: entry.time, entry.event)))
+                found += 1
+            }
             k += 1
         }
-        return picked.reversed().map { "t=\($0.time) \($0.event)" }
+        var changes: [(time: Double, order: Int, line: String)] = []
+        for (i, entry) in worldRecent.enumerated() where entry.change.entities.contains(where: wanted.contains) {
+            // A world change comes before the Model event at the same time that it caused (order: lower is later).
+            let age = (worldWritten - 1 - i + worldRecent.count) % max(worldRecent.count, 1)
+            changes.append((entry.time, 2 * n + 2 + age, EventText.time(entry.time).leftPadded(13) + "  "
+                + entry.change.text))
+        }
+        changes.sort { $0.time != $1.time ? $0.time > $1.time : $0.order < $1.order }
+        picked += changes.prefix(Self.shownWorldChanges)
+        picked.sort { $0.time != $1.time ? $0.time > $1.time : $0.order < $1.order }
+        return picked.reversed().map(\.line)
     }
 
     private func describe(_ holder: VMHolder) -> String {

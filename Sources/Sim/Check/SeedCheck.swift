@@ -46,23 +46,30 @@ public enum SeedCheck {
     /// from the worker that finished it (serialised).
     public static func run(_ scenario: Scenario, seeds: ClosedRange<UInt64>, jobs: Int,
                            progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) -> Report {
+        run(scenario, seedList: Array(seeds), jobs: jobs, progress: progress)
+    }
+
+    /// Checks `seedList` in its order on `jobs` threads. With `maxFailures`, no seed is started once that many
+    /// have failed (the ones already running finish), so the report holds the seeds that ran, in list order.
+    /// `progress(done, failing)` is called under the results' lock, so its counts only go up.
+    public static func run(_ scenario: Scenario, seedList: [UInt64], jobs: Int, maxFailures: Int? = nil,
+                           progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) -> Report {
         precondition(jobs >= 1, "jobs must be >= 1")
-        let count = Int(seeds.upperBound - seeds.lowerBound) + 1
-        let state = SharedState(count: count)
+        precondition(maxFailures.map { $0 >= 1 } ?? true, "maxFailures must be >= 1")
+        let state = SharedState(count: seedList.count, maxFailures: maxFailures ?? Int.max)
         let clock = ContinuousClock()
         let start = clock.now
-        DispatchQueue.concurrentPerform(iterations: min(jobs, count)) { _ in
+        DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, seedList.count))) { _ in
             while let index = state.nextIndex() {
                 var seeded = scenario
-                seeded.seed = seeds.lowerBound + UInt64(index)
+                seeded.seed = seedList[index]
                 var simulation = Simulation(scenario: seeded)
                 let metrics = simulation.run()
                 let first = metrics.violations.min { $0.timeSeconds < $1.timeSeconds }
                 let result = SeedResult(seed: seeded.seed, digest: metrics.digest,
                                         violationCounts: metrics.violationCounts, firstViolation: first,
                                         events: metrics.events)
-                let (done, failing) = state.store(result, at: index)
-                progress(done, failing)
+                state.store(result, at: index, progress: progress)
             }
         }
         let elapsed = start.duration(to: clock.now)
@@ -76,31 +83,35 @@ public enum SeedCheck {
         private var next = 0
         private var done = 0
         private var failing = 0
+        private let maxFailures: Int
         private var slots: [SeedResult?]
 
-        init(count: Int) { slots = Array(repeating: nil, count: count) }
+        init(count: Int, maxFailures: Int) {
+            slots = Array(repeating: nil, count: count)
+            self.maxFailures = maxFailures
+        }
 
         func nextIndex() -> Int? {
             lock.lock()
             defer { lock.unlock() }
-            guard next < slots.count else { return nil }
+            guard next < slots.count, failing < maxFailures else { return nil }
             next += 1
             return next - 1
         }
 
-        func store(_ result: SeedResult, at index: Int) -> (Int, Int) {
+        func store(_ result: SeedResult, at index: Int, progress: (Int, Int) -> Void) {
             lock.lock()
             defer { lock.unlock() }
             slots[index] = result
             done += 1
             if !result.violationCounts.isEmpty { failing += 1 }
-            return (done, failing)
+            progress(done, failing)
         }
 
         func results() -> [SeedResult] {
             lock.lock()
             defer { lock.unlock() }
-            return slots.map { $0! }
+            return slots.compactMap { $0 }
         }
     }
 }

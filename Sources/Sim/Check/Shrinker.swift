@@ -65,16 +65,35 @@ public enum Shrinker {
                 }
                 guard let s = found else { continue }
                 accepted.append(candidate)
+                if s == currentSeed {
+                    steps.append("\(candidate) (seed \(s))")
+                } else {
+                    // Shrinking changes what the random streams draw, so the same race may need another seed.
+                    steps.append("\(candidate) (seed \(currentSeed) → \(s): with \(candidate), seed \(currentSeed) "
+                        + "no longer breaks \(invariant.rawValue), seed \(s) does)")
+                }
                 currentSeed = s
-                steps.append("\(candidate) (seed \(s))")
                 progress = true
                 break
             }
         }
         let final = base + accepted + ["seed=\(currentSeed)"]
         let document = try YAMLDocument.load(path: path, overrides: final)
-        return Result(overrides: accepted + ["seed=\(currentSeed)"], seed: currentSeed, invariant: invariant,
+        return Result(overrides: collapsed(accepted + ["seed=\(currentSeed)"]), seed: currentSeed, invariant: invariant,
                       runs: runs, steps: steps, yaml: document.yaml())
+    }
+
+    /// One override per key, the last value given (`workload.applications=30 … =22` reads `=22`), keys in the
+    /// order they were first reduced.
+    static func collapsed(_ overrides: [String]) -> [String] {
+        var keys: [Substring] = []
+        var last: [Substring: String] = [:]
+        for override in overrides {
+            let key = override.prefix { $0 != "=" }
+            if last[key] == nil { keys.append(key) }
+            last[key] = override
+        }
+        return keys.map { last[$0]! }
     }
 
     /// Smaller versions of `scenario`, most aggressive first.

@@ -35,6 +35,9 @@ public struct Activity: Sendable {
         public var endSeconds: Double
         public var outcome: Outcome
         public var app: Int32?
+        /// The ids the slice is about (`object`, `target`, …): arguments in a Perfetto trace, never in the label,
+        /// so slices of one kind share a name and group together.
+        public var ids: [Arg] = []
     }
 
     public struct Instant: Sendable, Equatable {
@@ -43,6 +46,17 @@ public struct Activity: Sendable {
         public var label: String
         public var timeSeconds: Double
         public var app: Int32?
+        public var ids: [Arg] = []
+    }
+
+    /// One named id of a slice or an instant.
+    public struct Arg: Sendable, Equatable {
+        public var name: String
+        public var value: Int32
+        public init(_ name: String, _ value: Int32) {
+            self.name = name
+            self.value = value
+        }
     }
 
     public struct StateSpan: Sendable, Equatable, Codable {

@@ -14,6 +14,7 @@ struct ActivityBuilder {
         var app: Int32?
         /// Runs on the guest channel, which serves one call at a time.
         var usesGuestChannel: Bool
+        var ids: [Activity.Arg] = []
     }
 
     private let nodeCount: Int
@@ -37,7 +38,8 @@ struct ActivityBuilder {
     // MARK: Inputs
 
     mutating func arrived(app: Int32, main: Int32, objects: Int32, at time: Double) {
-        instants.append(.init(node: main, vm: nil, label: "app \(app) arrives (\(objects) objects)", timeSeconds: time, app: app))
+        instants.append(.init(node: main, vm: nil, label: "app arrives", timeSeconds: time, app: app,
+                              ids: [Activity.Arg("objects", objects)]))
     }
 
     /// A completion or other event, before the plane handles it.
@@ -81,8 +83,9 @@ struct ActivityBuilder {
                 $0.operation == .launch && $0.object == object.index
             }
             if succeeded {
-                open(place, Open(operation: .object, label: "object \(object.index) (app \(app))", startSeconds: time,
-                                 ticket: 0, object: object.index, app: app, usesGuestChannel: false))
+                open(place, Open(operation: .object, label: "object", startSeconds: time,
+                                 ticket: 0, object: object.index, app: app, usesGuestChannel: false,
+                                 ids: [Activity.Arg("object", object.index)]))
                 if place.vm >= 0 { runningObjects[Int(place.vm)] += 1 }
             }
         case .objectFinished(let object, let succeeded):
@@ -102,7 +105,7 @@ struct ActivityBuilder {
         case .applicationCrashed(let app):
             let main = plane.apps[Int(app.index)].main.index
             touched.append(main)
-            instants.append(.init(node: main, vm: nil, label: "app \(app.index): main crashes", timeSeconds: time, app: app.index))
+            instants.append(.init(node: main, vm: nil, label: "main crashes", timeSeconds: time, app: app.index))
         case .vmPowerObserved(let vm, let power):
             let node = plane.vms[Int(vm.index)].node.index
             touched.append(node)
@@ -126,14 +129,15 @@ struct ActivityBuilder {
             break
         case .hypervisor(let vm, let operation, let ticket):
             touched.append(plane.vms[Int(vm.index)].node.index)
-            var label = operation.name
+            var ids: [Activity.Arg] = []
             if case .clone(let target) = operation {
-                label = "clone → vm \(target.index)"
-                open(vm: target.index, Open(operation: .cloned, label: "cloned from vm \(vm.index)", startSeconds: time,
-                                            ticket: ticket, object: -1, app: nil, usesGuestChannel: false))
+                ids = [Activity.Arg("target", target.index)]
+                open(vm: target.index, Open(operation: .cloned, label: "cloned", startSeconds: time,
+                                            ticket: ticket, object: -1, app: nil, usesGuestChannel: false,
+                                            ids: [Activity.Arg("source", vm.index)]))
             }
-            open(vm: vm.index, Open(operation: Self.operation(operation), label: label, startSeconds: time, ticket: ticket,
-                                    object: -1, app: holderApp(vm), usesGuestChannel: false))
+            open(vm: vm.index, Open(operation: Self.operation(operation), label: operation.name, startSeconds: time,
+                                    ticket: ticket, object: -1, app: holderApp(vm), usesGuestChannel: false, ids: ids))
         case .obtainAddress(let vm, let renewal, let ticket):
             touched.append(plane.vms[Int(vm.index)].node.index)
             // A DHCP server that is down never answers: the wait is over when a new one starts.
@@ -147,21 +151,24 @@ struct ActivityBuilder {
         case .writeKey(let vm, let write, let ticket):
             touched.append(plane.vms[Int(vm.index)].node.index)
             let kind: String
+            let owner: Activity.Arg
             switch write.kind {
-            case .requester(let object): kind = "requester of object \(object.index)"
-            case .mainNode(let app): kind = "main node of app \(app.index)"
-            case .admin(let node): kind = "admin of node \(node.index)"
-            case .worker(let vm): kind = "own key of vm\(vm.index)"
-            case .node(let node): kind = "key of node \(node.index)"
+            case .requester(let object): kind = "requester"; owner = Activity.Arg("object", object.index)
+            case .mainNode(let app): kind = "main node"; owner = Activity.Arg("keyApp", app.index)
+            case .admin(let node): kind = "admin"; owner = Activity.Arg("keyNode", node.index)
+            case .worker(let vm): kind = "own key"; owner = Activity.Arg("keyVM", vm.index)
+            case .node(let node): kind = "node key"; owner = Activity.Arg("keyNode", node.index)
             }
             open(vm: vm.index, Open(operation: .keyWrite, label: "key write: \(kind)", startSeconds: time, ticket: ticket,
-                                    object: -1, write: write, app: write.app?.index, usesGuestChannel: true))
+                                    object: -1, write: write, app: write.app?.index, usesGuestChannel: true,
+                                    ids: [owner]))
         case .launchObject(let object, let app, let node, let vm, _):
             let place = (vm: vm?.index ?? -1, node: node.index)
             placeOfObject[object.index] = place
             touched.append(node.index)
-            open(place, Open(operation: .launch, label: "launch object \(object.index)", startSeconds: time, ticket: 0,
-                             object: object.index, app: app.index, usesGuestChannel: false))
+            open(place, Open(operation: .launch, label: "launch object", startSeconds: time, ticket: 0,
+                             object: object.index, app: app.index, usesGuestChannel: false,
+                             ids: [Activity.Arg("object", object.index)]))
         case .killObject(let object, let node, _):
             touched.append(node.index)
             guard let place = placeOfObject[object.index] else { break }
@@ -174,11 +181,11 @@ struct ActivityBuilder {
             case .applicationFinished(let app, let succeeded, let reason):
                 let main = plane.apps[Int(app.index)].main.index
                 let how = succeeded ? "completes" : "fails (\(reason?.rawValue ?? "unknown"))"
-                instants.append(.init(node: main, vm: nil, label: "app \(app.index) \(how)", timeSeconds: time, app: app.index))
+                instants.append(.init(node: main, vm: nil, label: "app \(how)", timeSeconds: time, app: app.index))
             case .vmReserved(let vm, let app):
                 let node = plane.vms[Int(vm.index)].node.index
                 touched.append(node)
-                instants.append(.init(node: node, vm: vm.index, label: "reserved by app \(app.index)", timeSeconds: time,
+                instants.append(.init(node: node, vm: vm.index, label: "reserved", timeSeconds: time,
                                       app: app.index))
             case .vmFreed(let vm):
                 let node = plane.vms[Int(vm.index)].node.index
@@ -348,6 +355,6 @@ struct ActivityBuilder {
 
     private func slice(_ o: Open, vm: Int32?, node: Int32, end: Double, _ outcome: Activity.Outcome) -> Activity.Slice {
         Activity.Slice(node: node, vm: vm, operation: o.operation, label: o.label, startSeconds: o.startSeconds,
-                       endSeconds: max(end, o.startSeconds), outcome: outcome, app: o.app)
+                       endSeconds: max(end, o.startSeconds), outcome: outcome, app: o.app, ids: o.ids)
     }
 }

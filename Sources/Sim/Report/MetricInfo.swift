@@ -6,6 +6,8 @@ struct MetricInfo {
     var label: String
     var unit: String
     var better: Better
+    /// One line of meaning, for the report's glossary.
+    var meaning = ""
 
     /// Metrics the policy table shows first when they differ between cells.
     static let keyMetrics = [
@@ -16,7 +18,8 @@ struct MetricInfo {
 
     static func of(_ name: String) -> MetricInfo {
         if let known = table[name] { return known }
-        return MetricInfo(name: name, label: name.replacingOccurrences(of: "_", with: " "), unit: "", better: .neither)
+        return MetricInfo(name: name, label: name.replacingOccurrences(of: "_", with: " "), unit: "", better: .neither,
+                          meaning: meanings[name] ?? "")
     }
 
     private static let table: [String: MetricInfo] = {
@@ -50,9 +53,46 @@ struct MetricInfo {
             ("makespan_s", "makespan", "s", .neither),
             ("events", "simulated events", "events", .neither),
             ("invariant_violations", "invariant violations", "violations per run", .lower),
+            ("worker_keys_at_mains", "worker keys at mains", "keys", .neither),
         ]
         var table: [String: MetricInfo] = [:]
-        for (name, label, unit, better) in rows { table[name] = MetricInfo(name: name, label: label, unit: unit, better: better) }
+        for (name, label, unit, better) in rows {
+            table[name] = MetricInfo(name: name, label: label, unit: unit, better: better, meaning: meanings[name] ?? "")
+        }
         return table
     }()
+
+    /// What each metric measures, per run (a cell's value is the mean over its seeds).
+    static let meanings: [String: String] = [
+        "applications_completed": "applications whose every object ran to its end",
+        "applications_failed": "applications that gave up (a creation round failed for good, a crash)",
+        "creation_ready_p50_s": "time to create an object whose VM was already prepared, median over the run's objects",
+        "creation_ready_p95_s": "the same, 95th percentile",
+        "creation_prepared_mean_s": "time to create an object whose VM had to be prepared first (revert or wake, address, keys), mean",
+        "creation_prepared_p50_s": "the same, median",
+        "creation_prepared_p95_s": "the same, 95th percentile",
+        "creation_prepared_p99_s": "the same, 99th percentile",
+        "prepare_revert_mean_s": "one revert to the clean snapshot, mean",
+        "prepare_resume_mean_s": "one resume of a suspended VM, mean",
+        "prepare_boot_mean_s": "one boot of a shut-down VM, mean",
+        "prepare_address_mean_s": "reading (or renewing) the guest's address, mean",
+        "prepare_key_write_mean_s": "one key write into the guest, mean",
+        "queue_wait_mean_s": "time an application waited in the central broker's queue, mean",
+        "queue_wait_p95_s": "the same, 95th percentile",
+        "core_wait_mean_s": "time a started object waited for a free core, mean",
+        "mean_response_s": "submission to completion of an application, mean over completed ones",
+        "clones_finished": "worker VMs cloned",
+        "clones_failed": "clones that failed",
+        "vm_utilisation": "share of worker VM time spent reserved for an application",
+        "vm_hours": "worker VM time powered on",
+        "discovery_messages_per_app": "discovery requests and replies sent per application",
+        "key_writes_per_app": "key writes per application",
+        "messages": "service messages sent between nodes",
+        "misdirected_launches": "objects launched at an address another VM now holds",
+        "memory_refusals": "power-ons a node refused for lack of memory",
+        "makespan_s": "first submission to last application end",
+        "events": "events the simulator delivered",
+        "invariant_violations": "invariant violations the checker found",
+        "worker_keys_at_mains": "workers' own keys accepted by the machine running their application's main",
+    ]
 }

@@ -31,7 +31,7 @@ public enum PerfettoTrace {
             let members = byTrack[key]!
             let lanes = SliceLanes.assign(members.map {
                 (nanoseconds(activity.slices[$0].startSeconds), nanoseconds(activity.slices[$0].endSeconds))
-            })
+            }, exclusive: members.map { activity.slices[$0].operation == .object })
             for (k, lane) in zip(members, lanes) {
                 if let vm = activity.slices[k].vm {
                     precondition(lane < lanesPerVM, "more than \(lanesPerVM) overlapping operations on vm \(vm)")
@@ -74,6 +74,8 @@ public enum PerfettoTrace {
             let end = nanoseconds(slice.endSeconds)
             var args = "\"outcome\":\"\(slice.outcome.rawValue)\""
             if let app = slice.app { args += ",\"app\":\(app)" }
+            if let vm = slice.vm { args += ",\"vm\":\(vm)" }
+            for id in slice.ids { args += ",\"\(id.name)\":\(id.value)" }
             emit("{\"ph\":\"X\",\"name\":\"\(jsonEscaped(slice.label))\",\"cat\":\"\(slice.operation.rawValue)\","
                 + "\"pid\":\(process(slice.node)),\"tid\":\(thread[k]),\"ts\":\(microseconds(start)),"
                 + "\"dur\":\(microseconds(end - start)),\"args\":{\(args)}}")
@@ -81,7 +83,11 @@ public enum PerfettoTrace {
         for instant in activity.instants {
             let tid = instant.vm.map { vmThreadBase + Int($0) * lanesPerVM } ?? nodeThread
             var args = ""
-            if let app = instant.app { args = "\"app\":\(app)" }
+            var fields: [String] = []
+            if let app = instant.app { fields.append("\"app\":\(app)") }
+            if let vm = instant.vm { fields.append("\"vm\":\(vm)") }
+            for id in instant.ids { fields.append("\"\(id.name)\":\(id.value)") }
+            args = fields.joined(separator: ",")
             emit("{\"ph\":\"i\",\"s\":\"t\",\"name\":\"\(jsonEscaped(instant.label))\",\"cat\":\"application\","
                 + "\"pid\":\(process(instant.node)),\"tid\":\(tid),\"ts\":\(microseconds(nanoseconds(instant.timeSeconds))),"
                 + "\"args\":{\(args)}}")

@@ -15,7 +15,7 @@ enum ReportStyle {
     figure{margin:0}.legend{font-size:12.5px;margin:4px 0}.key{white-space:nowrap;margin-right:12px}
     .key svg{vertical-align:middle}
     svg text{font-family:"DejaVu Sans","Helvetica Neue",Arial,sans-serif;fill:#222}
-    svg .title{font-size:12px;font-weight:600}svg .ytick{font-size:10px;text-anchor:end;dominant-baseline:middle}
+    svg .title{font-size:12px;font-weight:600}svg .axisnote{font-size:9px;fill:#666}svg .ytick{font-size:10px;text-anchor:end;dominant-baseline:middle}
     svg .xtick{font-size:10px;text-anchor:middle}svg .xlabel,svg .ylabel{font-size:10.5px;text-anchor:middle;fill:#444}
     svg .rowlabel{font-size:10px;text-anchor:end}svg .grid{stroke:#e6e6e6;stroke-width:1}
     svg .axis{stroke:#444;stroke-width:1}svg .frame{fill:none;stroke:#999;stroke-width:0.8}

@@ -19,9 +19,13 @@ struct SVGLineChart {
     var title: String
     var yLabel: String
     var xLabel: String
-    /// Tick labels of a categorical axis (nil: numeric).
+    /// Tick labels of a categorical axis (nil: numeric). Categories have no order between them, so their points
+    /// are grouped side by side, never joined by lines.
     var categories: [String]?
     var series: [Series]
+    /// The quantity cannot be negative (a count, a time, a fraction): intervals are cut at 0 and the axis never
+    /// goes below it.
+    var nonNegative = true
 
     static let width = 330.0
     static let height = 230.0
@@ -52,13 +56,14 @@ struct SVGLineChart {
         let plotWidth = Self.width - m.left - m.right
         let plotHeight = Self.height - m.top - m.bottom
         let points = series.flatMap(\.points).filter { $0.mean.isFinite }
-        let lows = points.map { $0.mean - ($0.halfWidth.isFinite ? $0.halfWidth : 0) }
+        let lows = points.map { lowEnd($0) }
         let highs = points.map { $0.mean + ($0.halfWidth.isFinite ? $0.halfWidth : 0) }
         var low = lows.min() ?? 0
         let high = highs.max() ?? 1
         // Counts, times and fractions start at zero unless the data sit far from it.
         if low >= 0, low < 0.4 * high { low = 0 }
-        let yScale = NiceScale(low: low, high: high, target: 5)
+        var yScale = NiceScale(low: low, high: high, target: 5)
+        if nonNegative && yScale.low < 0 { yScale = NiceScale(low: 0, high: high, target: 5) }
         func y(_ value: Double) -> Double {
             m.top + plotHeight * (1 - (value - yScale.low) / (yScale.high - yScale.low))
         }
@@ -97,13 +102,18 @@ struct SVGLineChart {
             + "\(HTMLText.escape(xLabel))</text>"
         out += "<text transform=\"translate(13 \(HTMLText.coordinate(m.top + plotHeight / 2))) rotate(-90)\" class=\"ylabel\">"
             + "\(HTMLText.escape(yLabel))</text>"
+        if yScale.low > 0 {
+            // Say so when the axis does not start at 0, so a difference is not read as larger than it is.
+            out += "<text x=\"\(HTMLText.coordinate(m.left + plotWidth))\" y=\"16\" class=\"axisnote\" "
+                + "text-anchor=\"end\">y axis from \(yScale.label(yScale.low))</text>"
+        }
         // Series, dodged sideways so their error bars do not hide each other.
         let dodge = series.count > 1 ? min(5.0, plotWidth / Double(max(1, xTicks.count)) / Double(series.count + 2)) : 0
         for (k, s) in series.enumerated() {
             let colour = Self.colours[k % Self.colours.count]
             let offset = (Double(k) - Double(series.count - 1) / 2) * dodge
             let drawn = s.points.filter { $0.mean.isFinite }.sorted { $0.x < $1.x }
-            if drawn.count > 1 {
+            if drawn.count > 1 && categories == nil {
                 let path = drawn.map { "\(HTMLText.coordinate(x($0.x) + offset)),\(HTMLText.coordinate(y($0.mean)))" }
                     .joined(separator: " ")
                 out += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"1.6\"/>"
@@ -111,7 +121,7 @@ struct SVGLineChart {
             for p in drawn {
                 let px = x(p.x) + offset
                 if p.halfWidth.isFinite, p.halfWidth > 0 {
-                    let (top, bottom) = (HTMLText.coordinate(y(p.mean + p.halfWidth)), HTMLText.coordinate(y(p.mean - p.halfWidth)))
+                    let (top, bottom) = (HTMLText.coordinate(y(p.mean + p.halfWidth)), HTMLText.coordinate(y(lowEnd(p))))
                     let cx = HTMLText.coordinate(px)
                     out += "<g stroke=\"\(colour)\" stroke-width=\"1.1\"><line x1=\"\(cx)\" x2=\"\(cx)\" y1=\"\(top)\" y2=\"\(bottom)\"/>"
                         + "<line x1=\"\(HTMLText.coordinate(px - 3))\" x2=\"\(HTMLText.coordinate(px + 3))\" y1=\"\(top)\" y2=\"\(top)\"/>"
@@ -123,5 +133,56 @@ struct SVGLineChart {
             }
         }
         return out + "</svg>"
+    }
+
+    /// The chart as a file of its own: the report's styles inside it, so it renders the same anywhere.
+    /// Below the plot, a legend row per series (the report's page has one legend for all its charts).
+    func standaloneSVG() -> String {
+        var page = svg()
+        let rows = series.count > 1 ? series.count : 0
+        let height = Int(Self.height) + 16 * rows
+        if rows > 0 {
+            page = page.replacingOccurrences(of: "viewBox=\"0 0 \(Int(Self.width)) \(Int(Self.height))\"",
+                                             with: "viewBox=\"0 0 \(Int(Self.width)) \(height)\"")
+                .replacingOccurrences(of: "height=\"\(Int(Self.height))\" role=", with: "height=\"\(height)\" role=")
+            var legend = ""
+            for (k, s) in series.enumerated() {
+                let y = Self.height + 16 * Double(k) + 4
+                let colour = Self.colours[k % Self.colours.count]
+                legend += Self.marker(k, x: Self.margin.left, y: y, colour: colour)
+                    + "<text x=\"\(HTMLText.coordinate(Self.margin.left + 10))\" y=\"\(HTMLText.coordinate(y + 4))\" "
+                    + "class=\"legendtext\">\(HTMLText.escape(s.label))</text>"
+            }
+            page = String(page.dropLast("</svg>".count)) + legend + "</svg>"
+        }
+        guard let close = page.firstIndex(of: ">") else { return page }
+        return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + page[...close] + "<style>" + ReportStyle.css
+            + "svg .legendtext{font-size:10px}</style>" + page[page.index(after: close)...] + "\n"
+    }
+
+    /// The numbers behind the chart: one row per point, the interval as computed and as drawn.
+    func csv() -> String {
+        var out = "series,\(SweepResults.csvField(xLabel)),n,mean,ci95_low,ci95_high,ci95_low_drawn\n"
+        for s in series {
+            for p in s.points.sorted(by: { $0.x < $1.x }) {
+                let x: String
+                if let categories, let i = Int(exactly: p.x), categories.indices.contains(i) {
+                    x = categories[i]
+                } else {
+                    x = SweepResults.format(p.x)
+                }
+                let h = p.halfWidth.isFinite ? p.halfWidth : 0
+                let row = [s.label, x, "\(p.n)", SweepResults.format(p.mean), SweepResults.format(p.mean - h),
+                           SweepResults.format(p.mean + h), SweepResults.format(lowEnd(p))]
+                out += row.map(SweepResults.csvField).joined(separator: ",") + "\n"
+            }
+        }
+        return out
+    }
+
+    /// The interval's lower end as drawn: cut at 0 for a quantity that cannot be negative.
+    func lowEnd(_ p: Point) -> Double {
+        let end = p.mean - (p.halfWidth.isFinite ? p.halfWidth : 0)
+        return nonNegative ? max(0, end) : end
     }
 }

@@ -16,6 +16,31 @@ public enum SweepReport {
         let timeline = try TimelineRun.read(from: directory)
         try OutputFile.write(html(data, timeline: timeline),
                                        to: (directory as NSString).appendingPathComponent(fileName))
+        for figure in figures(data) {
+            let base = (directory as NSString).appendingPathComponent("figures/" + figure.name)
+            let options = OutputFile.Options(createFolders: true)
+            try OutputFile.write(figure.chart.standaloneSVG(), to: base + ".svg", options: options)
+            try OutputFile.write(figure.chart.csv(), to: base + ".csv", options: options)
+        }
+    }
+
+    /// Every chart of the report, each named `<metric>-vs-<axis>` for its own SVG and CSV file.
+    static func figures(_ data: SweepReportData) -> [(name: String, chart: SVGLineChart)] {
+        let plotted = data.metrics.indices.filter { data.varies($0) }
+        var result: [(String, SVGLineChart)] = []
+        for (a, axis) in data.axes.enumerated() {
+            let series = Array(seriesKeys(data, axis: a).prefix(maxSeries))
+            for metric in plotted {
+                result.append((figureName(data, metric: metric, axis: axis),
+                               chart(data, metric: metric, axis: a, series: series)))
+            }
+        }
+        return result
+    }
+
+    static func figureName(_ data: SweepReportData, metric: Int, axis: SweepFile.Axis) -> String {
+        let safe = axis.path.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "_" ? $0 : "_" }
+        return data.metrics[metric].name + "-vs-" + String(safe)
     }
 
     static func html(_ data: SweepReportData, timeline: VMTimeline?) -> String {
@@ -32,6 +57,7 @@ public enum SweepReport {
         page += table(data)
         page += charts(data)
         page += timelineSection(timeline, data: data)
+        page += glossary(data)
         page += methods(data)
         return page + "</body></html>\n"
     }
@@ -63,18 +89,14 @@ public enum SweepReport {
 
     static func table(_ data: SweepReportData) -> String {
         let columns = tableMetrics(data)
-        var best: [Int: Double] = [:]
+        var best: [Int: Int] = [:]
         for metric in columns {
-            let means = data.cells.map { $0.statistics[metric].mean }.filter(\.isFinite)
-            switch data.metrics[metric].better {
-            case .lower: best[metric] = means.min()
-            case .higher: best[metric] = means.max()
-            case .neither: break
-            }
+            best[metric] = bestCell(data, metric: metric)
         }
         var out = "<section><h2>Policy comparison</h2><p class=\"note\">Mean ± half-width of the 95 % confidence interval "
-            + "over the seeds of each cell; the best mean of each column is highlighted (lowest, or highest for completions "
-            + "and utilisation). Every metric is in <code>summary.csv</code>.</p><div class=\"scroll\"><table><thead><tr><th>cell</th>"
+            + "over the seeds of each cell; a column's best mean (lowest, or highest for completions and utilisation) is "
+            + "highlighted only when its interval overlaps no other cell's. A cell with no sample of a metric shows – "
+            + "and is left out of its means. Every metric is in <code>summary.csv</code>.</p><div class=\"scroll\"><table><thead><tr><th>cell</th>"
         for axis in data.axes { out += "<th>\(HTMLText.escape(shortName(axis.path)))</th>" }
         out += "<th>n</th>"
         for metric in columns {
@@ -88,7 +110,7 @@ public enum SweepReport {
             out += "<td class=\"num\">\(cell.n)</td>"
             for metric in columns {
                 let s = cell.statistics[metric]
-                let isBest = best[metric].map { s.mean.isFinite && abs(s.mean - $0) <= 1e-9 * max(1, abs($0)) } ?? false
+                let isBest = best[metric] == cell.index
                 out += "<td class=\"num\(isBest ? " best" : "")\">\(HTMLText.meanWithInterval(s.mean, s.halfWidth))</td>"
             }
             out += "</tr>"
@@ -96,11 +118,35 @@ public enum SweepReport {
         return out + "</tbody></table></div></section>\n"
     }
 
+    /// The cell whose mean is best and whose 95 % interval lies wholly on the better side of every other cell's;
+    /// nil when the intervals overlap (no cell is distinguishably best) or the metric has no better direction.
+    static func bestCell(_ data: SweepReportData, metric: Int) -> Int? {
+        let sign: Double
+        switch data.metrics[metric].better {
+        case .lower: sign = 1
+        case .higher: sign = -1
+        case .neither: return nil
+        }
+        let cells = data.cells.filter { $0.statistics[metric].mean.isFinite }
+        guard cells.count > 1, let top = cells.min(by: { sign * $0.statistics[metric].mean < sign * $1.statistics[metric].mean })
+        else { return nil }
+        func width(_ s: SweepResults.Statistics) -> Double { s.halfWidth.isFinite ? s.halfWidth : 0 }
+        let t = top.statistics[metric]
+        for cell in cells where cell.index != top.index {
+            let s = cell.statistics[metric]
+            // Lower is better: the best's upper end must stay below the other's lower end (mirrored for higher).
+            if sign * t.mean + width(t) >= sign * s.mean - width(s) { return nil }
+        }
+        return top.index
+    }
+
     static func charts(_ data: SweepReportData) -> String {
         let plotted = data.metrics.indices.filter { data.varies($0) }
         let constant = data.metrics.indices.filter { !data.varies($0) }
         var out = "<section><h2>Metrics against each axis</h2><p class=\"note\">Points are means over seeds; bars are 95 % "
-            + "confidence intervals (Student's t, n − 1 degrees of freedom). Each line holds the other axes fixed.</p>"
+            + "confidence intervals (Student's t, n − 1 degrees of freedom), cut at 0 since no metric can be negative. "
+            + "Each line holds the other axes fixed; the values of a categorical axis (a policy) are grouped points, "
+            + "never joined. A chart whose y axis does not start at 0 says so.</p>"
         for (a, axis) in data.axes.enumerated() {
             let series = seriesKeys(data, axis: a)
             out += "<h3>Against <code>\(HTMLText.escape(axis.path))</code></h3>"
@@ -119,7 +165,10 @@ public enum SweepReport {
             }
             out += "<div class=\"charts\">"
             for metric in plotted {
-                out += "<figure>" + chart(data, metric: metric, axis: a, series: Array(series.prefix(maxSeries))).svg() + "</figure>"
+                let name = HTMLText.escape(figureName(data, metric: metric, axis: axis))
+                out += "<figure>" + chart(data, metric: metric, axis: a, series: Array(series.prefix(maxSeries))).svg()
+                    + "<figcaption><a href=\"figures/\(name).svg\">SVG</a> · <a href=\"figures/\(name).csv\">CSV</a>"
+                    + "</figcaption></figure>"
             }
             out += "</div>"
         }
@@ -157,15 +206,27 @@ public enum SweepReport {
             let points = data.cells.compactMap { cell -> SVGLineChart.Point? in
                 var rest = cell.values
                 let value = rest.remove(at: axis)
-                guard rest == key, let position = values.firstIndex(of: value) else { return nil }
                 let s = cell.statistics[metric]
+                // A cell with no sample of the metric has no point (never a point at 0).
+                guard rest == key, let position = values.firstIndex(of: value), s.mean.isFinite else { return nil }
                 return .init(x: numeric ? numbers[position] : Double(position), mean: s.mean, halfWidth: s.halfWidth, n: s.n)
             }
             return .init(label: seriesLabel(data, axis: axis, key: key), points: points)
         }
         let info = data.metrics[metric]
-        return SVGLineChart(title: info.label, yLabel: info.unit, xLabel: data.axes[axis].path,
+        return SVGLineChart(title: info.label, yLabel: yLabel(info), xLabel: data.axes[axis].path,
                             categories: numeric ? nil : values, series: series)
+    }
+
+    /// The y axis names the quantity and its unit: `time (s)`, `VM time (VM·h)`; units that name their quantity
+    /// (`applications`, `per application`) stand alone.
+    static func yLabel(_ info: MetricInfo) -> String {
+        switch info.unit {
+        case "s": "time (s)"
+        case "VM·h": "VM time (VM·h)"
+        case "": info.label
+        default: info.unit
+        }
     }
 
     static func timelineSection(_ timeline: VMTimeline?, data: SweepReportData) -> String {
@@ -194,6 +255,20 @@ public enum SweepReport {
                 + SVGTimeline(timeline: timeline, fromSeconds: 0, toSeconds: detail).svg() + "</figure>"
         }
         return out + "</section>\n"
+    }
+
+    /// Every metric with its name in the CSV files, its unit and what it measures.
+    static func glossary(_ data: SweepReportData) -> String {
+        var out = "<section><h2>Glossary of metrics</h2><p class=\"note\">Per run; a cell's value is the mean over "
+            + "its seeds of the runs that measured it. Names are the columns of results.csv and summary.csv.</p>"
+            + "<div class=\"scroll\"><table><thead><tr><th>metric</th><th>name</th><th>unit</th><th>meaning</th>"
+            + "<th>better</th></tr></thead><tbody>"
+        for info in data.metrics {
+            let better = switch info.better { case .lower: "lower"; case .higher: "higher"; case .neither: "–" }
+            out += "<tr><td>\(HTMLText.escape(info.label))</td><td><code>\(HTMLText.escape(info.name))</code></td>"
+                + "<td>\(HTMLText.escape(info.unit))</td><td>\(HTMLText.escape(info.meaning))</td><td>\(better)</td></tr>"
+        }
+        return out + "</tbody></table></div></section>\n"
     }
 
     static func methods(_ data: SweepReportData) -> String {

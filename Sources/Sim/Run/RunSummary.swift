@@ -20,6 +20,25 @@ public struct RunSummary: Codable, Sendable {
             p99 = s.p99
             max = s.max
         }
+
+        private enum CodingKeys: String, CodingKey { case count, mean, p50, p95, p99, max }
+
+        /// With no sample the statistics are `null`, never 0 (a run that booted no VM has no boot time).
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(count, forKey: .count)
+            for (key, value) in [(CodingKeys.mean, mean), (.p50, p50), (.p95, p95), (.p99, p99), (.max, max)] {
+                if count == 0 { try c.encodeNil(forKey: key) } else { try c.encode(value, forKey: key) }
+            }
+        }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            count = try c.decode(Int.self, forKey: .count)
+            func value(_ key: CodingKeys) throws -> Double { try c.decodeIfPresent(Double.self, forKey: key) ?? 0 }
+            (mean, p50, p95, p99, max) = (try value(.mean), try value(.p50), try value(.p95), try value(.p99),
+                                          try value(.max))
+        }
     }
 
     public var scenario: String
@@ -136,7 +155,7 @@ public struct RunSummary: Codable, Sendable {
         decisionDigest = m.decisionDigest
         invariantViolations = Dictionary(uniqueKeysWithValues: m.violationCounts.map { ($0.key.rawValue, $0.value) })
         firstViolations = m.violations.sorted { $0.timeSeconds < $1.timeSeconds }.prefix(5)
-            .map { "\($0.invariant.rawValue) at t=\($0.timeSeconds) s [\($0.entities)]: \($0.detail)" }
+            .map { "\($0.invariant.rawValue) at \(EventText.time($0.timeSeconds)) [\($0.entities)]: \($0.detail)" }
     }
 
     /// One JSON object, keys sorted, so equal runs print equal bytes (wall time aside).

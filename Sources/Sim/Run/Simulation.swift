@@ -291,12 +291,14 @@ public struct Simulation {
             if let drop = scenario.faults.messageDrop, drop.applies(to: message.body, at: engine.now),
                faultStream.bernoulli(drop.probability) {
                 metrics.messagesDropped += 1
+                worldChanged(.messageLost(message))
                 return
             }
             deliver(message)
             if let duplicate = scenario.faults.messageDuplicate, duplicate.applies(to: message.body, at: engine.now),
                faultStream.bernoulli(duplicate.probability) {
                 metrics.messagesDuplicated += 1
+                worldChanged(.messageDuplicated(message))
                 deliver(message)
             }
         case .startTimer(let timer, let seconds):
@@ -399,8 +401,11 @@ public struct Simulation {
             if let ranIn = owner, !plane.config.mode.usesKeys || worldVMs[Int(ranIn)].holdsAdminKey(of: node) {
                 objectTimes[Int(object.index)].runningIn = ranIn
                 computeNode = Int(worldVMs[Int(ranIn)].node)
+                let stale = ranIn == vm.index ? nil : address.flatMap { address in
+                    dhcp[area].history(of: address).map { StaleLaunch(address: address, history: $0) }
+                }
                 checker.objectStarted(object, app: app, intended: vm, ranIn: Int(ranIn),
-                                      holder: plane.vms[Int(ranIn)].holder, time: engine.now)
+                                      holder: plane.vms[Int(ranIn)].holder, time: engine.now, stale: stale)
                 if plane.config.mode.usesKeys && !worldVMs[Int(ranIn)].requesterKeyApps.contains(app.index) {
                     // The object started, but the requester's tunnel to it is refused: it never serves.
                     metrics.connectionsRefused += 1

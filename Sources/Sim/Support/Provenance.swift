@@ -71,7 +71,7 @@ public struct Provenance: Codable, Sendable, Equatable {
     public var scenario: ScenarioSource?
     /// The seed of a single run (after `--seed`).
     public var seed: UInt64?
-    /// The first and last seed of a seed range (check, sweep).
+    /// The first and last seed of a seed range (check, sweep), or every seed of a list that is not one range.
     public var seeds: [UInt64]?
     public var machine: Machine?
 
@@ -99,6 +99,19 @@ public struct Provenance: Codable, Sendable, Equatable {
     }
 
     /// One line for a report people read: build, start and command (the JSON outputs carry the whole block).
+    /// This block with the seeds a check ran: first and last of a contiguous range, else every seed.
+    public func with(seeds list: [UInt64]) -> Provenance {
+        var copy = self
+        let sorted = list.sorted()
+        if let first = sorted.first, let last = sorted.last, last - first + 1 == UInt64(sorted.count),
+           Set(sorted).count == sorted.count {
+            copy.seeds = [first, last]
+        } else {
+            copy.seeds = list
+        }
+        return copy
+    }
+
     public var line: String {
         "visag \(version) (git \(revision)), \(date): " + command.map(Self.shellQuoted).joined(separator: " ")
     }

@@ -48,9 +48,10 @@ public struct SweepFile: Sendable {
     public static let maxRuns = 10_000_000
 
     /// `memoryLimitBytes`: refuse a sweep one of whose cells is estimated to need more (see `MemoryEstimate`).
+    /// `overrides` (`sweep --set`) follow the file's `set:` list, for every cell.
     /// `shard`: validate only the cells with a run in that shard (every cell is still expanded), so each task of
     /// a job array checks what it runs, and one bad cell fails only the tasks that would run it.
-    public static func load(path: String, memoryLimitBytes: Int? = nil,
+    public static func load(path: String, memoryLimitBytes: Int? = nil, overrides: [String] = [],
                             shard: (index: Int, count: Int) = (0, 1)) throws -> SweepFile {
         let document = try YAMLDocument.load(path: path)
         let root = try document.mapping(allowedKeys: ["base", "set", "axes", "seeds", "exclude", "description", "timeline"])
@@ -58,7 +59,7 @@ public struct SweepFile: Sendable {
         let base = try baseValue.string()
         let directory = (path as NSString).deletingLastPathComponent
         let basePath = base.hasPrefix("/") ? base : (directory as NSString).appendingPathComponent(base)
-        let baseOverrides = try root.optional("set")?.sequence().map { try $0.string() } ?? []
+        let baseOverrides = (try root.optional("set")?.sequence().map { try $0.string() } ?? []) + overrides
         let axesMapping = try root.required("axes").mappingWithAnyKeys()
         var axes: [Axis] = []
         for (key, value) in axesMapping.items {

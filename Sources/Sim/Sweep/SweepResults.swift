@@ -14,21 +14,21 @@ public enum SweepResults {
     static let metrics: [Metric] = [
         Metric(name: "applications_completed") { Double($0.applicationsCompleted) },
         Metric(name: "applications_failed") { Double($0.applicationsFailed) },
-        Metric(name: "creation_ready_p50_s") { $0.creationLatencyReadySeconds.p50 },
-        Metric(name: "creation_ready_p95_s") { $0.creationLatencyReadySeconds.p95 },
-        Metric(name: "creation_prepared_mean_s") { $0.creationLatencyPreparedSeconds.mean },
-        Metric(name: "creation_prepared_p50_s") { $0.creationLatencyPreparedSeconds.p50 },
-        Metric(name: "creation_prepared_p95_s") { $0.creationLatencyPreparedSeconds.p95 },
-        Metric(name: "creation_prepared_p99_s") { $0.creationLatencyPreparedSeconds.p99 },
-        Metric(name: "prepare_revert_mean_s") { $0.prepareRevertSeconds.mean },
-        Metric(name: "prepare_resume_mean_s") { $0.prepareResumeSeconds.mean },
-        Metric(name: "prepare_boot_mean_s") { $0.prepareBootSeconds.mean },
-        Metric(name: "prepare_address_mean_s") { $0.prepareAddressSeconds.mean },
-        Metric(name: "prepare_key_write_mean_s") { $0.prepareKeyWriteSeconds.mean },
-        Metric(name: "queue_wait_mean_s") { $0.queueWaitSeconds.mean },
-        Metric(name: "queue_wait_p95_s") { $0.queueWaitSeconds.p95 },
-        Metric(name: "core_wait_mean_s") { $0.coreWaitSeconds.mean },
-        Metric(name: "mean_response_s") { $0.meanResponseSeconds },
+        Metric(name: "creation_ready_p50_s") { sampled($0.creationLatencyReadySeconds).p50 },
+        Metric(name: "creation_ready_p95_s") { sampled($0.creationLatencyReadySeconds).p95 },
+        Metric(name: "creation_prepared_mean_s") { sampled($0.creationLatencyPreparedSeconds).mean },
+        Metric(name: "creation_prepared_p50_s") { sampled($0.creationLatencyPreparedSeconds).p50 },
+        Metric(name: "creation_prepared_p95_s") { sampled($0.creationLatencyPreparedSeconds).p95 },
+        Metric(name: "creation_prepared_p99_s") { sampled($0.creationLatencyPreparedSeconds).p99 },
+        Metric(name: "prepare_revert_mean_s") { sampled($0.prepareRevertSeconds).mean },
+        Metric(name: "prepare_resume_mean_s") { sampled($0.prepareResumeSeconds).mean },
+        Metric(name: "prepare_boot_mean_s") { sampled($0.prepareBootSeconds).mean },
+        Metric(name: "prepare_address_mean_s") { sampled($0.prepareAddressSeconds).mean },
+        Metric(name: "prepare_key_write_mean_s") { sampled($0.prepareKeyWriteSeconds).mean },
+        Metric(name: "queue_wait_mean_s") { sampled($0.queueWaitSeconds).mean },
+        Metric(name: "queue_wait_p95_s") { sampled($0.queueWaitSeconds).p95 },
+        Metric(name: "core_wait_mean_s") { sampled($0.coreWaitSeconds).mean },
+        Metric(name: "mean_response_s") { $0.applicationsCompleted > 0 ? $0.meanResponseSeconds : .nan },
         Metric(name: "clones_finished") { Double($0.clonesFinished) },
         Metric(name: "clones_failed") { Double($0.clonesFailed) },
         Metric(name: "vm_utilisation") { $0.vmUtilisation },
@@ -43,6 +43,15 @@ public enum SweepResults {
         Metric(name: "events") { Double($0.events) },
         Metric(name: "invariant_violations") { Double($0.invariantViolations.values.reduce(0, +)) },
     ]
+
+    /// A run's latency, with every statistic missing (NaN: an empty CSV field, left out of means and intervals)
+    /// when it measured nothing: a run that booted no VM has no boot time, not a boot time of 0 s.
+    static func sampled(_ latency: RunSummary.Latency) -> RunSummary.Latency {
+        guard latency.count == 0 else { return latency }
+        var missing = latency
+        (missing.mean, missing.p50, missing.p95, missing.p99, missing.max) = (.nan, .nan, .nan, .nan, .nan)
+        return missing
+    }
 
     /// Reads every record of `directory/runs` (sorted by cell, then seed).
     public static func records(in directory: String) throws -> [SweepRunner.RunRecord] {
@@ -103,7 +112,10 @@ public enum SweepResults {
         public var sd: Double
         public var halfWidth: Double
 
-        public init(_ values: [Double]) {
+        /// Over the values that are there: a run with no sample of the metric (NaN) is left out, and `n` counts
+        /// the runs that had one.
+        public init(_ all: [Double]) {
+            let values = all.filter(\.isFinite)
             n = values.count
             guard n > 0 else {
                 (mean, sd, halfWidth) = (.nan, .nan, .nan)

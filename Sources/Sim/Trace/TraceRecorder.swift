@@ -1,3 +1,4 @@
+import Foundation
 import Model
 
 /// Where a full trace goes (JSON Lines); the digest is computed whether or not there is one.
@@ -23,17 +24,39 @@ extension TraceSink {
 package struct TraceRecorder {
     private var digest = TraceDigest()
     private let sink: TraceSink?
+    /// Only for a sink that wants lines: the typed lines of docs/TRACE.md.
+    private let encoder: JSONEncoder?
 
-    package init(sink: TraceSink?) { self.sink = sink }
+    package init(sink: TraceSink?) {
+        self.sink = sink
+        if let sink, sink.wantsLines {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            self.encoder = encoder
+        } else {
+            encoder = nil
+        }
+    }
 
     package mutating func begin(scenario: Scenario) {
         digest.update(scenario.seed)
         guard let sink, sink.wantsLines else { return }
-        let fidelity = scenario.grid.fidelity.enabled.map { "\"\($0.rawValue)\"" }.joined(separator: ",")
-        sink.write(line: "{\"scenario\":\"\(jsonEscaped(scenario.name))\",\"seed\":\(scenario.seed),"
-            + "\"mode\":\"\(scenario.grid.mode.rawValue)\",\"nodes\":\(scenario.grid.nodes.count),"
-            + "\"recycle\":\"\(scenario.grid.recycle.rawValue)\",\"dhcpRenewal\":\"\(scenario.grid.dhcpRenewal.rawValue)\","
-            + "\"defects\":[\(fidelity)]}")
+        let header = TraceHeader(scenario: scenario.name, seed: scenario.seed, mode: scenario.grid.mode.rawValue,
+                                 nodes: scenario.grid.nodes.count, recycle: scenario.grid.recycle.rawValue,
+                                 dhcpRenewal: scenario.grid.dhcpRenewal.rawValue,
+                                 defects: scenario.grid.fidelity.enabled.map(\.rawValue))
+        sink.write(line: line(header))
+    }
+
+    private func line<T: Encodable>(_ value: T) -> String {
+        // Every field is a number, a string of ours or a Bool: encoding cannot fail.
+        String(decoding: try! encoder!.encode(value), as: UTF8.self)
+    }
+
+    /// A change of the world (a race's usual cause) as its own typed line; never in the digest.
+    package func recordWorld(time: Double, _ change: WorldChange) {
+        guard let sink, sink.wantsLines else { return }
+        sink.write(line: line(TraceEvent(time: time, change)))
     }
 
     @inline(__always)
@@ -46,10 +69,7 @@ package struct TraceRecorder {
             if fields.extraWords > 1 { digest.update(fields.d) }
         }
         if let sink {
-            if sink.wantsLines {
-                sink.write(line: "{\"t\":\(time),\"event\":\"\(fields.name)\",\"a\":\(Int64(bitPattern: fields.a)),"
-                    + "\"b\":\(Int64(bitPattern: fields.b)),\"detail\":\"\(jsonEscaped(String(describing: event)))\"}")
-            }
+            if sink.wantsLines { sink.write(line: line(TraceEvent(time: time, event))) }
             sink.recorded(time: time, event: event)
         }
     }
@@ -59,7 +79,11 @@ package struct TraceRecorder {
         digest.update(UInt64(1000))
         digest.update(UInt64(index))
         guard let sink else { return }
-        if sink.wantsLines { sink.write(line: "{\"t\":\(time),\"event\":\"arrival\",\"a\":\(index)}") }
+        if sink.wantsLines {
+            var arrival = TraceEvent(t: time, kind: "arrival")
+            arrival.app = index
+            sink.write(line: line(arrival))
+        }
         sink.recordedArrival(time: time, index: index)
     }
 

@@ -8,12 +8,20 @@ struct DHCPServer {
     private(set) var owner: [Int32]
     /// Freed addresses, reused most recently freed first (the race the report worries about).
     private var freeStack: [Int32]
+    /// Per slot: when it was last leased, and who held it before and when that lease expired (-1: never). Only
+    /// read to explain a violation (a launch that reached the wrong guest); never decides anything.
+    private(set) var history: [LeaseHistory]
     let area: Int
 
     init(area: Int, poolSize: Int) {
         self.area = area
         owner = Array(repeating: -1, count: poolSize)
         freeStack = (0..<Int32(poolSize)).reversed().map { $0 }
+        history = Array(repeating: LeaseHistory(), count: poolSize)
+    }
+
+    func history(of address: Address) -> LeaseHistory? {
+        slot(of: address).map { history[Int($0)] }
     }
 
     /// Area a hands out 10.(a+1).x.y: private addresses that exist only inside the simulation.
@@ -32,19 +40,29 @@ struct DHCPServer {
     }
 
     /// A lease for `vm`: its current one if it still holds it, else a free address.
-    mutating func lease(for vm: Int32, current: Address?) -> Address? {
+    mutating func lease(for vm: Int32, current: Address?, atSeconds: Double = 0) -> Address? {
         if let current, let slot = slot(of: current), owner[Int(slot)] == vm { return current }
         while let slot = freeStack.popLast() {
             guard owner[Int(slot)] == -1 else { continue }
             owner[Int(slot)] = vm
+            history[Int(slot)].leasedAtSeconds = atSeconds
             return address(slot)
         }
         return nil
     }
 
-    mutating func expire(_ address: Address, heldBy vm: Int32) {
+    mutating func expire(_ address: Address, heldBy vm: Int32, atSeconds: Double = 0) {
         guard let slot = slot(of: address), owner[Int(slot)] == vm else { return }
         owner[Int(slot)] = -1
+        history[Int(slot)].previousHolder = vm
+        history[Int(slot)].previousExpiredAtSeconds = atSeconds
         freeStack.append(slot)
     }
+}
+
+/// What a DHCP server remembers of one address, to say why a launch reached the wrong guest.
+package struct LeaseHistory: Sendable {
+    var leasedAtSeconds: Double = -1
+    var previousHolder: Int32 = -1
+    var previousExpiredAtSeconds: Double = -1
 }

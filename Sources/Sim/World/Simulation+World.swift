@@ -119,6 +119,13 @@ extension Simulation {
         return false
     }
 
+    /// The world changed in a way no Model event says: the checker keeps it for its reports, the trace file
+    /// gets a line of its own (the digest never sees it).
+    mutating func worldChanged(_ change: WorldChange) {
+        checker.worldChanged(change, at: engine.now)
+        recorder.recordWorld(time: engine.now, change)
+    }
+
     mutating func scheduleLeaseExpiry(_ index: Int32) {
         guard let lease = scenario.dhcp.leaseSeconds, worldVMs[Int(index)].leasedAddress != nil else { return }
         engine.schedule(.leaseExpired(vm: index, generation: worldVMs[Int(index)].powerGeneration), afterSeconds: lease)
@@ -128,14 +135,19 @@ extension Simulation {
         let i = Int(index)
         guard worldVMs[i].powerGeneration == generation, worldVMs[i].power != .running,
               let address = worldVMs[i].leasedAddress else { return }
-        dhcp[Int(worldVMs[i].area)].expire(address, heldBy: index)
+        dhcp[Int(worldVMs[i].area)].expire(address, heldBy: index, atSeconds: engine.now)
         worldVMs[i].leasedAddress = nil
+        worldChanged(.leaseExpired(VMID(i), address))
     }
 
     mutating func guestRenewed(vm index: Int32, generation: UInt32) {
         let i = Int(index)
         guard worldVMs[i].powerGeneration == generation, worldVMs[i].power == .running else { return }
-        let address = dhcp[Int(worldVMs[i].area)].lease(for: index, current: worldVMs[i].leasedAddress)
+        let address = dhcp[Int(worldVMs[i].area)].lease(for: index, current: worldVMs[i].leasedAddress,
+                                                        atSeconds: engine.now)
+        if let address, address != worldVMs[i].leasedAddress {
+            worldChanged(.leaseGranted(VMID(i), address))
+        }
         worldVMs[i].leasedAddress = address
         worldVMs[i].guestAddress = address
     }
@@ -145,6 +157,7 @@ extension Simulation {
         let i = Int(index)
         guard worldVMs[i].powerGeneration == generation, worldVMs[i].power == .running else { return }
         metrics.vmCrashes += 1
+        worldChanged(.vmCrashed(VMID(i)))
         for o in objectTimes.indices where objectTimes[o].runningIn == index {
             objectStopped(ObjectID(o))
             engine.schedule(.model(.objectFinished(ObjectID(o), succeeded: false)), afterSeconds: 0)
@@ -177,18 +190,27 @@ extension Simulation {
         case .none:
             delay = guestOperation(vm, scenario.hypervisor.addressRead)
             // A guest without an address asks the area's DHCP server, which answers nothing while it is down.
-            if worldVMs[i].guestAddress == nil,
-               !FaultSettings.any(scenario.faults.dhcpOutages, cover: area, at: engine.now) {
-                renewLease(i, area: area)
+            if worldVMs[i].guestAddress == nil {
+                if !FaultSettings.any(scenario.faults.dhcpOutages, cover: area, at: engine.now) {
+                    renewLease(i, area: area)
+                } else {
+                    worldChanged(.dhcpDown(vm, area: area))
+                }
             }
         case .renew:
             delay = scenario.dhcp.renew.draw(from: dhcpStreams[area])
             // A server that is down answers nothing: the guest keeps waiting.
-            if FaultSettings.any(scenario.faults.dhcpOutages, cover: area, at: engine.now) { return }
+            if FaultSettings.any(scenario.faults.dhcpOutages, cover: area, at: engine.now) {
+                worldChanged(.dhcpDown(vm, area: area))
+                return
+            }
             renewLease(i, area: area)
         case .reversePing:
             delay = scenario.dhcp.reversePing.draw(from: dhcpStreams[area])
-            if FaultSettings.any(scenario.faults.dhcpOutages, cover: area, at: engine.now) { return }
+            if FaultSettings.any(scenario.faults.dhcpOutages, cover: area, at: engine.now) {
+                worldChanged(.dhcpDown(vm, area: area))
+                return
+            }
             renewLease(i, area: area)
         }
         engine.schedule(.model(.addressObtained(vm, worldVMs[i].guestAddress, ticket: ticket)), afterSeconds: delay)
@@ -196,7 +218,9 @@ extension Simulation {
     }
 
     private mutating func renewLease(_ i: Int, area: Int) {
-        let address = dhcp[area].lease(for: Int32(i), current: worldVMs[i].leasedAddress ?? worldVMs[i].guestAddress)
+        let current = worldVMs[i].leasedAddress ?? worldVMs[i].guestAddress
+        let address = dhcp[area].lease(for: Int32(i), current: current, atSeconds: engine.now)
+        if let address, address != current { worldChanged(.leaseGranted(VMID(i), address)) }
         worldVMs[i].leasedAddress = address
         worldVMs[i].guestAddress = address
     }

@@ -14,10 +14,13 @@ struct VMPoolCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vm-pool",
         abstract: "Runs the shared vm-pool workload through Model and Sim and prints the reference's lines.",
-        discussion: ExitStatus.discussion)
+        discussion: ExitStatus.after("""
+            Example: visag bench vm-pool --jobs-file bench/out/jobs_100k.csv --hosts 1000
+            """))
 
-    @Option(help: "Job trace (CSV: id,arrival_s,compute_s).")
-    var trace: String
+    /// An input, so not `--trace` (which names an output trace in every other subcommand).
+    @Option(name: .customLong("jobs-file"), help: "Jobs to run (CSV: id,arrival_s,compute_s).")
+    var jobsFile: String
     @Option(help: "Hosts.")
     var hosts: Int = 1000
     @Option(help: "VM slots per host.")
@@ -60,7 +63,7 @@ struct VMPoolCommand: ParsableCommand {
     func run() throws {
         let jobs: [TraceJob]
         do {
-            jobs = try TraceFile.load(path: trace, format: .csv).jobs
+            jobs = try TraceFile.load(path: jobsFile, format: .csv).jobs
         } catch {
             throw CLIError.badInput(error.description)
         }

@@ -1,39 +1,54 @@
 import ArgumentParser
 import Foundation
+import Model
 import Sim
 
 struct ReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
         abstract: "Reruns one seed with full tracing and prints its violations (exit 1 if any; same digest as check).",
-        discussion: ExitStatus.discussion)
+        discussion: ExitStatus.after("""
+            Example: visag replay Scenarios/races/dhcp-lease.yaml --seed 27 --around 3000
+            """))
 
     @Argument(help: "Scenario file (YAML).")
     var scenario: String
-    @Option(help: "The seed to replay.")
-    var seed: UInt64
+    @Option(help: "The seed to replay (default: the seed the scenario file records, as `shrink` writes it).")
+    var seed: UInt64?
     @Option(help: "Write the full event trace here as JSON Lines.")
     var trace: String?
-    @Option(help: "Print the events within --window seconds of this time.")
-    var around: Double?
-    @Option(help: "Half-width of the --around window, in seconds.")
-    var window: Double = 30
+    @Option(help: "Print the events within --window of this time: seconds, a duration (26m) or a time as reports print it (\"50m 04.521s\").")
+    var around: String?
+    @Option(help: "Half-width of the --around window: seconds or a duration (default 30).")
+    var window: String = "30"
     @Option(name: .customLong("set"), help: "Override a scenario field: path=value (repeatable).")
     var overrides: [String] = []
 
-    func validate() throws {
-        if let around, !(around.isFinite && around >= 0) { throw ValidationError("--around must be a time >= 0") }
-        guard window.isFinite && window >= 0 else { throw ValidationError("--window must be >= 0") }
+    /// Seconds from `text`: what a scenario accepts (`90`, `26m`, `1.5h`) or what a report prints (`50m 04.521s`).
+    static func time(_ text: String, flag: String) throws -> Double {
+        if let seconds = EventText.seconds(from: text) { return seconds }
+        let parsed: Double?
+        do {
+            parsed = try ScenarioLoader.commandLineDuration(text, flag: flag)
+        } catch let error as ScenarioError {
+            throw CLIError.badInput("\(flag): expected seconds or a duration like 26m, found \"\(text)\" (\(error.message))")
+        }
+        guard let seconds = parsed, seconds.isFinite, seconds >= 0 else {
+            throw CLIError.badInput("\(flag): expected a finite time >= 0, found \"\(text)\"")
+        }
+        return seconds
     }
 
     func run() throws {
+        let center = try around.map { try Self.time($0, flag: "--around") }
+        let halfWidth = try Self.time(window, flag: "--window")
         var loaded = try loadScenario(scenario, overrides: overrides)
-        loaded.seed = seed
+        if let seed { loaded.seed = seed }
         var file: JSONLinesFile? = nil
         if let trace {
             do { file = try JSONLinesFile(path: trace) } catch { throw CLIError.runFailed("\(error)") }
         }
-        let window = around.map { AroundWindow(center: $0, halfWidth: self.window, forward: file) }
+        let window = center.map { AroundWindow(center: $0, halfWidth: halfWidth, forward: file) }
         let sink: TraceSink? = window ?? file
         var simulation = Simulation(scenario: loaded, traceSink: sink)
         let metrics = simulation.run()
@@ -46,7 +61,7 @@ struct ReplayCommand: ParsableCommand {
             print("\n\(violation)")
         }
         if let window {
-            print("\nevents within \(self.window) s of t=\(around!):")
+            print("\nevents within \(EventText.time(halfWidth)) of \(EventText.time(window.center)):")
             for line in window.lines { print(line) }
             if window.dropped > 0 { print("(\(window.dropped) more not shown)") }
         }
@@ -55,7 +70,7 @@ struct ReplayCommand: ParsableCommand {
     }
 }
 
-/// Keeps the trace lines whose time is within a window (and forwards every line).
+/// Keeps the events whose time is within a window, in words (and forwards every trace line).
 final class AroundWindow: TraceSink {
     let center: Double
     let halfWidth: Double
@@ -70,11 +85,25 @@ final class AroundWindow: TraceSink {
         self.forward = forward
     }
 
-    func write(line: String) {
-        forward?.write(line: line)
-        guard line.hasPrefix("{\"t\":"), let comma = line.firstIndex(of: ","),
-              let time = Double(line[line.index(line.startIndex, offsetBy: 5)..<comma]),
-              abs(time - center) <= halfWidth else { return }
-        if lines.count < maxLines { lines.append(line) } else { dropped += 1 }
+    var wantsLines: Bool { forward?.wantsLines ?? false }
+
+    func write(line: String) { forward?.write(line: line) }
+
+    func recorded(time: Double, event: Event) {
+        forward?.recorded(time: time, event: event)
+        keep(time) { EventText.line(time: time, event) }
+    }
+
+    func recordedArrival(time: Double, index: Int32) {
+        forward?.recordedArrival(time: time, index: index)
+        keep(time) {
+            let stamp = EventText.time(time)
+            return String(repeating: " ", count: max(0, 13 - stamp.count)) + stamp + "  app\(index) arrives"
+        }
+    }
+
+    private func keep(_ time: Double, _ text: () -> String) {
+        guard abs(time - center) <= halfWidth else { return }
+        if lines.count < maxLines { lines.append(text()) } else { dropped += 1 }
     }
 }

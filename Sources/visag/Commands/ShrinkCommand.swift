@@ -37,7 +37,7 @@ struct ShrinkCommand: ParsableCommand {
         }
         let header = """
         # Shrunk from \(scenario) (seed \(seed)): \(result.invariant.rawValue) still fails here with seed \(result.seed).
-        # Reproduce with: visag replay \((out as NSString).lastPathComponent) --seed \(result.seed)
+        # Reproduce with: \(ShellCommand.visag(["replay", out]))
         # Reductions: \(result.overrides.joined(separator: " "))
 
         """
@@ -47,6 +47,11 @@ struct ShrinkCommand: ParsableCommand {
             throw CLIError.runFailed("\(error)")
         }
         for step in result.steps { print("kept: \(step)") }
+        if result.seed != seed {
+            print("the seed changed from \(seed) to \(result.seed): a smaller scenario draws other random numbers, "
+                + "so the race needed another seed (the file records it)")
+        }
         print("\(result.invariant.rawValue) fails with seed \(result.seed) after \(result.runs) runs; wrote \(out)")
+        print("replay with: \(ShellCommand.visag(["replay", out]))")
     }
 }

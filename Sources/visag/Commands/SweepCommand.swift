@@ -94,6 +94,8 @@ struct SweepCommand: ParsableCommand {
         from SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT.
         """, valueName: "i/n"))
     var shard: Shard?
+    @Option(name: .customLong("set"), help: "Override a scenario field in every cell: path=value (repeatable; after the file's set:).")
+    var overrides: [String] = []
     @Flag(help: """
         Finish a sweep that was stopped: runs already written are not redone (with --slurm: submit the unfinished \
         shards again).
@@ -134,7 +136,7 @@ struct SweepCommand: ParsableCommand {
         let file: SweepFile
         do {
             file = try SweepFile.load(path: sweep, memoryLimitBytes: try memory.limitBytes(concurrentRuns: jobs),
-                                      shard: slice)
+                                      overrides: overrides, shard: slice)
         } catch let error as ScenarioError {
             throw CLIError.badInput(error.description)
         }
@@ -186,6 +188,7 @@ struct SweepCommand: ParsableCommand {
                               ("--max-memory", memory.maxMemory)] {
             if let value { taskArguments += [flag, value] }
         }
+        for override in overrides { taskArguments += ["--set", override] }
         let submission = SlurmSubmission(sweepPath: sweep, out: out, shardCount: array, cpusPerTask: cpusPerTask,
                                          partition: partition, time: time, sbatchArgs: sbatchArg,
                                          taskArguments: taskArguments, resume: resume)
@@ -198,7 +201,7 @@ struct SweepCommand: ParsableCommand {
         let file: SweepFile
         do {
             file = try SweepFile.load(path: sweep, memoryLimitBytes: memory.maxMemory == nil ? nil
-                                          : try memory.limitBytes(concurrentRuns: cpusPerTask))
+                                          : try memory.limitBytes(concurrentRuns: cpusPerTask), overrides: overrides)
         } catch let error as ScenarioError {
             throw CLIError.badInput(error.description)
         }
