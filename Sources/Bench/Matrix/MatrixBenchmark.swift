@@ -48,12 +48,28 @@ public enum MatrixBenchmark {
         defer { ssh?.stop() }
         if options.modes.contains(.secureSSH) { ssh = try SSHServer(launcher: launcher) }
 
+        var notes = options.notes
+        var guests: TCGWorkerGuests?
+        var guestsCleanup: Int?
+        defer {
+            if let guestsCleanup { CleanupRegistry.shared.unregister(stop: guestsCleanup) }
+            guests?.tearDown()
+        }
+        if options.guests == .tcg {
+            // Booted once, for the largest group; each cell's application has Model revert them.
+            let count = options.workers.max() ?? 1
+            guests = try TCGWorkerGuests(count: count, executable: launcher.executable, progress: progress)
+            guestsCleanup = CleanupRegistry.shared.register { [guests] in guests?.tearDown() }
+            notes.append(String(format: "%d TCG guest%@ booted and snapshotted in %.1f s before the first cell (not part of any cell)",
+                                count, count == 1 ? "" : "s", guests!.bootSeconds))
+        }
+
         var cells: [MatrixCell] = []
         var preparations: [MatrixVMPreparation] = []
         for mode in options.modes {
             for workers in options.workers {
                 // One application per group: Model prepares its VMs before the workers start.
-                let vms = mode.usesWorkerVMs ? try WorkerVMs.prepare(count: workers, mode: mode, uri: options.uri) : nil
+                let vms = mode.usesWorkerVMs ? try WorkerVMs.prepare(count: workers, mode: mode, uri: options.uri, guests: guests) : nil
                 let group = try WorkerGroup.start(mode: mode, count: workers, launcher: launcher, credentials: credentials,
                                                   ssh: ssh, vms: vms, keyring: keyring)
                 defer { group.shutdown() }
@@ -91,7 +107,7 @@ public enum MatrixBenchmark {
         return MatrixBenchmarkResult(
             blas: blas, kernelNote: kernelNote, workerKernels: workerKernels.sorted(), dgemmGFLOPS: rates, cores: cores,
             sshdStartSeconds: ssh?.startSeconds, cells: cells, preparations: preparations, uri: options.uri,
-            wallSeconds: MonotonicClock.nowSeconds() - wallStart, notes: options.notes, warmupRuns: options.warmupRuns,
+            wallSeconds: MonotonicClock.nowSeconds() - wallStart, notes: notes, warmupRuns: options.warmupRuns,
             repeats: options.repeats, provenance: provenance)
     }
 
