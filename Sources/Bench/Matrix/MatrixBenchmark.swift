@@ -74,9 +74,16 @@ public enum MatrixBenchmark {
                                                   ssh: ssh, vms: vms, keyring: keyring)
                 defer { group.shutdown() }
                 workerKernels.formUnion(group.kernels)
+                // A guest's emulated CPU is far slower than the host's: the calibration's work is sized by its
+                // own rate (the host's would ask TCG for minutes of products).
+                let guestRates = group.vms?.guests == nil ? nil : try measureRates(sizes: options.sizes, on: group.channels[0])
+                if let guestRates {
+                    notes.append("dgemm in a TCG guest (\(mode.rawValue) w=\(workers), 1 thread), GFLOP/s: "
+                                 + options.sizes.map { String(format: "n=%d %.2f", $0, guestRates[$0]!) }.joined(separator: ", "))
+                }
                 for n in options.sizes {
                     let cell = try measureCell(size: n, workers: workers, mode: mode, input: inputs[n]!, group: group,
-                                               options: options, singleCoreGFLOPS: rates[n]!, cores: cores)
+                                               options: options, singleCoreGFLOPS: guestRates?[n] ?? rates[n]!, cores: cores)
                     cells.append(cell)
                     progress(String(format: "%@ n=%d w=%d: %@ ms (%d runs), bound %.2f ms (median %.2f×)", mode.rawValue, n, workers,
                                     MatrixReport.meanAndDeviation(cell.statistics, scale: 1e3), cell.statistics.count,
@@ -115,10 +122,14 @@ public enum MatrixBenchmark {
     static func measureDgemm(sizes: [Int], launcher: WorkerLauncher) throws -> ([Int: Double], [String]) {
         let probe = try WorkerGroup.start(mode: .standard, count: 1, launcher: launcher, credentials: nil, ssh: nil)
         defer { probe.shutdown() }
-        try Frame.send(.calibrate, values: sizes.map(Double.init), on: probe.channels[0])
-        let values = try Frame.receiveValues(try Frame.expect(.rates, rows: 1, columns: sizes.count, from: probe.channels[0]),
-                                             from: probe.channels[0])
-        return (Dictionary(uniqueKeysWithValues: zip(sizes, values)), probe.kernels)
+        return (try measureRates(sizes: sizes, on: probe.channels[0]), probe.kernels)
+    }
+
+    /// Single-thread dgemm GFLOP/s per size, measured by the worker at the other end of `channel`.
+    static func measureRates(sizes: [Int], on channel: any ByteChannel) throws -> [Int: Double] {
+        try Frame.send(.calibrate, values: sizes.map(Double.init), on: channel)
+        let values = try Frame.receiveValues(try Frame.expect(.rates, rows: 1, columns: sizes.count, from: channel), from: channel)
+        return Dictionary(uniqueKeysWithValues: zip(sizes, values))
     }
 
     /// One cell: calibration and multiplication alternate, so that each timed multiplication has
