@@ -12,6 +12,28 @@ import XCTest
 final class TCGMatrixTests: XCTestCase {
     static let requireVariable = "VISAG_REQUIRE_QEMU"
 
+    func testGuestsOptionIsCheckedBeforeAnythingStarts() throws {
+        func message(_ modes: String, guests: String, uri: String = RealRunOptions.defaultURI) -> String? {
+            do {
+                _ = try MatrixBenchmarkOptions.parse(sizes: "200", workers: "1", modes: modes, repeats: 1, uri: uri, guests: guests)
+                return nil
+            } catch MatrixBenchError.badInput(let text) {
+                return text
+            } catch {
+                return "\(error)"
+            }
+        }
+        XCTAssertEqual(message("virtual", guests: "kvm"), "--guests: unknown kind \"kvm\" (choose from simulated, tcg)")
+        XCTAssertEqual(message("standard,secure", guests: "tcg"),
+                       "--guests tcg needs a mode with worker VMs (--modes virtual,virtual-secure)")
+        XCTAssertEqual(message("virtual", guests: "tcg", uri: "qemu+ssh://elsewhere/system"),
+                       "--guests tcg boots its guests through qemu:///system; --uri qemu+ssh://elsewhere/system does not go with it")
+        let options = try MatrixBenchmarkOptions.parse(sizes: "200", workers: "1", modes: "virtual", repeats: 1, guests: "tcg")
+        XCTAssertEqual(options.guests, .tcg)
+        XCTAssertEqual(options.uri, "qemu:///system")
+        XCTAssertNil(message("virtual", guests: "simulated"))
+    }
+
     func testWorkersComputeInsideTCGGuestsThatModelPrepared() throws {
         var missing: [String] = TCGPrerequisites.isRoot ? [] : ["root (qemu:///system and its libvirtd)"]
         missing += TCGPrerequisites.missingTools()
@@ -52,6 +74,7 @@ final class TCGMatrixTests: XCTestCase {
         XCTAssertTrue(result.notes.contains { $0.hasPrefix("TCG emulates the guests' CPU") }, "\(result.notes)")
         XCTAssertTrue(result.notes.contains { $0.hasPrefix("2 TCG guests booted") }, "\(result.notes)")
         XCTAssertTrue(lines.contains { $0.hasPrefix("node1_worker1 booted under TCG") }, "\(lines)")
+        XCTAssertTrue(MatrixReport.text(result).contains("Each VM is a QEMU guest under TCG"))
         XCTAssertTrue(CleanupRegistry.shared.liveProcessIDs.isEmpty)
         // The guests were removed and the daemon the run started was stopped.
         XCTAssertFalse(FileManager.default.fileExists(atPath: "/var/run/libvirt/libvirt-sock")

@@ -111,11 +111,13 @@ public enum MatrixBenchmark {
         provenance?.machine = Provenance.Machine(
             cpu: Provenance.Machine.cpuModel(), cores: cores, blas: blas.config, library: blas.cblasDgemmPath,
             kernel: workerKernels.isEmpty ? blas.coreName : workerKernels.sorted().joined(separator: ","))
-        return MatrixBenchmarkResult(
+        var result = MatrixBenchmarkResult(
             blas: blas, kernelNote: kernelNote, workerKernels: workerKernels.sorted(), dgemmGFLOPS: rates, cores: cores,
             sshdStartSeconds: ssh?.startSeconds, cells: cells, preparations: preparations, uri: options.uri,
             wallSeconds: MonotonicClock.nowSeconds() - wallStart, notes: notes, warmupRuns: options.warmupRuns,
             repeats: options.repeats, provenance: provenance)
+        result.guests = options.guests
+        return result
     }
 
     /// Single-thread dgemm GFLOP/s per size, measured by one worker process.
