@@ -225,6 +225,8 @@ extension CLITests {
             (["--modes", "virtual", "--uri", ""], "--uri must not be empty"),
             (["--repeat", "0"], "--repeat must be between 1"),
             (["--repeat", "many"], "--repeat"),
+            (["--guests", "kvm"], "--guests: unknown kind \"kvm\""),
+            (["--guests", "tcg", "--modes", "standard"], "--guests tcg needs a mode with worker VMs"),
         ]
         for (flags, needle) in cases {
             let r = try visag(["bench", "matrix"] + flags)

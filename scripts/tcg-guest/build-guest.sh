@@ -132,9 +132,16 @@ chmod 0755 "$root/etc/rcS"
 
 # The command every application key is forced to (report §2.12: tunnelling and the object run only).
 # "object ID SECONDS" runs the object for SECONDS; it stops early when the requester closes the session.
+# "matrix CHANNEL" starts the matrix benchmark's worker, when add-worker.sh put one in the image; the
+# session's stdin and stdout are the worker's, so closing the session ends it.
 cat > "$root/usr/bin/popcobjrun" <<'EOF'
 #!/bin/sh
 set -- $SSH_ORIGINAL_COMMAND
+if [ "$1" = matrix ]; then
+    case "$2" in tcp|tls-keys) ;; *) echo "popcobjrun: expected 'matrix tcp|tls-keys'" >&2; exit 2 ;; esac
+    [ -x /opt/visag/matrix-worker ] || { echo "popcobjrun: this image has no matrix worker" >&2; exit 2; }
+    exec /opt/visag/matrix-worker "$2"
+fi
 case "$1:$2:$3" in
     object:?*:?*) ;;
     *) echo "popcobjrun: expected 'object ID SECONDS', got '$SSH_ORIGINAL_COMMAND'" >&2; exit 2 ;;

@@ -48,19 +48,42 @@ public enum MatrixBenchmark {
         defer { ssh?.stop() }
         if options.modes.contains(.secureSSH) { ssh = try SSHServer(launcher: launcher) }
 
+        var notes = options.notes
+        var guests: TCGWorkerGuests?
+        var guestsCleanup: Int?
+        defer {
+            if let guestsCleanup { CleanupRegistry.shared.unregister(stop: guestsCleanup) }
+            guests?.tearDown()
+        }
+        if options.guests == .tcg {
+            // Booted once, for the largest group; each cell's application has Model revert them.
+            let count = options.workers.max() ?? 1
+            guests = try TCGWorkerGuests(count: count, executable: launcher.executable, progress: progress)
+            guestsCleanup = CleanupRegistry.shared.register { [guests] in guests?.tearDown() }
+            notes.append(String(format: "%d TCG guest%@ booted and snapshotted in %.1f s before the first cell (not part of any cell)",
+                                count, count == 1 ? "" : "s", guests!.bootSeconds))
+        }
+
         var cells: [MatrixCell] = []
         var preparations: [MatrixVMPreparation] = []
         for mode in options.modes {
             for workers in options.workers {
                 // One application per group: Model prepares its VMs before the workers start.
-                let vms = mode.usesWorkerVMs ? try WorkerVMs.prepare(count: workers, mode: mode, uri: options.uri) : nil
+                let vms = mode.usesWorkerVMs ? try WorkerVMs.prepare(count: workers, mode: mode, uri: options.uri, guests: guests) : nil
                 let group = try WorkerGroup.start(mode: mode, count: workers, launcher: launcher, credentials: credentials,
                                                   ssh: ssh, vms: vms, keyring: keyring)
                 defer { group.shutdown() }
                 workerKernels.formUnion(group.kernels)
+                // A guest's emulated CPU is far slower than the host's: the calibration's work is sized by its
+                // own rate (the host's would ask TCG for minutes of products).
+                let guestRates = group.vms?.guests == nil ? nil : try measureRates(sizes: options.sizes, on: group.channels[0])
+                if let guestRates {
+                    notes.append("dgemm in a TCG guest (\(mode.rawValue) w=\(workers), 1 thread), GFLOP/s: "
+                                 + options.sizes.map { String(format: "n=%d %.2f", $0, guestRates[$0]!) }.joined(separator: ", "))
+                }
                 for n in options.sizes {
                     let cell = try measureCell(size: n, workers: workers, mode: mode, input: inputs[n]!, group: group,
-                                               options: options, singleCoreGFLOPS: rates[n]!, cores: cores)
+                                               options: options, singleCoreGFLOPS: guestRates?[n] ?? rates[n]!, cores: cores)
                     cells.append(cell)
                     progress(String(format: "%@ n=%d w=%d: %@ ms (%d runs), bound %.2f ms (median %.2f×)", mode.rawValue, n, workers,
                                     MatrixReport.meanAndDeviation(cell.statistics, scale: 1e3), cell.statistics.count,
@@ -88,21 +111,27 @@ public enum MatrixBenchmark {
         provenance?.machine = Provenance.Machine(
             cpu: Provenance.Machine.cpuModel(), cores: cores, blas: blas.config, library: blas.cblasDgemmPath,
             kernel: workerKernels.isEmpty ? blas.coreName : workerKernels.sorted().joined(separator: ","))
-        return MatrixBenchmarkResult(
+        var result = MatrixBenchmarkResult(
             blas: blas, kernelNote: kernelNote, workerKernels: workerKernels.sorted(), dgemmGFLOPS: rates, cores: cores,
             sshdStartSeconds: ssh?.startSeconds, cells: cells, preparations: preparations, uri: options.uri,
-            wallSeconds: MonotonicClock.nowSeconds() - wallStart, notes: options.notes, warmupRuns: options.warmupRuns,
+            wallSeconds: MonotonicClock.nowSeconds() - wallStart, notes: notes, warmupRuns: options.warmupRuns,
             repeats: options.repeats, provenance: provenance)
+        result.guests = options.guests
+        return result
     }
 
     /// Single-thread dgemm GFLOP/s per size, measured by one worker process.
     static func measureDgemm(sizes: [Int], launcher: WorkerLauncher) throws -> ([Int: Double], [String]) {
         let probe = try WorkerGroup.start(mode: .standard, count: 1, launcher: launcher, credentials: nil, ssh: nil)
         defer { probe.shutdown() }
-        try Frame.send(.calibrate, values: sizes.map(Double.init), on: probe.channels[0])
-        let values = try Frame.receiveValues(try Frame.expect(.rates, rows: 1, columns: sizes.count, from: probe.channels[0]),
-                                             from: probe.channels[0])
-        return (Dictionary(uniqueKeysWithValues: zip(sizes, values)), probe.kernels)
+        return (try measureRates(sizes: sizes, on: probe.channels[0]), probe.kernels)
+    }
+
+    /// Single-thread dgemm GFLOP/s per size, measured by the worker at the other end of `channel`.
+    static func measureRates(sizes: [Int], on channel: any ByteChannel) throws -> [Int: Double] {
+        try Frame.send(.calibrate, values: sizes.map(Double.init), on: channel)
+        let values = try Frame.receiveValues(try Frame.expect(.rates, rows: 1, columns: sizes.count, from: channel), from: channel)
+        return Dictionary(uniqueKeysWithValues: zip(sizes, values))
     }
 
     /// One cell: calibration and multiplication alternate, so that each timed multiplication has

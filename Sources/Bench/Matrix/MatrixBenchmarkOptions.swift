@@ -20,6 +20,8 @@ public struct MatrixBenchmarkOptions: Sendable {
     public var repeats: Int
     /// The libvirt connection the virtual modes prepare their worker VMs through.
     public var uri = RealRunOptions.defaultURI
+    /// What the virtual modes' worker VMs are (`--guests`).
+    public var guests = MatrixGuests.simulated
     /// Untimed multiplications per cell before the timed ones (first-touch page faults, TCP window
     /// growth), each after its own bound measurement as a timed one is (`--warmup`).
     public var warmupRuns = 1
@@ -37,8 +39,14 @@ public struct MatrixBenchmarkOptions: Sendable {
 
     /// Parses the CLI's comma-separated lists. nil means the default.
     public static func parse(sizes: String?, workers: String?, modes: String?, repeats: Int, warmupRuns: Int = 1,
-                             uri: String = RealRunOptions.defaultURI) throws -> MatrixBenchmarkOptions {
+                             uri: String = RealRunOptions.defaultURI, guests: String? = nil) throws -> MatrixBenchmarkOptions {
         guard !uri.isEmpty else { throw MatrixBenchError.badInput("--uri must not be empty (e.g. --uri test:///default)") }
+        let guestKind = try guests.map { name in
+            guard let kind = MatrixGuests(rawValue: name) else {
+                throw MatrixBenchError.badInput("--guests: unknown kind \"\(name)\" (choose from \(MatrixGuests.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            return kind
+        } ?? .simulated
         let sizeList = try sizes.map { try parseList("--sizes", $0, range: sizeRange, example: "600,900,1200") } ?? defaultSizes
         let workerList = try workers.map { try parseList("--workers", $0, range: workerRange, example: "1,3,6,9") } ?? defaultWorkers
         guard repeatRange.contains(repeats) else {
@@ -50,6 +58,18 @@ public struct MatrixBenchmarkOptions: Sendable {
         let modeList = try modes.map { try parseModes($0) } ?? defaultModes
         var options = MatrixBenchmarkOptions(sizes: sizeList, workers: workerList, modes: modeList, repeats: repeats)
         options.uri = uri
+        options.guests = guestKind
+        if guestKind == .tcg {
+            guard uri == RealRunOptions.defaultURI || uri == TCGGuestHost.uri else {
+                throw MatrixBenchError.badInput("--guests tcg boots its guests through \(TCGGuestHost.uri); --uri \(uri) does not go with it")
+            }
+            guard modeList.contains(where: \.usesWorkerVMs) else {
+                throw MatrixBenchError.badInput("--guests tcg needs a mode with worker VMs (--modes virtual,virtual-secure)")
+            }
+            options.uri = TCGGuestHost.uri
+            options.notes.append("TCG emulates the guests' CPU: compute in the virtual modes is that of an emulator, many times "
+                                 + "slower than the host; their VM preparation and transfer are the findings")
+        }
         options.warmupRuns = warmupRuns
         try options.checkMemory(availableBytes: availableMemoryBytes())
         return options

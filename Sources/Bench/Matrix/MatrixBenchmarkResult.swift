@@ -75,6 +75,8 @@ public struct MatrixBenchmarkResult: Sendable {
     public let repeats: Int
     /// What made the result: the build, the command line, the date and this machine.
     public let provenance: Provenance?
+    /// What the virtual modes' VMs were (set by the benchmark after it ran).
+    public var guests = MatrixGuests.simulated
 
     /// The headline rate: single thread, largest size.
     public var headlineGFLOPS: Double { dgemmGFLOPS[dgemmGFLOPS.keys.max() ?? 0] ?? 0 }

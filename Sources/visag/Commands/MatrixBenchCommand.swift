@@ -25,6 +25,8 @@ struct MatrixBenchCommand: ParsableCommand {
     var modes: String?
     @Option(help: "libvirt URI the virtual modes prepare worker VMs through (on another URI the workers node<i>_worker1 must exist).")
     var uri: String = "test:///default"
+    @Option(help: "What the virtual modes' worker VMs are: simulated (domains of --uri, each worker a host process at its VM's loopback address) or tcg (QEMU guests under TCG booted through qemu:///system, each worker inside its guest; needs root and scripts/tcg-guest).")
+    var guests: String = "simulated"
     @Option(name: .customLong("repeat"), help: "Timed multiplications per cell (mean ± σ, min … max and the median are reported).")
     var repeatCount: Int = 5
     @Option(help: "Untimed multiplications per cell before the timed ones (0...100).")
@@ -44,7 +46,7 @@ struct MatrixBenchCommand: ParsableCommand {
         var options: MatrixBenchmarkOptions
         do {
             options = try MatrixBenchmarkOptions.parse(sizes: sizes, workers: workers, modes: modes, repeats: repeatCount,
-                                                       warmupRuns: warmup, uri: uri)
+                                                       warmupRuns: warmup, uri: uri, guests: guests)
         } catch let error as MatrixBenchError {
             throw CLIError.badInput(error.description)
         }
@@ -97,8 +99,10 @@ struct MatrixWorkerCommand: ParsableCommand {
 
     @Option(help: "Serve one coordinator over tcp, tls or tls-keys.")
     var channel: String?
-    @Option(help: "Listen on this loopback address (a worker VM's) instead of 127.0.0.1.")
+    @Option(help: "Listen on this loopback address (a worker VM's, or 10.0.2.15 inside a QEMU guest) instead of 127.0.0.1.")
     var address: String?
+    @Option(help: "Listen on this port (inside a QEMU guest, the one the host forwards to) instead of one the kernel picks.")
+    var port: UInt16?
     @Flag(name: .customLong("guard"), help: "Run the program after -- and end it when stdin closes.")
     var guardMode = false
     @Argument(parsing: .postTerminator, help: "The guarded program and its arguments.")
@@ -111,6 +115,6 @@ struct MatrixWorkerCommand: ParsableCommand {
         guard let channel, let kind = MatrixWorker.ChannelKind(rawValue: channel) else {
             throw CLIError.badInput("matrix-worker needs --channel tcp|tls|tls-keys or --guard -- PROGRAM")
         }
-        Foundation.exit(MatrixWorker.run(channel: kind, address: address))
+        Foundation.exit(MatrixWorker.run(channel: kind, address: address, port: port))
     }
 }

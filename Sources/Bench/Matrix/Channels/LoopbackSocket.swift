@@ -9,11 +9,22 @@ enum LoopbackSocket {
     /// 127.0.0.1, host byte order.
     static let localhost: UInt32 = 0x7f00_0001
 
-    /// A listening socket on `host` (127.0.0.0/8, host byte order) with a port the kernel chose.
-    static func listen(host: UInt32 = localhost) throws -> (fd: Int32, port: UInt16) {
+    /// The address QEMU's user-mode network gives every guest (10.0.2.15): inside a worker guest
+    /// the worker listens there, where the host's loopback forward reaches it, and nothing else can.
+    static let userModeGuest: UInt32 = 0x0a00_020f
+
+    /// A listening socket on `host` (127.0.0.0/8, host byte order, or `userModeGuest` inside a
+    /// guest) with `port`, or a port the kernel chose.
+    static func listen(host: UInt32 = localhost, port: UInt16 = 0) throws -> (fd: Int32, port: UInt16) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw ChildProcess.error("socket") }
-        var address = try loopbackAddress(host: host, port: 0)
+        if port != 0 {
+            // A fixed port is the guest's, whose previous worker's connection may linger in TIME_WAIT.
+            var one: Int32 = 1
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        }
+        var address: sockaddr_in
+        do { address = try loopbackAddress(host: host, port: port, allowGuest: true) } catch { Glibc.close(fd); throw error }
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
@@ -108,9 +119,10 @@ enum LoopbackSocket {
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
     }
 
-    /// Refuses anything outside 127.0.0.0/8: the benchmark never leaves this machine.
-    private static func loopbackAddress(host: UInt32, port: UInt16) throws -> sockaddr_in {
-        guard host >> 24 == 127 else { throw MatrixBenchError.failed("\(dotted(host)) is not a loopback address") }
+    /// Refuses anything outside 127.0.0.0/8 (and, for a listener, the user-mode guest address):
+    /// the benchmark never leaves this machine.
+    private static func loopbackAddress(host: UInt32, port: UInt16, allowGuest: Bool = false) throws -> sockaddr_in {
+        guard host >> 24 == 127 || (allowGuest && host == userModeGuest) else { throw MatrixBenchError.failed("\(dotted(host)) is not a loopback address") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian

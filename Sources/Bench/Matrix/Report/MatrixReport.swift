@@ -67,7 +67,13 @@ public enum MatrixReport {
         var lines = ["VMs       worker VMs prepared by Model through the real backend (\(result.uri)), one per worker, one"]
         lines.append("          application per mode and worker count: revert, address, own key, key writes (virtual-secure:")
         lines.append("          main node, admin, requester, each behind Model's SSH restrictions), launch; recycled by revert")
-        lines.append("          at ApplicationEnd. On the test driver a VM is no machine: its worker binds the VM's 127.0.n.k.")
+        switch result.guests {
+        case .simulated:
+            lines.append("          at ApplicationEnd. On the test driver a VM is no machine: its worker binds the VM's 127.0.n.k.")
+        case .tcg:
+            lines.append("          at ApplicationEnd. Each VM is a QEMU guest under TCG: its worker starts in the guest through")
+            lines.append("          the forced command and is reached over the guest's forward at its 127.0.n.k.")
+        }
         for p in result.preparations {
             let keys = Set(p.keyWritesPerVM).sorted().map(String.init).joined(separator: "/")
             let reverts = Set(p.revertsPerVM).sorted().map(String.init).joined(separator: "/")

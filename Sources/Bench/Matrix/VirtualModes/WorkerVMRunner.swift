@@ -35,11 +35,30 @@ final class WorkerVMRunner: ObjectRunner, @unchecked Sendable {
     }
 
     private let state = Locked(State())
-    private let guestChannel: SimulatedGuestChannel
+    /// The key writes whose lines the guest holds now (a revert drops earlier ones).
+    private let heldWrites: @Sendable (GuestTarget) -> [KeyWrite]
     /// Signalled on every launch and when the driver stops, so that a waiter re-checks.
     let changed = DispatchSemaphore(value: 0)
 
-    init(guestChannel: SimulatedGuestChannel) { self.guestChannel = guestChannel }
+    init(guestChannel: SimulatedGuestChannel) {
+        heldWrites = { guest in
+            let present = Set(guestChannel.authorizedKeys(of: guest.vm))
+            var writes: [KeyWrite] = []
+            for entry in guestChannel.keyWrites where entry.guest.vm == guest.vm && present.contains(entry.line) {
+                if !writes.contains(entry.key.write) { writes.append(entry.key.write) }
+            }
+            return writes
+        }
+    }
+
+    /// For QEMU guests: the channel read each write back from the guest's `authorized_keys`.
+    init(guestChannel: QEMUGuestChannel) {
+        heldWrites = { guest in
+            var writes: [KeyWrite] = []
+            for key in guestChannel.heldKeys(on: guest) where !writes.contains(key.write) { writes.append(key.write) }
+            return writes
+        }
+    }
 
     var activeObjects: Int { state.withLock { $0.live.count } }
     var launches: [Launch] { state.withLock { $0.launches } }
@@ -68,12 +87,7 @@ final class WorkerVMRunner: ObjectRunner, @unchecked Sendable {
             changed.signal()
             return
         }
-        // The writes whose lines the guest still holds (a revert drops earlier ones).
-        let present = Set(guestChannel.authorizedKeys(of: vm))
-        var writes: [KeyWrite] = []
-        for entry in guestChannel.keyWrites where entry.guest.vm == vm && present.contains(entry.line) {
-            if !writes.contains(entry.key.write) { writes.append(entry.key.write) }
-        }
+        let writes = heldWrites(guest)
         let address = GuestAddress(UInt8(raw >> 24), UInt8((raw >> 16) & 0xff), UInt8((raw >> 8) & 0xff), UInt8(raw & 0xff))
         let record = Launch(object: launch.object, app: launch.app, node: launch.node, vm: vm, guest: guest,
                             address: address, keyWrites: writes, atSeconds: now)

@@ -24,14 +24,17 @@ final class WorkerVMs: @unchecked Sendable {
     /// From Model's first VM reservation to its last object launch.
     let prepareSeconds: Double
     let uri: String
+    /// The QEMU guests the VMs are (nil: libvirt's driver only, each worker a host process).
+    let guests: TCGWorkerGuests?
     private let driver: RealDriver
     private let runner: WorkerVMRunner
     private let thread: DriverThread
     /// The clean-up registry's stop for this driver (a signal mid-run reverts the workers).
     private let cleanupToken: Int
 
-    private init(slots: [Slot], prepareSeconds: Double, uri: String, driver: RealDriver, runner: WorkerVMRunner,
-                 thread: DriverThread, cleanupToken: Int) {
+    private init(slots: [Slot], prepareSeconds: Double, uri: String, guests: TCGWorkerGuests?, driver: RealDriver,
+                 runner: WorkerVMRunner, thread: DriverThread, cleanupToken: Int) {
+        self.guests = guests
         self.slots = slots
         self.mainNode = WorkerVMScenario.mainNode
         self.app = slots[0].app
@@ -44,17 +47,29 @@ final class WorkerVMs: @unchecked Sendable {
     }
 
     /// Starts the driver and waits until Model has launched `count` objects, each in its own VM.
-    static func prepare(count: Int, mode: MatrixMode, uri: String, timeoutSeconds: Double = 60) throws -> WorkerVMs {
+    /// With `guests`, the VMs are its QEMU guests (`uri` is then qemu:///system): Model reverts each, reads its
+    /// address and writes its keys over SSH.
+    static func prepare(count: Int, mode: MatrixMode, uri: String, guests: TCGWorkerGuests? = nil,
+                        timeoutSeconds: Double? = nil) throws -> WorkerVMs {
+        let timeoutSeconds = timeoutSeconds ?? (guests == nil ? 60 : 180)
         let scenario = WorkerVMScenario.scenario(workers: count, mode: mode)
-        let guestChannel = SimulatedGuestChannel()
-        let runner = WorkerVMRunner(guestChannel: guestChannel)
+        let runner: WorkerVMRunner
         let log = CollectedLog()
         // Wall time is Model's time (scale 1): its timers are real seconds; one lane per VM, as
         // every node's admin VM prepares its worker at the same time.
-        let options = RealRunOptions(uri: uri, timeScale: 1, workerThreads: min(count, 64), log: log.driverLog)
+        let options = RealRunOptions(uri: guests == nil ? uri : TCGGuestHost.uri, timeScale: 1,
+                                     workerThreads: min(count, 64), log: log.driverLog)
         let driver: RealDriver
         do {
-            driver = try RealDriver(scenario: scenario, options: options, guestChannel: guestChannel, runner: runner)
+            if let guests {
+                runner = WorkerVMRunner(guestChannel: guests.channel)
+                driver = try RealDriver(scenario: scenario, options: options, connection: guests.host.connection,
+                                        guestChannel: guests.channel, runner: runner)
+            } else {
+                let guestChannel = SimulatedGuestChannel()
+                runner = WorkerVMRunner(guestChannel: guestChannel)
+                driver = try RealDriver(scenario: scenario, options: options, guestChannel: guestChannel, runner: runner)
+            }
         } catch {
             throw MatrixBenchError.failed("\(mode.rawValue) w=\(count): \(error)")
         }
@@ -86,7 +101,8 @@ final class WorkerVMs: @unchecked Sendable {
             throw MatrixBenchError.failed("\(mode.rawValue) w=\(count): Model placed \(count) objects in \(vms.count) VMs "
                                           + "at \(slots.map(\.address.description)); expected one loopback VM each")
         }
-        return WorkerVMs(slots: slots, prepareSeconds: lastLaunch - reserved, uri: uri, driver: driver, runner: runner,
+        return WorkerVMs(slots: slots, prepareSeconds: lastLaunch - reserved, uri: options.uri, guests: guests,
+                         driver: driver, runner: runner,
                          thread: thread, cleanupToken: cleanupToken)
     }
 

@@ -29,7 +29,8 @@ public enum MatrixWorker {
 
     /// Runs the worker; returns the process exit status. `address` is where it listens (dotted,
     /// in 127.0.0.0/8; nil: 127.0.0.1).
-    public static func run(channel kind: ChannelKind, address: String? = nil) -> Int32 {
+    /// `port`: a fixed port (inside a QEMU guest, the one the host forwards to); nil: the kernel's choice.
+    public static func run(channel kind: ChannelKind, address: String? = nil, port fixedPort: UInt16? = nil) -> Int32 {
         signal(SIGPIPE, SIG_IGN)
         BLASLibrary.setThreadCount(1)
         do {
@@ -41,7 +42,7 @@ public enum MatrixWorker {
             let identityPEM = try readBlock()
             let authorizedKeysText = try readBlock()
             startParentWatch()
-            let (listener, port) = try LoopbackSocket.listen(host: host)
+            let (listener, port) = try LoopbackSocket.listen(host: host, port: fixedPort ?? 0)
             let blas = BLASLibrary.inspect()
             let line = "\(readyMarker) port=\(port) kernel=\(blas.coreName) openblas=\(blas.isOpenBLAS)\n"
             try Array(line.utf8).withUnsafeBytes { try FileDescriptorIO.writeAll(1, $0, what: "stdout") }

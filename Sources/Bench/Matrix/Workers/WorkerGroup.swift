@@ -68,9 +68,13 @@ final class WorkerGroup: @unchecked Sendable {
             let plans = try (0..<count).map { index in
                 try plan(mode: mode, index: index, credentials: credentials, vms: vms, routed: routed)
             }
+            let guests = vms?.guests
             for (index, plan) in plans.enumerated() {
                 let address = plan.host == LoopbackSocket.localhost ? nil : LoopbackSocket.dotted(plan.host)
-                let worker = try ChildProcess(name: "worker \(index + 1)", arguments: launcher.worker(channel: plan.kind, address: address),
+                // In a QEMU guest the worker is started over SSH; the session's stdin and stdout are its own.
+                let arguments = try guests.map { try $0.workerSession(vms!.slots[index], channel: plan.kind) }
+                    ?? launcher.worker(channel: plan.kind, address: address)
+                let worker = try ChildProcess(name: "worker \(index + 1)", arguments: arguments,
                                               environment: launcher.workerEnvironment, stdin: .pipe, stdout: .pipe, stderr: .inherit)
                 workers.append(worker)
                 try worker.writeStdin(block(plan.identity) + block(plan.authorizedKeys))
@@ -78,11 +82,14 @@ final class WorkerGroup: @unchecked Sendable {
             var ports: [UInt16] = []
             var kernels: [String] = []
             for worker in workers {
-                let line = try worker.readStdout(until: MatrixWorker.readyMarker, timeoutSeconds: 30)
+                // Under TCG the guest loads the worker's ~170 MB of libraries on an emulated CPU.
+                let line = try worker.readStdout(until: MatrixWorker.readyMarker, timeoutSeconds: guests == nil ? 30 : 120)
                 let fields = Self.fields(of: line)
-                guard let port = fields["port"].flatMap(UInt16.init) else {
+                guard let reported = fields["port"].flatMap(UInt16.init) else {
                     throw MatrixBenchError.failed("\(worker.name) reported no port: \(line)")
                 }
+                // A guest's worker listens on the image's port, reached through the host's forward.
+                let port = guests?.workerHostPort ?? reported
                 ports.append(port)
                 kernels.append(fields["kernel"] ?? "unknown")
                 worker.closeStdout()

@@ -162,6 +162,24 @@ public final class QEMUGuestChannel: GuestChannel, @unchecked Sendable {
         }
     }
 
+    /// `ssh` arguments for a session that logs in to `guest` with the key an object of `app` runs with
+    /// (`objectKey`), so that the guest forces its command; `command` is what the session asks for. nil when the
+    /// guest holds no key of the application or has no loopback forward.
+    public func objectSessionArguments(app: AppID, on guest: GuestTarget, command: String,
+                                       connectTimeoutSeconds: Int = 10) -> [String]? {
+        guard let key = objectKey(app: app, on: guest), let address = Self.forwardAddress(of: guest) else { return nil }
+        return [GuestSSH.executable] + ssh.arguments(host: "\(address)", identity: key.privateKeyPath, command: command,
+                                                     connectTimeoutSeconds: connectTimeoutSeconds)
+    }
+
+    /// `ssh` arguments for `command` as the guest's admin (the hypervisor's guest access): how a build without
+    /// key routing (the virtual mode) starts a process in the guest. nil when the guest has no loopback forward.
+    public func adminSessionArguments(on guest: GuestTarget, command: String, connectTimeoutSeconds: Int = 10) -> [String]? {
+        guard let address = Self.forwardAddress(of: guest) else { return nil }
+        return [GuestSSH.executable] + ssh.arguments(host: "\(address)", identity: image.adminKeyPath, command: command,
+                                                     connectTimeoutSeconds: connectTimeoutSeconds)
+    }
+
     /// Keys the channel wrote to `guest` since its last revert.
     public func heldKeys(on guest: GuestTarget) -> [HeldKey] {
         state.withLock { $0.guests[guest.vm]?.keys ?? [] }

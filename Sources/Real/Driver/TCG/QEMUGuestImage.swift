@@ -14,6 +14,8 @@ public struct QEMUGuestImage: Sendable {
     public var knownHostsPath: String { directory.appendingPathComponent("known_hosts").path }
     /// The port dropbear listens on inside the guest.
     public let guestSSHPort: UInt16
+    /// The port the matrix worker listens on inside the guest, when `add-worker.sh` put one in the image.
+    public let guestWorkerPort: UInt16?
     /// The guest's own public key (`ssh-ed25519 <base64>`), as pinned in `known_hosts`.
     public let hostPublicKey: String
 
@@ -33,6 +35,7 @@ public struct QEMUGuestImage: Sendable {
             throw QEMUGuestError.image("\(directory.path)/guest_ssh_port is not a port number")
         }
         guestSSHPort = port
+        guestWorkerPort = (try? read("guest_worker_port")).flatMap { UInt16($0) }
         let known = try read("known_hosts").split(separator: " ")
         guard known.count == 3, known[0] == Self.hostKeyAlias, known[1] == "ssh-ed25519" else {
             throw QEMUGuestError.image("\(directory.path)/known_hosts is not one '\(Self.hostKeyAlias) ssh-ed25519 <key>' line")

@@ -13,6 +13,8 @@ public struct QEMUWorkerDomain: Sendable {
     /// The guest's serial console, appended to by QEMU (boot messages, dropbear's log).
     public let consolePath: String
     public let hostPort: UInt16
+    /// The host side of the second forward, to the image's matrix worker port (nil: no second forward).
+    public let workerHostPort: UInt16?
     public let memoryMiB: Int
 
     public static let emulator = "/usr/bin/qemu-system-x86_64"
@@ -21,19 +23,26 @@ public struct QEMUWorkerDomain: Sendable {
     static let commandTimeoutSeconds = 30.0
 
     /// `directory` holds the worker's disk and console log.
-    public init(guest: GuestTarget, image: QEMUGuestImage, directory: URL, hostPort: UInt16, memoryMiB: Int = 128) {
+    public init(guest: GuestTarget, image: QEMUGuestImage, directory: URL, hostPort: UInt16, memoryMiB: Int = 128,
+                workerHostPort: UInt16? = nil) {
         self.guest = guest
         self.image = image
         diskPath = directory.appendingPathComponent("\(guest.domainName).qcow2").path
         consolePath = directory.appendingPathComponent("\(guest.domainName).console.log").path
         self.hostPort = hostPort
+        self.workerHostPort = workerHostPort
         self.memoryMiB = memoryMiB
     }
 
-    /// The forward `<address>:<hostPort>` → guest `:<guestSSHPort>`, user-mode networking restricted to it.
+    /// The forward `<address>:<hostPort>` → guest `:<guestSSHPort>` (and, with a worker port, `<address>:
+    /// <workerHostPort>` → guest `:<guestWorkerPort>`), user-mode networking restricted to them.
     public var netdev: String? {
         QEMUGuestChannel.forwardAddress(of: guest).map { address in
-            "user,id=visagnet0,restrict=on,hostfwd=tcp:\(address):\(hostPort)-:\(image.guestSSHPort)"
+            var forwards = "hostfwd=tcp:\(address):\(hostPort)-:\(image.guestSSHPort)"
+            if let workerHostPort, let guestPort = image.guestWorkerPort {
+                forwards += ",hostfwd=tcp:\(address):\(workerHostPort)-:\(guestPort)"
+            }
+            return "user,id=visagnet0,restrict=on," + forwards
         }
     }
 

@@ -27,11 +27,13 @@ public final class TCGGuestHost {
 
     /// Builds (or finds) the image, then starts or reuses the daemon and connects. Throws on a missing script, a
     /// failed build or a daemon that does not answer; whatever was started is stopped again.
-    public init(scriptsDirectory: URL = TCGGuestHost.defaultScriptsDirectory, statePrefix: String = "visag-qemu")
-        throws
+    /// `workerBinary`: a visag executable that `add-worker.sh` puts into the image with its libraries (the
+    /// matrix benchmark's guests).
+    public init(scriptsDirectory: URL = TCGGuestHost.defaultScriptsDirectory, statePrefix: String = "visag-qemu",
+                workerBinary: String? = nil) throws
     {
         self.scriptsDirectory = scriptsDirectory
-        for name in ["build-guest.sh", "libvirtd.sh"] {
+        for name in ["build-guest.sh", "libvirtd.sh", "add-worker.sh"] {
             let path = scriptsDirectory.appendingPathComponent(name).path
             guard FileManager.default.fileExists(atPath: path) else {
                 throw QEMUGuestError.image("\(path) is missing: the TCG guests need the source tree's scripts/tcg-guest")
@@ -41,7 +43,16 @@ public final class TCGGuestHost {
         guard let directory = build.split(whereSeparator: \.isNewline).last else {
             throw QEMUGuestError.image("build-guest.sh printed no directory")
         }
-        image = try QEMUGuestImage(directory: URL(fileURLWithPath: String(directory)))
+        var imageDirectory = String(directory)
+        if let workerBinary {
+            let added = try Self.script(scriptsDirectory, "add-worker.sh", [imageDirectory, workerBinary],
+                                        timeoutSeconds: Self.buildTimeoutSeconds)
+            guard let line = added.split(whereSeparator: \.isNewline).last else {
+                throw QEMUGuestError.image("add-worker.sh printed no directory")
+            }
+            imageDirectory = String(line)
+        }
+        image = try QEMUGuestImage(directory: URL(fileURLWithPath: imageDirectory))
         stateDirectory = FileManager.default.temporaryDirectory
             .appendingPathComponent("\(statePrefix)-\(UUID().uuidString.prefix(8).lowercased())")
         try FileManager.default.createDirectory(at: stateDirectory, withIntermediateDirectories: true)
@@ -73,7 +84,7 @@ public final class TCGGuestHost {
     /// Defines, boots and snapshots a worker (`QEMUWorkerDomain.create`); refuses to touch a domain of that name
     /// that it did not make.
     public func makeWorker(_ guest: GuestTarget, channel: QEMUGuestChannel, memoryMiB: Int,
-                           bootTimeoutSeconds: Double) throws -> LibvirtDomain {
+                           bootTimeoutSeconds: Double, workerHostPort: UInt16? = nil) throws -> LibvirtDomain {
         precondition(!tornDown, "a torn-down host makes no workers")
         if (try? connection.lookupDomain(name: guest.domainName)) != nil {
             throw QEMUGuestError.image("\(Self.uri) already has a domain \(guest.domainName), which this run did not "
@@ -81,7 +92,7 @@ public final class TCGGuestHost {
                 + "virsh -c \(Self.uri) undefine \(guest.domainName) --snapshots-metadata)")
         }
         let worker = QEMUWorkerDomain(guest: guest, image: image, directory: stateDirectory,
-                                      hostPort: channel.hostPort, memoryMiB: memoryMiB)
+                                      hostPort: channel.hostPort, memoryMiB: memoryMiB, workerHostPort: workerHostPort)
         let domain = try worker.create(in: connection, channel: channel, bootTimeoutSeconds: bootTimeoutSeconds)
         domains.append((worker, domain))
         return domain
