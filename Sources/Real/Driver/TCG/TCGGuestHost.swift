@@ -13,7 +13,7 @@ public final class TCGGuestHost {
     /// `scripts/tcg-guest` of the source tree this binary was built from.
     public static let defaultScriptsDirectory = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("scripts/tcg-guest")
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("scripts/tcg-guest")
 
     public let image: QEMUGuestImage
     public let connection: LibvirtConnection
