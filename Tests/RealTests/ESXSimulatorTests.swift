@@ -93,30 +93,31 @@ final class ESXSimulatorTests: XCTestCase {
     /// Start-up revert, idle suspend, the application's resume, the recycle's revert: on the host, the snapshot's
     /// revert, SuspendVM and PowerOnVM, in Model's order.
     func testSuspendAndResumeReachTheESXHost() throws {
-        let (result, guest, host, context) = try run(idleAction: .suspend)
-        try checkCommon(result, guest, context: context)
-        XCTAssertEqual(result.hypervisorCalls.filter { $0.origin == .model }.map(\.operation),
-                       ["revert", "suspend", "resume", "revert"], context)
-        XCTAssertEqual(result.metrics.prepareResume.count, 1, context)
-        XCTAssertEqual(host.methods(on: Self.worker).filter(Self.powerMethods.contains),
-                       ["RevertToSnapshot_Task", "SuspendVM_Task", "PowerOnVM_Task", "RevertToSnapshot_Task"], context)
-        let (state, snapshots) = try readBack(host)
-        XCTAssertEqual(state, .running)
-        XCTAssertEqual(snapshots, [WorkerNaming.cleanSnapshot])
+        try checkIdleCycle(.suspend, operations: ["revert", "suspend", "resume", "revert"],
+                           hostMethods: ["RevertToSnapshot_Task", "SuspendVM_Task", "PowerOnVM_Task", "RevertToSnapshot_Task"],
+                           wakeCount: { $0.prepareResume.count })
     }
 
     /// Start-up revert, idle shutdown, the application's boot, the recycle's revert: on the host, the snapshot's
     /// revert, the guest's shutdown and PowerOnVM.
     func testShutdownAndBootReachTheESXHost() throws {
-        let (result, guest, host, context) = try run(idleAction: .shutdown)
+        try checkIdleCycle(.shutdown, operations: ["revert", "shutdown", "boot", "revert"],
+                           hostMethods: ["RevertToSnapshot_Task", "ShutdownGuest", "PowerOnVM_Task", "RevertToSnapshot_Task"],
+                           wakeCount: { $0.prepareBoot.count })
+    }
+
+    /// One idle cycle: Model's calls in order, the one wake they imply, the same power methods on the host, and the
+    /// worker running its clean snapshot at the end.
+    private func checkIdleCycle(_ idleAction: RecycleAction, operations: [String], hostMethods: [String],
+                                wakeCount: (Metrics) -> Int) throws {
+        let (result, guest, host, context) = try run(idleAction: idleAction)
         try checkCommon(result, guest, context: context)
-        XCTAssertEqual(result.hypervisorCalls.filter { $0.origin == .model }.map(\.operation),
-                       ["revert", "shutdown", "boot", "revert"], context)
-        XCTAssertEqual(result.metrics.prepareBoot.count, 1, context)
-        XCTAssertEqual(host.methods(on: Self.worker).filter(Self.powerMethods.contains),
-                       ["RevertToSnapshot_Task", "ShutdownGuest", "PowerOnVM_Task", "RevertToSnapshot_Task"], context)
-        let (state, _) = try readBack(host)
+        XCTAssertEqual(result.hypervisorCalls.filter { $0.origin == .model }.map(\.operation), operations, context)
+        XCTAssertEqual(wakeCount(result.metrics), 1, context)
+        XCTAssertEqual(host.methods(on: Self.worker).filter(Self.powerMethods.contains), hostMethods, context)
+        let (state, snapshots) = try readBack(host)
         XCTAssertEqual(state, .running)
+        XCTAssertEqual(snapshots, [WorkerNaming.cleanSnapshot])
     }
 
     /// `visag run --backend real --hypervisor-config` on the host: `esx-small.yaml` cut to one node and one

@@ -122,30 +122,35 @@ final class TLSChannel: ByteChannel, @unchecked Sendable {
     }
 
     func send(_ buffer: UnsafeRawBufferPointer) throws {
-        guard let ssl else { throw MatrixBenchError.failed("\(label) is closed") }
-        guard var cursor = buffer.baseAddress else { return }
-        var remaining = buffer.count
-        while remaining > 0 {
-            var written = 0
-            guard SSL_write_ex(ssl, cursor, remaining, &written) == 1 else {
-                throw ioError(ssl, result: 0, what: "sending on")
-            }
-            cursor += written
-            remaining -= written
+        guard let base = buffer.baseAddress else { return try requireOpen() }
+        try transfer(buffer.count, what: "sending on") { ssl, offset, remaining, moved in
+            SSL_write_ex(ssl, base + offset, remaining, &moved)
         }
     }
 
     func receive(into buffer: UnsafeMutableRawBufferPointer) throws {
+        guard let base = buffer.baseAddress else { return try requireOpen() }
+        try transfer(buffer.count, what: "reading from") { ssl, offset, remaining, moved in
+            SSL_read_ex(ssl, base + offset, remaining, &moved)
+        }
+    }
+
+    private func requireOpen() throws {
+        guard ssl != nil else { throw MatrixBenchError.failed("\(label) is closed") }
+    }
+
+    /// Loops one OpenSSL call (`SSL_write_ex` or `SSL_read_ex`) until `count` bytes have moved: each call may move
+    /// fewer than asked.
+    private func transfer(_ count: Int, what: String,
+                          _ call: (OpaquePointer, Int, Int, inout Int) -> Int32) throws {
         guard let ssl else { throw MatrixBenchError.failed("\(label) is closed") }
-        guard var cursor = buffer.baseAddress else { return }
-        var remaining = buffer.count
-        while remaining > 0 {
-            var count = 0
-            guard SSL_read_ex(ssl, cursor, remaining, &count) == 1 else {
-                throw ioError(ssl, result: 0, what: "reading from")
+        var offset = 0
+        while offset < count {
+            var moved = 0
+            guard call(ssl, offset, count - offset, &moved) == 1 else {
+                throw ioError(ssl, result: 0, what: what)
             }
-            cursor += count
-            remaining -= count
+            offset += moved
         }
     }
 
