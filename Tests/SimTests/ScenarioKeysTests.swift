@@ -74,6 +74,13 @@ final class ScenarioKeysTests: XCTestCase {
         return text
     }
 
+    /// The first field two `contents` differ in, as "set / left out".
+    func firstDifference(_ a: String, _ b: String) -> String {
+        let pairs = zip(a.split(separator: "\n"), b.split(separator: "\n"))
+        guard let (x, y) = pairs.first(where: { $0 != $1 }) else { return "" }
+        return "\(x.trimmingCharacters(in: .whitespaces)) / \(y.trimmingCharacters(in: .whitespaces))"
+    }
+
     /// The overrides that load `key` set to `value` (nil: left out), its section's required keys and what the
     /// key needs around it.
     func overrides(_ key: ScenarioKey, _ value: String?) -> [String] {
@@ -164,7 +171,7 @@ final class ScenarioKeysTests: XCTestCase {
                 XCTFail("\(key.path)=\(value): \(error)")
                 continue
             }
-            XCTAssertNotEqual(contents(with), contents(without), "\(key.path)=\(value) changed nothing")
+            XCTAssertTrue(contents(with) != contents(without), "\(key.path)=\(value) changed nothing")
             checked += 1
         }
         XCTAssertGreaterThanOrEqual(checked, 100)
@@ -209,7 +216,8 @@ final class ScenarioKeysTests: XCTestCase {
                 XCTFail("\(key.path)=\(value), its printed default, is refused: \(error)")
                 continue
             }
-            XCTAssertEqual(contents(with), contents(without), "\(key.path): the printed default \(value) is not the default")
+            XCTAssertTrue(contents(with) == contents(without), "\(key.path): the printed default \(value) is not the "
+                          + "default: " + firstDifference(contents(with), contents(without)))
             checked += 1
         }
         XCTAssertGreaterThanOrEqual(checked, 70)

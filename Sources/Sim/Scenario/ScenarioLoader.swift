@@ -172,9 +172,12 @@ public enum ScenarioLoader {
             throw v.error("initialWorkers (\(base.initialWorkers)) must not exceed maxVMs (\(base.maxVMs))")
         }
         var nodes = Array(repeating: base, count: count)
-        var cores = Array(repeating: Int32(try m?.optional("cores")?.int(in: 1...100_000) ?? 0), count: count)
-        let vmMemoryMB = Int32(try m?.optional("vmMemoryMB")?.int(in: 1...10_000_000) ?? 0)
-        let baseMemoryMB = try m?.optional("memoryMB").map { try memoryLimit($0, vmMemoryMB: vmMemoryMB) } ?? 0
+        var cores = Array(repeating: try m?.optional("cores").map { Int32(try $0.int(in: 1...100_000)) }
+                              ?? ScenarioDefaults.cores, count: count)
+        let vmMemoryMB = try m?.optional("vmMemoryMB").map { Int32(try $0.int(in: 1...10_000_000)) }
+            ?? ScenarioDefaults.vmMemoryMB
+        let baseMemoryMB = try m?.optional("memoryMB").map { try memoryLimit($0, vmMemoryMB: vmMemoryMB) }
+            ?? ScenarioDefaults.memoryMB
         var memoryMB = Array(repeating: baseMemoryMB, count: count)
         let topology = try m?.optional("topology")?.choice(Topology.self) ?? ScenarioDefaults.topology
         let degree = try m?.optional("degree")?.int(in: 1...1000) ?? ScenarioDefaults.degree

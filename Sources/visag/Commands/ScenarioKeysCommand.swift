@@ -22,7 +22,8 @@ struct ScenarioKeysCommand: ParsableCommand {
             A key under a list is written with [] (platform.nodeOverrides[].cores); a default in words depends on \
             other keys. Durations take 250ms, 30s, 5m, 2h, 1d; a distribution is a fixed value or \
             {uniform: [low, high]}, {exponential: mean}, {lognormal: {median: m, sigma: s}}, {empirical: [...]}.
-            Example: visag scenario keys hypervisor
+            Examples: visag scenario keys hypervisor
+                      visag scenario keys --json > keys.json
             """))
 
     @Argument(help: "Only the keys at or under this prefix, e.g. hypervisor, policies.wake or platform.nodeOverrides.")

@@ -7,6 +7,12 @@ enum ScenarioDefaults {
     static let seed: UInt64 = 1
     static let nodes = 2
     static let topology: ScenarioLoader.Topology = .full
+    /// A node's cores for objects; 0: as many as it runs objects.
+    static let cores: Int32 = 0
+    /// RAM a node gives running workers, in MB; 0: unlimited.
+    static let memoryMB: Int32 = 0
+    /// RAM one running worker takes, in MB; 0: memory not modelled.
+    static let vmMemoryMB: Int32 = 0
     /// Links per node of a `random` topology.
     static let degree = 3
     /// The central broker's node.

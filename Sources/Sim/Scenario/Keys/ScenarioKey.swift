@@ -80,12 +80,13 @@ public struct ScenarioKey: Sendable, Equatable {
             }
         }
 
-        /// The names a choice takes, empty for every other type.
+        /// The names a choice (or a list of message kinds) takes, empty for every other type.
         public var values: [String] {
             switch self {
             case .choice(let names), .choiceOrSection(let names): names
+            case .messageKinds: MessageKind.names
             case .section, .list, .duration, .durationOrNever, .integer, .number, .fraction, .bool, .distribution,
-                 .nodeOrRandom, .text, .file, .files, .messageKinds: []
+                 .nodeOrRandom, .text, .file, .files: []
             }
         }
 

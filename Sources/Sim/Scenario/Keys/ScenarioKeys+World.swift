@@ -95,9 +95,13 @@ extension ScenarioKeys {
 
     static let faults: [ScenarioKey] = {
         let f = FaultSettings()
+        // The window of a message fault or delay: from the start, for ever (as `MessageFault` has it).
+        let always = MessageFault(probability: 0)
         func window(_ section: String, _ what: String) -> [ScenarioKey] {
-            [ScenarioKey(section + ".from", .duration, "0", "s", "start of the window " + what),
-             ScenarioKey(section + ".to", .durationOrNever, "never", "s", "end of the window (exclusive)")]
+            [ScenarioKey(section + ".from", .duration, KeyDefault.number(always.fromSeconds), "s", "start of the window " + what),
+             ScenarioKey(section + ".to", .durationOrNever,
+                         KeyDefault.seconds(always.toSeconds.isFinite ? always.toSeconds : nil), "s",
+                         "end of the window (exclusive)")]
         }
         func messageFault(_ name: String, _ meaning: String) -> [ScenarioKey] {
             [ScenarioKey("faults." + name, .section, "none", "", meaning),
