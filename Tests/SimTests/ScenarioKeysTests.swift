@@ -92,7 +92,8 @@ final class ScenarioKeysTests: XCTestCase {
         if let value { entries.append("\(key.name): \(value)") }
         if let companion = Self.companions[key.path] { entries.append(companion) }
         let mapping = "{" + entries.joined(separator: ", ") + "}"
-        return result + [key.section.hasSuffix("[]") ? "\(key.section.dropLast(2))=[\(mapping)]" : "\(key.section)=\(mapping)"]
+        let list = key.section.hasSuffix("[]")
+        return result + [list ? "\(key.section.dropLast(2))=[\(mapping)]" : "\(key.section)=\(mapping)"]
     }
 
     /// The value a scenario without the key loads with, where the table writes it as a value.
@@ -280,7 +281,8 @@ final class ScenarioKeysTests: XCTestCase {
             XCTAssertFalse(key.meaning.isEmpty, key.path)
             XCTAssertTrue(ScenarioKeys.sections.contains(key.section), "\(key.path) sits in no section the table lists")
         }
-        XCTAssertEqual(ScenarioKeys.children(of: "hypervisor.storage"), ["readMBps", "memoryImageMB", "bootReadMB", "diskMB"])
+        XCTAssertEqual(ScenarioKeys.children(of: "hypervisor.storage"),
+                       ["readMBps", "memoryImageMB", "bootReadMB", "diskMB"])
         XCTAssertEqual(ScenarioKeys.section(ofValuePath: "faults.dhcpOutages[12]"), "faults.dhcpOutages[]")
         XCTAssertEqual(ScenarioKeys.matching(prefix: "platform.nodeOverrides").count, 8)
         XCTAssertEqual(ScenarioKeys.matching(prefix: "faults.dhcpOutages[0].").map(\.path),

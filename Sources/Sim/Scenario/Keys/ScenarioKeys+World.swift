@@ -37,7 +37,8 @@ extension ScenarioKeys {
         return [
             ScenarioKey("dhcp.areas", .integer, KeyDefault.number(d.areas), "",
                         "DHCP areas, one server each; node i is in area i mod areas"),
-            ScenarioKey("dhcp.poolSize", .integer, KeyDefault.number(d.poolSize), "", "addresses each area's server hands out"),
+            ScenarioKey("dhcp.poolSize", .integer, KeyDefault.number(d.poolSize), "",
+                        "addresses each area's server hands out"),
             ScenarioKey("dhcp.lease", .durationOrNever, KeyDefault.seconds(d.leaseSeconds), "s",
                         "lease length; never: leases never expire"),
             ScenarioKey("dhcp.renew", .distribution, KeyDefault.distribution(d.renew), "s",
@@ -66,8 +67,8 @@ extension ScenarioKeys {
         let w = ScenarioDefaults.workload
         let object = ScenarioDefaults.objectResources
         return [
-            ScenarioKey("workload.kind", .choice(of: ScenarioLoader.WorkloadKind.self), ScenarioDefaults.workloadKind.rawValue,
-                        "", "Poisson arrivals, or jobs from a trace file"),
+            ScenarioKey("workload.kind", .choice(of: ScenarioLoader.WorkloadKind.self),
+                        ScenarioDefaults.workloadKind.rawValue, "", "Poisson arrivals, or jobs from a trace file"),
             ScenarioKey("workload.applications", .integer, KeyDefault.number(w.applications), "",
                         "applications to submit (poisson)"),
             ScenarioKey("workload.arrivalRate", .number, KeyDefault.number(w.arrivalsPerSecond), "per s",
@@ -98,7 +99,8 @@ extension ScenarioKeys {
         // The window of a message fault or delay: from the start, for ever (as `MessageFault` has it).
         let always = MessageFault(probability: 0)
         func window(_ section: String, _ what: String) -> [ScenarioKey] {
-            [ScenarioKey(section + ".from", .duration, KeyDefault.number(always.fromSeconds), "s", "start of the window " + what),
+            [ScenarioKey(section + ".from", .duration, KeyDefault.number(always.fromSeconds), "s",
+                         "start of the window " + what),
              ScenarioKey(section + ".to", .durationOrNever,
                          KeyDefault.seconds(always.toSeconds.isFinite ? always.toSeconds : nil), "s",
                          "end of the window (exclusive)")]

@@ -52,7 +52,9 @@ public enum ScenarioKeys {
     /// and a trailing `[]` or `.` are ignored), in table order; empty when no key matches.
     public static func matching(prefix: String) -> [ScenarioKey] {
         var wanted = section(ofValuePath: prefix)
-        while wanted.hasSuffix(".") || wanted.hasSuffix("[]") { wanted = String(wanted.dropLast(wanted.hasSuffix(".") ? 1 : 2)) }
+        while wanted.hasSuffix(".") || wanted.hasSuffix("[]") {
+            wanted = String(wanted.dropLast(wanted.hasSuffix(".") ? 1 : 2))
+        }
         if wanted.isEmpty { return all }
         return all.filter { $0.path == wanted || $0.path.hasPrefix(wanted + ".") || $0.path.hasPrefix(wanted + "[]") }
     }
@@ -61,8 +63,11 @@ public enum ScenarioKeys {
     public static func suggestion(forPrefix prefix: String) -> String? {
         let paths = all.map(\.path)
         let last = prefix.split(separator: ".").last.map(String.init) ?? prefix
+        // A whole path near the prefix, or else a key whose own name is near the prefix's last part.
         return Sim.suggestion(for: prefix, among: paths)
-            ?? Sim.suggestion(for: last, among: all.map(\.name)).flatMap { name in paths.first { $0.hasSuffix("." + name) || $0 == name } }
+            ?? Sim.suggestion(for: last, among: all.map(\.name)).flatMap { name in
+                paths.first { $0 == name || $0.hasSuffix("." + name) }
+            }
     }
 
     /// The command that lists a section's keys, for the loader's unknown-key message.
