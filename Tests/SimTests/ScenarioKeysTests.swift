@@ -274,6 +274,21 @@ final class ScenarioKeysTests: XCTestCase {
         }
     }
 
+    /// The shrinker writes `--set` overrides: each names a key of the table.
+    func testTheShrinkersOverridesNameKeys() throws {
+        let s = try load(["platform={nodes: 3, maxVMs: 4, initialWorkers: 1}", "duration=2h",
+                          "workload={applications: 5, objects: 2}",
+                          "faults={cloneFailure: 0.1, revertFailure: 0.1, objectCrash: 0.1, mainCrash: 0.1, "
+                          + "adminRestarts: [{node: 0, at: 1m}], messageDrop: {probability: 0.1}, "
+                          + "messageDuplicate: {probability: 0.1}}"])
+        let paths = Set(ScenarioKeys.all.map(\.path))
+        let candidates = Shrinker.candidates(for: s)
+        XCTAssertGreaterThanOrEqual(candidates.count, 14)
+        for candidate in candidates {
+            XCTAssertTrue(paths.contains(String(candidate.prefix { $0 != "=" })), candidate)
+        }
+    }
+
     func testTheTableIsWellFormed() {
         let paths = ScenarioKeys.all.map(\.path)
         XCTAssertEqual(Set(paths).count, paths.count, "a key listed twice")
