@@ -1,8 +1,9 @@
 import Model
 
-/// Every key a scenario file may set, in file order, section by section (`docs/ARCHITECTURE.md`). The loader
-/// checks each mapping against `children(of:)`, so a key missing here is refused; `ScenarioKeysTests` loads every
-/// key listed here and compares each default with what a scenario without the key loads.
+/// Every key a scenario file may set, section by section, in the order the loader's messages list them. The
+/// loader checks each mapping against `children(of:)`, so a key missing here is refused; `ScenarioKeysTests` sets
+/// every key listed here (a key the loader never reads changes nothing and fails) and compares each printed
+/// default with what a scenario without the key loads.
 public enum ScenarioKeys {
     public static let all: [ScenarioKey] = top + fidelity + platform + hypervisor + dhcp + network + policies
         + jobMgr + workload + faults
