@@ -10,7 +10,8 @@ struct Visag: ParsableCommand {
         abstract: "A testbed for virtual-secure grids (POP-C++ Virtual-Secure, ViSaG).",
         discussion: ExitStatus.discussion,
         version: BuildInfo.versionLine,
-        subcommands: [RunCommand.self, CheckCommand.self, ReplayCommand.self, ShrinkCommand.self, SweepGroupCommand.self, MergeCommand.self, ReportCommand.self, BenchCommand.self, ConfigCommand.self, CalibrateCommand.self, ValidateCommand.self])
+        subcommands: [RunCommand.self, CheckCommand.self, ReplayCommand.self, ShrinkCommand.self, SweepGroupCommand.self, MergeCommand.self, ReportCommand.self, BenchCommand.self, ConfigCommand.self, CalibrateCommand.self, ValidateCommand.self,
+                      ScenarioCommand.self])
 
     /// Exit codes: 0 success, 1 the run failed, 2 bad input (flags, files, scenarios).
     static func main() {

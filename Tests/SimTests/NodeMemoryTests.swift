@@ -190,7 +190,8 @@ final class NodeMemoryTests: XCTestCase {
                        "m.yaml:1:22: error: platform.memoryMB: 1024 MB cannot run one worker VM of vmMemoryMB 2048 MB")
         let unknown = error("platform:\n  vmMemoryMB: 512\n  nodeOverrides:\n    - {node: 0, memoryGB: 4}\n")
         XCTAssertEqual(unknown?.description,
-                       "m.yaml:4:17: error: platform.nodeOverrides[0].memoryGB: unknown key \"memoryGB\"; did you mean \"memoryMB\"?")
+                       "m.yaml:4:17: error: platform.nodeOverrides[0].memoryGB: unknown key \"memoryGB\"; did you mean \"memoryMB\"? "
+                       + "(all keys: visag scenario keys platform.nodeOverrides)")
         let set = error("platform: {vmMemoryMB: 512}\n", overrides: ["platform.memoryMB=0"])
         XCTAssertEqual(set?.file, "--set")
         XCTAssertEqual(set?.path, "platform.memoryMB")

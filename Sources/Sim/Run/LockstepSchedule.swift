@@ -40,7 +40,7 @@ public struct LockstepSchedule {
             problems.append("faults: the simulator draws faults the real backend does not inject (remove the faults block)")
         }
         if scenario.network.bandwidthBytesPerSecond != nil {
-            problems.append("network.bandwidth: links that queue messages are simulated only (remove network.bandwidth)")
+            problems.append("network.bandwidthMBps: links that queue messages are simulated only (remove network.bandwidthMBps)")
         }
         if scenario.coresOfNode.contains(where: { $0 > 0 }) {
             problems.append("cores: objects waiting for a core are simulated only (remove the nodes' cores)")

@@ -46,16 +46,13 @@ public enum ScenarioLoader {
         return try optionalSeconds(value)
     }
 
-    static let topKeys = ["name", "description", "seed", "duration", "mode", "fidelity", "platform", "hypervisor",
-                          "dhcp", "network", "policies", "jobMgr", "workload", "faults"]
-
     static func decode(_ document: YAMLDocument, defaultName: String, baseDirectory: String,
                        memoryLimitBytes: Int? = nil, traces: TraceCache? = nil) throws -> Scenario {
-        let root = try document.mapping(allowedKeys: topKeys)
+        let root = try keyed(document.root)
         let name = try root.optional("name")?.string() ?? defaultName
-        let seed = UInt64(try root.optional("seed")?.int(in: 0...Int.max) ?? 1)
+        let seed = try root.optional("seed").map { UInt64(try $0.int(in: 0...Int.max)) } ?? ScenarioDefaults.seed
         let duration = try root.optional("duration").map { try optionalSeconds($0) } ?? nil
-        let mode = try root.optional("mode")?.choice(Mode.self) ?? .virtualSecure
+        let mode = try root.optional("mode")?.choice(Mode.self) ?? ScenarioDefaults.grid.mode
         let fidelity = try decodeFidelity(root.optional("fidelity"))
         var platform = try decodePlatform(root.optional("platform"))
         let objectRequirements = try decodeObjectResources(root.optional("workload"))
@@ -64,9 +61,9 @@ public enum ScenarioLoader {
             // exactly when the job count does.
             let perObject = Int64(platform.nodes[i].maxJobs) * objectRequirements.memoryMB
             platform.nodes[i].resources = Resources(
-                powerMflops: platform.resources.powerMflops ?? 0,
+                powerMflops: platform.resources.powerMflops ?? Resources.none.powerMflops,
                 memoryMB: platform.resources.memoryMB ?? perObject,
-                bandwidthMbps: platform.resources.bandwidthMbps ?? 0)
+                bandwidthMbps: platform.resources.bandwidthMbps ?? Resources.none.bandwidthMbps)
         }
         var grid = GridConfig(mode: mode, fidelity: fidelity, nodes: platform.nodes)
         try decodePolicies(root.optional("policies"), into: &grid)
@@ -113,7 +110,7 @@ public enum ScenarioLoader {
     }
 
     static func decodeResources(_ value: YAMLValue?) throws -> GivenResources {
-        guard let m = try mapping(value, ["powerMflops", "memoryMB", "bandwidthMbps"]) else { return GivenResources() }
+        guard let m = try mapping(value) else { return GivenResources() }
         return GivenResources(
             powerMflops: try m.optional("powerMflops").map { Int64(try $0.int(in: 0...1_000_000_000)) },
             memoryMB: try m.optional("memoryMB").map { Int64(try $0.int(in: 0...1_000_000_000)) },
@@ -123,21 +120,22 @@ public enum ScenarioLoader {
     /// `workload.objectResources`: what every object asks for (its object description). By
     /// default 64 MB of memory and no power or bandwidth, which the nodes' default memory matches.
     static func decodeObjectResources(_ workload: YAMLValue?) throws -> Resources {
-        guard let workload, workload.isMapping else { return Resources(memoryMB: 64) }
+        let defaults = ScenarioDefaults.objectResources
+        guard let workload, workload.isMapping else { return defaults }
         let m = try workload.mappingWithAnyKeys()
         let given = try decodeResources(m.optional("objectResources"))
-        return Resources(powerMflops: given.powerMflops ?? 0, memoryMB: given.memoryMB ?? 64,
-                         bandwidthMbps: given.bandwidthMbps ?? 0)
+        return Resources(powerMflops: given.powerMflops ?? defaults.powerMflops,
+                         memoryMB: given.memoryMB ?? defaults.memoryMB,
+                         bandwidthMbps: given.bandwidthMbps ?? defaults.bandwidthMbps)
     }
 
     // MARK: Sections
 
     static func decodeFidelity(_ value: YAMLValue?) throws -> Fidelity {
-        guard let value else { return .fixed }
+        guard let value else { return ScenarioDefaults.grid.fidelity }
         if !value.isMapping { return try value.choice(FidelityBase.self).fidelity }
-        let keys = ["base"] + Defect.allCases.map(\.rawValue)
-        let mapping = try value.mapping(allowedKeys: keys)
-        var fidelity = try mapping.optional("base")?.choice(FidelityBase.self).fidelity ?? .fixed
+        let mapping = try keyed(value)
+        var fidelity = try mapping.optional("base")?.choice(FidelityBase.self).fidelity ?? ScenarioDefaults.grid.fidelity
         for defect in Defect.allCases {
             if let flag = mapping.optional(defect.rawValue) { fidelity.set(defect, try flag.bool()) }
         }
@@ -163,28 +161,28 @@ public enum ScenarioLoader {
     }
 
     static func decodePlatform(_ value: YAMLValue?) throws -> Platform {
-        let keys = ["nodes", "maxJobs", "maxVMs", "initialWorkers", "numClone", "cores", "memoryMB", "vmMemoryMB",
-                    "topology", "degree", "nodeOverrides", "resources"]
-        let m = try mapping(value, keys)
-        let count = try m?.optional("nodes")?.int(in: 1...1_000_000) ?? 2
-        var base = NodeConfig()
-        base.maxJobs = Int32(try m?.optional("maxJobs")?.int(in: 1...1_000_000) ?? 100)
-        base.maxVMs = Int32(try m?.optional("maxVMs")?.int(in: 1...10_000) ?? 4)
-        base.initialWorkers = Int32(try m?.optional("initialWorkers")?.int(in: 1...10_000) ?? 1)
-        base.startupCloning = StartupCloning(numClone: try m?.optional("numClone")?.int(in: -1...10_000) ?? 0)
+        let m = try mapping(value)
+        let count = try m?.optional("nodes")?.int(in: 1...1_000_000) ?? ScenarioDefaults.nodes
+        var base = ScenarioDefaults.node
+        if let v = m?.optional("maxJobs") { base.maxJobs = Int32(try v.int(in: 1...1_000_000)) }
+        if let v = m?.optional("maxVMs") { base.maxVMs = Int32(try v.int(in: 1...10_000)) }
+        if let v = m?.optional("initialWorkers") { base.initialWorkers = Int32(try v.int(in: 1...10_000)) }
+        if let v = m?.optional("numClone") { base.startupCloning = StartupCloning(numClone: try v.int(in: -1...10_000)) }
         if base.initialWorkers > base.maxVMs, let v = m?.optional("initialWorkers") {
             throw v.error("initialWorkers (\(base.initialWorkers)) must not exceed maxVMs (\(base.maxVMs))")
         }
         var nodes = Array(repeating: base, count: count)
-        var cores = Array(repeating: Int32(try m?.optional("cores")?.int(in: 1...100_000) ?? 0), count: count)
-        let vmMemoryMB = Int32(try m?.optional("vmMemoryMB")?.int(in: 1...10_000_000) ?? 0)
-        let baseMemoryMB = try m?.optional("memoryMB").map { try memoryLimit($0, vmMemoryMB: vmMemoryMB) } ?? 0
+        var cores = Array(repeating: try m?.optional("cores").map { Int32(try $0.int(in: 1...100_000)) }
+                              ?? ScenarioDefaults.cores, count: count)
+        let vmMemoryMB = try m?.optional("vmMemoryMB").map { Int32(try $0.int(in: 1...10_000_000)) }
+            ?? ScenarioDefaults.vmMemoryMB
+        let baseMemoryMB = try m?.optional("memoryMB").map { try memoryLimit($0, vmMemoryMB: vmMemoryMB) }
+            ?? ScenarioDefaults.memoryMB
         var memoryMB = Array(repeating: baseMemoryMB, count: count)
-        let topology = try m?.optional("topology")?.choice(Topology.self) ?? .full
-        let degree = try m?.optional("degree")?.int(in: 1...1000) ?? 3
+        let topology = try m?.optional("topology")?.choice(Topology.self) ?? ScenarioDefaults.topology
+        let degree = try m?.optional("degree")?.int(in: 1...1000) ?? ScenarioDefaults.degree
         for entry in try m?.optional("nodeOverrides")?.sequence() ?? [] {
-            let o = try entry.mapping(allowedKeys: ["node", "maxJobs", "maxVMs", "initialWorkers", "numClone", "cores",
-                                                    "memoryMB"])
+            let o = try keyed(entry)
             let index = try o.required("node").int(in: 0...(count - 1))
             if let v = o.optional("maxJobs") { nodes[index].maxJobs = Int32(try v.int(in: 1...1_000_000)) }
             if let v = o.optional("maxVMs") { nodes[index].maxVMs = Int32(try v.int(in: 1...10_000)) }
@@ -258,22 +256,19 @@ public enum ScenarioLoader {
     enum PlacementKind: String, CaseIterable { case discovery, central }
 
     static func decodePolicies(_ value: YAMLValue?, into grid: inout GridConfig) throws {
-        let keys = ["placement", "broker", "maxHops", "discoveryWait", "firstAnswerTimeout", "rememberedRequests", "discoveryForwarding",
-                    "cloneAheadThreshold", "recycle", "idleTimeout", "idleAction", "dhcpRenewal", "mainHost", "endNotification",
-                    "revertAtStartup", "wake"]
-        guard let m = try mapping(value, keys) else { return }
-        var discovery = DiscoveryPolicy()
+        guard let m = try mapping(value) else { return }
+        var discovery = ScenarioDefaults.discovery
         if let v = m.optional("maxHops") { discovery.maxHops = Int32(try v.int(in: 0...1_000_000)) }
         if let v = m.optional("discoveryWait") { discovery.waitSeconds = try v.seconds() }
         if let v = m.optional("firstAnswerTimeout") { discovery.firstAnswerTimeoutSeconds = try v.seconds(in: 0.000001...1e9) }
         if let v = m.optional("rememberedRequests") { discovery.rememberedRequests = Int32(try v.int(in: 1...100_000)) }
         if let v = m.optional("discoveryForwarding") { discovery.forwarding = try v.choice(DiscoveryForwarding.self) }
-        let kind = try m.optional("placement")?.choice(PlacementKind.self) ?? .discovery
+        let kind = try m.optional("placement")?.choice(PlacementKind.self) ?? ScenarioDefaults.placement
         switch kind {
         case .discovery:
             grid.placement = .discovery(discovery)
         case .central:
-            let broker = try m.optional("broker")?.int(in: 0...(grid.nodes.count - 1)) ?? 0
+            let broker = try m.optional("broker")?.int(in: 0...(grid.nodes.count - 1)) ?? ScenarioDefaults.broker
             grid.placement = .central(broker: NodeID(broker))
         }
         if let v = m.optional("cloneAheadThreshold") { grid.cloneAheadThreshold = Int32(try v.int(in: 0...10_000)) }
@@ -293,9 +288,7 @@ public enum ScenarioLoader {
     enum IdleAction: String, CaseIterable { case shutdown, suspend }
 
     static func decodeJobMgr(_ value: YAMLValue?, into grid: inout GridConfig) throws {
-        let keys = ["reservationTimeout", "execTimeout", "execTimeoutScope", "roundTimeout", "errorPause", "creationRounds",
-                    "creation", "addressWaitCap", "recycleRetry", "requesterKeyMapRace"]
-        guard let m = try mapping(value, keys) else { return }
+        guard let m = try mapping(value) else { return }
         if let v = m.optional("reservationTimeout") { grid.reservationTimeoutSeconds = try optionalSeconds(v) }
         if let v = m.optional("execTimeout") { grid.execTimeoutSeconds = try optionalSeconds(v) }
         if let v = m.optional("execTimeoutScope") { grid.execTimeoutScope = try v.choice(ExecTimeoutScope.self) }
@@ -317,10 +310,8 @@ public enum ScenarioLoader {
     }
 
     static func decodeHypervisor(_ value: YAMLValue?) throws -> HypervisorTimings {
-        let keys = ["revert", "suspend", "shutdown", "boot", "resume", "clone", "addressRead", "keyFetch", "keyWrite",
-                    "launch", "storage"]
         var t = HypervisorTimings()
-        guard let m = try mapping(value, keys) else { return t }
+        guard let m = try mapping(value) else { return t }
         if let v = m.optional("storage") { t.storage = try decodeStorage(v) }
         if let v = m.optional("revert") { t.revert = try distribution(v) }
         if let v = m.optional("suspend") { t.suspend = try distribution(v) }
@@ -337,7 +328,7 @@ public enum ScenarioLoader {
 
     static func decodeStorage(_ value: YAMLValue) throws -> StorageModel {
         var storage = StorageModel()
-        guard let m = try mapping(value, ["readMBps", "memoryImageMB", "bootReadMB", "diskMB"]) else { return storage }
+        guard let m = try mapping(value) else { return storage }
         if let v = m.optional("readMBps") { storage.readMBps = try v.double(in: 0.001...1e7, unit: "MB/s") }
         if let v = m.optional("memoryImageMB") { storage.memoryImageMB = try v.double(in: 0...1e7, unit: "MB") }
         if let v = m.optional("bootReadMB") { storage.bootReadMB = try v.double(in: 0...1e7, unit: "MB") }
@@ -346,9 +337,8 @@ public enum ScenarioLoader {
     }
 
     static func decodeDHCP(_ value: YAMLValue?) throws -> DHCPSettings {
-        let keys = ["areas", "poolSize", "lease", "renew", "reversePing", "guestRenewalDelay"]
         var d = DHCPSettings()
-        guard let m = try mapping(value, keys) else { return d }
+        guard let m = try mapping(value) else { return d }
         if let v = m.optional("areas") { d.areas = try v.int(in: 1...250) }
         if let v = m.optional("poolSize") { d.poolSize = try v.int(in: 1...65_000) }
         if let v = m.optional("lease") { d.leaseSeconds = try optionalSeconds(v) }
@@ -360,7 +350,7 @@ public enum ScenarioLoader {
 
     static func decodeNetwork(_ value: YAMLValue?) throws -> NetworkSettings {
         var n = NetworkSettings()
-        guard let m = try mapping(value, ["latency", "bandwidthMBps", "messageBytes"]) else { return n }
+        guard let m = try mapping(value) else { return n }
         if let v = m.optional("latency") { n.latency = try distribution(v) }
         if let v = m.optional("bandwidthMBps") { n.bandwidthBytesPerSecond = try v.double(in: 0.000001...1e9, unit: "MB/s") * 1e6 }
         if let v = m.optional("messageBytes") { n.messageBytes = Double(try v.int(in: 1...1_000_000_000)) }
@@ -373,19 +363,17 @@ public enum ScenarioLoader {
     /// so one with more objects than that could never start.
     static func decodeWorkload(_ value: YAMLValue?, nodes: Int, jobSlots: Int, baseDirectory: String,
                                traces: TraceCache? = nil) throws -> Workload {
-        let keys = ["kind", "applications", "arrivalRate", "objects", "objectDuration", "mainNode", "file", "format",
-                    "objectResources"]
-        guard let m = try mapping(value, keys) else {
-            return .poisson(PoissonWorkload(applications: 10, arrivalsPerSecond: 0.01, objectSeconds: .fixed(60)))
-        }
+        let defaults = ScenarioDefaults.workload
+        guard let m = try mapping(value) else { return .poisson(defaults) }
         let main = try mainNode(m.optional("mainNode"), nodes: nodes)
-        switch try m.optional("kind")?.choice(WorkloadKind.self) ?? .poisson {
+        switch try m.optional("kind")?.choice(WorkloadKind.self) ?? ScenarioDefaults.workloadKind {
         case .poisson:
             for key in ["file", "format"] where m.contains(key) {
                 throw m.optional(key)!.error("only a trace workload reads a file (set kind: trace)")
             }
-            let objects = try m.optional("objects").map { try objectCount($0, jobSlots: jobSlots) } ?? .fixed(1)
-            let applications = try m.optional("applications")?.int(in: 0...100_000_000) ?? 10
+            let objects = try m.optional("objects").map { try objectCount($0, jobSlots: jobSlots) }
+                ?? defaults.objectsPerApplication
+            let applications = try m.optional("applications")?.int(in: 0...100_000_000) ?? defaults.applications
             let objectsAtMost = objects.upperBound.isFinite ? objects.upperBound : objects.mean
             if Double(applications) * objectsAtMost > Double(Int32.max) {
                 throw (m.optional("applications") ?? m.value).error(
@@ -394,9 +382,10 @@ public enum ScenarioLoader {
             }
             return .poisson(PoissonWorkload(
                 applications: applications,
-                arrivalsPerSecond: try m.optional("arrivalRate")?.double(in: 1e-12...1e9, unit: "per second") ?? 0.01,
+                arrivalsPerSecond: try m.optional("arrivalRate")?.double(in: 1e-12...1e9, unit: "per second")
+                    ?? defaults.arrivalsPerSecond,
                 objectsPerApplication: objects,
-                objectSeconds: try m.optional("objectDuration").map { try distribution($0) } ?? .fixed(60),
+                objectSeconds: try m.optional("objectDuration").map { try distribution($0) } ?? defaults.objectSeconds,
                 mainNode: main))
         case .trace:
             for key in ["applications", "arrivalRate", "objects", "objectDuration"] where m.contains(key) {
@@ -465,23 +454,20 @@ public enum ScenarioLoader {
     }
 
     static func mainNode(_ value: YAMLValue?, nodes: Int) throws -> MainNodeChoice {
-        guard let value else { return .random }
+        guard let value else { return ScenarioDefaults.workload.mainNode }
         if (try? value.string()) == "random" { return .random }
         return .node(try value.int(in: 0...(nodes - 1)))
     }
 
     static func decodeFaults(_ value: YAMLValue?, nodes: Int, areas: Int) throws -> FaultSettings {
         var f = FaultSettings()
-        let keys = ["revertFailure", "cloneFailure", "objectCrash", "mainCrash", "vmCrashesPerHour", "dhcpOutages",
-                    "hypervisorOutages", "messageDelay", "messageDrop", "messageDuplicate", "adminRestarts",
-                    "shuffleTies"]
-        guard let m = try mapping(value, keys) else { return f }
+        guard let m = try mapping(value) else { return f }
         if let v = m.optional("vmCrashesPerHour") { f.vmCrashesPerHour = try v.double(in: 0...3600, unit: "per hour") }
         if let v = m.optional("dhcpOutages") { f.dhcpOutages = try outages(v, target: "area", count: areas) }
         if let v = m.optional("hypervisorOutages") { f.hypervisorOutages = try outages(v, target: "node", count: nodes) }
         if let v = m.optional("shuffleTies") { f.shuffleTies = try v.bool() }
         if let v = m.optional("messageDelay") {
-            let d = try v.mapping(allowedKeys: ["extra", "from", "to"])
+            let d = try keyed(v)
             let from = try d.optional("from")?.seconds() ?? 0
             let to = try d.optional("to").map { try optionalSeconds($0) } ?? nil
             if let to, to <= from { throw d.error("the window ends (\(to) s) before it starts (\(from) s)") }
@@ -491,7 +477,7 @@ public enum ScenarioLoader {
         if let v = m.optional("messageDrop") { f.messageDrop = try messageFault(v) }
         if let v = m.optional("adminRestarts") {
             f.adminRestarts = try v.sequence().map { item in
-                let r = try item.mapping(allowedKeys: ["node", "at"])
+                let r = try keyed(item)
                 return FaultSettings.AdminRestart(node: try r.required("node").int(in: 0...(nodes - 1)),
                                                   atSeconds: try r.required("at").seconds())
             }
@@ -506,7 +492,7 @@ public enum ScenarioLoader {
 
     /// `{probability: 0.01, kinds: [reserve, execute], from: 1h, to: 2h}`; kinds and window optional.
     static func messageFault(_ value: YAMLValue) throws -> MessageFault {
-        let m = try value.mapping(allowedKeys: ["probability", "kinds", "from", "to"])
+        let m = try keyed(value)
         let probability = try m.required("probability").double(in: 0...1, unit: "probability")
         let from = try m.optional("from")?.seconds() ?? 0
         let to = try m.optional("to").map { try optionalSeconds($0) } ?? nil
@@ -528,7 +514,7 @@ public enum ScenarioLoader {
     /// nodes or DHCP areas the scenario has.
     static func outages(_ value: YAMLValue, target: String, count: Int) throws -> [FaultSettings.Outage] {
         try value.sequence().map { item in
-            let m = try item.mapping(allowedKeys: ["from", "to", target])
+            let m = try keyed(item)
             let from = try m.required("from").seconds()
             let to = try m.required("to").seconds()
             if to <= from { throw m.error("the outage ends (\(to) s) before it starts (\(from) s)") }
@@ -539,9 +525,19 @@ public enum ScenarioLoader {
 
     // MARK: Values
 
-    static func mapping(_ value: YAMLValue?, _ keys: [String]) throws -> YAMLMapping? {
+    static func mapping(_ value: YAMLValue?) throws -> YAMLMapping? {
         guard let value else { return nil }
-        return try value.mapping(allowedKeys: keys)
+        return try keyed(value)
+    }
+
+    /// `value` as a mapping of the keys `ScenarioKeys` lists for its place in the document (`platform.nodeOverrides[2]`
+    /// holds those of `platform.nodeOverrides[]`); an unknown key's error names the command that lists them all.
+    static func keyed(_ value: YAMLValue) throws -> YAMLMapping {
+        let section = ScenarioKeys.section(ofValuePath: value.path)
+        var allowed = ScenarioKeys.children(of: section)
+        // `include:` is resolved by `YAMLDocument` before the loader reads the document: one left (from `--set`) is an error.
+        if section.isEmpty { allowed.removeAll { $0 == ScenarioKeys.include } }
+        return try value.mapping(allowedKeys: allowed, listedBy: ScenarioKeys.listing(section))
     }
 
     /// A duration, or `never` / `null` for none.

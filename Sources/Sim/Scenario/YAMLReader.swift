@@ -139,8 +139,9 @@ public struct YAMLValue: Sendable {
     }
 
     /// This value as a mapping whose keys must all be in `allowedKeys` (null counts as an empty mapping).
-    /// The first unknown key, in file order, is an error at that key's own position, with a suggestion.
-    public func mapping(allowedKeys: [String]) throws -> YAMLMapping {
+    /// The first unknown key, in file order, is an error at that key's own position, with a suggestion, and
+    /// `listedBy` (a command that lists every key with its meaning) when given.
+    public func mapping(allowedKeys: [String], listedBy: String? = nil) throws -> YAMLMapping {
         let mapping = try mappingWithAnyKeys()
         let allowed = Set(allowedKeys)
         for entry in mapping.entries where !allowed.contains(entry.key) {
@@ -152,6 +153,7 @@ public struct YAMLValue: Sendable {
             } else {
                 message += "; expected one of: " + allowedKeys.joined(separator: ", ")
             }
+            if let listedBy { message += " (all keys: \(listedBy))" }
             throw makeError(origin: entry.keyOrigin, file: file, path: childPath(entry.key), message: message)
         }
         return mapping
