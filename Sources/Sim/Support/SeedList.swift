@@ -37,7 +37,8 @@ public struct SeedList: Sendable, Equatable, Sequence, CustomStringConvertible {
                 }
                 range = low...high
             } else {
-                throw ParseError(message: "\"\(word)\" is not a seed N or a range A..B (in \"\(text)\")")
+                throw ParseError(message: "\"\(word)\" is not a seed N or a range A..B"
+                                 + (word == text ? "" : " (in \"\(text)\")"))
             }
             try append(range, maxSeeds: maxSeeds)
         }

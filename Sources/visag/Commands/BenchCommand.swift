@@ -15,7 +15,7 @@ struct VMPoolCommand: ParsableCommand {
         commandName: "vm-pool",
         abstract: "Runs the shared vm-pool workload through Model and Sim and prints the reference's lines.",
         discussion: ExitStatus.help("`bash bench/vm-pool.sh` writes the shared 100,000-job trace to bench/out/.",
-                                    examples: ["visag bench vm-pool --jobs-file Tests/SimTests/Fixtures/jobs_2k.csv --prep 35s",
+                                    examples: ["visag bench vm-pool --jobs-file Tests/SimTests/Fixtures/jobs_2k.csv --prep 1m",
                                                "visag bench vm-pool --jobs-file bench/out/jobs_100k.csv --hosts 1000"]))
 
     /// An input, so not `--trace` (which names an output trace in every other subcommand).
