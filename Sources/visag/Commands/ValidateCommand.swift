@@ -57,7 +57,7 @@ struct ValidateCommand: ParsableCommand {
         let (measuredScenario, predictedScenario) = try scenarios(timeScale: scale)
         let seedList = seeds?.seeds ?? [measuredScenario.seed]
         guard seedList.count <= Self.maxSeeds else {
-            throw CLIError.badInput("--seeds: \(seedList.count) seeds; validate runs at most \(Self.maxSeeds) (each a real run)")
+            throw CLIError.badInput("--seeds: \(seedList.count) seeds; validate runs at most \(Self.maxSeeds) seeds (each a real run)")
         }
         if guests == .tcg {
             do {
