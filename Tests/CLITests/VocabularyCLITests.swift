@@ -253,7 +253,7 @@ final class VocabularyCLITests: XCTestCase {
             XCTAssertEqual(try visag(["report", out]).status, 0, seeds)
         }
         for (seeds, message) in [("1..x", "\"1..x\" is not a seed N or a range A..B"), ("[3..1]", "a range A..B needs A <= B"),
-                                 ("[]", "expected at least one seed")] {
+                                 ("[]", "expected at least one seed"), ("0", "a seed count is 1 to 10000000, found 0")] {
             let file = try sweepFile(seeds)
             let sweep = try visag(["sweep", file, "--out", dir.appendingPathComponent("bad").path])
             XCTAssertEqual(sweep.status, 2, "\(seeds): \(sweep.stderr)")

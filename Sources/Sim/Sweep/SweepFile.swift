@@ -172,7 +172,13 @@ public struct SweepFile: Sendable {
     /// (`1..100`, `"1..10,20,30..32"`) or a sequence whose items are seeds or ranges (`[2, 5, 9]`, `[1..10, 40]`).
     static func parseSeeds(_ value: YAMLValue?) throws -> SeedList {
         guard let value else { return SeedList(1...10) }
-        if let count = try? value.int(in: 1...maxRuns) { return SeedList(1...UInt64(count)) }
+        if let count = try? value.int() {
+            // A bare number is a count, never a seed: `[7]` is the one seed 7.
+            guard (1...maxRuns).contains(count) else {
+                throw value.error("a seed count is 1 to \(maxRuns), found \(count) (write [\(count)] for that one seed)")
+            }
+            return SeedList(1...UInt64(count))
+        }
         let text: String
         if let items = try? value.sequence() {
             guard !items.isEmpty else { throw value.error("expected at least one seed, found an empty list") }

@@ -8,7 +8,7 @@ struct SweepStatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Shows where each shard of a sweep submitted with --slurm stands, and how to finish it.",
-        discussion: ExitStatus.help("DIR is the folder a `visag sweep … --slurm` wrote.",
+        discussion: ExitStatus.help("FOLDER is the one a `visag sweep FILE --out FOLDER --slurm …` wrote.",
                                     examples: ["visag sweep status /shared/dhops", "visag sweep status /shared/dhops --check --json"]))
 
     @Argument(help: "The sweep's output folder (the --out given with --slurm).")
