@@ -6,7 +6,8 @@ import Sim
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks.",
-        discussion: ExitStatus.help(examples: ["visag bench vm-pool --jobs-file Tests/SimTests/Fixtures/jobs_2k.csv --json", "visag bench matrix --sizes 300 --workers 1,2 --modes standard,secure"]),
+        discussion: ExitStatus.help(examples: ["visag bench vm-pool --jobs-file Tests/SimTests/Fixtures/jobs_2k.csv --json",
+                                               "visag bench matrix --sizes 300 --workers 1,2 --modes standard,secure"]),
         subcommands: [VMPoolCommand.self, MatrixBenchCommand.self, MatrixWorkerCommand.self])
 }
 

@@ -5,7 +5,8 @@ struct ConfigEncryptCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "encrypt",
         abstract: "Encrypts a file (or standard input, -) into --output, written atomically with mode 0600.",
-        discussion: ExitStatus.help(examples: ["visag config encrypt hv.conf --key-file hv.key --output hv.conf.enc", "visag config encrypt - --passphrase-env HV_PASSPHRASE --output hv.conf.enc"]))
+        discussion: ExitStatus.help(examples: ["visag config encrypt hv.conf --key-file hv.key --output hv.conf.enc",
+                                               "visag config encrypt - --passphrase-env HV_PASSPHRASE --output hv.conf.enc"]))
 
     @Argument(help: "The plaintext file, or - for standard input.")
     var file: String

@@ -7,7 +7,8 @@ struct ReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
         abstract: "Reruns one seed with full tracing and prints its violations (exit 1 if any; same digest as check).",
-        discussion: ExitStatus.help(examples: ["visag replay Scenarios/races/dhcp-lease.yaml --seed 27 --around 50m", "visag replay Scenarios/quickstart.yaml --seed 7 --trace out/t.jsonl --json"]))
+        discussion: ExitStatus.help(examples: ["visag replay Scenarios/races/dhcp-lease.yaml --seed 27 --around 50m",
+                                               "visag replay Scenarios/quickstart.yaml --seed 7 --trace out/t.jsonl --json"]))
 
     @Argument(help: "Scenario file (YAML).")
     var scenario: String

@@ -6,7 +6,8 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Rebuilds report.html in a sweep output folder (with --sweep, reruns the VM timeline's run first).",
-        discussion: ExitStatus.help(examples: ["visag report out/recycle", "visag report out/recycle --sweep Scenarios/studies/recycle.yaml --json"]))
+        discussion: ExitStatus.help(examples: ["visag report out/recycle",
+                                               "visag report out/recycle --sweep Scenarios/studies/recycle.yaml --json"]))
 
     @Argument(help: "A sweep output folder (from visag sweep or merge).")
     var folder: String
