@@ -15,6 +15,4 @@ extension SeedList: ExpressibleByArgument {
     static func flag(_ text: String) throws -> SeedList {
         do { return try SeedList(parsing: text, maxSeeds: maxFlagSeeds) } catch { throw ValidationError(error.message) }
     }
-
-    public static var defaultValueDescription: String { "A..B, N, or a comma-separated list of both" }
 }
