@@ -15,6 +15,6 @@ mkdir -p bench/out
 # The scenario suspends, shuts down and boots nothing: measure what its preparations use, with its two
 # workers' guests running.
 "$visag" calibrate --guests tcg --workers 2 --cycles "$CYCLES" \
-    --only revert,addressRead,keyFetch,keyWrite,launch --out bench/out/tcg-calibration.yaml
+    --only revert,addressRead,keyFetch,keyWrite,launch --output bench/out/tcg-calibration.yaml
 "$visag" validate Scenarios/guests/tcg-validate.yaml --guests tcg \
     --calibration bench/out/tcg-calibration.yaml --seeds "$SEEDS" | tee bench/out/sim-vs-real.txt

@@ -24,15 +24,41 @@ public enum VMPoolBenchmark {
                         workload: .trace(jobs: jobs, mainNode: .node(0)))
     }
 
+    /// What the reference's two lines say (`bench vm-pool --json`), with the provenance block.
+    public struct Result: Codable, Sendable {
+        public var jobs: Int
+        public var hosts: Int
+        public var endSeconds: Double
+        public var meanResponseSeconds: Double
+        public var meanWaitSeconds: Double
+        public var queued: Int
+        public var maxLoad: Int
+        public var wallSeconds: Double
+        public var events: UInt64
+        public var eventsPerSecond: Double
+        public var provenance: Provenance?
+
+        public init(_ m: Metrics, hosts: Int) {
+            jobs = m.applicationsCompleted
+            self.hosts = hosts
+            endSeconds = m.makespanSeconds
+            meanResponseSeconds = m.meanResponseSeconds
+            meanWaitSeconds = m.applicationsSubmitted > 0 ? m.waitSum / Double(m.applicationsSubmitted) : 0
+            queued = Int(m.applicationsQueued)
+            maxLoad = Int(m.maxNodeLoad)
+            wallSeconds = m.wallSeconds
+            events = UInt64(m.events)
+            eventsPerSecond = m.wallSeconds > 0 ? Double(m.events) / m.wallSeconds : 0
+        }
+    }
+
     /// The reference's two lines.
     public static func report(_ m: Metrics, hosts: Int) -> String {
-        let jobs = m.applicationsCompleted
-        let meanWait = m.applicationsSubmitted > 0 ? m.waitSum / Double(m.applicationsSubmitted) : 0
-        let rate = m.wallSeconds > 0 ? Double(m.events) / m.wallSeconds : 0
-        return "jobs=\(jobs) hosts=\(hosts) end=\(fixed(m.makespanSeconds, 3)) "
-            + "mean_resp=\(fixed(m.meanResponseSeconds, 6)) mean_wait=\(fixed(meanWait, 6)) "
-            + "queued=\(m.applicationsQueued) maxload=\(m.maxNodeLoad)\n"
-            + "wall_s=\(fixed(m.wallSeconds, 3)) events=\(m.events) events_per_s=\(Int(rate.rounded()))"
+        let r = Result(m, hosts: hosts)
+        return "jobs=\(r.jobs) hosts=\(hosts) end=\(fixed(r.endSeconds, 3)) "
+            + "mean_resp=\(fixed(r.meanResponseSeconds, 6)) mean_wait=\(fixed(r.meanWaitSeconds, 6)) "
+            + "queued=\(r.queued) maxload=\(r.maxLoad)\n"
+            + "wall_s=\(fixed(r.wallSeconds, 3)) events=\(r.events) events_per_s=\(Int(r.eventsPerSecond.rounded()))"
     }
 }
 

@@ -8,7 +8,8 @@ struct Visag: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "visag",
         abstract: "A testbed for virtual-secure grids (POP-C++ Virtual-Secure, ViSaG).",
-        discussion: ExitStatus.discussion,
+        discussion: ExitStatus.help(examples: ["visag run Scenarios/quickstart.yaml",
+                                               "visag check Scenarios/races/dhcp-lease.yaml --seeds 1..20"]),
         version: BuildInfo.versionLine,
         subcommands: [RunCommand.self, CheckCommand.self, ReplayCommand.self, ShrinkCommand.self, SweepGroupCommand.self, MergeCommand.self, ReportCommand.self, BenchCommand.self, ConfigCommand.self, CalibrateCommand.self, ValidateCommand.self,
                       ScenarioCommand.self])

@@ -7,7 +7,7 @@ extension CLITests {
     func testCalibrateWritesFittedBlocksAScenarioCanInclude() throws {
         let directory = try temporaryDirectory()
         let out = directory.appendingPathComponent("cal/test.yaml").path
-        let r = try visag(["calibrate", "--uri", "test:///default", "--cycles", "4", "--out", out])
+        let r = try visag(["calibrate", "--uri", "test:///default", "--cycles", "4", "--output", out])
         XCTAssertEqual(r.status, 0, r.stderr)
         for path in ["hypervisor.revert", "hypervisor.suspend", "hypervisor.resume", "hypervisor.shutdown",
                      "hypervisor.boot", "hypervisor.clone", "hypervisor.addressRead", "hypervisor.keyFetch",
@@ -32,7 +32,7 @@ extension CLITests {
     func testCalibrateMeasuresOnlyWhatItIsAsked() throws {
         let directory = try temporaryDirectory()
         let out = directory.appendingPathComponent("cal.yaml").path
-        let r = try visag(["calibrate", "--cycles", "2", "--only", "revert,keyWrite", "--out", out])
+        let r = try visag(["calibrate", "--cycles", "2", "--only", "revert,keyWrite", "--output", out])
         XCTAssertEqual(r.status, 0, r.stderr)
         let text = try String(contentsOfFile: out, encoding: .utf8)
         XCTAssertTrue(text.contains("  revert: ") && text.contains("  keyWrite: "), text)
@@ -48,19 +48,19 @@ extension CLITests {
             (["--only", "revrt"], "did you mean \"revert\"?"),
             (["--guests", "kvm"], "expected simulated or tcg"),
             (["--guests", "tcg", "--uri", "test:///default"], "not test:///default"),
-            (["--shutdown-wait=-1"], "--shutdown-wait: expected seconds >= 0"),
+            (["--shutdown-wait=-1"], "--shutdown-wait: expected seconds"),
             (["--workers", "2"], "--workers applies only to --guests tcg"),
             (["--guests", "tcg", "--workers", "9"], "--workers: expected 1...8"),
         ] {
-            let r = try visag(["calibrate", "--out", out] + arguments)
+            let r = try visag(["calibrate", "--output", out] + arguments)
             XCTAssertEqual(r.status, 2, "\(arguments): \(r.stderr)")
             XCTAssertTrue(r.stderr.contains(message), "\(arguments): \(r.stderr)")
             XCTAssertFalse(FileManager.default.fileExists(atPath: out), "\(arguments)")
         }
-        let empty = try visag(["calibrate", "--out", ""])
+        let empty = try visag(["calibrate", "--output", ""])
         XCTAssertEqual(empty.status, 2, empty.stderr)
         // A domain that is not there, on the test driver, is made; on a URI that cannot be reached the run fails.
-        let unreachable = try visag(["calibrate", "--uri", "qemu+tcp://127.0.0.1:1/system", "--cycles", "1", "--out", out])
+        let unreachable = try visag(["calibrate", "--uri", "qemu+tcp://127.0.0.1:1/system", "--cycles", "1", "--output", out])
         XCTAssertEqual(unreachable.status, 1, unreachable.stderr)
         XCTAssertTrue(unreachable.stderr.contains("could not connect"), unreachable.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
@@ -69,7 +69,7 @@ extension CLITests {
     func testValidatePrintsPredictedAgainstMeasured() throws {
         let directory = try temporaryDirectory()
         let calibration = directory.appendingPathComponent("cal.yaml").path
-        XCTAssertEqual(try visag(["calibrate", "--cycles", "3", "--out", calibration]).status, 0)
+        XCTAssertEqual(try visag(["calibrate", "--cycles", "3", "--output", calibration]).status, 0)
         let r = try visag(["validate", "Scenarios/guests/tcg-validate.yaml", "--calibration", calibration,
                            "--seeds", "1..2", "--time-scale", "0.0005"])
         XCTAssertEqual(r.status, 0, r.stderr)
@@ -87,8 +87,8 @@ extension CLITests {
 
     func testValidateRefusesBadInput() throws {
         for (arguments, message) in [
-            (["--seeds", "3..1"], "--seeds: expected A..B"),
-            (["--seeds", "x"], "--seeds: expected A..B"),
+            (["--seeds", "3..1"], "a range A..B needs A <= B"),
+            (["--seeds", "x"], "\"x\" is not a seed N or a range A..B"),
             (["--seeds", "1..5000"], "at most 1000 seeds"),
             (["--calibration", "/nonexistent/cal.yaml"], "/nonexistent/cal.yaml: error: no such file"),
             (["--time-scale", "0"], "--time-scale: expected a number > 0"),

@@ -120,7 +120,7 @@ final class CheckReportCLITests: XCTestCase {
     /// A shrunk file records its seed: `replay FILE` needs no --seed, and `shrink` says why the seed changed.
     func testReplayUsesTheSeedTheShrunkFileRecords() throws {
         let out = cache + "/small.yaml"
-        let shrink = try visag(["shrink", Self.race, "--seed", "2", "--out", out])
+        let shrink = try visag(["shrink", Self.race, "--seed", "2", "--output", out])
         XCTAssertEqual(shrink.status, 0, shrink.stderr)
         XCTAssertTrue(shrink.stdout.contains("replay with: "), shrink.stdout)
         if !shrink.stdout.contains("fails with seed 2 ") {

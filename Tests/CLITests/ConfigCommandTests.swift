@@ -31,9 +31,9 @@ final class ConfigCommandTests: XCTestCase {
     static let settings = "# the libvirt test driver\nuri: test:///default\nusername: visag\npassword: s3cret-Pa55\n"
 
     func testKeygenEncryptDecryptRoundTripAndFilesAreOwnerOnly() throws {
-        XCTAssertEqual(try visag(["config", "keygen", "--out", path("key")]).status, 0)
+        XCTAssertEqual(try visag(["config", "keygen", "--output", path("key")]).status, 0)
         try Self.settings.write(toFile: path("hv.conf"), atomically: true, encoding: .utf8)
-        let encrypt = try visag(["config", "encrypt", path("hv.conf"), "--key-file", path("key"), "--out", path("hv.conf.enc")])
+        let encrypt = try visag(["config", "encrypt", path("hv.conf"), "--key-file", path("key"), "--output", path("hv.conf.enc")])
         XCTAssertEqual(encrypt.status, 0, encrypt.stderr)
         XCTAssertEqual(encrypt.stdout + encrypt.stderr, "")
         for file in ["key", "hv.conf.enc"] {
@@ -43,31 +43,31 @@ final class ConfigCommandTests: XCTestCase {
         let decrypt = try visag(["config", "decrypt", path("hv.conf.enc"), "--key-file", path("key")])
         XCTAssertEqual(decrypt.status, 0, decrypt.stderr)
         XCTAssertEqual(decrypt.stdout, Self.settings)
-        XCTAssertEqual(try visag(["config", "keygen", "--out", path("key")]).status, 1, "an existing key is never replaced")
+        XCTAssertEqual(try visag(["config", "keygen", "--output", path("key")]).status, 1, "an existing key is never replaced")
     }
 
     /// `--out` goes through the output writer: a symlink is kept (its target gets the file), standard output
     /// and /dev/null are written through, a folder is exit 1.
     func testEncryptOutWritesThroughLinksAndDevices() throws {
-        XCTAssertEqual(try visag(["config", "keygen", "--out", path("key")]).status, 0)
+        XCTAssertEqual(try visag(["config", "keygen", "--output", path("key")]).status, 0)
         try Self.settings.write(toFile: path("hv.conf"), atomically: true, encoding: .utf8)
         XCTAssertEqual(symlink("real.enc", path("link.enc")), 0)
-        let linked = try visag(["config", "encrypt", path("hv.conf"), "--key-file", path("key"), "--out", path("link.enc")])
+        let linked = try visag(["config", "encrypt", path("hv.conf"), "--key-file", path("key"), "--output", path("link.enc")])
         XCTAssertEqual(linked.status, 0, linked.stderr)
         XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: path("link.enc")), "real.enc")
         let decrypt = try visag(["config", "decrypt", path("link.enc"), "--key-file", path("key")])
         XCTAssertEqual(decrypt.stdout, Self.settings, decrypt.stderr)
         let attributes = try FileManager.default.attributesOfItem(atPath: path("real.enc"))
         XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o600)
-        let stdout = try visag(["config", "encrypt", path("hv.conf"), "--key-file", path("key"), "--out", "/dev/stdout"])
+        let stdout = try visag(["config", "encrypt", path("hv.conf"), "--key-file", path("key"), "--output", "/dev/stdout"])
         XCTAssertEqual(stdout.status, 0, stdout.stderr)
         XCTAssertTrue(stdout.stdout.hasPrefix("VISAGCFG"), stdout.stdout)
-        let null = try visag(["config", "encrypt", path("hv.conf"), "--key-file", path("key"), "--out", "/dev/null"])
+        let null = try visag(["config", "encrypt", path("hv.conf"), "--key-file", path("key"), "--output", "/dev/null"])
         XCTAssertEqual(null.status, 0, null.stderr)
         var info = stat()
         XCTAssertEqual(lstat("/dev/null", &info), 0)
         XCTAssertEqual(info.st_mode & S_IFMT, S_IFCHR)
-        let folder = try visag(["config", "encrypt", path("hv.conf"), "--key-file", path("key"), "--out", directory])
+        let folder = try visag(["config", "encrypt", path("hv.conf"), "--key-file", path("key"), "--output", directory])
         XCTAssertEqual(folder.status, 1, folder.stderr)
         XCTAssertTrue(folder.stderr.contains("is a directory"), folder.stderr)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory).sorted(),
@@ -75,10 +75,10 @@ final class ConfigCommandTests: XCTestCase {
     }
 
     func testBadFilesAndKeysAreOneLineNamingTheFileAndExitTwo() throws {
-        XCTAssertEqual(try visag(["config", "keygen", "--out", path("key")]).status, 0)
-        XCTAssertEqual(try visag(["config", "keygen", "--out", path("other")]).status, 0)
+        XCTAssertEqual(try visag(["config", "keygen", "--output", path("key")]).status, 0)
+        XCTAssertEqual(try visag(["config", "keygen", "--output", path("other")]).status, 0)
         try Self.settings.write(toFile: path("hv.conf"), atomically: true, encoding: .utf8)
-        XCTAssertEqual(try visag(["config", "encrypt", path("hv.conf"), "--key-file", path("key"), "--out", path("hv.enc")]).status, 0)
+        XCTAssertEqual(try visag(["config", "encrypt", path("hv.conf"), "--key-file", path("key"), "--output", path("hv.enc")]).status, 0)
         let good = try Data(contentsOf: URL(fileURLWithPath: path("hv.enc")))
         var tampered = good
         tampered[tampered.count / 2] ^= 0x40
@@ -120,7 +120,7 @@ final class ConfigCommandTests: XCTestCase {
         let passphrase = "correct horse battery staple"
         let env = ["VISAG_TEST_PASSPHRASE": passphrase, "VISAG_TEST_WRONG": "incorrect horse", "VISAG_TEST_SHORT": "abc"]
         let encrypt = try visag(["config", "encrypt", path("hv.conf"), "--passphrase-env", "VISAG_TEST_PASSPHRASE",
-                                 "--out", path("hv.enc")], environment: env)
+                                 "--output", path("hv.enc")], environment: env)
         XCTAssertEqual(encrypt.status, 0, encrypt.stderr)
         let decrypt = try visag(["config", "decrypt", path("hv.enc"), "--passphrase-env", "VISAG_TEST_PASSPHRASE"], environment: env)
         XCTAssertEqual(decrypt.stdout, Self.settings, decrypt.stderr)
@@ -131,16 +131,16 @@ final class ConfigCommandTests: XCTestCase {
         XCTAssertEqual(unset.status, 2)
         XCTAssertTrue(unset.stderr.contains("VISAG_TEST_UNSET: is not set"), unset.stderr)
         let short = try visag(["config", "encrypt", path("hv.conf"), "--passphrase-env", "VISAG_TEST_SHORT",
-                               "--out", path("short.enc")], environment: env)
+                               "--output", path("short.enc")], environment: env)
         XCTAssertEqual(short.status, 2)
         XCTAssertFalse(short.stderr.contains("abc"), short.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("short.enc")))
     }
 
     func testEditUsesTheEditorAndASignalRemovesThePlaintext() throws {
-        XCTAssertEqual(try visag(["config", "keygen", "--out", path("key")]).status, 0)
+        XCTAssertEqual(try visag(["config", "keygen", "--output", path("key")]).status, 0)
         try Self.settings.write(toFile: path("hv.conf"), atomically: true, encoding: .utf8)
-        XCTAssertEqual(try visag(["config", "encrypt", path("hv.conf"), "--key-file", path("key"), "--out", path("hv.enc")]).status, 0)
+        XCTAssertEqual(try visag(["config", "encrypt", path("hv.conf"), "--key-file", path("key"), "--output", path("hv.enc")]).status, 0)
         let edit = try visag(["config", "edit", path("hv.enc"), "--key-file", path("key")],
                              environment: ["VISUAL": "", "EDITOR": "sed -i s/username:\\ visag/username:\\ admin/"])
         XCTAssertEqual(edit.status, 0, edit.stderr)
@@ -163,9 +163,9 @@ final class ConfigCommandTests: XCTestCase {
     }
 
     func testRealRunTakesItsHypervisorFromAnEncryptedFile() throws {
-        XCTAssertEqual(try visag(["config", "keygen", "--out", path("key")]).status, 0)
+        XCTAssertEqual(try visag(["config", "keygen", "--output", path("key")]).status, 0)
         try "uri: test:///default\n".write(toFile: path("hv.conf"), atomically: true, encoding: .utf8)
-        XCTAssertEqual(try visag(["config", "encrypt", path("hv.conf"), "--key-file", path("key"), "--out", path("hv.enc")]).status, 0)
+        XCTAssertEqual(try visag(["config", "encrypt", path("hv.conf"), "--key-file", path("key"), "--output", path("hv.enc")]).status, 0)
         let run = try visag(["run", "Scenarios/policies/key-routing.yaml", "--backend", "real", "--time-scale", "0.0005",
                              "--hypervisor-config", path("hv.enc"), "--key-file", path("key")])
         XCTAssertEqual(run.status, 0, run.stderr)
@@ -181,7 +181,7 @@ final class ConfigCommandTests: XCTestCase {
         XCTAssertEqual(sim.status, 2)
         XCTAssertTrue(sim.stderr.contains("apply only to --backend real"), sim.stderr)
         try "username: x\npassword: s3cret-Pa55\n".write(toFile: path("nouri.conf"), atomically: true, encoding: .utf8)
-        XCTAssertEqual(try visag(["config", "encrypt", path("nouri.conf"), "--key-file", path("key"), "--out", path("nouri.enc")]).status, 0)
+        XCTAssertEqual(try visag(["config", "encrypt", path("nouri.conf"), "--key-file", path("key"), "--output", path("nouri.enc")]).status, 0)
         let noURI = try visag(["run", "Scenarios/quickstart.yaml", "--backend", "real", "--hypervisor-config", path("nouri.enc"),
                                "--key-file", path("key")])
         XCTAssertEqual(noURI.status, 2)

@@ -20,16 +20,16 @@ final class InputRobustnessCLITests: XCTestCase {
         ["run", quickstart, "--seed", "x"],
         ["check", quickstart, "--seeds", "1", "--jobs", "0"],
         ["replay", quickstart, "--seed", "x"],
-        ["shrink", quickstart, "--seed", "1", "--out", "/nonexistent/x.yaml", "--invariant", "nope"],
+        ["shrink", quickstart, "--seed", "1", "--output", "/nonexistent/x.yaml", "--invariant", "nope"],
         ["sweep", "Scenarios/studies/recycle.yaml", "--out", "/nonexistent/sweep", "--shard", "3/2"],
         ["merge", "/nonexistent", "--out", "/nonexistent/merged"],
         ["report", "/nonexistent", "--timeline-vms", "0"],
         ["bench", "vm-pool", "--jobs-file", "Tests/SimTests/Fixtures/jobs_2k.csv", "--hosts", "0"],
         ["bench", "matrix", "--sizes", "0"],
-        ["config", "encrypt", quickstart, "--out", "/nonexistent/e", "--key-file", "k", "--passphrase-env", "P"],
+        ["config", "encrypt", quickstart, "--output", "/nonexistent/e", "--key-file", "k", "--passphrase-env", "P"],
         ["config", "decrypt", quickstart, "--key-file", "k", "--passphrase-env", "P"],
         ["config", "edit", quickstart, "--key-file", "k", "--passphrase-env", "P"],
-        ["config", "keygen", "--out", ""],
+        ["config", "keygen", "--output", ""],
     ]
 
     func testEverySubcommandExitsTwoOnABadFlagValueAndItsHelpStatesTheRule() throws {

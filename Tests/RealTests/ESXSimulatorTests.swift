@@ -134,8 +134,8 @@ final class ESXSimulatorTests: XCTestCase {
         let encrypted = folder.appendingPathComponent("esx.conf.enc").path
         try "uri: \(host.uri)\nusername: \(ESXSimulatorHost.username)\npassword: \(host.password)\n"
             .write(toFile: plain, atomically: true, encoding: .utf8)
-        for arguments in [["config", "keygen", "--out", key],
-                          ["config", "encrypt", plain, "--key-file", key, "--out", encrypted]] {
+        for arguments in [["config", "keygen", "--output", key],
+                          ["config", "encrypt", plain, "--key-file", key, "--output", encrypted]] {
             let made = try HostCommand.run(binary, arguments, timeoutSeconds: 30)
             XCTAssertTrue(made.succeeded, made.stderr)
         }

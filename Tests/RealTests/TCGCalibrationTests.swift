@@ -18,7 +18,7 @@ final class TCGCalibrationTests: XCTestCase {
         let binary = Bundle.main.bundleURL.appendingPathComponent("visag").path
         // The test guest ignores ACPI: a short wait keeps each shutdown (then a power-off) quick.
         let run = try HostCommand.run(binary, ["calibrate", "--guests", "tcg", "--cycles", "2", "--shutdown-wait", "1",
-                                               "--out", out], timeoutSeconds: Self.timeoutSeconds)
+                                               "--output", out], timeoutSeconds: Self.timeoutSeconds)
         let context = "stdout:\n\(run.stdout)\nstderr:\n\(run.stderr)"
         XCTAssertTrue(run.succeeded, context)
         XCTAssertTrue(run.stderr.contains("node0_worker1 booted and snapshotted as popc_clean"), context)

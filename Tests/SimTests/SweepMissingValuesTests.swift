@@ -41,7 +41,7 @@ final class SweepMissingValuesTests: XCTestCase {
     func data(_ cells: [(mean: Double, halfWidth: Double)], better: MetricInfo.Better) -> SweepReportData {
         SweepReportData(
             scenario: "s", base: "s.yaml", set: [], axes: [SweepFile.Axis(path: "policies.recycle", values: ["a", "b", "c"])],
-            seeds: 1...5, metrics: [MetricInfo(name: "m", label: "m", unit: "s", better: better)],
+            seeds: SeedList(1...5), metrics: [MetricInfo(name: "m", label: "m", unit: "s", better: better)],
             cells: cells.enumerated().map { i, c in
                 var s = SweepResults.Statistics([1])
                 (s.n, s.mean, s.halfWidth) = (5, c.mean, c.halfWidth)

@@ -70,7 +70,7 @@ public enum SweepReport {
         if !data.set.isEmpty {
             out += " with " + data.set.map { "<code>\(HTMLText.escape($0))</code>" }.joined(separator: ", ")
         }
-        out += "; \(data.cells.count) cells × seeds \(data.seeds.lowerBound)–\(data.seeds.upperBound) = \(data.runs) runs"
+        out += "; \(data.cells.count) cells × seeds " + (data.seeds.range.map { "\($0.lowerBound)–\($0.upperBound)" } ?? "\(data.seeds)") + " = \(data.runs) runs"
         if data.missingRuns > 0 { out += " (<strong>\(data.missingRuns) runs missing</strong>: resume or merge the other shards)" }
         out += "; \(data.runsWithViolations) runs with invariant violations.</p><ul class=\"axes\">"
         for axis in data.axes {

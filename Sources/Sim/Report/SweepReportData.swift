@@ -16,7 +16,7 @@ struct SweepReportData {
     var base: String
     var set: [String]
     var axes: [SweepFile.Axis]
-    var seeds: ClosedRange<UInt64>
+    var seeds: SeedList
     var metrics: [MetricInfo]
     var cells: [Cell]
     var runs: Int
@@ -42,14 +42,15 @@ struct SweepReportData {
                               statistics: metrics.map { metric in SweepResults.Statistics(group.map { metric.value($0.summary) }) }))
             start = end
         }
-        let seedCount = Int(manifest.seeds[1] - manifest.seeds[0]) + 1
+        let seeds = manifest.seedList.flatMap { try? SeedList(parsing: $0, maxSeeds: SweepFile.maxRuns) }
+            ?? SeedList(manifest.seeds[0]...manifest.seeds[1])
         return SweepReportData(
             scenario: records.first?.summary.scenario ?? manifest.base, base: manifest.base, set: manifest.set,
             axes: manifest.axisOrder.map { SweepFile.Axis(path: $0, values: manifest.axes[$0] ?? []) },
-            seeds: manifest.seeds[0]...manifest.seeds[1], metrics: metrics.map { MetricInfo.of($0.name) }, cells: cells,
+            seeds: seeds, metrics: metrics.map { MetricInfo.of($0.name) }, cells: cells,
             runs: records.count,
             runsWithViolations: records.filter { !$0.summary.invariantViolations.isEmpty }.count,
-            missingRuns: max(0, manifest.cells.count * seedCount - records.count))
+            missingRuns: max(0, manifest.cells.count * seeds.count - records.count))
     }
 
     /// Whether a metric's cell means differ (a metric equal everywhere is listed, not plotted).

@@ -5,13 +5,13 @@ import Foundation
 public enum TimelineRun {
     public enum Failure: Error, CustomStringConvertible {
         case noSuchCell(Int, available: [Int])
-        case noSuchSeed(UInt64, ClosedRange<UInt64>)
+        case noSuchSeed(UInt64, SeedList)
         public var description: String {
             switch self {
             case .noSuchCell(let cell, let available):
                 "timeline cell \(cell) is not in the sweep (cells: " + Self.ranges(available) + ")"
             case .noSuchSeed(let seed, let seeds):
-                "timeline seed \(seed) is not in the sweep's seeds \(seeds.lowerBound)..\(seeds.upperBound)"
+                "timeline seed \(seed) is not in the sweep's seeds \(seeds)"
             }
         }
 
@@ -34,7 +34,7 @@ public enum TimelineRun {
         } else {
             cell = sweep.cells[0]
         }
-        let seed = choice.seed ?? sweep.seeds.lowerBound
+        let seed = choice.seed ?? sweep.seeds.first
         guard sweep.seeds.contains(seed) else { throw Failure.noSuchSeed(seed, sweep.seeds) }
         return (cell, seed)
     }

@@ -10,7 +10,7 @@ import Foundation
 /// axes:
 ///   policies.recycle: [revert, suspend, shutdown]
 ///   policies.cloneAheadThreshold: [0, 2]
-/// seeds: 1..20                          # or a count: 20 (seeds 1..20)
+/// seeds: 1..20                          # or a count: 20 (seeds 1..20); a list: [2, 5, 9] or "1..10,20,30..32"
 /// exclude:
 ///   - {policies.recycle: revert, policies.cloneAheadThreshold: 2}
 /// timeline: {cell: 0, seed: 1, vms: 24, window: 24h}   # the report's VM timeline (optional)
@@ -34,13 +34,13 @@ public struct SweepFile: Sendable {
     public var basePath: String
     public var baseOverrides: [String]
     public var axes: [Axis]
-    public var seeds: ClosedRange<UInt64>
+    public var seeds: SeedList
     public var cells: [Cell]
     /// The run whose VM timeline the report draws.
     public var timeline: TimelineChoice
 
     public var runCount: Int { cells.count * seedCount }
-    public var seedCount: Int { Int(seeds.upperBound - seeds.lowerBound) + 1 }
+    public var seedCount: Int { seeds.count }
 
     /// Sweeps with more cells than this (before exclusions) are refused before they are expanded.
     public static let maxCells = 100_000
@@ -85,7 +85,7 @@ public struct SweepFile: Sendable {
             throw axesMapping.error("the axes make \(cellCount == Int.max ? "more than \(Int.max)" : String(cellCount)) "
                                     + "cells (\(sizes)); the limit is \(maxCells)")
         }
-        let seedCount = Int(seeds.upperBound - seeds.lowerBound) + 1
+        let seedCount = seeds.count
         if cellCount * seedCount > maxRuns {
             throw (root.optional("seeds") ?? axesMapping.value).error(
                 "\(cellCount) cells × \(seedCount) seeds is \(cellCount * seedCount) runs; the limit is \(maxRuns)")
@@ -168,15 +168,28 @@ public struct SweepFile: Sendable {
         return (shard.index - first + shard.count) % shard.count < seedCount
     }
 
-    static func parseSeeds(_ value: YAMLValue?) throws -> ClosedRange<UInt64> {
-        guard let value else { return 1...10 }
-        if let count = try? value.int(in: 1...10_000_000) { return 1...UInt64(count) }
-        let text = try value.string()
-        let parts = text.components(separatedBy: "..")
-        guard parts.count == 2, let low = UInt64(parts[0]), let high = UInt64(parts[1]), low <= high,
-              high - low < 10_000_000 else {
-            throw value.error("expected a seed count or a range like 1..20, found \"\(text)\"")
+    /// `seeds:`: a count (`20`: seeds 1..20), or seeds as `--seeds` takes them (`SeedList`), in a string
+    /// (`1..100`, `"1..10,20,30..32"`) or a sequence whose items are seeds or ranges (`[2, 5, 9]`, `[1..10, 40]`).
+    static func parseSeeds(_ value: YAMLValue?) throws -> SeedList {
+        guard let value else { return SeedList(1...10) }
+        if let count = try? value.int() {
+            // A bare number is a count, never a seed: `[7]` is the one seed 7.
+            guard (1...maxRuns).contains(count) else {
+                throw value.error("a seed count is 1 to \(maxRuns), found \(count) (write [\(count)] for that one seed)")
+            }
+            return SeedList(1...UInt64(count))
         }
-        return low...high
+        let text: String
+        if let items = try? value.sequence() {
+            guard !items.isEmpty else { throw value.error("expected at least one seed, found an empty list") }
+            text = try items.map { try $0.string() }.joined(separator: ",")
+        } else {
+            text = try value.string()
+        }
+        do {
+            return try SeedList(parsing: text, maxSeeds: maxRuns)
+        } catch {
+            throw value.error("expected a seed count, seeds or ranges like 1..20 or 2,5,9: \(error.message)")
+        }
     }
 }

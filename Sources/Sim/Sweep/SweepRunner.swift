@@ -19,7 +19,7 @@ public enum SweepRunner {
         }
     }
 
-    public struct Outcome: Sendable {
+    public struct Outcome: Codable, Sendable {
         public var ran: Int
         public var skipped: Int
         public var failedRuns: Int
@@ -115,14 +115,18 @@ public enum SweepRunner {
         var set: [String]
         var axes: [String: [String]]
         var axisOrder: [String]
+        /// First and last seed; for seeds that are not one ascending range, `seedList` holds them all.
         var seeds: [UInt64]
+        /// The seeds as written again (`2,5,9`), when they are not one range (absent in folders of older builds).
+        var seedList: String?
         var cells: [Int]
         /// What started the sweep. Not part of its identity: a resume or a shard from another command line,
         /// build or day is the same sweep.
         var provenance: Provenance?
 
         static func == (lhs: Manifest, rhs: Manifest) -> Bool {
-            (lhs.base, lhs.set, lhs.axes, lhs.axisOrder, lhs.seeds, lhs.cells) == (rhs.base, rhs.set, rhs.axes, rhs.axisOrder, rhs.seeds, rhs.cells)
+            (lhs.base, lhs.set, lhs.axes, lhs.axisOrder, lhs.cells) == (rhs.base, rhs.set, rhs.axes, rhs.axisOrder, rhs.cells)
+                && (lhs.seeds, lhs.seedList) == (rhs.seeds, rhs.seedList)
         }
 
         init(_ sweep: SweepFile) {
@@ -130,7 +134,12 @@ public enum SweepRunner {
             set = sweep.baseOverrides
             axes = Dictionary(uniqueKeysWithValues: sweep.axes.map { ($0.path, $0.values) })
             axisOrder = sweep.axes.map(\.path)
-            seeds = [sweep.seeds.lowerBound, sweep.seeds.upperBound]
+            if let range = sweep.seeds.range {
+                seeds = [range.lowerBound, range.upperBound]
+            } else {
+                seeds = [sweep.seeds.first, sweep.seeds.ranges.last!.upperBound]
+                seedList = sweep.seeds.description
+            }
             cells = sweep.cells.map(\.index)
         }
     }
@@ -194,7 +203,8 @@ extension SweepRunner {
 
     /// Whether this shard runs the given run (so it, and no other shard, draws its timeline).
     public static func owns(cell: Int, seed: UInt64, of sweep: SweepFile, shard: (index: Int, count: Int)) -> Bool {
-        guard let position = sweep.cells.firstIndex(where: { $0.index == cell }), sweep.seeds.contains(seed) else { return false }
-        return (position * sweep.seedCount + Int(seed - sweep.seeds.lowerBound)) % shard.count == shard.index
+        guard let position = sweep.cells.firstIndex(where: { $0.index == cell }),
+              let seedPosition = sweep.seeds.position(of: seed) else { return false }
+        return (position * sweep.seedCount + seedPosition) % shard.count == shard.index
     }
 }

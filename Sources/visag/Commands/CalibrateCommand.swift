@@ -10,13 +10,14 @@ struct CalibrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "calibrate",
         abstract: "Measures the hypervisor and guest operations on libvirt and writes fitted latencies as scenario blocks.",
-        discussion: ExitStatus.after("""
+        discussion: ExitStatus.help("""
             Each cycle reverts the worker, reads its address (and, when measured, renews it), fetches its key, \
             writes a key, launches an object, suspends and resumes it, shuts it down and boots it, and clones it. \
             Each operation gets a log-normal fitted by maximum likelihood (mu = mean of ln x, sigma = standard \
             deviation of ln x dividing by n), printed with n and the Kolmogorov-Smirnov statistic D. The file \
             holds hypervisor: and dhcp: blocks; a scenario reads it with include: FILE.yaml.
-            """))
+            """, examples: ["visag calibrate --cycles 10 --output cal/test.yaml",
+                            "visag calibrate --guests tcg --cycles 10 --output cal/tcg.yaml --json"]))
 
     @Option(help: "The libvirt URI (default test:///default; qemu:///system with --guests tcg).")
     var uri: String?
@@ -26,20 +27,26 @@ struct CalibrateCommand: ParsableCommand {
     @OptionGroup var secret: ConfigSecretOptions
     @Option(help: "simulated (in-process guests, the default) or tcg (a real guest under QEMU/TCG on this machine; needs root).")
     var guests: String?
-    @Option(help: "Cycles to measure (1...10000, default 10); each operation gets one sample a cycle (a revert one per address read measured).")
+    @Option(help: "Cycles to measure (1...10000); each operation gets one sample a cycle (a revert one per address read measured).")
     var cycles: Int = 10
     @Option(help: "Only these operations, comma-separated (default: all; clone is not measured with --guests tcg): \(Calibration.Field.allCases.map(\.rawValue).joined(separator: ", ")).")
     var only: String?
     @Option(help: "The worker domain to measure on (default node0_worker1; made and removed on the test driver if missing).")
     var domain: String?
-    @Option(name: .customLong("shutdown-wait"), help: "Seconds a graceful shutdown may take before the domain is powered off (default 30, as in runs).")
-    var shutdownWait: Double?
+    @Option(name: .customLong("shutdown-wait"), help: "How long a graceful shutdown may take before the domain is powered off: seconds or a duration like 30s (default: 30 s, as in runs).")
+    var shutdownWait: String?
     @Option(help: "--guests tcg: guests to boot (1...8, default 1); the cycles are shared out among them, so each operation is measured beside as many running guests as a scenario with that many workers has.")
     var workers: Int?
-    @Option(help: "Where to write the fitted blocks (YAML).")
-    var out: String
+    @Option(help: "Where to write the fitted blocks (YAML; required).")
+    var output: String?
+    @Option(name: .customLong("out"), help: FileOutputOption.deprecatedHelp)
+    var deprecatedOut: String?
+    @Flag(help: "Print the fits as one JSON object instead of the table, with the provenance block.")
+    var json = false
 
     func run() throws {
+        let out = try FileOutputOption.path(output: output, deprecatedOut: deprecatedOut)
+        let provenance = try CommandProvenance.make()
         guard (1...10_000).contains(cycles) else {
             throw CLIError.badInput("--cycles: expected 1...10000, found \(cycles)")
         }
@@ -52,9 +59,7 @@ struct CalibrateCommand: ParsableCommand {
         var fields = Set(Calibration.Field.allCases)
         if guests == .tcg { fields.subtract(CalibrationRun.unmeasuredOnTCG) }
         if let only { fields = try Self.parseFields(only) }
-        if let shutdownWait, !shutdownWait.isFinite || shutdownWait < 0 {
-            throw CLIError.badInput("--shutdown-wait: expected seconds >= 0, found \(shutdownWait)")
-        }
+        let shutdownWaitSeconds = try shutdownWait.map { try DurationFlag.seconds($0, flag: "--shutdown-wait", in: 0...Double.infinity) }
         let settings: HypervisorSettings
         if guests == .tcg {
             try TCGRun.checkOptions(uri: uri, hypervisorConfig: hypervisorConfig)
@@ -79,7 +84,7 @@ struct CalibrateCommand: ParsableCommand {
         var run = CalibrationRun(uri: settings.uri, credentials: settings.credentials, guests: guests, cycles: cycles,
                                  fields: fields)
         if let domain { run.domainName = domain }
-        if let shutdownWait { run.shutdownWaitWallSeconds = shutdownWait }
+        if let shutdownWaitSeconds { run.shutdownWaitWallSeconds = shutdownWaitSeconds }
         if let workers { run.tcgWorkers = workers }
         let log = DriverLog.standardError
         let samples: [Calibration.Field: [Double]]
@@ -97,7 +102,12 @@ struct CalibrateCommand: ParsableCommand {
                 throw CLIError.runFailed("calibrate: \(field.path): \(values.count) sample(s) cannot be fitted (at least 2, each > 0)")
             }
         }
-        print(Self.table(calibration))
+        if json {
+            print(JSONReport.text(CalibrationReport(calibration, uri: settings.uri, guests: guests.rawValue, cycles: cycles,
+                                                    output: out, provenance: provenance)))
+        } else {
+            print(Self.table(calibration))
+        }
         let left = Calibration.Field.allCases.filter { !fields.contains($0) }
         let header = [
             "Measured by visag calibrate on \(settings.uri), \(guests.rawValue) guests"

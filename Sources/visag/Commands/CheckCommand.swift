@@ -6,20 +6,19 @@ struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Runs a scenario over many seeds and reports invariant violations (exit 1 if any).",
-        discussion: ExitStatus.after("""
+        discussion: ExitStatus.help("""
             The first failing seed is shrunk (fewer nodes, applications, objects, faults) while the same \
             invariant still fails, and the command that replays the reduced scenario is printed. Failing seeds \
             are remembered in .visag-cache/ (VISAG_CACHE_DIR), per scenario and --set overrides.
-
-            Example: visag check Scenarios/races/dhcp-lease.yaml --seeds 1..100 --max-failures 1 --junit check.xml
-            """))
+            """, examples: ["visag check Scenarios/races/dhcp-lease.yaml --seeds 1..100 --junit check.xml",
+                            "visag check Scenarios/quickstart.yaml --seeds 1..5,9 --json"]))
 
     @Argument(help: "Scenario file (YAML).")
     var scenario: String
-    @Option(help: "Seeds to run: A..B (inclusive), N, or a list of both (1..10,40,90..95).")
+    @Option(help: "Seeds to run: A..B (inclusive), N, or a list of both (1..10,40,90..95).", transform: SeedList.flag)
     var seeds: SeedList?
     @Option(help: "Worker threads (default: every core).")
-    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    var jobs: Int?
     @Option(name: .customLong("set"), help: "Override a scenario field: path=value (repeatable).")
     var overrides: [String] = []
     @Flag(inversion: .prefixedNo, help: "Shrink the first failing seed's scenario and print how to replay it.")
@@ -38,7 +37,7 @@ struct CheckCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard jobs >= 1 else { throw ValidationError("--jobs must be >= 1, found \(jobs)") }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be >= 1, found \(jobs)") }
         if let maxFailures, maxFailures < 1 { throw ValidationError("--max-failures must be >= 1, found \(maxFailures)") }
         if seeds == nil && !lastFailed { throw ValidationError("give --seeds (or --last-failed)") }
     }
@@ -46,6 +45,7 @@ struct CheckCommand: ParsableCommand {
     func run() throws {
         let key = LastFailed.key(scenario: scenario, overrides: overrides)
         let seedList = try orderedSeeds(key: key)
+        let jobs = jobs ?? ProcessInfo.processInfo.activeProcessorCount
         let loaded = try loadScenario(scenario, overrides: overrides,
                                       memoryLimitBytes: try memory.limitBytes(concurrentRuns: min(jobs, seedList.count)))
         let provenance = try CommandProvenance.make(scenario: scenario, overrides: overrides)

@@ -8,7 +8,7 @@ enum CommandProvenance {
     /// Call at the command's start (the date is then). A scenario is read again with `overrides`;
     /// the command has loaded it already, so a failure here is a file changed in between.
     static func make(scenario file: String? = nil, overrides: [String] = [], seed: UInt64? = nil,
-                     seeds: ClosedRange<UInt64>? = nil, date: Date = Date()) throws -> Provenance {
+                     seeds: SeedList? = nil, date: Date = Date()) throws -> Provenance {
         var provenance = Provenance(version: BuildInfo.version, revision: BuildInfo.revision,
                                     command: CommandLine.arguments, date: Provenance.timestamp(date))
         if let file {
@@ -19,7 +19,7 @@ enum CommandProvenance {
             }
         }
         provenance.seed = seed
-        provenance.seeds = seeds.map { [$0.lowerBound, $0.upperBound] }
+        if let seeds { provenance = provenance.with(seeds: seeds.range.map { [$0.lowerBound, $0.upperBound] } ?? seeds.seeds) }
         return provenance
     }
 }

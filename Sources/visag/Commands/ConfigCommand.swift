@@ -8,7 +8,8 @@ struct ConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config",
         abstract: "Encrypts, decrypts and edits hypervisor configuration files (AES-256-GCM).",
-        discussion: ExitStatus.discussion,
+        discussion: ExitStatus.help(examples: ["visag config keygen --output hv.key",
+                                               "visag config encrypt hv.conf --key-file hv.key --output hv.conf.enc"]),
         subcommands: [ConfigEncryptCommand.self, ConfigDecryptCommand.self, ConfigEditCommand.self,
                       ConfigKeygenCommand.self])
 

@@ -6,7 +6,7 @@ struct ConfigDecryptCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "decrypt",
         abstract: "Decrypts a file to standard output (nothing is printed unless the whole file verifies).",
-        discussion: ExitStatus.discussion)
+        discussion: ExitStatus.help(examples: ["visag config decrypt hv.conf.enc --key-file hv.key"]))
 
     @Argument(help: "The encrypted file.")
     var file: String

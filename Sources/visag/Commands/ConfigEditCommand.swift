@@ -6,11 +6,11 @@ struct ConfigEditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "edit",
         abstract: "Edits an encrypted file in $VISUAL or $EDITOR (default vi); re-encrypts only if it changed.",
-        discussion: ExitStatus.after("""
+        discussion: ExitStatus.help("""
             The plaintext is kept in a 0600 file in a private temporary directory (in /dev/shm when available) \
             that is removed when the editor exits, on error, and on SIGTERM or SIGHUP (the edit is then \
             abandoned, exit 143 or 129).
-            """))
+            """, examples: ["visag config edit hv.conf.enc --key-file hv.key"]))
 
     @Argument(help: "The encrypted file.")
     var file: String

@@ -7,7 +7,7 @@ struct MatrixBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "matrix",
         abstract: "Runs the report's matrix experiment (C = A×B over worker processes) and compares it with 2011 and with this machine's lower bound.",
-        discussion: ExitStatus.after("""
+        discussion: ExitStatus.help("""
             Modes: standard (plain TCP), secure (TLS 1.3, mutual certificates from a per-run CA), secure-ssh (an OpenSSH \
             tunnel to an sshd the benchmark starts on 127.0.0.1), virtual (each worker in a worker VM Model prepares through \
             libvirt, plain TCP to the VM's address) and virtual-secure (the same over TLS 1.3 with the keys Model's security \
@@ -15,7 +15,8 @@ struct MatrixBenchCommand: ParsableCommand {
             address 127.0.<node>.<k>. Everything runs on loopback; every worker, ssh client and sshd is stopped and every temporary file removed at the end, on \
             failure and on Ctrl-C. If the CPU has AVX-512 and OPENBLAS_CORETYPE is unset, the command re-executes itself \
             with OPENBLAS_CORETYPE=SkylakeX (OpenBLAS 0.3.21 does not recognise recent Xeons).
-            """))
+            """, examples: ["visag bench matrix --sizes 300 --workers 1,2 --modes standard,secure",
+                            "visag bench matrix --out out/matrix --json"]))
 
     @Option(help: "Matrix sizes n (comma-separated, 1...20000).")
     var sizes: String = "600,900,1200"

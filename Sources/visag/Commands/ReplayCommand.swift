@@ -7,9 +7,8 @@ struct ReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
         abstract: "Reruns one seed with full tracing and prints its violations (exit 1 if any; same digest as check).",
-        discussion: ExitStatus.after("""
-            Example: visag replay Scenarios/races/dhcp-lease.yaml --seed 27 --around 3000
-            """))
+        discussion: ExitStatus.help(examples: ["visag replay Scenarios/races/dhcp-lease.yaml --seed 27 --around 50m",
+                                               "visag replay Scenarios/quickstart.yaml --seed 7 --trace out/t.jsonl --json"]))
 
     @Argument(help: "Scenario file (YAML).")
     var scenario: String
@@ -19,10 +18,12 @@ struct ReplayCommand: ParsableCommand {
     var trace: String?
     @Option(help: "Print the events within --window of this time: seconds, a duration (26m) or a time as reports print it (\"50m 04.521s\").")
     var around: String?
-    @Option(help: "Half-width of the --around window: seconds or a duration (default 30).")
+    @Option(help: "Half-width of the --around window: seconds or a duration.")
     var window: String = "30"
     @Option(name: .customLong("set"), help: "Override a scenario field: path=value (repeatable).")
     var overrides: [String] = []
+    @Flag(help: "Print the summary, the violations and the --around window as one JSON object, with the provenance block.")
+    var json = false
 
     /// Seconds from `text`: what a scenario accepts (`90`, `26m`, `1.5h`) or what a report prints (`50m 04.521s`).
     static func time(_ text: String, flag: String) throws -> Double {
@@ -44,6 +45,7 @@ struct ReplayCommand: ParsableCommand {
         let halfWidth = try Self.time(window, flag: "--window")
         var loaded = try loadScenario(scenario, overrides: overrides)
         if let seed { loaded.seed = seed }
+        let provenance = try CommandProvenance.make(scenario: scenario, overrides: overrides, seed: loaded.seed)
         var file: JSONLinesFile? = nil
         if let trace {
             do { file = try JSONLinesFile(path: trace) } catch { throw CLIError.runFailed("\(error)") }
@@ -56,17 +58,33 @@ struct ReplayCommand: ParsableCommand {
             file?.discard()
             throw CLIError.runFailed("\(error)")
         }
-        print(RunSummary(scenario: loaded, metrics: metrics).table())
-        for violation in metrics.violations.sorted(by: { $0.timeSeconds < $1.timeSeconds }) {
-            print("\n\(violation)")
-        }
-        if let window {
-            print("\nevents within \(EventText.time(halfWidth)) of \(EventText.time(window.center)):")
-            for line in window.lines { print(line) }
-            if window.dropped > 0 { print("(\(window.dropped) more not shown)") }
+        let violations = metrics.violations.sorted(by: { $0.timeSeconds < $1.timeSeconds })
+        if json {
+            var summary = RunSummary(scenario: loaded, metrics: metrics)
+            summary.provenance = provenance
+            let around = window.map {
+                ReplayReport.Window(centerSeconds: $0.center, halfWidthSeconds: $0.halfWidth, events: $0.lines,
+                                    notShown: $0.dropped)
+            }
+            print(JSONReport.text(ReplayReport(summary: summary, violations: violations, window: around,
+                                               provenance: provenance)))
+        } else {
+            printText(RunSummary(scenario: loaded, metrics: metrics), violations: violations, window: window)
         }
         // A broken invariant fails the command, so `git bisect run visag replay …` finds the commit that broke it.
         if !metrics.violations.isEmpty { throw ExitCode(1) }
+    }
+
+    private func printText(_ summary: RunSummary, violations: [InvariantViolation], window: AroundWindow?) {
+        print(summary.table())
+        for violation in violations {
+            print("\n\(violation)")
+        }
+        if let window {
+            print("\nevents within \(EventText.time(window.halfWidth)) of \(EventText.time(window.center)):")
+            for line in window.lines { print(line) }
+            if window.dropped > 0 { print("(\(window.dropped) more not shown)") }
+        }
     }
 }
 

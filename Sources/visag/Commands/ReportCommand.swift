@@ -6,15 +6,27 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Rebuilds report.html in a sweep output folder (with --sweep, reruns the VM timeline's run first).",
-        discussion: ExitStatus.discussion)
+        discussion: ExitStatus.help(examples: ["visag report out/recycle",
+                                               "visag report out/recycle --sweep Scenarios/studies/recycle.yaml --json"]))
 
     @Argument(help: "A sweep output folder (from visag sweep or merge).")
     var folder: String
     @Option(help: "The sweep file of this folder: needed to (re)draw the VM timeline.")
     var sweep: String?
     @OptionGroup var timeline: TimelineOptions
+    @Flag(help: "Print the file written as one JSON object, with the provenance block.")
+    var json = false
+
+    /// What `report --json` prints.
+    struct Report: Codable {
+        var report: String
+        /// Whether the VM timeline's run was simulated again (with --sweep).
+        var timelineRedrawn: Bool
+        var provenance: Provenance
+    }
 
     func run() throws {
+        let provenance = try CommandProvenance.make()
         var file: SweepFile? = nil
         var choice = TimelineChoice()
         if let sweep {
@@ -35,6 +47,11 @@ struct ReportCommand: ParsableCommand {
         } catch let error as OutputError {
             throw CLIError(error)
         }
-        print("wrote \((folder as NSString).appendingPathComponent(SweepReport.fileName))")
+        let report = (folder as NSString).appendingPathComponent(SweepReport.fileName)
+        if json {
+            print(JSONReport.text(Report(report: report, timelineRedrawn: file != nil, provenance: provenance)))
+        } else {
+            print("wrote \(report)")
+        }
     }
 }

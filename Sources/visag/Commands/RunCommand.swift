@@ -7,7 +7,8 @@ struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Runs a scenario (simulated, or on libvirt with --backend real) and prints a summary.",
-        discussion: ExitStatus.discussion)
+        discussion: ExitStatus.help(examples: ["visag run Scenarios/quickstart.yaml --seed 7",
+                                               "visag run Scenarios/quickstart.yaml --out out/qs --trace out/qs/trace.jsonl"]))
 
     @Argument(help: "Scenario file (YAML).")
     var scenario: String

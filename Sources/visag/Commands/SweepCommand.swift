@@ -67,7 +67,8 @@ struct SweepGroupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sweep",
         abstract: "Runs every cell × seed of a sweep file (here or on Slurm); shows a Slurm sweep's progress.",
-        discussion: ExitStatus.after("`visag sweep FILE --out DIR …` is `visag sweep run FILE --out DIR …`."),
+        discussion: ExitStatus.help("`visag sweep FILE --out DIR …` is `visag sweep run FILE --out DIR …`.",
+                                    examples: ["visag sweep Scenarios/studies/recycle.yaml --out out/recycle --jobs 2"]),
         subcommands: [SweepCommand.self, SweepStatusCommand.self],
         defaultSubcommand: SweepCommand.self)
 }
@@ -76,12 +77,13 @@ struct SweepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Runs every cell × seed of a sweep file and writes results.csv and summary.csv.",
-        discussion: ExitStatus.after("""
+        discussion: ExitStatus.help("""
             With --slurm the sweep is submitted to Slurm instead: an array job of --array shards (one \
             `sweep --shard i/n --resume` per task, into DIR/shards/i) and a merge job after it, from scripts \
             written to DIR/slurm/. DIR must be on storage every node sees. `visag sweep status DIR` shows \
             the shards; --resume submits the unfinished ones again.
-            """))
+            """, examples: ["visag sweep run Scenarios/studies/recycle.yaml --out out/recycle --json",
+                            "visag sweep run Scenarios/studies/wake.yaml --out /shared/w --slurm --array 8"]))
 
     @Argument(help: "Sweep file (YAML): base scenario, axes, seeds, exclude rules.")
     var sweep: String
@@ -114,6 +116,8 @@ struct SweepCommand: ParsableCommand {
     var sbatchArg: [String] = []
     @OptionGroup var timeline: TimelineOptions
     @OptionGroup var memory: MemoryLimitOptions
+    @Flag(help: "Print what ran and the files written as one JSON object, with the provenance block (not with --slurm).")
+    var json = false
 
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be >= 1, found \(jobs)") }
@@ -128,6 +132,7 @@ struct SweepCommand: ParsableCommand {
             throw CLIError.badInput("--slurm splits the sweep into --array shards itself: leave out --shard")
         }
         if slurm {
+            if json { throw CLIError.badInput("--json reports a sweep run here; with --slurm, `visag sweep status DIR --json`") }
             try submitToSlurm()
             return
         }
@@ -172,6 +177,12 @@ struct SweepCommand: ParsableCommand {
         } catch let error as OutputError {
             throw CLIError(error)
         }
+        let files = ["results.csv", "summary.csv", SweepReport.fileName].map { (out as NSString).appendingPathComponent($0) }
+        if json {
+            print(JSONReport.text(SweepRunReport(outcome: outcome, sweep: file, runsInShard: total, folder: out, files: files,
+                                                 provenance: provenance)))
+            return
+        }
         print("\(outcome.ran) runs in " + String(format: "%.2f", outcome.wallSeconds) + " s (\(outcome.skipped) already done, "
             + "\(outcome.failedRuns) with invariant violations); wrote \(out)/results.csv, \(out)/summary.csv and "
             + "\(out)/\(SweepReport.fileName)")
@@ -215,20 +226,36 @@ struct SweepCommand: ParsableCommand {
 struct MergeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge", abstract: "Combines sweep shard folders into one folder's results.",
-        discussion: ExitStatus.discussion)
+        discussion: ExitStatus.help(examples: ["visag merge out/shard0 out/shard1 --out out/recycle"]))
 
     @Argument(help: "Shard output folders.")
     var folders: [String]
     @Option(help: "Output folder.")
     var out: String
+    @Flag(help: "Print the runs merged and the report written as one JSON object, with the provenance block.")
+    var json = false
+
+    /// What `merge --json` prints.
+    struct Report: Codable {
+        var runsMerged: Int
+        var folder: String
+        var report: String
+        var provenance: Provenance
+    }
 
     func run() throws {
         guard !folders.isEmpty else { throw CLIError.badInput("merge needs at least one folder") }
+        let provenance = try CommandProvenance.make()
         do {
             let copied = try SweepMerge.merge(folders, into: out)
             try TimelineRun.copyFirst(from: folders, into: out)
             try SweepReport.write(directory: out)
-            print("merged \(copied) runs into \(out) (with \(SweepReport.fileName))")
+            let report = (out as NSString).appendingPathComponent(SweepReport.fileName)
+            if json {
+                print(JSONReport.text(Report(runsMerged: copied, folder: out, report: report, provenance: provenance)))
+            } else {
+                print("merged \(copied) runs into \(out) (with \(SweepReport.fileName))")
+            }
         } catch let failure as SweepRunner.Failure {
             // Here every failure is about the folders given (missing, not a sweep's, different sweeps).
             throw CLIError.badInput(failure.description)

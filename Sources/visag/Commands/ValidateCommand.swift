@@ -11,18 +11,20 @@ struct ValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
         abstract: "Runs a scenario on libvirt and in the simulator and prints predicted against measured.",
-        discussion: ExitStatus.after("""
+        discussion: ExitStatus.help("""
             With --calibration FILE (from visag calibrate) the simulator's hypervisor and guest latencies are the \
             file's, measured in wall seconds and converted to model seconds at the run's time scale; without it the \
             scenario's own (an included calibration matches at --time-scale 1 only). Ratio: predicted / measured. \
             A real run that does not complete fails the command (exit 1).
-            """))
+            """, examples: ["visag validate Scenarios/guests/tcg-validate.yaml --calibration cal/test.yaml",
+                            "visag validate Scenarios/guests/tcg-validate.yaml --seeds 1,3 --json"]))
 
     @Argument(help: "Scenario file (YAML).")
     var scenario: String
-    @Option(help: "Seeds to run, A..B or one seed (default: the scenario's).")
-    var seeds: String?
-    @Option(help: "Calibration file (visag calibrate --out) whose hypervisor: and dhcp: blocks the prediction uses.")
+    @Option(help: "Seeds to run: A..B (inclusive), N, or a list of both (at most \(Self.maxSeeds); default: the scenario's).",
+            transform: SeedList.flag)
+    var seeds: SeedList?
+    @Option(help: "Calibration file (visag calibrate --output) whose hypervisor: and dhcp: blocks the prediction uses.")
     var calibration: String?
     @Option(name: .customLong("set"), help: "Override a scenario field: path=value (repeatable; applies to both sides).")
     var overrides: [String] = []
@@ -37,8 +39,11 @@ struct ValidateCommand: ParsableCommand {
     @Option(name: .customLong("time-scale"),
             help: "Wall seconds per model second on the real side (default 0.001; 1 with --guests tcg).")
     var timeScale: String?
+    @Flag(help: "Print predicted against measured as one JSON object, with the provenance block.")
+    var json = false
 
     func run() throws {
+        let provenance = try CommandProvenance.make(scenario: scenario, overrides: overrides)
         let guests = try RealRun.Guests.parse(self.guests)
         let scale = try RealRun.parseTimeScale(timeScale, guests: guests)
         let settings: HypervisorSettings
@@ -50,7 +55,10 @@ struct ValidateCommand: ParsableCommand {
             settings = try CalibrateCommand.hypervisorSettings(uri: uri, hypervisorConfig: hypervisorConfig, secret: secret)
         }
         let (measuredScenario, predictedScenario) = try scenarios(timeScale: scale)
-        let seedList = try Self.parseSeeds(seeds, default: measuredScenario.seed)
+        if let seeds, seeds.count > Self.maxSeeds {
+            throw CLIError.badInput("--seeds: \(seeds.count) seeds; validate runs at most \(Self.maxSeeds) seeds (each a real run)")
+        }
+        let seedList = seeds?.seeds ?? [measuredScenario.seed]
         if guests == .tcg {
             do {
                 _ = try TCGWorkerPlan(scenario: measuredScenario, availableMemoryMiB: HostMemory.availableMiB())
@@ -71,8 +79,16 @@ struct ValidateCommand: ParsableCommand {
             sim.seed = seed
             predicted.add(Self.simulate(sim))
         }
+        if json {
+            let report = Report(scenario: measuredScenario.name, seeds: seedList, uri: settings.uri,
+                                guests: guests.rawValue, timeScale: scale, calibration: calibration,
+                                predicted: predicted, measured: measured,
+                                provenance: provenance.with(seeds: seedList))
+            print(JSONReport.text(report))
+            return
+        }
         let source = calibration.map { "the calibration \($0)" } ?? "the scenario's own hypervisor timings"
-        print("validate \(measuredScenario.name): \(seedList.count) seed(s) \(seedList.first!)..\(seedList.last!), "
+        print("validate \(measuredScenario.name): \(seedList.count) seed(s) \(seeds?.description ?? String(measuredScenario.seed)), "
               + "real on \(settings.uri) (\(guests.rawValue) guests, time scale \(scale)); predicted by the simulator "
               + "from \(source); model seconds")
         print(Self.table(predicted: predicted, measured: measured))
@@ -111,15 +127,8 @@ struct ValidateCommand: ParsableCommand {
         return fields
     }
 
-    static func parseSeeds(_ text: String?, default seed: UInt64) throws -> [UInt64] {
-        guard let text else { return [seed] }
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        let bad = CLIError.badInput("--seeds: expected A..B (A <= B, at most 1000 seeds) or one seed, found \"\(text)\"")
-        if parts.count == 1, let one = UInt64(text) { return [one] }
-        guard parts.count == 3, parts[1].isEmpty, let low = UInt64(parts[0]), let high = UInt64(parts[2]), low <= high,
-              high - low < 1000 else { throw bad }
-        return Array(low...high)
-    }
+    /// Each seed is a real run on each side.
+    static let maxSeeds = 1000
 
     // MARK: The two sides
 
@@ -222,13 +231,13 @@ struct ValidateCommand: ParsableCommand {
 
     // MARK: The table
 
-    static func table(predicted: Side, measured: Side) -> String {
+    static func rows(predicted: Side, measured: Side) -> [(String, Double?, Double?)] {
         func p(_ values: [Double], _ q: KeyPath<Summary, Double>) -> Double? {
             values.isEmpty ? nil : Summary(values)[keyPath: q]
         }
         func mean(_ values: [Double]) -> Double? { values.isEmpty ? nil : Summary(values).mean }
         func response(_ side: Side) -> Double? { side.completed == 0 ? nil : side.responseSum / Double(side.completed) }
-        let rows: [(String, Double?, Double?)] = [
+        return [
             ("VM preparation p50 (s)", p(predicted.preparation, \.p50), p(measured.preparation, \.p50)),
             ("VM preparation p95 (s)", p(predicted.preparation, \.p95), p(measured.preparation, \.p95)),
             ("object creation p50 (s)", p(predicted.creation, \.p50), p(measured.creation, \.p50)),
@@ -239,14 +248,15 @@ struct ValidateCommand: ParsableCommand {
             ("prepare: key write mean (s)", mean(predicted.keyWrite), mean(measured.keyWrite)),
             ("response time mean (s)", response(predicted), response(measured)),
         ]
+    }
+
+    static func table(predicted: Side, measured: Side) -> String {
+        let rows = rows(predicted: predicted, measured: measured)
         func number(_ value: Double?) -> String { value.map { String(format: "%.6g", $0) } ?? "-" }
         func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
         var lines = [pad("", 28) + pad("predicted", 14) + pad("measured", 14) + "ratio"]
         for (name, predictedValue, measuredValue) in rows {
-            var ratio = "-"
-            if let predictedValue, let measuredValue, measuredValue > 0 {
-                ratio = String(format: "%.3f", predictedValue / measuredValue)
-            }
+            let ratio = Self.ratio(predictedValue, measuredValue).map { String(format: "%.3f", $0) } ?? "-"
             lines.append(pad(name, 28) + pad(number(predictedValue), 14) + pad(number(measuredValue), 14) + ratio)
         }
         lines.append(pad("VM preparations", 28) + pad("\(predicted.preparation.count)", 14)

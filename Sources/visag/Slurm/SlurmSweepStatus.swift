@@ -222,7 +222,7 @@ struct SlurmSweepStatus {
         }
     }
 
-    private var mergeText: String {
+    var mergeText: String {
         switch merge {
         case .none: "none"
         case .active(let state): state
