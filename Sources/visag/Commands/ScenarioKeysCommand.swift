@@ -7,7 +7,7 @@ struct ScenarioCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scenario",
         abstract: "About scenario files: the keys they may set.",
-        discussion: ExitStatus.discussion,
+        discussion: ExitStatus.help(examples: ["visag scenario keys hypervisor"]),
         subcommands: [ScenarioKeysCommand.self])
 }
 
@@ -17,14 +17,12 @@ struct ScenarioKeysCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
         abstract: "Lists every scenario key with its type, default, unit and meaning.",
-        discussion: ExitStatus.after("""
+        discussion: ExitStatus.help("""
             The list is the table the scenario loader checks files against: a key it does not list is refused. \
             A key under a list is written with [] (platform.nodeOverrides[].cores); a default in words depends on \
             other keys. Durations take 250ms, 30s, 5m, 2h, 1d; a distribution is a fixed value or \
             {uniform: [low, high]}, {exponential: mean}, {lognormal: {median: m, sigma: s}}, {empirical: [...]}.
-            Examples: visag scenario keys hypervisor
-                      visag scenario keys --json > keys.json
-            """))
+            """, examples: ["visag scenario keys hypervisor", "visag scenario keys policies.wake --json"]))
 
     @Argument(help: "Only the keys at or under this prefix, e.g. hypervisor, policies.wake or platform.nodeOverrides.")
     var prefix: String?
