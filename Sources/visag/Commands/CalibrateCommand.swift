@@ -19,14 +19,7 @@ struct CalibrateCommand: ParsableCommand {
             """, examples: ["visag calibrate --cycles 10 --output cal/test.yaml",
                             "visag calibrate --guests tcg --cycles 10 --output cal/tcg.yaml --json"]))
 
-    @Option(help: "The libvirt URI (default test:///default; qemu:///system with --guests tcg).")
-    var uri: String?
-    @Option(name: .customLong("hypervisor-config"),
-            help: "An encrypted file (visag config encrypt) with the URI and any username and password.")
-    var hypervisorConfig: String?
-    @OptionGroup var secret: ConfigSecretOptions
-    @Option(help: "simulated (in-process guests, the default) or tcg (a real guest under QEMU/TCG on this machine; needs root).")
-    var guests: String?
+    @OptionGroup var target: HypervisorTargetOptions
     @Option(help: "Cycles to measure (1...10000); each operation gets one sample a cycle (a revert one per address read measured).")
     var cycles: Int = 10
     @Option(help: "Only these operations, comma-separated (default: all; clone is not measured with --guests tcg): \(Calibration.Field.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -52,7 +45,8 @@ struct CalibrateCommand: ParsableCommand {
         }
         if out.isEmpty { throw CLIError(OutputError.emptyPath) }
         let guests: CalibrationRun.Guests
-        switch try RealRun.Guests.parse(self.guests) {
+        let realGuests = try target.parsedGuests()
+        switch realGuests {
         case .simulated: guests = .simulated
         case .tcg: guests = .tcg
         }
@@ -60,20 +54,16 @@ struct CalibrateCommand: ParsableCommand {
         if guests == .tcg { fields.subtract(CalibrationRun.unmeasuredOnTCG) }
         if let only { fields = try Self.parseFields(only) }
         let shutdownWaitSeconds = try shutdownWait.map { try DurationFlag.seconds($0, flag: "--shutdown-wait", in: 0...Double.infinity) }
-        let settings: HypervisorSettings
         if guests == .tcg {
-            try TCGRun.checkOptions(uri: uri, hypervisorConfig: hypervisorConfig)
             if domain != nil { throw CLIError.badInput("--domain applies only to --guests simulated") }
             if let workers, !(1...8).contains(workers) {
                 throw CLIError.badInput("--workers: expected 1...8, found \(workers)")
             }
-            try TCGRun.checkMachine()
-            settings = HypervisorSettings(uri: TCGGuestHost.uri)
-        } else {
-            if workers != nil { throw CLIError.badInput("--workers applies only to --guests tcg") }
-            try RealRun.checkHypervisorOptions(uri: uri, hypervisorConfig: hypervisorConfig, secret: secret)
-            settings = try Self.hypervisorSettings(uri: uri, hypervisorConfig: hypervisorConfig, secret: secret)
+        } else if workers != nil {
+            throw CLIError.badInput("--workers applies only to --guests tcg")
         }
+        let settings = try target.settings(for: realGuests)
+        if guests == .tcg { try TCGRun.checkMachine() }
         // Opened before measuring, so a path that cannot be written fails at once.
         let file: OutputFile
         do throws(OutputError) {
@@ -120,18 +110,6 @@ struct CalibrateCommand: ParsableCommand {
             try file.commit()
         } catch {
             throw CLIError(error)
-        }
-    }
-
-    /// The URI and credentials: from the encrypted file if one is given, else `--uri` or the default (as `run`).
-    static func hypervisorSettings(uri: String?, hypervisorConfig: String?,
-                                   secret: ConfigSecretOptions) throws -> HypervisorSettings {
-        guard let hypervisorConfig else { return HypervisorSettings(uri: uri ?? RealRunOptions.defaultURI) }
-        let key = try secret.load()
-        do throws(ConfigCryptoError) {
-            return try HypervisorSettings.load(path: hypervisorConfig, with: key)
-        } catch {
-            throw ConfigCommand.cliError(error)
         }
     }
 

@@ -28,14 +28,7 @@ struct ValidateCommand: ParsableCommand {
     var calibration: String?
     @Option(name: .customLong("set"), help: "Override a scenario field: path=value (repeatable; applies to both sides).")
     var overrides: [String] = []
-    @Option(help: "The libvirt URI (default test:///default; qemu:///system with --guests tcg).")
-    var uri: String?
-    @Option(name: .customLong("hypervisor-config"),
-            help: "An encrypted file (visag config encrypt) with the URI and any username and password.")
-    var hypervisorConfig: String?
-    @OptionGroup var secret: ConfigSecretOptions
-    @Option(help: "simulated (in-process guests, the default) or tcg (real guests under QEMU/TCG on this machine; needs root).")
-    var guests: String?
+    @OptionGroup var target: HypervisorTargetOptions
     @Option(name: .customLong("time-scale"),
             help: "Wall seconds per model second on the real side (default 0.001; 1 with --guests tcg).")
     var timeScale: String?
@@ -44,16 +37,9 @@ struct ValidateCommand: ParsableCommand {
 
     func run() throws {
         let provenance = try CommandProvenance.make(scenario: scenario, overrides: overrides)
-        let guests = try RealRun.Guests.parse(self.guests)
+        let guests = try target.parsedGuests()
         let scale = try RealRun.parseTimeScale(timeScale, guests: guests)
-        let settings: HypervisorSettings
-        if guests == .tcg {
-            try TCGRun.checkOptions(uri: uri, hypervisorConfig: hypervisorConfig)
-            settings = HypervisorSettings(uri: TCGGuestHost.uri)
-        } else {
-            try RealRun.checkHypervisorOptions(uri: uri, hypervisorConfig: hypervisorConfig, secret: secret)
-            settings = try CalibrateCommand.hypervisorSettings(uri: uri, hypervisorConfig: hypervisorConfig, secret: secret)
-        }
+        let settings = try target.settings(for: guests)
         let (measuredScenario, predictedScenario) = try scenarios(timeScale: scale)
         if let seeds, seeds.count > Self.maxSeeds {
             throw CLIError.badInput("--seeds: \(seeds.count) seeds; validate runs at most \(Self.maxSeeds) seeds (each a real run)")
