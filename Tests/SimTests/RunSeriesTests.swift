@@ -153,4 +153,41 @@ final class RunSeriesTests: XCTestCase {
             XCTAssertEqual(c[8].isEmpty, c[7] == "0", String(line))
         }
     }
+
+    /// The report's chart keeps the grid's sums at each instant: the node rows summed, thinned to every k-th.
+    func testGridTotalsAreTheNodeRowsSummedAndThinningKeepsInstants() throws {
+        let scenario = try ScenarioLoader.parse(text: DeterminismTests.scenarioText, file: "determinism.yaml")
+        let nodes = LineBuffer()
+        var simulation = Simulation(scenario: scenario)
+        let series = RunSeries(intervalSeconds: 60, nodes: nodes, vms: nil, keepsGridTotals: true)
+        simulation.series = series
+        _ = simulation.run()
+        let grid = try XCTUnwrap(series.gridTotals)
+        var free: [Int] = [], objects: [Int] = [], leases: [Int] = []
+        for line in nodes.text.split(separator: "\n").dropFirst() {
+            let c = line.split(separator: ",").map { Double($0)! }
+            let k = Int(c[0] / 60)
+            if k == free.count { free.append(0); objects.append(0); leases.append(0) }
+            free[k] += Int(c[3])
+            objects[k] += Int(c[9])
+            leases[k] += Int(c[10])
+        }
+        XCTAssertEqual(grid.freeWorkers, free)
+        XCTAssertEqual(grid.objectsRunning, objects)
+        XCTAssertEqual(grid.leases, leases)
+        XCTAssertGreaterThan(objects.max() ?? 0, 0)
+        let thin = grid.thinned(toAtMost: 10)
+        XCTAssertLessThanOrEqual(thin.count, 10)
+        let stride = Int(thin.intervalSeconds / 60)
+        XCTAssertEqual(thin.freeWorkers, Swift.stride(from: 0, to: grid.count, by: stride).map { grid.freeWorkers[$0] })
+        XCTAssertEqual(grid.thinned(toAtMost: grid.count), grid)
+    }
+
+    /// A `timeline.json` written before the grid totals existed still reads (no chart).
+    func testATimelineWithoutGridTotalsStillDecodes() throws {
+        let old = #"{"cell":0,"rows":[],"runEndSeconds":10,"scenario":"q","seed":1,"truncated":false,"values":[],"vmCount":0,"windowEndSeconds":10}"#
+        let timeline = try JSONDecoder().decode(VMTimeline.self, from: Data(old.utf8))
+        XCTAssertNil(timeline.grid)
+        XCTAssertEqual(SweepReport.gridChart(timeline), "")
+    }
 }

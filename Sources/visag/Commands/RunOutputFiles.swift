@@ -73,7 +73,7 @@ struct RunOutputFiles {
     func warnIfSeriesTruncated() {
         guard let series = series?.series, let at = series.truncatedAtSeconds else { return }
         FileHandle.standardError.write(Data(("warning: --sample-every: the series stop at t=\(at) s after "
-            + "\(RunSeries.maxSamples) samples; give a longer interval to cover the whole run\n").utf8))
+            + "\(series.maxSamples) samples; give a longer interval to cover the whole run\n").utf8))
     }
 
     func discard() {
