@@ -117,13 +117,15 @@ struct SVGLineChart {
             let offset = (Double(k) - Double(series.count - 1) / 2) * dodge
             let drawn = s.points.filter { $0.mean.isFinite }.sorted { $0.x < $1.x }
             if steps {
-                var path: [String] = []
-                for (i, p) in drawn.enumerated() {
-                    if i > 0 { path.append("\(HTMLText.coordinate(x(p.x))),\(HTMLText.coordinate(y(drawn[i - 1].mean)))") }
-                    path.append("\(HTMLText.coordinate(x(p.x))),\(HTMLText.coordinate(y(p.mean)))")
+                // Across to the next instant, then up or down to its value: a path, not a polyline, so a step
+                // chart is never taken for points joined across categories.
+                guard let first = drawn.first else { continue }
+                var path = "M\(HTMLText.coordinate(x(first.x))),\(HTMLText.coordinate(y(first.mean)))"
+                for p in drawn.dropFirst() {
+                    path += "H\(HTMLText.coordinate(x(p.x)))V\(HTMLText.coordinate(y(p.mean)))"
                 }
-                out += "<polyline points=\"\(path.joined(separator: " "))\" fill=\"none\" stroke=\"\(colour)\" "
-                    + "stroke-width=\"1.4\"><title>\(HTMLText.escape(s.label))</title></polyline>"
+                out += "<path d=\"\(path)\" class=\"step\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"1.4\">"
+                    + "<title>\(HTMLText.escape(s.label))</title></path>"
                 continue
             }
             if drawn.count > 1 && categories == nil {
