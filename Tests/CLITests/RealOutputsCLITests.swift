@@ -15,7 +15,7 @@ extension CLITests {
         let perfetto = folder.appendingPathComponent("perfetto.json").path
         let r = try visag(["run", "Scenarios/policies/key-routing.yaml", "--backend", "real", "--time-scale", "0.0005",
                            "--set", "workload.applications=12"] + Self.patientTimers
-                          + ["--out", out, "--trace", trace, "--perfetto", perfetto, "--json"])
+                          + ["--out", out, "--trace", trace, "--perfetto", perfetto, "--json", "--sample-every", "10m"])
         XCTAssertEqual(r.status, 0, r.stderr)
 
         let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
@@ -32,6 +32,14 @@ extension CLITests {
         let vms = try String(contentsOfFile: out + "/vms.csv", encoding: .utf8)
         XCTAssertEqual(vms.split(separator: "\n").count, 1 + 18, vms)
         XCTAssertEqual(try String(contentsOfFile: out + "/nodes.csv", encoding: .utf8).split(separator: "\n").count, 1 + 6)
+        // The series: the simulator's writer on the observed world; no DHCP server, so the lease columns are empty.
+        let nodeSeries = try String(contentsOfFile: out + "/node-series.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertGreaterThan(nodeSeries.count, 1 + 6 * 2)
+        XCTAssertEqual((nodeSeries.count - 1) % 6, 0)
+        XCTAssertTrue(nodeSeries.dropFirst().allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false)[10].isEmpty })
+        let vmSeries = try String(contentsOfFile: out + "/vm-series.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(vmSeries.count - 1, (nodeSeries.count - 1) / 6 * 18)
+        XCTAssertTrue(vmSeries.dropFirst().allSatisfy { $0.hasSuffix(",,") })
 
         let lines = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n")
         XCTAssertTrue(lines.first?.contains("\"scenario\":\"key-routing\",\"schema\":\"visag-trace\",\"seed\":13,") == true)

@@ -57,6 +57,7 @@ final class ReportBrowserTests: XCTestCase {
         // Both axes are policies: their points are grouped, never joined, and no metric's axis goes below 0.
         XCTAssertTrue(html.contains("class=\"ytick\""))
         XCTAssertFalse(html.contains("<polyline"), "a categorical axis drawn as a joined line")
+        XCTAssertTrue(html.contains("<h3>Grid totals</h3>") && html.contains("class=\"step\""), "the timeline run's step chart")
         let ticks = html.components(separatedBy: "class=\"ytick\">").dropFirst().map { $0.prefix { $0 != "<" } }
         XCTAssertFalse(ticks.contains { $0.hasPrefix("-") || $0.hasPrefix("−") }, "a negative axis: \(ticks)")
 

@@ -48,6 +48,7 @@ final class ReportCLITests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: merged + "/report.html", encoding: .utf8), expected)
         XCTAssertTrue(expected.contains("Cell 2 (recycle = suspend, maxVMs = 2), seed 3"))
         XCTAssertTrue(expected.contains("Showing 4 of "))
+        XCTAssertTrue(expected.contains("<h3>Grid totals</h3>"))
         XCTAssertGreaterThan(expected.components(separatedBy: "class=\"chart\"").count - 1, 4)
 
         // `report` rebuilds the same page; with --sweep it can draw another run.

@@ -68,13 +68,16 @@ public final class RealDriver: @unchecked Sendable {
     /// The simulator's trace (`--trace`, `--perfetto` and the digest) and invariant checker, fed with what libvirt,
     /// the guests and the runner report (`RunObservation`).
     private var observation: RunObservation
+    /// `--sample-every`: the observation samples before each input (nothing is read when off).
+    private let hasSeries: Bool
 
     /// `connection`: an open connection to use (and leave open); nil opens `options.uri` when the run starts and
     /// closes it at the end. `guestChannel` and `runner` default to the in-process ones; `keySource` to
     /// deterministic identities (`Ed25519KeySource` makes real keys).
     public init(scenario: Scenario, options: RealRunOptions = RealRunOptions(), connection: LibvirtConnection? = nil,
                 guestChannel: GuestChannel = SimulatedGuestChannel(), runner: ObjectRunner = TimerObjectRunner(),
-                keySource: KeySource = IdentityKeySource(), decisions: DecisionLog? = nil, traceSink: TraceSink? = nil)
+                keySource: KeySource = IdentityKeySource(), decisions: DecisionLog? = nil, traceSink: TraceSink? = nil,
+                series: RunSeries? = nil)
         throws(RealRunError)
     {
         if let problem = options.problem() { throw .badInput(problem) }
@@ -93,7 +96,9 @@ public final class RealDriver: @unchecked Sendable {
         lifecycle = LifecycleWatch(settleWallSeconds: options.lifecycleSettleWallSeconds)
         plane = ControlPlane(config: scenario.grid)
         workload = RealWorkload(scenario: scenario)
-        observation = RunObservation(scenario: scenario, initialVMs: plane.vms.count, traceSink: traceSink)
+        observation = RunObservation(scenario: scenario, initialVMs: plane.vms.count, traceSink: traceSink,
+                                     series: series)
+        hasSeries = series != nil
         started = loop.clock.now
         if options.lockstep {
             var problems = LockstepSchedule.problems(of: scenario)
@@ -283,6 +288,7 @@ public final class RealDriver: @unchecked Sendable {
 
     /// Handles one input; returns how the run ends if it ends here.
     private func process(_ item: DriverInput) -> RealRunResult.Outcome? {
+        if hasSeries { observation.sample(before: modelNow, plane: plane) }
         switch item {
         case .model(let event):
             observeRunnerEvent(event)
@@ -701,6 +707,7 @@ public final class RealDriver: @unchecked Sendable {
             if let lapsed = lockstep.lapsedLease { return (.refused(lapsed), []) }
             let (end, leftovers) = awaitLockstep(item, lockstep)
             if let end { return (end, leftovers) }
+            if hasSeries { observation.sample(before: lockstep.engine.now, plane: plane) }
             switch item {
             case .model(let event):
                 observeRunnerEvent(event)
@@ -950,6 +957,7 @@ public final class RealDriver: @unchecked Sendable {
         let stopModelSeconds = outcome == .limitReached
             ? min(endModelSeconds, options.untilModelSeconds ?? scenario.durationSeconds ?? endModelSeconds)
             : endModelSeconds
+        observation.sample(through: stopModelSeconds, plane: plane)
         observation.finish(plane, drained: outcome.isCompleted, endSeconds: endModelSeconds,
                            stopSeconds: stopModelSeconds, metrics: &runMetrics)
         var result = RealRunResult(

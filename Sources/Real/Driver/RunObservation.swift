@@ -19,8 +19,11 @@ struct RunObservation {
     private var runningIn: [ObjectID: Int] = [:]
     /// Per VM, Model's holder of it at each key write issued and not yet returned (calls on one VM return in order).
     private var keyWriteHolders: [VMID: [VMHolder]] = [:]
+    /// `--sample-every`: the simulator's series writer, fed the observed power (no DHCP server: leases unknown).
+    private let series: RunSeries?
 
-    init(scenario: Scenario, initialVMs: Int, traceSink: TraceSink?) {
+    init(scenario: Scenario, initialVMs: Int, traceSink: TraceSink?, series: RunSeries? = nil) {
+        self.series = series
         recorder = TraceRecorder(sink: traceSink)
         recorder.begin(scenario: scenario)
         if !scenario.grid.mode.usesWorkerVMs { checker.gatingResources = scenario.objectRequirements }
@@ -147,6 +150,26 @@ struct RunObservation {
                 checker.hostKeyShared(vm, app: app, with: other, app: owner, time: time)
             }
         }
+    }
+
+    // MARK: Series
+
+    /// The observed world as a series sees it: the power the driver knows; no lease (no DHCP server to ask).
+    private struct SeriesView: SeriesWorld {
+        let power: [PowerState]
+        func power(ofVM index: Int) -> PowerState? { index < power.count ? power[index] : nil }
+        func lease(ofVM index: Int) -> SeriesLease { .unknown }
+    }
+
+    /// The driver is about to handle an input at model time `time`: the samples due before it, from the state
+    /// every earlier input left.
+    func sample(before time: Double, plane: ControlPlane) {
+        series?.sample(before: time, plane: plane, world: SeriesView(power: power))
+    }
+
+    /// The run ended at `time`: the samples due at it or before.
+    func sample(through time: Double, plane: ControlPlane) {
+        series?.sample(through: time, plane: plane, world: SeriesView(power: power))
     }
 
     // MARK: The end

@@ -26,6 +26,9 @@ struct SVGLineChart {
     /// The quantity cannot be negative (a count, a time, a fraction): intervals are cut at 0 and the axis never
     /// goes below it.
     var nonNegative = true
+    /// A time series sampled at instants: each series a step line (the value holds until the next instant), no
+    /// markers or intervals.
+    var steps = false
 
     static let width = 330.0
     static let height = 230.0
@@ -113,6 +116,18 @@ struct SVGLineChart {
             let colour = Self.colours[k % Self.colours.count]
             let offset = (Double(k) - Double(series.count - 1) / 2) * dodge
             let drawn = s.points.filter { $0.mean.isFinite }.sorted { $0.x < $1.x }
+            if steps {
+                // Across to the next instant, then up or down to its value: a path, not a polyline, so a step
+                // chart is never taken for points joined across categories.
+                guard let first = drawn.first else { continue }
+                var path = "M\(HTMLText.coordinate(x(first.x))),\(HTMLText.coordinate(y(first.mean)))"
+                for p in drawn.dropFirst() {
+                    path += "H\(HTMLText.coordinate(x(p.x)))V\(HTMLText.coordinate(y(p.mean)))"
+                }
+                out += "<path d=\"\(path)\" class=\"step\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"1.4\">"
+                    + "<title>\(HTMLText.escape(s.label))</title></path>"
+                continue
+            }
             if drawn.count > 1 && categories == nil {
                 let path = drawn.map { "\(HTMLText.coordinate(x($0.x) + offset)),\(HTMLText.coordinate(y($0.mean)))" }
                     .joined(separator: " ")

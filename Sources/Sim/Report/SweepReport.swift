@@ -254,7 +254,34 @@ public enum SweepReport {
             out += "<h3>The first hour, in detail</h3><figure>"
                 + SVGTimeline(timeline: timeline, fromSeconds: 0, toSeconds: detail).svg() + "</figure>"
         }
-        return out + "</section>\n"
+        return out + gridChart(timeline) + "</section>\n"
+    }
+
+    /// The same run's grid totals (`RunSeries`) as step lines: the state after every event at each instant.
+    static func gridChart(_ timeline: VMTimeline) -> String {
+        guard let grid = timeline.grid, grid.count > 1 else { return "" }
+        let unit = SVGTimeline.timeUnit(for: Double(grid.count - 1) * grid.intervalSeconds)
+        func line(_ label: String, _ values: [Int]) -> SVGLineChart.Series {
+            SVGLineChart.Series(label: label, points: values.enumerated().map {
+                SVGLineChart.Point(x: Double($0.offset) * grid.intervalSeconds / unit.seconds, mean: Double($0.element),
+                                   halfWidth: 0, n: 1)
+            })
+        }
+        var lines = [line("free workers", grid.freeWorkers), line("reserved workers", grid.reservedWorkers),
+                     line("running objects", grid.objectsRunning)]
+        if let leases = grid.leases { lines.append(line("leases in use", leases)) }
+        var out = "<h3>Grid totals</h3><p class=\"note\">The same run sampled every "
+            + "\(SweepResults.format(grid.intervalSeconds)) s (as <code>visag run --sample-every</code> writes "
+            + "<code>node-series.csv</code>): the state after every event at each instant.</p><p class=\"legend\">"
+        for (k, series) in lines.enumerated() {
+            let colour = SVGLineChart.colours[k % SVGLineChart.colours.count]
+            out += "<span class=\"key\"><svg width=\"22\" height=\"10\"><line x1=\"0\" x2=\"22\" y1=\"5\" y2=\"5\" "
+                + "stroke=\"\(colour)\" stroke-width=\"1.6\"/></svg> \(HTMLText.escape(series.label))</span> "
+        }
+        var chart = SVGLineChart(title: "Grid totals", yLabel: "count", xLabel: "time (\(unit.name))", categories: nil,
+                                 series: lines)
+        chart.steps = true
+        return out + "</p><figure>" + chart.svg() + "</figure>"
     }
 
     /// Every metric with its name in the CSV files, its unit and what it measures.

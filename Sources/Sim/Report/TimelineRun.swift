@@ -45,13 +45,25 @@ public enum TimelineRun {
         scenario.seed = seed
         let recorder = ActivityRecorder(untilSeconds: choice.windowSeconds)
         var simulation = Simulation(scenario: scenario, traceSink: recorder)
+        // Sampling reads between events and changes nothing of the run. The run may end well before the window:
+        // sampled four times finer than the chart needs, then thinned to the chart's points over what ran.
+        let span = max(min(choice.windowSeconds, scenario.durationSeconds ?? .infinity), 1)
+        let samples = 4 * (gridPoints - 1) + 1
+        let series = RunSeries(intervalSeconds: span / Double(samples - 1), nodes: nil, vms: nil,
+                               keepsGridTotals: true, maxSamples: samples)
+        simulation.series = series
         let metrics = simulation.run()
         let activity = ActivityReplay.replay(recorder, scenario: scenario, applications: simulation.plane.apps,
                                              endSeconds: metrics.simulatedSeconds)
-        return VMTimeline(activity, cell: cell.index, values: cell.values, seed: seed, scenario: scenario.name,
-                          windowEndSeconds: choice.windowSeconds, runEndSeconds: metrics.simulatedSeconds,
-                          maxVMs: choice.maxVMs)
+        var timeline = VMTimeline(activity, cell: cell.index, values: cell.values, seed: seed, scenario: scenario.name,
+                                  windowEndSeconds: choice.windowSeconds, runEndSeconds: metrics.simulatedSeconds,
+                                  maxVMs: choice.maxVMs)
+        timeline.grid = series.gridTotals?.thinned(toAtMost: gridPoints)
+        return timeline
     }
+
+    /// At most this many instants in the grid-totals chart.
+    static let gridPoints = 241
 
     public static func write(_ timeline: VMTimeline, into directory: String) throws {
         let encoder = JSONEncoder()

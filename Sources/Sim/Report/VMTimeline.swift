@@ -21,6 +21,8 @@ public struct VMTimeline: Codable, Sendable, Equatable {
     public var rows: [Row]
     /// The replay hit its event bound before the window's end.
     public var truncated: Bool
+    /// The same run's grid totals over the window (`RunSeries`), for the step chart; absent in older files.
+    public var grid: GridSeries?
 
     /// Keeps the `maxVMs` VMs with the most time in a state other than free, off and
     /// suspended within the window (ties: lower id), in id order, spans clipped to the window.

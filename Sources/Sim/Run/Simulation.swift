@@ -36,6 +36,8 @@ public struct Simulation {
     var checker = InvariantChecker()
     /// Every action Model emits, with its model time (`visag run --decisions` keeps one; sweeps and benchmarks do not).
     public var decisions: DecisionLog?
+    /// `visag run --sample-every`: the per-node and per-VM series, sampled between events (nil: none).
+    public var series: RunSeries?
     var arrivals = 0
     let hasHypervisorOutages: Bool
     /// How long before the stop an application must have ended (or been silent) for a run cut
@@ -90,14 +92,19 @@ public struct Simulation {
             engine.schedule(.model(.adminRestarted(NodeID(restart.node))), at: max(engine.now, restart.atSeconds))
         }
         if limit.isFinite {
-            while let event = engine.next(notAfter: limit) {
-                dispatch(event)
-            }
+            // One pass without sampling; with it, one pass per sampling instant (`Simulation+Series`).
+            repeat {
+                let stop = segmentEnd(limit: limit)
+                while let event = engine.next(notAfter: stop) {
+                    dispatch(event)
+                }
+            } while sampledSegmentEnd(limit: limit)
         } else {
             runWatchingProgress(maxEventsWithoutProgress: maxEventsWithoutProgress)
         }
         let elapsed = started.duration(to: clock.now)
         metrics.wallSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        finishSeries(stopSeconds: limit)
         finish(stopSeconds: limit)
         return metrics
     }
@@ -108,27 +115,30 @@ public struct Simulation {
         var progress = 0
         var progressAt = engine.now
         var eventsWithoutProgress = 0
-        while let event = engine.next(notAfter: .infinity) {
-            dispatch(event)
-            let now = metrics.applicationsSubmitted &+ metrics.applicationsCompleted &+ metrics.applicationsFailed
-            if now != progress {
-                progress = now
-                progressAt = engine.now
-                eventsWithoutProgress = 0
-                continue
+        repeat {
+            let stop = segmentEnd(limit: .infinity)
+            while let event = engine.next(notAfter: stop) {
+                dispatch(event)
+                let now = metrics.applicationsSubmitted &+ metrics.applicationsCompleted &+ metrics.applicationsFailed
+                if now != progress {
+                    progress = now
+                    progressAt = engine.now
+                    eventsWithoutProgress = 0
+                    continue
+                }
+                eventsWithoutProgress += 1
+                if eventsWithoutProgress >= maxEventsWithoutProgress {
+                    let open = metrics.applicationsSubmitted - metrics.applicationsCompleted - metrics.applicationsFailed
+                    let detail = "no application arrived, completed or failed in the "
+                        + "\(eventsWithoutProgress) events since t=\(progressAt) s (\(open) applications open, "
+                        + "\(engine.pending) events pending); the run was stopped: something is retried without end "
+                        + "(e.g. every revert fails and jobMgr.recycleRetry retries the recycle); set a duration to bound it"
+                    metrics.stalled = detail
+                    checker.runStalled(time: engine.now, detail: detail)
+                    return
+                }
             }
-            eventsWithoutProgress += 1
-            if eventsWithoutProgress >= maxEventsWithoutProgress {
-                let open = metrics.applicationsSubmitted - metrics.applicationsCompleted - metrics.applicationsFailed
-                let detail = "no application arrived, completed or failed in the "
-                    + "\(eventsWithoutProgress) events since t=\(progressAt) s (\(open) applications open, "
-                    + "\(engine.pending) events pending); the run was stopped: something is retried without end "
-                    + "(e.g. every revert fails and jobMgr.recycleRetry retries the recycle); set a duration to bound it"
-                metrics.stalled = detail
-                checker.runStalled(time: engine.now, detail: detail)
-                return
-            }
-        }
+        } while sampledSegmentEnd(limit: .infinity)
     }
 
     // MARK: Event dispatch

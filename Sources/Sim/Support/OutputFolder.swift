@@ -85,6 +85,12 @@ public final class OutputFolder {
         }
     }
 
+    /// Where to write the file `name` of the new folder when it is streamed rather than written whole (a run's
+    /// series): `place(_:)` of that name inside this folder.
+    public func place(named name: String) throws(OutputError) -> String {
+        try place(OutputFile.join(path, name))
+    }
+
     /// Where to write a file the run names by `file`: inside this folder, the same place in the new folder
     /// (folders created); elsewhere, `file` itself.
     public func place(_ file: String) throws(OutputError) -> String {

@@ -26,9 +26,12 @@ struct RealRun {
         var trace: String?
         var perfetto: String?
         var decisions: String?
+        /// `--sample-every`, in model seconds.
+        var sampleEverySeconds: Double? = nil
 
         func open() throws -> RunOutputFiles {
-            try RunOutputFiles(out: out, trace: trace, perfetto: perfetto, decisions: decisions)
+            try RunOutputFiles(out: out, trace: trace, perfetto: perfetto, decisions: decisions,
+                               sampleEverySeconds: sampleEverySeconds)
         }
     }
     /// The block `--json` prints with the summary.
@@ -100,7 +103,7 @@ struct RealRun {
         do {
             // Real Ed25519 keys for every key Model routes (the in-process identities are for tests).
             driver = try RealDriver(scenario: scenario, options: options, keySource: Ed25519KeySource(),
-                                    decisions: files.decisions, traceSink: files.sink)
+                                    decisions: files.decisions, traceSink: files.sink, series: files.series?.series)
         } catch {
             files.discard()
             throw Self.cliError(error)

@@ -20,6 +20,9 @@ struct RunCommand: ParsableCommand {
     var overrides: [String] = []
     @Option(help: "Write applications.csv, vms.csv, nodes.csv and summary.json into this folder (created; an earlier run's folder is replaced as a whole).")
     var out: String?
+    @Option(name: .customLong("sample-every"),
+            help: "With --out: also write node-series.csv and vm-series.csv, the state per node and per worker VM at t = 0 and every such interval (seconds or a duration like 5m) up to the run's end.")
+    var sampleEvery: String?
     @Option(help: "Write the event trace here as JSON Lines (a FIFO, a device or /dev/stdout is written through; missing folders are created).")
     var trace: String?
     @Option(help: "Write a Chrome/Perfetto trace (one track per node and VM) here.")
@@ -68,6 +71,7 @@ struct RunCommand: ParsableCommand {
                 try TCGRun.checkOptions(uri: uri, hypervisorConfig: hypervisorConfig)
             }
         }
+        let sampleEverySeconds = try Self.parseSampleEvery(sampleEvery, out: out)
         var scenario = try loadScenario(self.scenario, overrides: overrides, memoryLimitBytes: try memory.limitBytes())
         if let seed { scenario.seed = seed }
         let provenance = try CommandProvenance.make(scenario: self.scenario, overrides: overrides, seed: scenario.seed)
@@ -91,21 +95,39 @@ struct RunCommand: ParsableCommand {
                                timeScale: timeScale, untilModelSeconds: limit, json: json,
                                guests: try RealRun.Guests.parse(guests), lockstep: lockstep,
                                outputs: RealRun.Outputs(out: out, trace: trace, perfetto: perfetto,
-                                                        decisions: decisions),
+                                                        decisions: decisions, sampleEverySeconds: sampleEverySeconds),
                                provenance: provenance).run()
         }
         // Outputs are opened before the run, so a path that cannot be written fails at once (exit 1).
-        let files = try RunOutputFiles(out: out, trace: trace, perfetto: perfetto, decisions: decisions)
+        let files = try RunOutputFiles(out: out, trace: trace, perfetto: perfetto, decisions: decisions,
+                                       sampleEverySeconds: sampleEverySeconds)
         var simulation = Simulation(scenario: scenario, traceSink: files.sink)
         simulation.decisions = files.decisions
+        simulation.series = files.series?.series
         let metrics = simulation.run(untilSeconds: limit)
         var summary = RunSummary(scenario: scenario, metrics: metrics)
         summary.provenance = provenance
         try files.commit(scenario: scenario, applications: simulation.plane.apps, endSeconds: metrics.simulatedSeconds,
                          tables: { RunTables(simulation) }, summary: summary)
         print(json ? summary.json() : summary.table())
+        files.warnIfSeriesTruncated()
         if let stalled = metrics.stalled {
             throw CLIError.runFailed("the run made no progress and was stopped at t=\(metrics.simulatedSeconds) s: \(stalled)")
         }
+    }
+
+    /// `--sample-every`: a duration > 0, and only with `--out` (the series are files of that folder).
+    static func parseSampleEvery(_ text: String?, out: String?) throws -> Double? {
+        guard let text else { return nil }
+        let expected = "--sample-every: expected a duration > 0 (seconds or a duration like 60s, 5m), found \"\(text)\""
+        let seconds: Double?
+        do {
+            seconds = try ScenarioLoader.commandLineDuration(text, flag: "--sample-every")
+        } catch let error as ScenarioError {
+            throw CLIError.badInput("\(expected) (\(error.message))")
+        }
+        guard let seconds, seconds > 0, seconds.isFinite else { throw CLIError.badInput(expected) }
+        if out == nil { throw CLIError.badInput("--sample-every needs --out (the series are written into that folder)") }
+        return seconds
     }
 }

@@ -11,8 +11,18 @@ struct RunOutputFiles {
     let trace: JSONLinesFile?
     let perfetto: PerfettoOutput?
     let decisions: DecisionLog?
+    /// `--sample-every`: `node-series.csv` and `vm-series.csv`, streamed into the new `--out` folder.
+    let series: SeriesFiles?
 
-    init(out: String?, trace: String?, perfetto: String?, decisions: String?) throws {
+    struct SeriesFiles {
+        let nodes: OutputFile
+        let vms: OutputFile
+        let series: RunSeries
+    }
+
+    /// `sampleEverySeconds` (> 0, checked by the caller) needs `out`.
+    init(out: String?, trace: String?, perfetto: String?, decisions: String?,
+         sampleEverySeconds: Double? = nil) throws {
         do throws(OutputError) {
             let folder = try out.map { path throws(OutputError) in try OutputFolder(path: path, marker: RunOutputs.marker) }
             self.folder = folder
@@ -22,6 +32,14 @@ struct RunOutputFiles {
             }
             self.decisions = try decisions.map { path throws(OutputError) in
                 try DecisionLog(path: folder?.place(path) ?? path)
+            }
+            if let interval = sampleEverySeconds, let folder {
+                let nodes = try OutputFile(path: folder.place(named: "node-series.csv"))
+                let vms = try OutputFile(path: folder.place(named: "vm-series.csv"))
+                series = SeriesFiles(nodes: nodes, vms: vms,
+                                     series: RunSeries(intervalSeconds: interval, nodes: nodes, vms: vms))
+            } else {
+                series = nil
             }
         } catch {
             throw CLIError(error)
@@ -40,6 +58,8 @@ struct RunOutputFiles {
             try decisions?.commit()
             try perfetto?.write(scenario: scenario, applications: applications, endSeconds: endSeconds)
             if let folder {
+                try series?.nodes.commit()
+                try series?.vms.commit()
                 try RunOutputs.write(tables(), summary: summary, to: folder)
                 try folder.commit()
             }
@@ -49,10 +69,19 @@ struct RunOutputFiles {
         }
     }
 
+    /// A series that reached `RunSeries.maxSamples` says so on standard error (its files end there).
+    func warnIfSeriesTruncated() {
+        guard let series = series?.series, let at = series.truncatedAtSeconds else { return }
+        FileHandle.standardError.write(Data(("warning: --sample-every: the series stop at t=\(at) s after "
+            + "\(series.maxSamples) samples; give a longer interval to cover the whole run\n").utf8))
+    }
+
     func discard() {
         trace?.discard()
         decisions?.discard()
         perfetto?.discard()
+        series?.nodes.discard()
+        series?.vms.discard()
         folder?.discard()
     }
 }

@@ -64,6 +64,7 @@ struct TCGRun {
         let files = try outputs.open()
         run.decisions = files.decisions
         run.traceSink = files.sink
+        run.series = files.series?.series
         let signals = SignalStop(log: log) { name in run.stop(reason: name) }
         defer { signals.cancel() }
         let result: RealRunResult

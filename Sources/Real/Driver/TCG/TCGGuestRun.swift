@@ -22,6 +22,8 @@ public final class TCGGuestRun: @unchecked Sendable {
     public var decisions: DecisionLog?
     /// Where the driver records the trace (`--trace`, `--perfetto`); set before `run()`.
     public var traceSink: TraceSink?
+    /// `--sample-every`'s series (nil: none).
+    public var series: RunSeries?
     private let control = Locked<(stopReason: String?, driver: RealDriver?)>((nil, nil))
     private var hasRun = false
 
@@ -107,7 +109,7 @@ public final class TCGGuestRun: @unchecked Sendable {
         do {
             driver = try RealDriver(scenario: scenario, options: options, connection: host.connection,
                                     guestChannel: channel, runner: SSHObjectRunner(channel: channel),
-                                    decisions: decisions, traceSink: traceSink)
+                                    decisions: decisions, traceSink: traceSink, series: series)
         } catch {
             throw .run(error)
         }
