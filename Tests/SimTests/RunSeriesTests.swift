@@ -184,6 +184,13 @@ final class RunSeriesTests: XCTestCase {
     }
 
     /// A `timeline.json` written before the grid totals existed still reads (no chart).
+    func testInstantsOfAFractionalIntervalAreWrittenAsTheyAreMeant() {
+        let series = RunSeries(intervalSeconds: 0.1, nodes: nil, vms: nil)
+        XCTAssertEqual(series.instantSeconds(3), 0.3)
+        XCTAssertEqual("\(series.instantSeconds(7))", "0.7")
+        XCTAssertEqual(series.instantSeconds(36_000), 3600)
+    }
+
     func testATimelineWithoutGridTotalsStillDecodes() throws {
         let old = #"{"cell":0,"rows":[],"runEndSeconds":10,"scenario":"q","seed":1,"truncated":false,"values":[],"vmCount":0,"windowEndSeconds":10}"#
         let timeline = try JSONDecoder().decode(VMTimeline.self, from: Data(old.utf8))

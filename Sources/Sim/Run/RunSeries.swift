@@ -80,7 +80,7 @@ public final class RunSeries {
 
     /// The instant of the next sample (infinity once `maxSamples` were taken: nothing more is due).
     public var nextSeconds: Double {
-        nextIndex < maxSamples ? Double(nextIndex) * intervalSeconds : .infinity
+        nextIndex < maxSamples ? instantSeconds(nextIndex) : .infinity
     }
 
     /// Takes every sample due strictly before `seconds`: the driver is about to handle an event at `seconds`.
@@ -91,14 +91,20 @@ public final class RunSeries {
     /// Takes every sample due at `seconds` or before: the run ended at `seconds`.
     public func sample<World: SeriesWorld>(through seconds: Double, plane: ControlPlane, world: World) {
         while nextSeconds <= seconds { record(plane: plane, world: world) }
-        if nextIndex >= maxSamples, Double(nextIndex) * intervalSeconds <= seconds {
-            truncatedAtSeconds = Double(nextIndex) * intervalSeconds
+        if nextIndex >= maxSamples, instantSeconds(nextIndex) <= seconds {
+            truncatedAtSeconds = instantSeconds(nextIndex)
         }
+    }
+
+    /// The k-th instant: k × `intervalSeconds` rounded to the nanosecond, so an interval such as 0.1 s gives 0.3, not
+    /// 0.30000000000000004, in the files and in the loop alike.
+    func instantSeconds(_ k: Int) -> Double {
+        (Double(k) * intervalSeconds * 1e9).rounded() / 1e9
     }
 
     /// The sample at `nextSeconds`, from the state as it is now.
     public func record<World: SeriesWorld>(plane: ControlPlane, world: World) {
-        let t = "\(Double(nextIndex) * intervalSeconds)"
+        let t = "\(instantSeconds(nextIndex))"
         nextIndex += 1
         countRunningObjects(plane)
         if let vms { write(vms, at: t, plane: plane, world: world) }
