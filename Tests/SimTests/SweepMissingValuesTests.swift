@@ -6,12 +6,13 @@ import XCTest
 /// "best" is claimed only where the intervals say so.
 final class SweepMissingValuesTests: XCTestCase {
     func testStatisticsSkipMissingRunsAndCountOnlyThoseMeasured() {
-        let s = SweepResults.Statistics([2, .nan, 4])
+        let s = SweepResults.Statistics([2, .nan, 4], method: .bootstrap)
         XCTAssertEqual(s.n, 2)
         XCTAssertEqual(s.mean, 3)
-        let none = SweepResults.Statistics([.nan, .nan])
+        let none = SweepResults.Statistics([.nan, .nan], method: .poisson)
         XCTAssertEqual(none.n, 0)
         XCTAssertTrue(none.mean.isNaN)
+        XCTAssertTrue(none.interval.low.isNaN && none.interval.high.isNaN)
         XCTAssertEqual(SweepResults.format(none.mean), "", "an empty CSV field, not 0")
     }
 
@@ -38,13 +39,15 @@ final class SweepMissingValuesTests: XCTestCase {
         XCTAssertEqual(back.prepareRevertSeconds.mean, summary.prepareRevertSeconds.mean)
     }
 
+    /// Cells with a mean and a symmetric interval of the given half-width each.
     func data(_ cells: [(mean: Double, halfWidth: Double)], better: MetricInfo.Better) -> SweepReportData {
         SweepReportData(
             scenario: "s", base: "s.yaml", set: [], axes: [SweepFile.Axis(path: "policies.recycle", values: ["a", "b", "c"])],
             seeds: 1...5, metrics: [MetricInfo(name: "m", label: "m", unit: "s", better: better)],
             cells: cells.enumerated().map { i, c in
-                var s = SweepResults.Statistics([1])
-                (s.n, s.mean, s.halfWidth) = (5, c.mean, c.halfWidth)
+                var s = SweepResults.Statistics([1], method: .bootstrap)
+                (s.n, s.mean) = (5, c.mean)
+                (s.interval.low, s.interval.high) = (c.mean - c.halfWidth, c.mean + c.halfWidth)
                 return SweepReportData.Cell(index: i, values: [["a", "b", "c"][i]], n: 5, statistics: [s])
             },
             runs: 15, runsWithViolations: 0, missingRuns: 0)
@@ -83,7 +86,7 @@ final class SweepMissingValuesTests: XCTestCase {
 
     func testCategoricalAxesAreNotJoinedAndNonNegativeIntervalsStayAboveZero() {
         // A wide interval around a small mean would reach below 0.
-        let points = [SVGLineChart.Point(x: 0, mean: 1, halfWidth: 5, n: 3), SVGLineChart.Point(x: 1, mean: 2, halfWidth: 1, n: 3)]
+        let points = [SVGLineChart.Point(x: 0, mean: 1, low: 0, high: 6, n: 3), SVGLineChart.Point(x: 1, mean: 2, low: 1, high: 3, n: 3)]
         let twins = [SVGLineChart.Series(label: "a", points: points), SVGLineChart.Series(label: "b", points: points)]
         let categorical = SVGLineChart(title: "t", yLabel: "s", xLabel: "policy", categories: ["x", "y"], series: twins).svg()
         XCTAssertFalse(categorical.contains("<polyline"), "categories are not joined")
@@ -96,11 +99,13 @@ final class SweepMissingValuesTests: XCTestCase {
         XCTAssertNotEqual(circles.first, squares.dropFirst().first, "the twin series sit side by side")
         let numeric = SVGLineChart(title: "t", yLabel: "s", xLabel: "nodes", categories: nil, series: twins).svg()
         XCTAssertTrue(numeric.contains("<polyline"), "a numeric axis keeps its lines")
-        XCTAssertFalse(numeric.contains("y axis from"))
+        XCTAssertFalse(numeric.contains("does not start at 0"))
         // Data far from 0: the axis starts above 0 and says so.
-        let far = [SVGLineChart.Point(x: 0, mean: 100, halfWidth: 1, n: 3), SVGLineChart.Point(x: 1, mean: 110, halfWidth: 1, n: 3)]
+        let far = [SVGLineChart.Point(x: 0, mean: 100, low: 99, high: 101, n: 3),
+                   SVGLineChart.Point(x: 1, mean: 110, low: 109, high: 111, n: 3)]
         let zoomed = SVGLineChart(title: "t", yLabel: "s", xLabel: "nodes", categories: nil,
                                   series: [SVGLineChart.Series(label: "", points: far)]).svg()
-        XCTAssertTrue(zoomed.contains("y axis from "), zoomed)
+        XCTAssertTrue(zoomed.contains(">y axis does not start at 0</text>"), zoomed)
+        XCTAssertNotEqual(yTicks(zoomed).first, "0")
     }
 }

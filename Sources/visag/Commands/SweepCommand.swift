@@ -227,7 +227,7 @@ struct MergeCommand: ParsableCommand {
         do {
             let copied = try SweepMerge.merge(folders, into: out)
             try TimelineRun.copyFirst(from: folders, into: out)
-            try SweepReport.write(directory: out)
+            try ReportOutput.writeReport(directory: out)
             print("merged \(copied) runs into \(out) (with \(SweepReport.fileName))")
         } catch let failure as SweepRunner.Failure {
             // Here every failure is about the folders given (missing, not a sweep's, different sweeps).
