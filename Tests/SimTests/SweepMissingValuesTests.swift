@@ -107,5 +107,12 @@ final class SweepMissingValuesTests: XCTestCase {
                                   series: [SVGLineChart.Series(label: "", points: far)]).svg()
         XCTAssertTrue(zoomed.contains(">y axis does not start at 0</text>"), zoomed)
         XCTAssertNotEqual(yTicks(zoomed).first, "0")
+        // Halved from 30 to 15: drawn from 0, so the halving looks like one.
+        let halved = [SVGLineChart.Point(x: 0, mean: 30, low: 28, high: 32, n: 3),
+                      SVGLineChart.Point(x: 1, mean: 16, low: 15, high: 17, n: 3)]
+        let fromZero = SVGLineChart(title: "t", yLabel: "s", xLabel: "nodes", categories: nil,
+                                    series: [SVGLineChart.Series(label: "", points: halved)]).svg()
+        XCTAssertEqual(yTicks(fromZero).first, "0")
+        XCTAssertFalse(fromZero.contains("does not start at 0"))
     }
 }

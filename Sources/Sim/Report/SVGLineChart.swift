@@ -64,8 +64,9 @@ struct SVGLineChart {
         let highs = points.map { $0.high.isFinite ? max($0.high, $0.mean) : $0.mean }
         var low = lows.min() ?? 0
         let high = highs.max() ?? 1
-        // Counts, times and fractions start at zero unless the data sit far from it (then the chart says so).
-        if low >= 0, low < 0.4 * high { low = 0 }
+        // Counts, times and fractions start at zero unless every point and interval lies in the top third of the
+        // range from 0 (then the chart says so), where a zero-based axis would squeeze the differences flat.
+        if low >= 0, low <= 2.0 / 3 * high { low = 0 }
         if nonNegative { low = max(0, low) }
         let yScale = NiceScale(low: low, high: high, target: 5)
         precondition(!nonNegative || yScale.low >= 0, "a negative axis for a non-negative quantity")
