@@ -31,6 +31,10 @@ final class ConfidenceIntervalTests: XCTestCase {
             XCTAssertLessThan(low, total)
             XCTAssertGreaterThan(high, total)
         }
+        // A cell of event counts in the millions, spread more than Poisson: a finite interval around the mean.
+        let events = ConfidenceInterval([2_000_000, 2_100_000, 1_900_000, 2_050_000], method: .poisson)
+        XCTAssertTrue(events.low < 2_012_500 && 2_012_500 < events.high, "\(events)")
+        XCTAssertGreaterThan(events.low, 1_800_000)
     }
 
     func testPoissonIntervalIsForTheMeanCountPerRun() {

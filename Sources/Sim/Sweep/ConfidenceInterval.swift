@@ -70,7 +70,7 @@ public struct ConfidenceInterval: Equatable, Sendable {
     /// falling with the degrees) is refined by Newton's method on GSL's distribution function, which converges
     /// there, up to 10^6; beyond, where the approximation alone is within 1e-11, it is the answer.
     static func chiSquareQuantile(_ p: Double, degrees k: Double) -> Double {
-        precondition(k >= 1 && p > 0 && p < 1)
+        precondition(k > 0 && p > 0 && p < 1)
         if k <= 1000 { return gsl_cdf_chisq_Pinv(p, k) }
         let z = gsl_cdf_ugaussian_Pinv(p)
         let c = 2 / (9 * k)
