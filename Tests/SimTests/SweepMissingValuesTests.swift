@@ -60,6 +60,10 @@ final class SweepMissingValuesTests: XCTestCase {
         XCTAssertNil(SweepReport.bestCell(data([(10, 1), (20, 1)], better: .neither), metric: 0))
         // A cell with no sample is neither best nor in the way.
         XCTAssertEqual(SweepReport.bestCell(data([(.nan, .nan), (20, 1), (30, 1)], better: .lower), metric: 0), 1)
+        // A single run's bootstrap interval is a point: no claim from it.
+        var single = data([(10, 0), (20, 0), (30, 0)], better: .lower)
+        single.cells[0].statistics[0].n = 1
+        XCTAssertNil(SweepReport.bestCell(single, metric: 0))
     }
 
     func testAChartHasNoPointForACellWithoutSamples() {

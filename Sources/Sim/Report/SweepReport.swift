@@ -105,7 +105,8 @@ public enum SweepReport {
         var out = "<section><h2>Policy comparison</h2><p class=\"note\">Mean [95 % confidence interval] over the seeds of "
             + "each cell, the interval by the metric's kind (" + intervalSummary + "); a column's best mean (lowest, or "
             + "highest for completions and utilisation) is "
-            + "highlighted only when its interval overlaps no other cell's. A cell with no sample of a metric shows – "
+            + "highlighted only when its interval overlaps no other cell's (for a bootstrapped metric, only with two or "
+            + "more seeds in every cell). A cell with no sample of a metric shows – "
             + "and is left out of its means. Every metric is in <code>summary.csv</code>.</p><div class=\"scroll\"><table><thead><tr><th>cell</th>"
         for axis in data.axes { out += "<th>\(HTMLText.escape(shortName(axis.path)))</th>" }
         out += "<th>n</th>"
@@ -139,6 +140,8 @@ public enum SweepReport {
         case .neither: return nil
         }
         let cells = data.cells.filter { $0.statistics[metric].mean.isFinite }
+        // One run has no spread to resample: its bootstrap interval is a point, which says nothing about overlap.
+        if data.metrics[metric].interval == .bootstrap, cells.contains(where: { $0.statistics[metric].n < 2 }) { return nil }
         guard cells.count > 1, let top = cells.min(by: { sign * $0.statistics[metric].mean < sign * $1.statistics[metric].mean })
         else { return nil }
         // The interval's end on the worse side (the upper one when lower is better) and on the better side.
