@@ -80,6 +80,18 @@ final class SweepMissingValuesTests: XCTestCase {
             XCTAssertFalse(info.unit.isEmpty, metric.name)
             XCTAssertFalse(info.meaning.isEmpty, metric.name)
         }
+        // The y axis names the quantity and its unit.
+        let labels = Dictionary(uniqueKeysWithValues: SweepResults.metrics.map {
+            ($0.name, SweepReport.yLabel(MetricInfo.of($0.name)))
+        })
+        XCTAssertEqual(labels["applications_failed"], "applications per run")
+        XCTAssertEqual(labels["messages"], "messages per run")
+        XCTAssertEqual(labels["invariant_violations"], "violations per run")
+        XCTAssertEqual(labels["discovery_messages_per_app"], "discovery messages per application")
+        XCTAssertEqual(labels["vm_hours"], "VM time (VM·h)")
+        XCTAssertEqual(labels["vm_utilisation"], "fraction of VM time reserved")
+        XCTAssertEqual(labels["violated"], "share of runs")
+        XCTAssertEqual(labels["queue_wait_mean_s"], "time (s)")
         let html = SweepReport.glossary(data([(1, 0)], better: .lower))
         XCTAssertTrue(html.contains("<td><code>m</code></td><td>s</td>"), html)
     }
