@@ -89,7 +89,8 @@ struct SVGLineChart {
 
         // What a browser test checks the drawing against: the kind of x axis and whether y can be negative.
         var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" "
-            + "data-x=\"\(categories == nil ? "numeric" : "categorical")\" data-y=\"\(nonNegative ? "non-negative" : "any")\" viewBox=\"0 0 \(Int(Self.width)) \(Int(Self.height))\" "
+            + "data-x=\"\(categories == nil ? "numeric" : "categorical")\" data-y=\"\(nonNegative ? "non-negative" : "any")\" "
+            + "viewBox=\"0 0 \(Int(Self.width)) \(Int(Self.height))\" "
             + "width=\"\(Int(Self.width))\" height=\"\(Int(Self.height))\" role=\"img\" aria-label=\"\(HTMLText.escape(title))\">"
         out += "<text x=\"\(HTMLText.coordinate(m.left))\" y=\"16\" class=\"title\">\(HTMLText.escape(title))</text>"
         // Grid and y ticks.
@@ -132,7 +133,8 @@ struct SVGLineChart {
                 if p.low.isFinite, p.high.isFinite, p.high > p.low {
                     let (top, bottom) = (HTMLText.coordinate(y(p.high)), HTMLText.coordinate(y(p.low)))
                     let cx = HTMLText.coordinate(px)
-                    out += "<g class=\"ci\" data-low=\"\(SweepResults.format(p.low))\" stroke=\"\(colour)\" stroke-width=\"1.1\"><line x1=\"\(cx)\" x2=\"\(cx)\" y1=\"\(top)\" y2=\"\(bottom)\"/>"
+                    out += "<g class=\"ci\" data-low=\"\(SweepResults.format(p.low))\" stroke=\"\(colour)\" stroke-width=\"1.1\">"
+                        + "<line x1=\"\(cx)\" x2=\"\(cx)\" y1=\"\(top)\" y2=\"\(bottom)\"/>"
                         + "<line x1=\"\(HTMLText.coordinate(px - 3))\" x2=\"\(HTMLText.coordinate(px + 3))\" y1=\"\(top)\" y2=\"\(top)\"/>"
                         + "<line x1=\"\(HTMLText.coordinate(px - 3))\" x2=\"\(HTMLText.coordinate(px + 3))\" y1=\"\(bottom)\" y2=\"\(bottom)\"/></g>"
                 }
