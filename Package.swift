@@ -19,6 +19,15 @@ let blasLinking: [LinkerSetting] = serialOpenBLAS.map {
     [.unsafeFlags(["-L\($0)", "-Xlinker", "-rpath", "-Xlinker", $0])]
 } ?? []
 
+// librsvg's and cairo's headers (librsvg2-dev, libcairo2-dev), which the figures' PDF export is compiled against: the
+// folders `pkg-config --cflags librsvg-2.0 cairo-pdf` names on Debian. Headers only: CSVGToPDF loads the libraries.
+let glibConfigHeaders = ["x86_64", "aarch64"].map { "/usr/lib/\($0)-linux-gnu/glib-2.0/include" }
+    .first { FileManager.default.fileExists(atPath: $0) }
+let svgHeaders: [CSetting] = [
+    .unsafeFlags((["/usr/include/librsvg-2.0", "/usr/include/glib-2.0", "/usr/include/gdk-pixbuf-2.0", "/usr/include/cairo"]
+        + (glibConfigHeaders.map { [$0] } ?? [])).map { "-I" + $0 }),
+]
+
 let package = Package(
     name: "visag",
     platforms: [.macOS(.v13)],
@@ -43,13 +52,16 @@ let package = Package(
         .target(name: "CLibvirt", path: "Sources/CLibvirt"),
         // The output writer's signal-time clean-up: temporary files removed on SIGINT/SIGTERM/SIGHUP.
         .target(name: "COutputCleanup", path: "Sources/COutputCleanup"),
+        // The figures' PDFs: librsvg renders a figure's SVG into a cairo PDF surface. Not linked: both are loaded on the
+        // first figure (Sources/CSVGToPDF/svg_to_pdf.c), as libvirt is.
+        .target(name: "CSVGToPDF", path: "Sources/CSVGToPDF", cSettings: svgHeaders),
         // The control plane: sans-I/O state machines. Standard library only.
         .target(name: "Model", path: "Sources/Model", swiftSettings: crossModule),
         // The discrete-event engine, the simulated world and scenario files.
         .target(
             name: "Sim",
             dependencies: [
-                "Model", "CGSL", "COpenSSL", "COutputCleanup",
+                "Model", "CGSL", "COpenSSL", "COutputCleanup", "CSVGToPDF",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Collections", package: "swift-collections"),
             ],

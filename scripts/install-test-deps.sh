@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond the build, if missing (Debian 12, as root):
 # - chromium: ReportBrowserTests opens report.html headless (about 120 MB to download);
+# - poppler-utils: FigurePDFTests reads a figure's PDF back with pdftotext;
 # - QEMU and libvirtd for qemu:///system, tini to reap QEMU's children, and what the tiny guest
 #   is built from (busybox-static, dropbear-bin; scripts/tcg-guest/build-guest.sh fetches the
 #   kernel with apt-get download) for QEMUGuestTests. About 60 packages in all;
@@ -11,7 +12,7 @@
 #   (scripts/esx-sim). Its Go main is built here, once (about 30 s of CPU), so the test finds it cached.
 set -euo pipefail
 cd "$(dirname "$0")"
-bash apt-install-missing.sh chromium qemu-system-x86 qemu-utils libvirt-daemon libvirt-daemon-driver-qemu \
+bash apt-install-missing.sh chromium poppler-utils qemu-system-x86 qemu-utils libvirt-daemon libvirt-daemon-driver-qemu \
     libvirt-clients tini busybox-static dropbear-bin slurmctld slurmd slurm-client munge \
     golang-go golang-github-vmware-govmomi-dev python3
 bash esx-sim/build.sh >/dev/null

@@ -90,8 +90,11 @@ final class HeadlessChromium {
     }
 
     /// Loads `page`, waits for it and a moment more for late errors, screenshots the whole
-    /// page at `widthPixels` into `screenshot`, and returns every problem seen.
-    func problems(loading page: URL, screenshot: URL, widthPixels: Int = 1200) throws -> [String] {
+    /// page at `widthPixels` into `screenshot`, and returns every problem seen. `check`, if given, is a
+    /// JavaScript expression evaluated in the laid-out page through the DevTools protocol (the page's own
+    /// policy forbids scripts, and applies to none of the protocol's): it returns an array of strings, each a
+    /// problem of the drawing, added to the others.
+    func problems(loading page: URL, screenshot: URL, widthPixels: Int = 1200, check: String? = nil) throws -> [String] {
         let target = try call("Target.createTarget", ["url": "about:blank"])
         guard let targetID = target["targetId"] as? String else { throw Failure(description: "no target id: \(target)") }
         let attached = try call("Target.attachToTarget", ["targetId": targetID, "flatten": true])
@@ -113,9 +116,20 @@ final class HeadlessChromium {
             throw Failure(description: "no screenshot data")
         }
         try png.write(to: screenshot)
+        var found: [String] = []
+        if let check {
+            let evaluated = try call("Runtime.evaluate", ["expression": check, "returnByValue": true], session: session)
+            if let exception = evaluated["exceptionDetails"] {
+                found.append("check failed: \(exception)")
+            } else if let value = (evaluated["result"] as? [String: Any])?["value"] as? [String] {
+                found += value
+            } else {
+                found.append("check returned no array of strings: \(evaluated)")
+            }
+        }
         try drain(forSeconds: 0.2)
         _ = try? call("Browser.close", [:])
-        return events.filter { ($0["sessionId"] as? String) == session }.compactMap(Self.problem)
+        return events.filter { ($0["sessionId"] as? String) == session }.compactMap(Self.problem) + found
     }
 
     /// What an event says went wrong, if anything.

@@ -63,7 +63,7 @@ final class ReportBrowserTests: XCTestCase {
 
         let screenshot = dir.appendingPathComponent("report.png")
         let chromium = try HeadlessChromium(executable: executable)
-        let problems = try chromium.problems(loading: report, screenshot: screenshot)
+        let problems = try chromium.problems(loading: report, screenshot: screenshot, check: Self.chartCheck)
         XCTAssertEqual(problems, [], "report.html in Chromium:\n" + problems.joined(separator: "\n"))
         let png = try Data(contentsOf: screenshot)
         XCTAssertEqual(Array(png.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], "not a PNG")
@@ -79,16 +79,58 @@ final class ReportBrowserTests: XCTestCase {
         let svg = try String(contentsOf: figures.appendingPathComponent(figure), encoding: .utf8)
         XCTAssertTrue(svg.hasPrefix("<?xml") && svg.contains("<style>") && svg.hasSuffix("</svg>\n"), String(svg.prefix(300)))
         let csv = try String(contentsOf: figures.appendingPathComponent(String(figure.dropLast(4)) + ".csv"), encoding: .utf8)
-        XCTAssertTrue(csv.hasPrefix("series,policies.recycle,n,mean,ci95_low,ci95_high,ci95_low_drawn\n")
-            || csv.hasPrefix("series,policies.dhcpRenewal,n,mean,ci95_low,ci95_high,ci95_low_drawn\n"), csv)
+        XCTAssertTrue(csv.hasPrefix("series,policies.recycle,n,mean,ci95_low,ci95_high,ci_method\n")
+            || csv.hasPrefix("series,policies.dhcpRenewal,n,mean,ci95_low,ci95_high,ci_method\n"), csv)
+        if figure.hasPrefix("vm_hours-") { XCTAssertTrue(csv.hasSuffix(",bootstrap-percentile\n"), "VM-hours are bootstrapped: \(csv)") }
+        // Beside each SVG, its PDF (librsvg and cairo are in scripts/install-deps.sh).
+        for svg in svgs {
+            let pdf = try Data(contentsOf: figures.appendingPathComponent(String(svg.dropLast(4)) + ".pdf"))
+            XCTAssertEqual(String(decoding: pdf.prefix(5), as: UTF8.self), "%PDF-", svg)
+        }
+        XCTAssertTrue(html.contains(".pdf\">PDF</a>"))
         let alone = try HeadlessChromium(executable: executable).problems(loading: figures.appendingPathComponent(figure),
-                                          screenshot: dir.appendingPathComponent("figure.png"))
+                                          screenshot: dir.appendingPathComponent("figure.png"), check: Self.chartCheck)
         XCTAssertEqual(alone, [], "\(figure) in Chromium:\n" + alone.joined(separator: "\n"))
         if let keep = ProcessInfo.processInfo.environment["VISAG_REPORT_SCREENSHOT"] {
             try? FileManager.default.removeItem(atPath: keep)
             try FileManager.default.copyItem(at: screenshot, to: URL(fileURLWithPath: keep))
         }
     }
+
+    /// Checks every chart as the browser drew it, and returns its problems: a negative y tick on a non-negative
+    /// metric's axis, a line joining a categorical axis's points, an interval that reaches below 0 (by its value,
+    /// or drawn below the plot's bottom, which is at 0 or above), and a page without charts or whiskers.
+    static let chartCheck = """
+    (() => {
+      const problems = [];
+      const charts = [...document.querySelectorAll('svg.chart')];
+      if (charts.length === 0) problems.push('no charts');
+      let whiskers = 0;
+      for (const svg of charts) {
+        const name = svg.getAttribute('aria-label');
+        const nonNegative = svg.dataset.y === 'non-negative';
+        const ticks = [...svg.querySelectorAll('text.ytick')].map(t => t.textContent.trim());
+        if (ticks.length === 0) problems.push(name + ': no y ticks');
+        for (const t of ticks) {
+          if (nonNegative && (/^[-\\u2212]/.test(t) || parseFloat(t) < 0)) problems.push(name + ': negative tick ' + t);
+        }
+        if (svg.dataset.x === 'categorical' && svg.querySelector('polyline')) problems.push(name + ': joined categories');
+        const bottom = svg.querySelector('rect.frame').getBoundingClientRect().bottom;
+        for (const ci of svg.querySelectorAll('g.ci')) {
+          whiskers += 1;
+          if (nonNegative && !(parseFloat(ci.dataset.low) >= 0)) problems.push(name + ': interval from ' + ci.dataset.low);
+          for (const line of ci.querySelectorAll('line')) {
+            if (line.getBoundingClientRect().bottom > bottom + 0.5) problems.push(name + ': whisker below the axis');
+          }
+        }
+        if (parseFloat(ticks[0]) !== 0 && !svg.textContent.includes('y axis does not start at 0')) {
+          problems.push(name + ': axis from ' + ticks[0] + ' without a note');
+        }
+      }
+      if (charts.length > 0 && whiskers === 0) problems.push('no interval drawn');
+      return problems;
+    })()
+    """
 
     func testCheckerCatchesConsoleErrorsExceptionsAndBlockedRequests() throws {
         let executable = try browser()
@@ -116,5 +158,22 @@ final class ReportBrowserTests: XCTestCase {
             .problems(loading: guarded, screenshot: dir.appendingPathComponent("guarded.png"))
         XCTAssertTrue(second.contains { $0.contains("Content Security Policy") && $0.contains("script") }, "\(second)")
         XCTAssertTrue(second.contains { $0.contains("192.0.2.1") || $0.contains("csp") }, "\(second)")
+
+        // A chart drawn wrong in each way the chart check looks for.
+        let wrong = dir.appendingPathComponent("wrong.html")
+        try """
+        <!DOCTYPE html><html><head><meta charset="utf-8"></head><body>
+        <svg xmlns="http://www.w3.org/2000/svg" class="chart" data-x="categorical" data-y="non-negative" width="200"
+         height="120" aria-label="wrong"><rect x="20" y="10" width="160" height="80" class="frame" fill="none"/>
+        <text class="ytick" x="15" y="90">-1</text><text class="ytick" x="15" y="50">0</text>
+        <polyline points="40,50 120,40" stroke="black"/>
+        <g class="ci" data-low="-0.5" stroke="black"><line x1="40" x2="40" y1="30" y2="110"/></g></svg></body></html>
+        """.write(to: wrong, atomically: true, encoding: .utf8)
+        let third = try HeadlessChromium(executable: executable)
+            .problems(loading: wrong, screenshot: dir.appendingPathComponent("wrong.png"), check: Self.chartCheck)
+        for expected in ["wrong: negative tick -1", "wrong: joined categories", "wrong: interval from -0.5",
+                         "wrong: whisker below the axis", "wrong: axis from -1 without a note"] {
+            XCTAssertTrue(third.contains(expected), "\(expected) not in \(third)")
+        }
     }
 }

@@ -6,12 +6,13 @@ import XCTest
 /// "best" is claimed only where the intervals say so.
 final class SweepMissingValuesTests: XCTestCase {
     func testStatisticsSkipMissingRunsAndCountOnlyThoseMeasured() {
-        let s = SweepResults.Statistics([2, .nan, 4])
+        let s = SweepResults.Statistics([2, .nan, 4], method: .bootstrap)
         XCTAssertEqual(s.n, 2)
         XCTAssertEqual(s.mean, 3)
-        let none = SweepResults.Statistics([.nan, .nan])
+        let none = SweepResults.Statistics([.nan, .nan], method: .poisson)
         XCTAssertEqual(none.n, 0)
         XCTAssertTrue(none.mean.isNaN)
+        XCTAssertTrue(none.interval.low.isNaN && none.interval.high.isNaN)
         XCTAssertEqual(SweepResults.format(none.mean), "", "an empty CSV field, not 0")
     }
 
@@ -38,13 +39,15 @@ final class SweepMissingValuesTests: XCTestCase {
         XCTAssertEqual(back.prepareRevertSeconds.mean, summary.prepareRevertSeconds.mean)
     }
 
+    /// Cells with a mean and a symmetric interval of the given half-width each.
     func data(_ cells: [(mean: Double, halfWidth: Double)], better: MetricInfo.Better) -> SweepReportData {
         SweepReportData(
             scenario: "s", base: "s.yaml", set: [], axes: [SweepFile.Axis(path: "policies.recycle", values: ["a", "b", "c"])],
             seeds: SeedList(1...5), metrics: [MetricInfo(name: "m", label: "m", unit: "s", better: better)],
             cells: cells.enumerated().map { i, c in
-                var s = SweepResults.Statistics([1])
-                (s.n, s.mean, s.halfWidth) = (5, c.mean, c.halfWidth)
+                var s = SweepResults.Statistics([1], method: .bootstrap)
+                (s.n, s.mean) = (5, c.mean)
+                (s.interval.low, s.interval.high) = (c.mean - c.halfWidth, c.mean + c.halfWidth)
                 return SweepReportData.Cell(index: i, values: [["a", "b", "c"][i]], n: 5, statistics: [s])
             },
             runs: 15, runsWithViolations: 0, missingRuns: 0)
@@ -57,6 +60,10 @@ final class SweepMissingValuesTests: XCTestCase {
         XCTAssertNil(SweepReport.bestCell(data([(10, 1), (20, 1)], better: .neither), metric: 0))
         // A cell with no sample is neither best nor in the way.
         XCTAssertEqual(SweepReport.bestCell(data([(.nan, .nan), (20, 1), (30, 1)], better: .lower), metric: 0), 1)
+        // A single run's bootstrap interval is a point: no claim from it.
+        var single = data([(10, 0), (20, 0), (30, 0)], better: .lower)
+        single.cells[0].statistics[0].n = 1
+        XCTAssertNil(SweepReport.bestCell(single, metric: 0))
     }
 
     func testAChartHasNoPointForACellWithoutSamples() {
@@ -73,6 +80,18 @@ final class SweepMissingValuesTests: XCTestCase {
             XCTAssertFalse(info.unit.isEmpty, metric.name)
             XCTAssertFalse(info.meaning.isEmpty, metric.name)
         }
+        // The y axis names the quantity and its unit.
+        let labels = Dictionary(uniqueKeysWithValues: SweepResults.metrics.map {
+            ($0.name, SweepReport.yLabel(MetricInfo.of($0.name)))
+        })
+        XCTAssertEqual(labels["applications_failed"], "applications per run")
+        XCTAssertEqual(labels["messages"], "messages per run")
+        XCTAssertEqual(labels["invariant_violations"], "violations per run")
+        XCTAssertEqual(labels["discovery_messages_per_app"], "discovery messages per application")
+        XCTAssertEqual(labels["vm_hours"], "VM time (VM·h)")
+        XCTAssertEqual(labels["vm_utilisation"], "fraction of VM time reserved")
+        XCTAssertEqual(labels["violated"], "share of runs")
+        XCTAssertEqual(labels["queue_wait_mean_s"], "time (s)")
         let html = SweepReport.glossary(data([(1, 0)], better: .lower))
         XCTAssertTrue(html.contains("<td><code>m</code></td><td>s</td>"), html)
     }
@@ -83,7 +102,7 @@ final class SweepMissingValuesTests: XCTestCase {
 
     func testCategoricalAxesAreNotJoinedAndNonNegativeIntervalsStayAboveZero() {
         // A wide interval around a small mean would reach below 0.
-        let points = [SVGLineChart.Point(x: 0, mean: 1, halfWidth: 5, n: 3), SVGLineChart.Point(x: 1, mean: 2, halfWidth: 1, n: 3)]
+        let points = [SVGLineChart.Point(x: 0, mean: 1, low: 0, high: 6, n: 3), SVGLineChart.Point(x: 1, mean: 2, low: 1, high: 3, n: 3)]
         let twins = [SVGLineChart.Series(label: "a", points: points), SVGLineChart.Series(label: "b", points: points)]
         let categorical = SVGLineChart(title: "t", yLabel: "s", xLabel: "policy", categories: ["x", "y"], series: twins).svg()
         XCTAssertFalse(categorical.contains("<polyline"), "categories are not joined")
@@ -96,11 +115,20 @@ final class SweepMissingValuesTests: XCTestCase {
         XCTAssertNotEqual(circles.first, squares.dropFirst().first, "the twin series sit side by side")
         let numeric = SVGLineChart(title: "t", yLabel: "s", xLabel: "nodes", categories: nil, series: twins).svg()
         XCTAssertTrue(numeric.contains("<polyline"), "a numeric axis keeps its lines")
-        XCTAssertFalse(numeric.contains("y axis from"))
+        XCTAssertFalse(numeric.contains("does not start at 0"))
         // Data far from 0: the axis starts above 0 and says so.
-        let far = [SVGLineChart.Point(x: 0, mean: 100, halfWidth: 1, n: 3), SVGLineChart.Point(x: 1, mean: 110, halfWidth: 1, n: 3)]
+        let far = [SVGLineChart.Point(x: 0, mean: 100, low: 99, high: 101, n: 3),
+                   SVGLineChart.Point(x: 1, mean: 110, low: 109, high: 111, n: 3)]
         let zoomed = SVGLineChart(title: "t", yLabel: "s", xLabel: "nodes", categories: nil,
                                   series: [SVGLineChart.Series(label: "", points: far)]).svg()
-        XCTAssertTrue(zoomed.contains("y axis from "), zoomed)
+        XCTAssertTrue(zoomed.contains(">y axis does not start at 0</text>"), zoomed)
+        XCTAssertNotEqual(yTicks(zoomed).first, "0")
+        // Halved from 30 to 15: drawn from 0, so the halving looks like one.
+        let halved = [SVGLineChart.Point(x: 0, mean: 30, low: 28, high: 32, n: 3),
+                      SVGLineChart.Point(x: 1, mean: 16, low: 15, high: 17, n: 3)]
+        let fromZero = SVGLineChart(title: "t", yLabel: "s", xLabel: "nodes", categories: nil,
+                                    series: [SVGLineChart.Series(label: "", points: halved)]).svg()
+        XCTAssertEqual(yTicks(fromZero).first, "0")
+        XCTAssertFalse(fromZero.contains("does not start at 0"))
     }
 }

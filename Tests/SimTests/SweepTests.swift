@@ -119,17 +119,30 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(try SweepRunner.run(sweep, into: single, options: .init(jobs: 2, resume: true)) { _, _, _ in }.ran, 1)
         XCTAssertThrowsError(try SweepRunner.run(sweep, into: single, options: .init(jobs: 1)) { _, _, _ in })
         let summary = try String(contentsOfFile: single + "/summary.csv", encoding: .utf8)
-        XCTAssertTrue(summary.hasPrefix("cell,policies.recycle,policies.dhcpRenewal,metric,n,mean,sd,ci95_low,ci95_high,p50,p95,p99\n"))
+        XCTAssertTrue(summary.hasPrefix("cell,policies.recycle,policies.dhcpRenewal,metric,n,mean,sd,ci95_low,ci95_high,p50,p95,p99,ci_method\n"))
         XCTAssertEqual(summary.split(separator: "\n").count, 1 + 4 * SweepResults.metrics.count)
+        // Every row's interval is its metric's kind, and none reaches below 0.
+        for line in summary.split(separator: "\n").dropFirst() {
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            let metric = try XCTUnwrap(SweepResults.metrics.first { $0.name == fields[3] })
+            XCTAssertEqual(fields[12], metric.interval.rawValue, String(line))
+            if let low = Double(fields[7]), let high = Double(fields[8]), let mean = Double(fields[5]) {
+                XCTAssertTrue(0 <= low && low <= mean && mean <= high, String(line))
+            }
+        }
     }
 
-    func testConfidenceIntervalUsesStudentsT() {
-        let s = SweepResults.Statistics([1, 2, 3, 4])
+    func testStatisticsCarryTheirMetricsInterval() {
+        let s = SweepResults.Statistics([1, 2, 3, 4], method: .poisson)
         XCTAssertEqual(s.mean, 2.5, accuracy: 1e-12)
         XCTAssertEqual(s.sd, 1.2909944487358056, accuracy: 1e-12)
-        // t(0.975, 3) = 3.182446305284263
-        XCTAssertEqual(s.halfWidth, 3.182446305284263 * 1.2909944487358056 / 2, accuracy: 1e-9)
-        XCTAssertEqual(SweepResults.Statistics([5]).halfWidth, 0)
+        XCTAssertEqual(s.interval, ConfidenceInterval([1, 2, 3, 4], method: .poisson))
+        XCTAssertEqual(SweepResults.Statistics([5], method: .bootstrap).interval.low, 5)
+        // A cell's metrics computed together get the intervals each gets alone.
+        let samples: [[Double]] = [[1, 2, 3, 4], [0.5, .nan, 9, 2], [3, 1, 4, 1], [0, 1, 1, 0], [7, 7, 7, 7]]
+        let methods: [IntervalMethod] = [.bootstrap, .bootstrap, .poisson, .wilson, .bootstrap]
+        XCTAssertEqual(SweepResults.Statistics.of(samples, methods: methods),
+                       zip(samples, methods).map { SweepResults.Statistics($0, method: $1) })
     }
 
     func testLatencyMetricsGetPercentilesOverTheCellsRuns() {

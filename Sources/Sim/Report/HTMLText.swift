@@ -25,12 +25,15 @@ enum HTMLText {
         return text == "-0.00" ? "0.00" : text
     }
 
-    /// A mean with its 95 % half-width, rounded to the half-width's second significant digit.
-    static func meanWithInterval(_ mean: Double, _ halfWidth: Double) -> String {
+    /// A mean with its 95 % interval, `12.3 [10.1, 15.0]`, rounded to the interval's width's second significant digit.
+    static func meanWithInterval(_ mean: Double, low: Double, high: Double) -> String {
         guard mean.isFinite else { return "–" }
-        guard halfWidth.isFinite, halfWidth > 0 else { return number(mean) }
-        let decimals = min(6, max(0, 1 - Int(floor(log10(halfWidth)))))
-        return String(format: "%.\(decimals)f ± %.\(decimals)f", mean, halfWidth)
+        let width = high - low
+        guard width.isFinite, width > 0 else { return number(mean) }
+        let decimals = min(6, max(0, 1 - Int(floor(log10(width / 2)))))
+        let format = "%.\(decimals)f"
+        return String(format: format, mean) + " [" + String(format: format, low) + ", "
+            + String(format: format, high) + "]"
     }
 
     /// A plain number with four significant digits (no exponent below a million).

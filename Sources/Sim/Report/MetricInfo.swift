@@ -8,11 +8,13 @@ struct MetricInfo {
     var better: Better
     /// One line of meaning, for the report's glossary.
     var meaning = ""
+    /// How its 95 % interval is computed (set from `SweepResults.metrics`, the one table of them).
+    var interval = IntervalMethod.bootstrap
 
     /// Metrics the policy table shows first when they differ between cells.
     static let keyMetrics = [
         "creation_prepared_mean_s", "creation_ready_p50_s", "queue_wait_mean_s", "mean_response_s", "vm_hours",
-        "vm_utilisation", "applications_failed", "invariant_violations", "discovery_messages_per_app",
+        "vm_utilisation", "applications_failed", "invariant_violations", "violated", "discovery_messages_per_app",
         "misdirected_launches",
     ]
 
@@ -53,6 +55,7 @@ struct MetricInfo {
             ("makespan_s", "makespan", "s", .neither),
             ("events", "simulated events", "events", .neither),
             ("invariant_violations", "invariant violations", "violations per run", .lower),
+            ("violated", "runs with a violation", "share of runs", .lower),
             ("worker_keys_at_mains", "worker keys at mains", "keys", .neither),
         ]
         var table: [String: MetricInfo] = [:]
@@ -93,6 +96,7 @@ struct MetricInfo {
         "makespan_s": "first submission to last application end",
         "events": "events the simulator delivered",
         "invariant_violations": "invariant violations the checker found",
+        "violated": "1 if the checker found an invariant violation in the run, else 0: a cell's mean is the share of its runs with one",
         "worker_keys_at_mains": "workers' own keys accepted by the machine running their application's main",
     ]
 }

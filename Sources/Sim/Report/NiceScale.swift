@@ -11,9 +11,9 @@ struct NiceScale {
         var lo = dataLow, hi = dataHigh
         if !(lo.isFinite && hi.isFinite) { (lo, hi) = (0, 1) }
         if hi - lo < 1e-12 * max(1, abs(hi)) {
-            // A constant: a range around it.
+            // A constant: a range around it, never below 0 for a value that is not negative.
             let pad = lo == 0 ? 1 : abs(lo) * 0.1
-            (lo, hi) = (lo - pad, hi + pad)
+            (lo, hi) = (lo >= 0 ? max(0, lo - pad) : lo - pad, hi + pad)
         }
         let rough = (hi - lo) / Double(target)
         let magnitude = pow(10, floor(log10(rough)))

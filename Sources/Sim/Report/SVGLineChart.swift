@@ -7,7 +7,9 @@ struct SVGLineChart {
         /// Position among the axis values (categorical) or the value itself (numeric).
         var x: Double
         var mean: Double
-        var halfWidth: Double
+        /// The 95 % interval's ends, drawn as computed (NaN: none).
+        var low: Double
+        var high: Double
         var n: Int
     }
 
@@ -23,8 +25,10 @@ struct SVGLineChart {
     /// are grouped side by side, never joined by lines.
     var categories: [String]?
     var series: [Series]
-    /// The quantity cannot be negative (a count, a time, a fraction): intervals are cut at 0 and the axis never
-    /// goes below it.
+    /// How the intervals were computed (`IntervalMethod`'s name), for the CSV file.
+    var intervalMethod = ""
+    /// The quantity cannot be negative (a count, a time, a fraction): the axis never goes below 0, and the
+    /// intervals, non-negative by their method, are drawn as computed.
     var nonNegative = true
     /// A time series sampled at instants: each series a step line (the value holds until the next instant), no
     /// markers or intervals.
@@ -59,14 +63,16 @@ struct SVGLineChart {
         let plotWidth = Self.width - m.left - m.right
         let plotHeight = Self.height - m.top - m.bottom
         let points = series.flatMap(\.points).filter { $0.mean.isFinite }
-        let lows = points.map { lowEnd($0) }
-        let highs = points.map { $0.mean + ($0.halfWidth.isFinite ? $0.halfWidth : 0) }
+        let lows = points.map { $0.low.isFinite ? min($0.low, $0.mean) : $0.mean }
+        let highs = points.map { $0.high.isFinite ? max($0.high, $0.mean) : $0.mean }
         var low = lows.min() ?? 0
         let high = highs.max() ?? 1
-        // Counts, times and fractions start at zero unless the data sit far from it.
-        if low >= 0, low < 0.4 * high { low = 0 }
-        var yScale = NiceScale(low: low, high: high, target: 5)
-        if nonNegative && yScale.low < 0 { yScale = NiceScale(low: 0, high: high, target: 5) }
+        // Counts, times and fractions start at zero unless every point and interval lies in the top third of the
+        // range from 0 (then the chart says so), where a zero-based axis would squeeze the differences flat.
+        if low >= 0, low <= 2.0 / 3 * high { low = 0 }
+        if nonNegative { low = max(0, low) }
+        let yScale = NiceScale(low: low, high: high, target: 5)
+        precondition(!nonNegative || yScale.low >= 0, "a negative axis for a non-negative quantity")
         func y(_ value: Double) -> Double {
             m.top + plotHeight * (1 - (value - yScale.low) / (yScale.high - yScale.low))
         }
@@ -84,7 +90,10 @@ struct SVGLineChart {
         }
         func x(_ value: Double) -> Double { m.left + plotWidth * (value - xLow) / (xHigh - xLow) }
 
-        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" viewBox=\"0 0 \(Int(Self.width)) \(Int(Self.height))\" "
+        // What a browser test checks the drawing against: the kind of x axis and whether y can be negative.
+        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" "
+            + "data-x=\"\(categories == nil ? "numeric" : "categorical")\" data-y=\"\(nonNegative ? "non-negative" : "any")\" "
+            + "viewBox=\"0 0 \(Int(Self.width)) \(Int(Self.height))\" "
             + "width=\"\(Int(Self.width))\" height=\"\(Int(Self.height))\" role=\"img\" aria-label=\"\(HTMLText.escape(title))\">"
         out += "<text x=\"\(HTMLText.coordinate(m.left))\" y=\"16\" class=\"title\">\(HTMLText.escape(title))</text>"
         // Grid and y ticks.
@@ -105,10 +114,11 @@ struct SVGLineChart {
             + "\(HTMLText.escape(xLabel))</text>"
         out += "<text transform=\"translate(13 \(HTMLText.coordinate(m.top + plotHeight / 2))) rotate(-90)\" class=\"ylabel\">"
             + "\(HTMLText.escape(yLabel))</text>"
-        if yScale.low > 0 {
+        if yScale.low != 0 {
             // Say so when the axis does not start at 0, so a difference is not read as larger than it is.
-            out += "<text x=\"\(HTMLText.coordinate(m.left + plotWidth))\" y=\"16\" class=\"axisnote\" "
-                + "text-anchor=\"end\">y axis from \(yScale.label(yScale.low))</text>"
+            // Under the title, above the frame, where no title runs into it.
+            out += "<text x=\"\(HTMLText.coordinate(m.left))\" y=\"\(HTMLText.coordinate(m.top - 4))\" class=\"axisnote\">"
+                + "y axis does not start at 0</text>"
         }
         // Series, dodged sideways so their error bars do not hide each other.
         let dodge = series.count > 1 ? min(5.0, plotWidth / Double(max(1, xTicks.count)) / Double(series.count + 2)) : 0
@@ -135,16 +145,17 @@ struct SVGLineChart {
             }
             for p in drawn {
                 let px = x(p.x) + offset
-                if p.halfWidth.isFinite, p.halfWidth > 0 {
-                    let (top, bottom) = (HTMLText.coordinate(y(p.mean + p.halfWidth)), HTMLText.coordinate(y(lowEnd(p))))
+                if p.low.isFinite, p.high.isFinite, p.high > p.low {
+                    let (top, bottom) = (HTMLText.coordinate(y(p.high)), HTMLText.coordinate(y(p.low)))
                     let cx = HTMLText.coordinate(px)
-                    out += "<g stroke=\"\(colour)\" stroke-width=\"1.1\"><line x1=\"\(cx)\" x2=\"\(cx)\" y1=\"\(top)\" y2=\"\(bottom)\"/>"
+                    out += "<g class=\"ci\" data-low=\"\(SweepResults.format(p.low))\" stroke=\"\(colour)\" stroke-width=\"1.1\">"
+                        + "<line x1=\"\(cx)\" x2=\"\(cx)\" y1=\"\(top)\" y2=\"\(bottom)\"/>"
                         + "<line x1=\"\(HTMLText.coordinate(px - 3))\" x2=\"\(HTMLText.coordinate(px + 3))\" y1=\"\(top)\" y2=\"\(top)\"/>"
                         + "<line x1=\"\(HTMLText.coordinate(px - 3))\" x2=\"\(HTMLText.coordinate(px + 3))\" y1=\"\(bottom)\" y2=\"\(bottom)\"/></g>"
                 }
                 out += "<g>" + Self.marker(k, x: px, y: y(p.mean), colour: colour)
                     + "<title>\(HTMLText.escape(s.label.isEmpty ? "" : s.label + ": "))"
-                    + "\(HTMLText.meanWithInterval(p.mean, p.halfWidth)) (n = \(p.n))</title></g>"
+                    + "\(HTMLText.meanWithInterval(p.mean, low: p.low, high: p.high)) (n = \(p.n))</title></g>"
             }
         }
         return out + "</svg>"
@@ -175,9 +186,9 @@ struct SVGLineChart {
             + "svg .legendtext{font-size:10px}</style>" + page[page.index(after: close)...] + "\n"
     }
 
-    /// The numbers behind the chart: one row per point, the interval as computed and as drawn.
+    /// The numbers behind the chart: one row per point, with its interval and how it was computed.
     func csv() -> String {
-        var out = "series,\(SweepResults.csvField(xLabel)),n,mean,ci95_low,ci95_high,ci95_low_drawn\n"
+        var out = "series,\(SweepResults.csvField(xLabel)),n,mean,ci95_low,ci95_high,ci_method\n"
         for s in series {
             for p in s.points.sorted(by: { $0.x < $1.x }) {
                 let x: String
@@ -186,18 +197,11 @@ struct SVGLineChart {
                 } else {
                     x = SweepResults.format(p.x)
                 }
-                let h = p.halfWidth.isFinite ? p.halfWidth : 0
-                let row = [s.label, x, "\(p.n)", SweepResults.format(p.mean), SweepResults.format(p.mean - h),
-                           SweepResults.format(p.mean + h), SweepResults.format(lowEnd(p))]
+                let row = [s.label, x, "\(p.n)", SweepResults.format(p.mean), SweepResults.format(p.low),
+                           SweepResults.format(p.high), intervalMethod]
                 out += row.map(SweepResults.csvField).joined(separator: ",") + "\n"
             }
         }
         return out
-    }
-
-    /// The interval's lower end as drawn: cut at 0 for a quantity that cannot be negative.
-    func lowEnd(_ p: Point) -> Double {
-        let end = p.mean - (p.halfWidth.isFinite ? p.halfWidth : 0)
-        return nonNegative ? max(0, end) : end
     }
 }

@@ -3,25 +3,34 @@ import Foundation
 /// `report.html`: one self-contained page (inline CSS and SVG, no script, no external
 /// resource, and a Content-Security-Policy that forbids both) with the policy comparison
 /// table, every varying metric against every axis with 95 % intervals, and the VM state
-/// timeline of one run. Its content depends only on the folder's files.
+/// timeline of one run; and each chart alone as SVG, CSV and PDF (`figures/`). Its content
+/// depends only on the folder's files.
 public enum SweepReport {
     public static let fileName = "report.html"
     /// More lines than this in one chart are unreadable: the rest are listed as left out.
     static let maxSeries = 8
     static let maxTableMetrics = 7
 
-    /// Builds `directory/report.html` from `sweep.json`, `runs/` and, if present, `timeline.json`.
-    public static func write(directory: String) throws {
+    /// Builds `directory/report.html` from `sweep.json`, `runs/` and, if present, `timeline.json`. Returns why
+    /// the figures have no PDF (librsvg or cairo missing), or nil when they have.
+    @discardableResult
+    public static func write(directory: String) throws -> String? {
         let data = try SweepReportData.load(directory: directory)
         let timeline = try TimelineRun.read(from: directory)
-        try OutputFile.write(html(data, timeline: timeline),
+        let noPDF = FigurePDF.unavailable
+        try OutputFile.write(html(data, timeline: timeline, withPDF: noPDF == nil),
                                        to: (directory as NSString).appendingPathComponent(fileName))
         for figure in figures(data) {
             let base = (directory as NSString).appendingPathComponent("figures/" + figure.name)
             let options = OutputFile.Options(createFolders: true)
-            try OutputFile.write(figure.chart.standaloneSVG(), to: base + ".svg", options: options)
+            let svg = figure.chart.standaloneSVG()
+            try OutputFile.write(svg, to: base + ".svg", options: options)
             try OutputFile.write(figure.chart.csv(), to: base + ".csv", options: options)
+            if noPDF == nil {
+                try FigurePDF.write(svg: svg, title: figure.chart.title, to: base + ".pdf", options: options)
+            }
         }
+        return noPDF.map { "figures: no PDF files (\($0))" }
     }
 
     /// Every chart of the report, each named `<metric>-vs-<axis>` for its own SVG and CSV file.
@@ -43,7 +52,7 @@ public enum SweepReport {
         return data.metrics[metric].name + "-vs-" + String(safe)
     }
 
-    static func html(_ data: SweepReportData, timeline: VMTimeline?) -> String {
+    static func html(_ data: SweepReportData, timeline: VMTimeline?, withPDF: Bool = true) -> String {
         var page = """
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8">
@@ -55,7 +64,7 @@ public enum SweepReport {
         """
         page += header(data)
         page += table(data)
-        page += charts(data)
+        page += charts(data, withPDF: withPDF)
         page += timelineSection(timeline, data: data)
         page += glossary(data)
         page += methods(data)
@@ -93,9 +102,11 @@ public enum SweepReport {
         for metric in columns {
             best[metric] = bestCell(data, metric: metric)
         }
-        var out = "<section><h2>Policy comparison</h2><p class=\"note\">Mean ± half-width of the 95 % confidence interval "
-            + "over the seeds of each cell; a column's best mean (lowest, or highest for completions and utilisation) is "
-            + "highlighted only when its interval overlaps no other cell's. A cell with no sample of a metric shows – "
+        var out = "<section><h2>Policy comparison</h2><p class=\"note\">Mean [95 % confidence interval] over the seeds of "
+            + "each cell, the interval by the metric's kind (" + intervalSummary + "); a column's best mean (lowest, or "
+            + "highest for completions and utilisation) is "
+            + "highlighted only when its interval overlaps no other cell's (for a bootstrapped metric, only with two or "
+            + "more seeds in every cell). A cell with no sample of a metric shows – "
             + "and is left out of its means. Every metric is in <code>summary.csv</code>.</p><div class=\"scroll\"><table><thead><tr><th>cell</th>"
         for axis in data.axes { out += "<th>\(HTMLText.escape(shortName(axis.path)))</th>" }
         out += "<th>n</th>"
@@ -111,7 +122,8 @@ public enum SweepReport {
             for metric in columns {
                 let s = cell.statistics[metric]
                 let isBest = best[metric] == cell.index
-                out += "<td class=\"num\(isBest ? " best" : "")\">\(HTMLText.meanWithInterval(s.mean, s.halfWidth))</td>"
+                out += "<td class=\"num\(isBest ? " best" : "")\">"
+                    + "\(HTMLText.meanWithInterval(s.mean, low: s.interval.low, high: s.interval.high))</td>"
             }
             out += "</tr>"
         }
@@ -128,23 +140,32 @@ public enum SweepReport {
         case .neither: return nil
         }
         let cells = data.cells.filter { $0.statistics[metric].mean.isFinite }
+        // One run has no spread to resample: its bootstrap interval is a point, which says nothing about overlap.
+        if data.metrics[metric].interval == .bootstrap, cells.contains(where: { $0.statistics[metric].n < 2 }) { return nil }
         guard cells.count > 1, let top = cells.min(by: { sign * $0.statistics[metric].mean < sign * $1.statistics[metric].mean })
         else { return nil }
-        func width(_ s: SweepResults.Statistics) -> Double { s.halfWidth.isFinite ? s.halfWidth : 0 }
+        // The interval's end on the worse side (the upper one when lower is better) and on the better side.
+        func worseEnd(_ s: SweepResults.Statistics) -> Double {
+            let end = sign > 0 ? s.interval.high : s.interval.low
+            return sign * (end.isFinite ? end : s.mean)
+        }
+        func betterEnd(_ s: SweepResults.Statistics) -> Double {
+            let end = sign > 0 ? s.interval.low : s.interval.high
+            return sign * (end.isFinite ? end : s.mean)
+        }
         let t = top.statistics[metric]
         for cell in cells where cell.index != top.index {
-            let s = cell.statistics[metric]
             // Lower is better: the best's upper end must stay below the other's lower end (mirrored for higher).
-            if sign * t.mean + width(t) >= sign * s.mean - width(s) { return nil }
+            if worseEnd(t) >= betterEnd(cell.statistics[metric]) { return nil }
         }
         return top.index
     }
 
-    static func charts(_ data: SweepReportData) -> String {
+    static func charts(_ data: SweepReportData, withPDF: Bool = true) -> String {
         let plotted = data.metrics.indices.filter { data.varies($0) }
         let constant = data.metrics.indices.filter { !data.varies($0) }
         var out = "<section><h2>Metrics against each axis</h2><p class=\"note\">Points are means over seeds; bars are 95 % "
-            + "confidence intervals (Student's t, n − 1 degrees of freedom), cut at 0 since no metric can be negative. "
+            + "confidence intervals by the metric's kind (" + intervalSummary + "), none of which can reach below 0. "
             + "Each line holds the other axes fixed; the values of a categorical axis (a policy) are grouped points, "
             + "never joined. A chart whose y axis does not start at 0 says so.</p>"
         for (a, axis) in data.axes.enumerated() {
@@ -167,8 +188,9 @@ public enum SweepReport {
             for metric in plotted {
                 let name = HTMLText.escape(figureName(data, metric: metric, axis: axis))
                 out += "<figure>" + chart(data, metric: metric, axis: a, series: Array(series.prefix(maxSeries))).svg()
-                    + "<figcaption><a href=\"figures/\(name).svg\">SVG</a> · <a href=\"figures/\(name).csv\">CSV</a>"
-                    + "</figcaption></figure>"
+                    + "<figcaption><a href=\"figures/\(name).svg\">SVG</a> · "
+                    + (withPDF ? "<a href=\"figures/\(name).pdf\">PDF</a> · " : "")
+                    + "<a href=\"figures/\(name).csv\">CSV</a></figcaption></figure>"
             }
             out += "</div>"
         }
@@ -209,25 +231,32 @@ public enum SweepReport {
                 let s = cell.statistics[metric]
                 // A cell with no sample of the metric has no point (never a point at 0).
                 guard rest == key, let position = values.firstIndex(of: value), s.mean.isFinite else { return nil }
-                return .init(x: numeric ? numbers[position] : Double(position), mean: s.mean, halfWidth: s.halfWidth, n: s.n)
+                return .init(x: numeric ? numbers[position] : Double(position), mean: s.mean, low: s.interval.low,
+                             high: s.interval.high, n: s.n)
             }
             return .init(label: seriesLabel(data, axis: axis, key: key), points: points)
         }
         let info = data.metrics[metric]
         return SVGLineChart(title: info.label, yLabel: yLabel(info), xLabel: data.axes[axis].path,
-                            categories: numeric ? nil : values, series: series)
+                            categories: numeric ? nil : values, series: series, intervalMethod: info.interval.rawValue)
     }
 
-    /// The y axis names the quantity and its unit: `time (s)`, `VM time (VM·h)`; units that name their quantity
-    /// (`applications`, `per application`) stand alone.
+    /// The y axis names the quantity and its unit: `time (s)`, `VM time (VM·h)`, `discovery messages per
+    /// application`; a count is per run (`applications per run`); a share names what it is a share of.
     static func yLabel(_ info: MetricInfo) -> String {
         switch info.unit {
         case "s": "time (s)"
         case "VM·h": "VM time (VM·h)"
         case "": info.label
-        default: info.unit
+        case let unit where unit.hasPrefix("per "): info.label + " " + unit
+        case let unit where unit.hasSuffix("per run") || unit.hasPrefix("fraction") || unit.hasPrefix("share"): unit
+        default: info.unit + " per run"
         }
     }
+
+    /// The interval methods in a few words, for the notes above the table and the charts.
+    static let intervalSummary = "counts per run: exact Poisson; shares of runs: Wilson; times, VM-hours, "
+        + "ratios and the utilisation: percentile bootstrap of the mean; see the end of the page"
 
     static func timelineSection(_ timeline: VMTimeline?, data: SweepReportData) -> String {
         var out = "<section><h2>VM states over one run</h2>"
@@ -264,7 +293,7 @@ public enum SweepReport {
         func line(_ label: String, _ values: [Int]) -> SVGLineChart.Series {
             SVGLineChart.Series(label: label, points: values.enumerated().map {
                 SVGLineChart.Point(x: Double($0.offset) * grid.intervalSeconds / unit.seconds, mean: Double($0.element),
-                                   halfWidth: 0, n: 1)
+                                   low: .nan, high: .nan, n: 1)
             })
         }
         var lines = [line("free workers", grid.freeWorkers), line("reserved workers", grid.reservedWorkers),
@@ -289,17 +318,41 @@ public enum SweepReport {
         var out = "<section><h2>Glossary of metrics</h2><p class=\"note\">Per run; a cell's value is the mean over "
             + "its seeds of the runs that measured it. Names are the columns of results.csv and summary.csv.</p>"
             + "<div class=\"scroll\"><table><thead><tr><th>metric</th><th>name</th><th>unit</th><th>meaning</th>"
-            + "<th>better</th></tr></thead><tbody>"
+            + "<th>better</th><th>95 % interval</th></tr></thead><tbody>"
         for info in data.metrics {
             let better = switch info.better { case .lower: "lower"; case .higher: "higher"; case .neither: "–" }
             out += "<tr><td>\(HTMLText.escape(info.label))</td><td><code>\(HTMLText.escape(info.name))</code></td>"
-                + "<td>\(HTMLText.escape(info.unit))</td><td>\(HTMLText.escape(info.meaning))</td><td>\(better)</td></tr>"
+                + "<td>\(HTMLText.escape(info.unit))</td><td>\(HTMLText.escape(info.meaning))</td><td>\(better)</td>"
+                + "<td>\(intervalName(info.interval))</td></tr>"
         }
         return out + "</tbody></table></div></section>\n"
     }
 
+    static func intervalName(_ method: IntervalMethod) -> String {
+        switch method {
+        case .poisson: "exact Poisson"
+        case .wilson: "Wilson"
+        case .bootstrap: "bootstrap"
+        }
+    }
+
     static func methods(_ data: SweepReportData) -> String {
-        "<footer><p class=\"note\">Generated by <code>visag</code> from <code>sweep.json</code> and the run records in "
+        "<footer><h2>Confidence intervals</h2><p class=\"note\">Each metric's 95 % interval for its mean over a cell's "
+            + "runs follows what the metric is (<code>ci_method</code> in <code>summary.csv</code>, the last column of the "
+            + "glossary), and none reaches below 0 by construction. <strong>Counts per run</strong> (failures, violations, "
+            + "messages; <code>poisson-exact</code>): the exact (Garwood) Poisson interval on the total over the n runs, "
+            + "from chi-square quantiles, divided by n; a total of 0 gives [0, 3.69 / n]. Where the runs' counts vary "
+            + "more than Poisson counts would (variance above the mean), the total is divided by that dispersion first "
+            + "and the interval scaled back (quasi-Poisson), so it is never narrower than the runs' spread. "
+            + "<strong>Shares of runs</strong> (each run 0 or 1; <code>wilson</code>): the Wilson score interval. "
+            + "<strong>Times, VM-hours, per-application ratios, completions and the VM utilisation</strong> "
+            + "(<code>bootstrap-percentile</code>): the 2.5 % and 97.5 % quantiles of the means of "
+            + "\(ConfidenceInterval.bootstrapResamples) resamples of the runs (MT19937, fixed seed "
+            + "\(ConfidenceInterval.bootstrapSeed), so the same runs give the same interval). A resample's mean lies "
+            + "between the smallest and the largest run, so the interval stays at or above 0, and within [0, 1] for the "
+            + "utilisation, a continuous fraction per run (not a count of successes, so not Wilson). With fewer than "
+            + "about 10 seeds a percentile bootstrap is narrower than 95 %.</p>"
+            + "<p class=\"note\">Generated by <code>visag</code> from <code>sweep.json</code> and the run records in "
             + "<code>runs/</code> (the same numbers as <a href=\"summary.csv\">summary.csv</a> and "
             + "<a href=\"results.csv\">results.csv</a>). Times are simulated seconds.</p></footer>\n"
     }

@@ -39,7 +39,8 @@ struct SweepReportData {
             while end < records.count && records[end].cell == records[start].cell { end += 1 }
             let group = records[start..<end]
             cells.append(Cell(index: records[start].cell, values: records[start].values, n: group.count,
-                              statistics: metrics.map { metric in SweepResults.Statistics(group.map { metric.value($0.summary) }) }))
+                              statistics: SweepResults.Statistics.of(metrics.map { metric in group.map { metric.value($0.summary) } },
+                                                                    methods: metrics.map(\.interval))))
             start = end
         }
         let seeds = manifest.seedList.flatMap { try? SeedList(parsing: $0, maxSeeds: SweepFile.maxRuns) }
@@ -47,7 +48,11 @@ struct SweepReportData {
         return SweepReportData(
             scenario: records.first?.summary.scenario ?? manifest.base, base: manifest.base, set: manifest.set,
             axes: manifest.axisOrder.map { SweepFile.Axis(path: $0, values: manifest.axes[$0] ?? []) },
-            seeds: seeds, metrics: metrics.map { MetricInfo.of($0.name) }, cells: cells,
+            seeds: seeds, metrics: metrics.map { metric in
+                var info = MetricInfo.of(metric.name)
+                info.interval = metric.interval
+                return info
+            }, cells: cells,
             runs: records.count,
             runsWithViolations: records.filter { !$0.summary.invariantViolations.isEmpty }.count,
             missingRuns: max(0, manifest.cells.count * seeds.count - records.count))

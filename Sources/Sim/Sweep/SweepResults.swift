@@ -2,46 +2,55 @@ import CGSL
 import Foundation
 
 /// `results.csv` (one row per run) and `summary.csv` (per cell and metric: n, mean, standard
-/// deviation, 95 % confidence interval from Student's t) from the run records of a folder.
+/// deviation, the 95 % confidence interval of the mean by the metric's `IntervalMethod`) from the run records of a
+/// folder.
 public enum SweepResults {
     struct Metric: Sendable {
         var name: String
+        /// How its interval is computed: the one table summary.csv, the report's tables, its "best" and its charts
+        /// all read.
+        var interval: IntervalMethod
         var value: @Sendable (RunSummary) -> Double
         /// A time something waited or took: summary.csv adds its p50, p95 and p99 over the cell's runs.
         var isLatency: Bool { name.hasSuffix("_s") && name != "makespan_s" }
     }
 
+    // Counts of occurrences are Poisson; `applications_completed` and `clones_finished` count what the workload
+    // asked for (bounded by it, not rare events), so they are amounts like the times.
     static let metrics: [Metric] = [
-        Metric(name: "applications_completed") { Double($0.applicationsCompleted) },
-        Metric(name: "applications_failed") { Double($0.applicationsFailed) },
-        Metric(name: "creation_ready_p50_s") { sampled($0.creationLatencyReadySeconds).p50 },
-        Metric(name: "creation_ready_p95_s") { sampled($0.creationLatencyReadySeconds).p95 },
-        Metric(name: "creation_prepared_mean_s") { sampled($0.creationLatencyPreparedSeconds).mean },
-        Metric(name: "creation_prepared_p50_s") { sampled($0.creationLatencyPreparedSeconds).p50 },
-        Metric(name: "creation_prepared_p95_s") { sampled($0.creationLatencyPreparedSeconds).p95 },
-        Metric(name: "creation_prepared_p99_s") { sampled($0.creationLatencyPreparedSeconds).p99 },
-        Metric(name: "prepare_revert_mean_s") { sampled($0.prepareRevertSeconds).mean },
-        Metric(name: "prepare_resume_mean_s") { sampled($0.prepareResumeSeconds).mean },
-        Metric(name: "prepare_boot_mean_s") { sampled($0.prepareBootSeconds).mean },
-        Metric(name: "prepare_address_mean_s") { sampled($0.prepareAddressSeconds).mean },
-        Metric(name: "prepare_key_write_mean_s") { sampled($0.prepareKeyWriteSeconds).mean },
-        Metric(name: "queue_wait_mean_s") { sampled($0.queueWaitSeconds).mean },
-        Metric(name: "queue_wait_p95_s") { sampled($0.queueWaitSeconds).p95 },
-        Metric(name: "core_wait_mean_s") { sampled($0.coreWaitSeconds).mean },
-        Metric(name: "mean_response_s") { $0.applicationsCompleted > 0 ? $0.meanResponseSeconds : .nan },
-        Metric(name: "clones_finished") { Double($0.clonesFinished) },
-        Metric(name: "clones_failed") { Double($0.clonesFailed) },
-        Metric(name: "vm_utilisation") { $0.vmUtilisation },
-        Metric(name: "vm_hours") { $0.vmHours },
-        Metric(name: "discovery_messages_per_app") { $0.discoveryMessagesPerApplication },
-        Metric(name: "key_writes_per_app") { $0.keyWritesPerApplication },
-        Metric(name: "messages") { Double($0.messages) },
-        Metric(name: "misdirected_launches") { Double($0.misdirectedLaunches) },
-        Metric(name: "worker_keys_at_mains") { Double($0.workerKeysAcceptedByMain) },
-        Metric(name: "memory_refusals") { Double($0.memoryRefusals) },
-        Metric(name: "makespan_s") { $0.makespanSeconds },
-        Metric(name: "events") { Double($0.events) },
-        Metric(name: "invariant_violations") { Double($0.invariantViolations.values.reduce(0, +)) },
+        Metric(name: "applications_completed", interval: .bootstrap) { Double($0.applicationsCompleted) },
+        Metric(name: "applications_failed", interval: .poisson) { Double($0.applicationsFailed) },
+        Metric(name: "creation_ready_p50_s", interval: .bootstrap) { sampled($0.creationLatencyReadySeconds).p50 },
+        Metric(name: "creation_ready_p95_s", interval: .bootstrap) { sampled($0.creationLatencyReadySeconds).p95 },
+        Metric(name: "creation_prepared_mean_s", interval: .bootstrap) { sampled($0.creationLatencyPreparedSeconds).mean },
+        Metric(name: "creation_prepared_p50_s", interval: .bootstrap) { sampled($0.creationLatencyPreparedSeconds).p50 },
+        Metric(name: "creation_prepared_p95_s", interval: .bootstrap) { sampled($0.creationLatencyPreparedSeconds).p95 },
+        Metric(name: "creation_prepared_p99_s", interval: .bootstrap) { sampled($0.creationLatencyPreparedSeconds).p99 },
+        Metric(name: "prepare_revert_mean_s", interval: .bootstrap) { sampled($0.prepareRevertSeconds).mean },
+        Metric(name: "prepare_resume_mean_s", interval: .bootstrap) { sampled($0.prepareResumeSeconds).mean },
+        Metric(name: "prepare_boot_mean_s", interval: .bootstrap) { sampled($0.prepareBootSeconds).mean },
+        Metric(name: "prepare_address_mean_s", interval: .bootstrap) { sampled($0.prepareAddressSeconds).mean },
+        Metric(name: "prepare_key_write_mean_s", interval: .bootstrap) { sampled($0.prepareKeyWriteSeconds).mean },
+        Metric(name: "queue_wait_mean_s", interval: .bootstrap) { sampled($0.queueWaitSeconds).mean },
+        Metric(name: "queue_wait_p95_s", interval: .bootstrap) { sampled($0.queueWaitSeconds).p95 },
+        Metric(name: "core_wait_mean_s", interval: .bootstrap) { sampled($0.coreWaitSeconds).mean },
+        Metric(name: "mean_response_s", interval: .bootstrap) {
+            $0.applicationsCompleted > 0 ? $0.meanResponseSeconds : .nan
+        },
+        Metric(name: "clones_finished", interval: .bootstrap) { Double($0.clonesFinished) },
+        Metric(name: "clones_failed", interval: .poisson) { Double($0.clonesFailed) },
+        Metric(name: "vm_utilisation", interval: .bootstrap) { $0.vmUtilisation },
+        Metric(name: "vm_hours", interval: .bootstrap) { $0.vmHours },
+        Metric(name: "discovery_messages_per_app", interval: .bootstrap) { $0.discoveryMessagesPerApplication },
+        Metric(name: "key_writes_per_app", interval: .bootstrap) { $0.keyWritesPerApplication },
+        Metric(name: "messages", interval: .poisson) { Double($0.messages) },
+        Metric(name: "misdirected_launches", interval: .poisson) { Double($0.misdirectedLaunches) },
+        Metric(name: "worker_keys_at_mains", interval: .poisson) { Double($0.workerKeysAcceptedByMain) },
+        Metric(name: "memory_refusals", interval: .poisson) { Double($0.memoryRefusals) },
+        Metric(name: "makespan_s", interval: .bootstrap) { $0.makespanSeconds },
+        Metric(name: "events", interval: .poisson) { Double($0.events) },
+        Metric(name: "invariant_violations", interval: .poisson) { Double($0.invariantViolations.values.reduce(0, +)) },
+        Metric(name: "violated", interval: .wilson) { $0.invariantViolations.isEmpty ? 0 : 1 },
     ]
 
     /// A run's latency, with every statistic missing (NaN: an empty CSV field, left out of means and intervals)
@@ -83,7 +92,7 @@ public enum SweepResults {
         }
         try OutputFile.write(results, to: (directory as NSString).appendingPathComponent("results.csv"))
 
-        var summary = (["cell"] + axisNames + ["metric", "n", "mean", "sd", "ci95_low", "ci95_high", "p50", "p95", "p99"])
+        var summary = (["cell"] + axisNames + ["metric", "n", "mean", "sd", "ci95_low", "ci95_high", "p50", "p95", "p99", "ci_method"])
             .map(csvField)
             .joined(separator: ",") + "\n"
         var start = 0
@@ -91,13 +100,14 @@ public enum SweepResults {
             var end = start
             while end < all.count && all[end].cell == all[start].cell { end += 1 }
             let group = all[start..<end]
-            for metric in metrics {
-                let values = group.map { metric.value($0.summary) }
-                let s = Statistics(values)
+            let samples = metrics.map { metric in group.map { metric.value($0.summary) } }
+            let statistics = Statistics.of(samples, methods: metrics.map(\.interval))
+            for (k, metric) in metrics.enumerated() {
+                let (values, s) = (samples[k], statistics[k])
                 let q = metric.isLatency ? Quantiles(values) : nil
                 let row = ["\(all[start].cell)"] + all[start].values + [metric.name, "\(s.n)", format(s.mean), format(s.sd),
-                                                                        format(s.mean - s.halfWidth), format(s.mean + s.halfWidth)]
-                    + [q?.p50, q?.p95, q?.p99].map { $0.map(format) ?? "" }
+                                                                        format(s.interval.low), format(s.interval.high)]
+                    + [q?.p50, q?.p95, q?.p99].map { $0.map(format) ?? "" } + [metric.interval.rawValue]
                 summary += row.map(csvField).joined(separator: ",") + "\n"
             }
             start = end
@@ -105,31 +115,39 @@ public enum SweepResults {
         try OutputFile.write(summary, to: (directory as NSString).appendingPathComponent("summary.csv"))
     }
 
-    /// Mean, standard deviation and the 95 % Student's t half-width of a sample.
+    /// Mean, standard deviation and the 95 % confidence interval of the mean of a sample.
     public struct Statistics: Equatable, Sendable {
         public var n: Int
         public var mean: Double
         public var sd: Double
-        public var halfWidth: Double
+        public var interval: ConfidenceInterval
 
         /// Over the values that are there: a run with no sample of the metric (NaN) is left out, and `n` counts
         /// the runs that had one.
-        public init(_ all: [Double]) {
+        public init(_ all: [Double], method: IntervalMethod) {
             let values = all.filter(\.isFinite)
+            self.init(finite: values, interval: ConfidenceInterval(values, method: method))
+        }
+
+        /// A cell's statistics of every metric (`samples[k]` by `methods[k]`), as each would be alone; the
+        /// bootstrap's resamples are drawn once per sample size.
+        public static func of(_ samples: [[Double]], methods: [IntervalMethod]) -> [Statistics] {
+            let finite = samples.map { $0.filter(\.isFinite) }
+            return zip(finite, ConfidenceInterval.intervals(finite, methods: methods)).map {
+                Statistics(finite: $0, interval: $1)
+            }
+        }
+
+        init(finite values: [Double], interval: ConfidenceInterval) {
             n = values.count
+            self.interval = interval
             guard n > 0 else {
-                (mean, sd, halfWidth) = (.nan, .nan, .nan)
+                (mean, sd) = (.nan, .nan)
                 return
             }
             let m = values.withUnsafeBufferPointer { gsl_stats_mean($0.baseAddress, 1, $0.count) }
             mean = m
-            guard n > 1 else {
-                (sd, halfWidth) = (0, 0)
-                return
-            }
-            let deviation = values.withUnsafeBufferPointer { gsl_stats_sd_m($0.baseAddress, 1, $0.count, m) }
-            sd = deviation
-            halfWidth = gsl_cdf_tdist_Pinv(0.975, Double(n - 1)) * deviation / Double(n).squareRoot()
+            sd = n > 1 ? values.withUnsafeBufferPointer { gsl_stats_sd_m($0.baseAddress, 1, $0.count, m) } : 0
         }
     }
 

@@ -249,7 +249,7 @@ struct MergeCommand: ParsableCommand {
         do {
             let copied = try SweepMerge.merge(folders, into: out)
             try TimelineRun.copyFirst(from: folders, into: out)
-            try SweepReport.write(directory: out)
+            try ReportOutput.writeReport(directory: out)
             let report = (out as NSString).appendingPathComponent(SweepReport.fileName)
             if json {
                 print(JSONReport.text(Report(runsMerged: copied, folder: out, report: report, provenance: provenance)))

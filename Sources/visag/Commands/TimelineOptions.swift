@@ -49,7 +49,15 @@ enum ReportOutput {
     /// `timeline`: the VM timeline this folder shows, if its run is this folder's to draw.
     static func write(directory: String, timeline: VMTimeline?) throws {
         if let timeline { try TimelineRun.write(timeline, into: directory) }
-        try SweepReport.write(directory: directory)
+        try writeReport(directory: directory)
+    }
+
+    /// The report, with a warning when its figures have no PDF (librsvg or cairo missing): the page and the SVG
+    /// figures are complete without them.
+    static func writeReport(directory: String) throws {
+        if let note = try SweepReport.write(directory: directory) {
+            FileHandle.standardError.write(Data("warning: \(note)\n".utf8))
+        }
     }
 
     static func timeline(of sweep: SweepFile, choice: TimelineChoice) throws -> VMTimeline {
