@@ -51,10 +51,15 @@ final class ReportCLITests: XCTestCase {
         XCTAssertTrue(expected.contains("<h3>Grid totals</h3>"))
         XCTAssertGreaterThan(expected.components(separatedBy: "class=\"chart\"").count - 1, 4)
 
-        // `report` rebuilds the same page; with --sweep it can draw another run.
+        // `report` rebuilds the same page, and the CSV files beside it (a folder of an earlier build gets this
+        // build's intervals); with --sweep it can draw another run.
+        let summary = try String(contentsOfFile: whole + "/summary.csv", encoding: .utf8)
+        XCTAssertTrue(summary.hasPrefix("cell,") && summary.contains("ci_method"), summary)
+        try "cell,metric,n,mean,sd,ci95_low,ci95_high\n".write(toFile: whole + "/summary.csv", atomically: true, encoding: .utf8)
         try FileManager.default.removeItem(atPath: whole + "/report.html")
         XCTAssertEqual(try VisagCLI.run(["report", whole]).status, 0)
         XCTAssertEqual(try String(contentsOfFile: whole + "/report.html", encoding: .utf8), expected)
+        XCTAssertEqual(try String(contentsOfFile: whole + "/summary.csv", encoding: .utf8), summary)
         let other = try VisagCLI.run(["report", whole, "--sweep", sweep, "--timeline-cell", "0", "--timeline-seed", "1"])
         XCTAssertEqual(other.status, 0, other.stderr)
         XCTAssertTrue(try String(contentsOfFile: whole + "/report.html", encoding: .utf8)

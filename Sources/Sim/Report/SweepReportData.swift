@@ -25,11 +25,7 @@ struct SweepReportData {
     var missingRuns: Int
 
     static func load(directory: String) throws -> SweepReportData {
-        let manifestPath = (directory as NSString).appendingPathComponent("sweep.json")
-        guard let data = FileManager.default.contents(atPath: manifestPath),
-              let manifest = try? JSONDecoder().decode(SweepRunner.Manifest.self, from: data) else {
-            throw SweepRunner.Failure.io("\(manifestPath): error: not a sweep output folder (no readable sweep.json)")
-        }
+        let manifest = try SweepRunner.Manifest.read(directory: directory)
         let records = try SweepResults.records(in: directory)
         let metrics = SweepResults.metrics
         var cells: [Cell] = []

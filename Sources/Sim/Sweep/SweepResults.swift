@@ -82,6 +82,12 @@ public enum SweepResults {
         try write(axisNames: sweep.axes.map(\.path), directory: directory)
     }
 
+    /// Rewrites `results.csv` and `summary.csv` of a folder from its run records, with this build's metrics and
+    /// intervals, so they agree with a report drawn now.
+    public static func rewrite(directory: String) throws {
+        try write(axisNames: SweepRunner.Manifest.read(directory: directory).axisOrder, directory: directory)
+    }
+
     static func write(axisNames: [String], directory: String) throws {
         let all = try records(in: directory)
         var results = (["cell"] + axisNames + ["seed", "digest"] + metrics.map(\.name)).map(csvField).joined(separator: ",") + "\n"
@@ -182,11 +188,7 @@ public enum SweepMerge {
     public static func merge(_ directories: [String], into output: String) throws -> Int {
         var manifest: SweepRunner.Manifest? = nil
         for directory in directories {
-            let path = (directory as NSString).appendingPathComponent("sweep.json")
-            guard let data = FileManager.default.contents(atPath: path),
-                  let m = try? JSONDecoder().decode(SweepRunner.Manifest.self, from: data) else {
-                throw SweepRunner.Failure.io("\(path): error: not a sweep output folder (no readable sweep.json)")
-            }
+            let m = try SweepRunner.Manifest.read(directory: directory)
             if let manifest, manifest != m { throw SweepRunner.Failure.differentSweep(directory) }
             manifest = m
         }

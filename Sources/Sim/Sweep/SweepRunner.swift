@@ -208,3 +208,15 @@ extension SweepRunner {
         return (position * sweep.seedCount + seedPosition) % shard.count == shard.index
     }
 }
+
+extension SweepRunner.Manifest {
+    /// The manifest (`sweep.json`) of a sweep output folder.
+    static func read(directory: String) throws -> SweepRunner.Manifest {
+        let path = (directory as NSString).appendingPathComponent("sweep.json")
+        guard let data = FileManager.default.contents(atPath: path),
+              let manifest = try? JSONDecoder().decode(SweepRunner.Manifest.self, from: data) else {
+            throw SweepRunner.Failure.io("\(path): error: not a sweep output folder (no readable sweep.json)")
+        }
+        return manifest
+    }
+}

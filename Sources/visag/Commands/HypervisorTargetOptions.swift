@@ -25,12 +25,6 @@ struct HypervisorTargetOptions: ParsableArguments {
             return HypervisorSettings(uri: TCGGuestHost.uri)
         }
         try RealRun.checkHypervisorOptions(uri: uri, hypervisorConfig: hypervisorConfig, secret: secret)
-        guard let hypervisorConfig else { return HypervisorSettings(uri: uri ?? RealRunOptions.defaultURI) }
-        let key = try secret.load()
-        do throws(ConfigCryptoError) {
-            return try HypervisorSettings.load(path: hypervisorConfig, with: key)
-        } catch {
-            throw ConfigCommand.cliError(error)
-        }
+        return try RealRun.hypervisorSettings(uri: uri, hypervisorConfig: hypervisorConfig, secret: secret)
     }
 }

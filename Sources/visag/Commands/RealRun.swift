@@ -65,10 +65,15 @@ struct RealRun {
 
     /// The URI and credentials: from the encrypted file if one is given, else `--uri` or the default.
     func hypervisor() throws -> HypervisorSettings {
+        try Self.hypervisorSettings(uri: uri, hypervisorConfig: hypervisorConfig, secret: secret)
+    }
+
+    static func hypervisorSettings(uri: String?, hypervisorConfig: String?,
+                                   secret: ConfigSecretOptions) throws -> HypervisorSettings {
         guard let hypervisorConfig else { return HypervisorSettings(uri: uri ?? RealRunOptions.defaultURI) }
-        let secret = try secret.load()
+        let key = try secret.load()
         do throws(ConfigCryptoError) {
-            return try HypervisorSettings.load(path: hypervisorConfig, with: secret)
+            return try HypervisorSettings.load(path: hypervisorConfig, with: key)
         } catch {
             throw ConfigCommand.cliError(error)
         }

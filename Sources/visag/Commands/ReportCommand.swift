@@ -5,7 +5,7 @@ import Sim
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Rebuilds report.html in a sweep output folder (with --sweep, reruns the VM timeline's run first).",
+        abstract: "Rebuilds report.html, results.csv and summary.csv in a sweep output folder (with --sweep, reruns the VM timeline's run first).",
         discussion: ExitStatus.help(examples: ["visag report out/recycle",
                                                "visag report out/recycle --sweep Scenarios/studies/recycle.yaml --json"]))
 
@@ -41,6 +41,9 @@ struct ReportCommand: ParsableCommand {
             throw CLIError.badInput("the --timeline-… options need --sweep FILE (the run is simulated again)")
         }
         do {
+            // A folder written by an earlier build gets this build's results.csv and summary.csv, so the files
+            // and the page show the same intervals.
+            try SweepResults.rewrite(directory: folder)
             try ReportOutput.write(directory: folder, sweep: file, choice: choice, ownsTimelineRun: true)
         } catch let failure as SweepRunner.Failure {
             throw CLIError.badInput(failure.description)
