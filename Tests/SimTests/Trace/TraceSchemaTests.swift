@@ -13,8 +13,7 @@ final class TraceSchemaTests: XCTestCase {
         func recorded(time: Double, event: Event) { recorded += 1 }
     }
 
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    static let root = PackagePaths.root
 
     func run(_ file: String, seed: UInt64, sink: TraceSink?) throws -> Metrics {
         var scenario = try ScenarioLoader.load(path: Self.root.appendingPathComponent("Scenarios/" + file).path)

@@ -71,6 +71,6 @@ final class DecisionLogTests: XCTestCase {
     }
 
     static var root: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        PackagePaths.root.path
     }
 }

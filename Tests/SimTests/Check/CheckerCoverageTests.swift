@@ -7,8 +7,7 @@ import XCTest
 /// machine accepts, host-key identities shared by clones, runs cut short by a duration, and a
 /// digest that covers every field of every event.
 final class CheckerCoverageTests: XCTestCase {
-    static let scenarios = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Scenarios")
+    static let scenarios = PackagePaths.root.appendingPathComponent("Scenarios")
 
     final class EventLog: TraceSink {
         var wantsLines: Bool { false }

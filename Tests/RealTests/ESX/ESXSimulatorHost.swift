@@ -15,8 +15,7 @@ final class ESXSimulatorHost {
         ("/usr/bin/python3", "python3"),
     ]
     static var repository: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
+        PackagePaths.root
     }
 
     /// A VM as the host names it in SOAP calls.

@@ -3,8 +3,7 @@ import XCTest
 @testable import Sim
 
 final class SweepTests: XCTestCase {
-    static let scenarios = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Scenarios")
+    static let scenarios = PackagePaths.root.appendingPathComponent("Scenarios")
 
     func temporaryDirectory() throws -> String {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("visag-sweep-\(UUID().uuidString)")

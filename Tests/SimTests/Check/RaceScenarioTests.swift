@@ -5,8 +5,7 @@ import XCTest
 /// The bundled races (Scenarios/races): each breaks its invariant as written and with every
 /// defect on, and holds over 1,000 seeds once fixed.
 final class RaceScenarioTests: XCTestCase {
-    static let races = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Scenarios/races")
+    static let races = PackagePaths.root.appendingPathComponent("Scenarios/races")
 
     func check(_ file: String, _ overrides: [String], seeds: ClosedRange<UInt64>) throws -> SeedCheck.Report {
         let scenario = try ScenarioLoader.load(path: Self.races.appendingPathComponent(file).path, overrides: overrides)

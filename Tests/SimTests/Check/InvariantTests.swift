@@ -4,8 +4,7 @@ import XCTest
 
 /// The invariants are checked in every run; these runs are built to break (or keep) them.
 final class InvariantTests: XCTestCase {
-    static let scenarios = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Scenarios")
+    static let scenarios = PackagePaths.root.appendingPathComponent("Scenarios")
 
     func run(_ file: String, seed: UInt64 = 1, _ overrides: [String] = []) throws -> Metrics {
         var scenario = try ScenarioLoader.load(path: Self.scenarios.appendingPathComponent(file).path,

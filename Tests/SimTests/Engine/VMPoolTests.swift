@@ -42,10 +42,8 @@ final class VMPoolTests: XCTestCase {
 /// scenario, and must give the reference's answers too.
 final class VMPoolScenarioFileTests: XCTestCase {
     func testScenarioFileGivesTheReferenceAnswers() throws {
-        let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        let scenarioPath = here.deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Scenarios/vm-pool-100k.yaml").path
-        let fixture = here.appendingPathComponent("Fixtures/jobs_2k.csv").path
+        let scenarioPath = PackagePaths.root.appendingPathComponent("Scenarios/vm-pool-100k.yaml").path
+        let fixture = PackagePaths.fixtures.appendingPathComponent("jobs_2k.csv").path
         for (slots, expected) in [
             (8, "jobs=2000 hosts=100 end=18387.659 mean_resp=3706.957991 mean_wait=948.986446 queued=1152 maxload=8"),
             (5, "jobs=2000 hosts=100 end=22232.200 mean_resp=5508.720986 mean_wait=2750.749441 queued=1479 maxload=5"),

@@ -7,8 +7,7 @@ import XCTest
 /// again. Gated like `QEMUGuestTests` (skips without root or the packages unless `VISAG_REQUIRE_QEMU=1`); about
 /// 20 s, most of it the guest's boot.
 final class TCGGuestsRunTests: XCTestCase {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
+    static let packageRoot = PackagePaths.root
     static let timeoutSeconds = 240.0
 
     func testTheCLIRunsAScenarioOnATCGGuestAndRemovesIt() throws {

@@ -7,8 +7,7 @@ import XCTest
 /// run's did, operations pair up with their completions, states tile each VM's life, and the
 /// Perfetto trace has a track per node and VM with well-nested slices.
 final class ActivityReplayTests: XCTestCase {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    static let root = PackagePaths.root
 
     func record(_ scenario: String, overrides: [String] = [], until: Double = .infinity)
         throws -> (Simulation, Metrics, ActivityRecorder) {

@@ -5,8 +5,7 @@ import XCTest
 /// The datastore behind the hypervisor: a revert loads the snapshot's memory image, a resume the suspended
 /// one, a boot part of the disk, a clone copies the disk; each at `readMBps` on top of its fixed latency.
 final class StorageModelTests: XCTestCase {
-    static let scenario = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Scenarios/policies/storage.yaml").path
+    static let scenario = PackagePaths.root.appendingPathComponent("Scenarios/policies/storage.yaml").path
 
     func testReadTimesFollowTheSizesAndTheRate() throws {
         var storage = StorageModel()
