@@ -16,6 +16,7 @@
 # jobacct_gather/none), root as SlurmUser and SlurmdUser, munged with its own socket and key (Slurm
 # finds the socket through AuthInfo), and the node named after the short host name at 127.0.0.1.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/daemon.sh"
 
 die() { echo "cluster.sh: $*" >&2; exit 1; }
 
@@ -136,21 +137,6 @@ EOF
     stop "$state" >/dev/null 2>&1 || true
     tail -n 5 "$state/log/slurmctld.log" "$state/log/slurmd.log" >&2 || true
     die "the node did not become idle within 25 s (sinfo: ${shown:-nothing})"
-}
-
-# Sends SIGTERM to the daemon whose pid file is given, waits up to 10 s, then SIGKILL.
-stop_daemon() {
-    local pidfile=$1 pid
-    [ -s "$pidfile" ] || return 0
-    pid=$(cat "$pidfile")
-    if kill -TERM "$pid" 2>/dev/null; then
-        for _ in $(seq 100); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    rm -f "$pidfile"
 }
 
 stop() {

@@ -12,6 +12,7 @@
 # children: without a reaping init every destroy or revert waits ~2 s. Networks are never started:
 # any autostart link is removed first, and no network is ever defined.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/daemon.sh"
 
 uri=qemu:///system
 qemu_conf=/etc/libvirt/qemu.conf
@@ -94,18 +95,10 @@ start() {
 }
 
 stop() {
-    local state=$1 pidfile=$1/libvirtd.pid
+    local pidfile=$1/libvirtd.pid
     [ -f "$pidfile" ] || return 0
-    local pid
-    pid=$(cat "$pidfile")
     # tini -s passes SIGTERM on to libvirtd and exits with it.
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 75); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.2
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    rm -f "$pidfile"
+    stop_daemon "$pidfile" 15
     echo stopped
 }
 
