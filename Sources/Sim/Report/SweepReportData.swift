@@ -3,14 +3,7 @@ import Foundation
 /// What the report shows of a sweep folder: its manifest, and per cell and metric the
 /// statistics `summary.csv` holds, computed from the same run records.
 struct SweepReportData {
-    struct Cell {
-        var index: Int
-        /// One value per axis, in axis order.
-        var values: [String]
-        var n: Int
-        /// Per metric, in `metrics` order.
-        var statistics: [SweepResults.Statistics]
-    }
+    typealias Cell = SweepResults.CellStatistics
 
     var scenario: String
     var base: String
@@ -28,17 +21,7 @@ struct SweepReportData {
         let manifest = try SweepRunner.Manifest.read(directory: directory)
         let records = try SweepResults.records(in: directory)
         let metrics = SweepResults.metrics
-        var cells: [Cell] = []
-        var start = 0
-        while start < records.count {
-            var end = start
-            while end < records.count && records[end].cell == records[start].cell { end += 1 }
-            let group = records[start..<end]
-            cells.append(Cell(index: records[start].cell, values: records[start].values, n: group.count,
-                              statistics: SweepResults.Statistics.of(metrics.map { metric in group.map { metric.value($0.summary) } },
-                                                                    methods: metrics.map(\.interval))))
-            start = end
-        }
+        let cells = SweepResults.cells(records)
         let seeds = manifest.seedList.flatMap { try? SeedList(parsing: $0, maxSeeds: SweepFile.maxRuns) }
             ?? SeedList(manifest.seeds[0]...manifest.seeds[1])
         return SweepReportData(

@@ -101,24 +101,49 @@ public enum SweepResults {
         var summary = (["cell"] + axisNames + ["metric", "n", "mean", "sd", "ci95_low", "ci95_high", "p50", "p95", "p99", "ci_method"])
             .map(csvField)
             .joined(separator: ",") + "\n"
+        for cell in cells(all) {
+            for (k, metric) in metrics.enumerated() {
+                let s = cell.statistics[k]
+                let q = metric.isLatency ? Quantiles(cell.samples[k]) : nil
+                let row = ["\(cell.index)"] + cell.values + [metric.name, "\(s.n)", format(s.mean), format(s.sd),
+                                                          format(s.interval.low), format(s.interval.high)]
+                    + [q?.p50, q?.p95, q?.p99].map { $0.map(format) ?? "" } + [metric.interval.rawValue]
+                summary += row.map(csvField).joined(separator: ",") + "\n"
+            }
+        }
+        try OutputFile.write(summary, to: (directory as NSString).appendingPathComponent("summary.csv"))
+    }
+
+    /// One cell's runs, and per metric (in `metrics` order) their values and statistics: what `summary.csv` and
+    /// the report both show.
+    public struct CellStatistics {
+        public var index: Int
+        /// One value per axis, in axis order.
+        public var values: [String]
+        /// Runs in the cell.
+        public var n: Int
+        public var samples: [[Double]]
+        public var statistics: [Statistics]
+
+        init(index: Int, values: [String], n: Int, samples: [[Double]] = [], statistics: [Statistics]) {
+            (self.index, self.values, self.n, self.samples, self.statistics) = (index, values, n, samples, statistics)
+        }
+    }
+
+    /// The cells of records sorted by cell (as `records(in:)` returns them).
+    static func cells(_ all: [SweepRunner.RunRecord]) -> [CellStatistics] {
+        var cells: [CellStatistics] = []
         var start = 0
         while start < all.count {
             var end = start
             while end < all.count && all[end].cell == all[start].cell { end += 1 }
             let group = all[start..<end]
             let samples = metrics.map { metric in group.map { metric.value($0.summary) } }
-            let statistics = Statistics.of(samples, methods: metrics.map(\.interval))
-            for (k, metric) in metrics.enumerated() {
-                let (values, s) = (samples[k], statistics[k])
-                let q = metric.isLatency ? Quantiles(values) : nil
-                let row = ["\(all[start].cell)"] + all[start].values + [metric.name, "\(s.n)", format(s.mean), format(s.sd),
-                                                                        format(s.interval.low), format(s.interval.high)]
-                    + [q?.p50, q?.p95, q?.p99].map { $0.map(format) ?? "" } + [metric.interval.rawValue]
-                summary += row.map(csvField).joined(separator: ",") + "\n"
-            }
+            cells.append(CellStatistics(index: all[start].cell, values: all[start].values, n: group.count, samples: samples,
+                                        statistics: Statistics.of(samples, methods: metrics.map(\.interval))))
             start = end
         }
-        try OutputFile.write(summary, to: (directory as NSString).appendingPathComponent("summary.csv"))
+        return cells
     }
 
     /// Mean, standard deviation and the 95 % confidence interval of the mean of a sample.
